@@ -1,0 +1,4 @@
+DROP TABLE survey_versions;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE stakeholders;

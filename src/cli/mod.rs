@@ -1,0 +1,132 @@
+//! The command line: `pulse serve | migrate | user | stakeholders | survey`. Each command
+//! group lives in its own file; this one holds the global options and the dispatch.
+//! Errors print what was wrong and what to do, and exit non-zero.
+
+mod serve;
+mod stakeholders;
+mod survey;
+mod user;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::SecretKey;
+use crate::db::{self, DatabaseUrl};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "pulse",
+    version,
+    about = "Procurement Pulse: ask the people procurement serves how the service feels, every half-year",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command understands.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GlobalArgs {
+    /// Database: sqlite://FILE (created on first start) or postgres://USER@HOST/DB
+    #[arg(long, env = "PULSE_DATABASE_URL", default_value = "sqlite://pulse.db", global = true)]
+    pub database_url: String,
+    /// File holding the server's secret key (64 hex characters), created with mode 0600 when
+    /// missing. The environment variable PULSE_SECRET_KEY, when set, is used instead.
+    #[arg(long, env = "PULSE_SECRET_KEY_FILE", default_value = "pulse.key", global = true)]
+    pub secret_key_file: PathBuf,
+    /// Folder with the survey definitions (*.json). When it does not exist, the definitions
+    /// shipped inside the binary are used.
+    #[arg(long, env = "PULSE_DEFINITIONS_DIR", default_value = "survey-definitions", global = true)]
+    pub definitions_dir: PathBuf,
+    /// Log filter, e.g. info or pulse=debug (RUST_LOG wins when set)
+    #[arg(long, env = "PULSE_LOG", default_value = "info", global = true)]
+    pub log: String,
+}
+
+impl GlobalArgs {
+    pub fn database_url(&self) -> anyhow::Result<DatabaseUrl> {
+        DatabaseUrl::parse(&self.database_url).map_err(|e| anyhow::anyhow!("--database-url: {e}"))
+    }
+
+    pub fn secret_key(&self) -> anyhow::Result<SecretKey> {
+        let env_key = std::env::var("PULSE_SECRET_KEY").ok();
+        SecretKey::load(env_key.as_deref(), &self.secret_key_file)
+    }
+
+    /// Connects and brings the schema up to date: every command runs on a migrated database.
+    pub fn connect(&self) -> anyhow::Result<db::Pool> {
+        let url = self.database_url()?;
+        let pool = db::connect(&url)?;
+        let mut conn = pool.get()?;
+        db::run_migrations(&mut conn)?;
+        Ok(pool)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the web application (with the outbox worker and the scheduler)
+    Serve(serve::ServeArgs),
+    /// Apply pending database migrations and exit
+    Migrate,
+    /// Manage admin and lead accounts
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Manage the stakeholder directory
+    #[command(subcommand)]
+    Stakeholders(stakeholders::StakeholdersCommand),
+    /// Validate and list survey definitions
+    #[command(subcommand)]
+    Survey(survey::SurveyCommand),
+}
+
+/// Parses the command line and runs the command; the process exit code says how it went.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    crate::telemetry::init(&cli.global.log);
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    let global = cli.global;
+    match cli.command {
+        Command::Serve(args) => serve::run(&global, args),
+        Command::Migrate => {
+            let url = global.database_url()?;
+            let pool = db::connect(&url)?;
+            let applied = db::run_migrations(&mut *pool.get()?)?;
+            if applied.is_empty() {
+                println!("{url}: the schema is up to date");
+            }
+            for name in applied {
+                println!("applied {name}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(command) => user::run(&global, command),
+        Command::Stakeholders(command) => stakeholders::run(&global, command),
+        Command::Survey(command) => survey::run(&global, command),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

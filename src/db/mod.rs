@@ -1,0 +1,175 @@
+//! Storage: the database URL, the connection pool, embedded migrations per backend, and the
+//! transaction helper. All SQL of the product lives below this module (`models/`).
+
+pub mod conn;
+pub mod models;
+pub mod schema;
+
+use std::fmt;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub use conn::DbConn;
+
+pub type Pool = r2d2::Pool<conn::Manager>;
+pub type PooledConn = r2d2::PooledConnection<conn::Manager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Which database, parsed from `--database-url`: `sqlite://path` or `postgres://…`
+/// (`postgresql://` too). Anything else is refused, so a typo never creates a stray file.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A file path (`sqlite://pulse.db` → `pulse.db`, `sqlite:///var/lib/pulse.db` → absolute).
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if let Some(path) = raw.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("the SQLite URL has no file name: use e.g. sqlite://pulse.db".into());
+            }
+            return Ok(Self::Sqlite(path.to_string()));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_string()));
+        }
+        Err(format!(
+            "unsupported database URL '{}': use sqlite://FILE (e.g. sqlite://pulse.db) or postgres://USER@HOST/DB",
+            redact_url(raw)
+        ))
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Self::Sqlite(_))
+    }
+}
+
+/// Prints the URL without its password.
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{path}"),
+            Self::Postgres(url) => write!(f, "{}", redact_url(url)),
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self, f)
+    }
+}
+
+/// Replaces the password of a URL with `***`.
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Cannot fail: the URL has a password, so it has a host that takes one.
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+/// Builds the pool. SQLite gets few connections (writes are serialised by SQLite anyway);
+/// PostgreSQL more.
+pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Pool> {
+    let size = if url.is_sqlite() { 8 } else { 16 };
+    let pool = r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(10))
+        .build(conn::Manager::new(url.clone()))
+        .map_err(|e| anyhow::anyhow!("cannot connect to the database {url}: {e}"))?;
+    Ok(pool)
+}
+
+/// Applies every pending migration of the connection's backend; returns their names.
+pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    Ok(applied.iter().map(|m| m.to_string()).collect())
+}
+
+/// Reverts every applied migration, newest first (used by the up → down → up test and by
+/// operators rolling back a release).
+pub fn revert_all_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
+    let reverted = match conn {
+        DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.revert_all_migrations(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("reverting migrations failed: {e}"))?;
+    Ok(reverted.iter().map(|m| m.to_string()).collect())
+}
+
+/// Runs `f` in a write transaction. On SQLite the transaction is `BEGIN IMMEDIATE`, so a
+/// read-then-write transaction takes the write lock up front and waits (busy timeout)
+/// instead of failing half-way; on PostgreSQL it is a normal transaction. Nested
+/// `conn.transaction` calls inside `f` become savepoints.
+pub fn write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::Connection;
+    if let DbConn::Sqlite(inner) = conn {
+        AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+        let result = f(conn);
+        let DbConn::Sqlite(inner) = conn else {
+            unreachable!("the variant of a connection never changes")
+        };
+        return match result {
+            Ok(value) => {
+                AnsiTransactionManager::commit_transaction(inner)?;
+                Ok(value)
+            }
+            Err(error) => {
+                AnsiTransactionManager::rollback_transaction(inner)?;
+                Err(error)
+            }
+        };
+    }
+    conn.transaction(f)
+}
+
+/// `SELECT 1`: is the database reachable?
+pub fn ping(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("SELECT 1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DatabaseUrl;
+
+    #[test]
+    fn parses_by_scheme() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://pulse.db").unwrap(),
+            DatabaseUrl::Sqlite("pulse.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/pulse.db").unwrap(),
+            DatabaseUrl::Sqlite("/var/lib/pulse.db".into())
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u@localhost/db").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
+        let err = DatabaseUrl::parse("pulse.db").unwrap_err();
+        assert!(err.contains("sqlite://"), "{err}");
+        let err = DatabaseUrl::parse("mysql://u:secret@h/db").unwrap_err();
+        assert!(!err.contains("secret"), "{err}");
+    }
+}

@@ -1,0 +1,29 @@
+//! Procurement Pulse: internal customer satisfaction surveys for procurement departments.
+//!
+//! The flow, one module per arrow:
+//!
+//! ```text
+//! survey-definitions/*.json ─definitions─▶ survey version (pinned, content-hashed)
+//! stakeholders.csv ─services::stakeholders─▶ stakeholder directory
+//! admin / schedule ─▶ wave (survey version + audience + window + reminders + anonymity k)
+//! wave opens ─ONE transaction─▶ invitations (frozen segment, token hash) + outbox rows
+//! outbox worker ─lettre SMTP─▶ inbox
+//! stakeholder GET /s/{token} ─▶ form ─POST─▶ response (anonymous), invitation marked
+//! wave closes ─▶ results frozen ─▶ leads notified
+//! results pages ◀─ stats (NPS, satisfaction, pain points, trend) + anonymity
+//! ```
+//!
+//! `main.rs` only parses the command line and calls [`cli::run`].
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod definitions;
+pub mod domain;
+pub mod error;
+pub mod routes;
+pub mod services;
+pub mod startup;
+pub mod telemetry;
+pub mod views;
