@@ -76,7 +76,9 @@ impl SecretKey {
                 tracing::info!(path = %key_file.display(), "created a new secret key file (mode 0600); keep it with your backups");
                 Ok(Self(bytes))
             }
-            Err(e) => Err(e).with_context(|| format!("cannot read the key file {}", key_file.display())),
+            Err(e) => {
+                Err(e).with_context(|| format!("cannot read the key file {}", key_file.display()))
+            }
         }
     }
 }

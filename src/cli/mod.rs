@@ -33,15 +33,30 @@ pub struct Cli {
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
     /// Database: sqlite://FILE (created on first start) or postgres://USER@HOST/DB
-    #[arg(long, env = "PULSE_DATABASE_URL", default_value = "sqlite://pulse.db", global = true)]
+    #[arg(
+        long,
+        env = "PULSE_DATABASE_URL",
+        default_value = "sqlite://pulse.db",
+        global = true
+    )]
     pub database_url: String,
     /// File holding the server's secret key (64 hex characters), created with mode 0600 when
     /// missing. The environment variable PULSE_SECRET_KEY, when set, is used instead.
-    #[arg(long, env = "PULSE_SECRET_KEY_FILE", default_value = "pulse.key", global = true)]
+    #[arg(
+        long,
+        env = "PULSE_SECRET_KEY_FILE",
+        default_value = "pulse.key",
+        global = true
+    )]
     pub secret_key_file: PathBuf,
     /// Folder with the survey definitions (*.json). When it does not exist, the definitions
     /// shipped inside the binary are used.
-    #[arg(long, env = "PULSE_DEFINITIONS_DIR", default_value = "survey-definitions", global = true)]
+    #[arg(
+        long,
+        env = "PULSE_DEFINITIONS_DIR",
+        default_value = "survey-definitions",
+        global = true
+    )]
     pub definitions_dir: PathBuf,
     /// Log filter, e.g. info or pulse=debug (RUST_LOG wins when set)
     #[arg(long, env = "PULSE_LOG", default_value = "info", global = true)]

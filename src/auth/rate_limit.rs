@@ -1,0 +1,33 @@
+//! Sign-in rate limits, per client IP and per account, in memory (governor's GCRA).
+//! Each `pulse serve` instance counts on its own; behind a load balancer with N instances
+//! an attacker gets at most N times the budget, still far too little to guess passwords.
+
+use std::num::NonZeroU32;
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+pub struct LoginLimiter {
+    per_ip: DefaultKeyedRateLimiter<String>,
+    per_account: DefaultKeyedRateLimiter<String>,
+}
+
+impl LoginLimiter {
+    /// `per_minute` attempts per IP and per account, with that many allowed in a burst.
+    pub fn new(per_minute: u32) -> Self {
+        let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        Self {
+            per_ip: RateLimiter::keyed(Quota::per_minute(n)),
+            per_account: RateLimiter::keyed(Quota::per_minute(n)),
+        }
+    }
+
+    /// Counts an attempt from `ip`; false when over the limit.
+    pub fn allow_ip(&self, ip: &str) -> bool {
+        self.per_ip.check_key(&ip.to_string()).is_ok()
+    }
+
+    /// Counts an attempt on `account` (normalised email); false when over the limit.
+    pub fn allow_account(&self, account: &str) -> bool {
+        self.per_account.check_key(&account.to_lowercase()).is_ok()
+    }
+}

@@ -1,0 +1,2 @@
+//! Survey definitions: load and validate `survey-definitions/*.json`; errors name the file
+//! and the JSON path.

@@ -1,0 +1,8 @@
+//! Pure domain types, no I/O, constructed by `parse`/`TryFrom` at the edge
+//! ("parse, don't validate").
+
+pub mod email;
+pub mod role;
+
+pub use email::EmailAddress;
+pub use role::Role;

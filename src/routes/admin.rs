@@ -1,0 +1,35 @@
+//! `/admin`: the landing page for signed-in admins and leads.
+
+use actix_web::{web, HttpResponse};
+
+use crate::auth::SignedIn;
+use crate::db::models::{stakeholders, survey_versions};
+use crate::error::AppError;
+use crate::startup::AppState;
+use crate::views::Page;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin", web::get().to(home));
+}
+
+async fn home(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpResponse, AppError> {
+    let pool = state.pool.clone();
+    let (active_stakeholders, survey_versions) =
+        web::block(move || -> Result<(i64, i64), AppError> {
+            let mut conn = pool.get()?;
+            Ok((
+                stakeholders::count_active(&mut conn)?,
+                survey_versions::count(&mut conn)?,
+            ))
+        })
+        .await??;
+    let page = Page::signed_in(
+        "Overview",
+        &signed_in,
+        serde_json::json!({ "stats": { "active_stakeholders": active_stakeholders, "survey_versions": survey_versions } }),
+    );
+    Ok(super::html(
+        actix_web::http::StatusCode::OK,
+        page.render("pages/admin/home")?,
+    ))
+}

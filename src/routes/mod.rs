@@ -1,0 +1,57 @@
+//! Thin route handlers: extract → parse into domain types → call a service (blocking work
+//! in `web::block`) → render. This file wires them and the cross-cutting middleware:
+//! security headers on every response and HTML error pages.
+
+mod admin;
+mod assets;
+mod errors;
+mod health;
+mod login;
+
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
+use actix_web::web;
+
+use crate::error::AppError;
+
+/// Content-Security-Policy of every page: no script at all, styles and images from this
+/// origin only, forms post only here, never framed.
+pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("")
+            .wrap(ErrorHandlers::new().default_handler(errors::render_error_page))
+            .wrap(security_headers())
+            .configure(health::configure)
+            .configure(assets::configure)
+            .configure(login::configure)
+            .configure(admin::configure)
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(AppError::NotFound)
+            })),
+    );
+}
+
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::CONTENT_SECURITY_POLICY, CSP))
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::CACHE_CONTROL, "no-store"))
+}
+
+/// 303 See Other to `location` (Post/Redirect/Get).
+pub fn see_other(location: &str) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// An HTML page response.
+pub fn html(status: actix_web::http::StatusCode, body: String) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}

@@ -1,0 +1,4 @@
+//! The transactional verbs of the flow. Each takes a `&mut DbConn` and does its work in one
+//! transaction where it writes; route handlers and CLI commands call these, never SQL.
+
+pub mod accounts;

@@ -1,0 +1,291 @@
+//! `spawn_app()` and friends: a real server on a free port with a fresh database, an HTTP
+//! client with a cookie jar, and shortcuts for the CLI binary.
+// Shared by every test module; not each module uses each helper.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use pulse::config::{SecretKey, Settings};
+use pulse::db::{self, DatabaseUrl};
+use pulse::domain::{EmailAddress, Role};
+use pulse::startup::Application;
+
+pub const TEST_SECRET_HEX: &str =
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+pub const PASSWORD: &str = "a long test password";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates `mod $name { sqlite, postgres }` tests calling `$name(Backend)`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                use $crate::helpers::Backend;
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name(Backend::Sqlite).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if $crate::helpers::postgres_admin_url().is_none() {
+                        eprintln!("skipped: PULSE_TEST_POSTGRES_URL is not set");
+                        return;
+                    }
+                    super::$name(Backend::Postgres).await;
+                }
+            }
+        )+
+    };
+}
+
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("PULSE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+}
+
+/// A fresh database: a temp SQLite file, or a new PostgreSQL database dropped on drop.
+pub struct TestDb {
+    pub url: DatabaseUrl,
+    pub raw_url: String,
+    pub dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => {
+                let raw_url = format!("sqlite://{}", dir.path().join("pulse.db").display());
+                Self {
+                    url: DatabaseUrl::parse(&raw_url).unwrap(),
+                    raw_url,
+                    dir,
+                    postgres: None,
+                }
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url().expect("PULSE_TEST_POSTGRES_URL");
+                let name = format!("pulse_test_{}", uuid::Uuid::new_v4().simple());
+                let mut conn =
+                    diesel::PgConnection::establish(&admin).expect("connect to PostgreSQL");
+                conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create database");
+                let mut parsed = url::Url::parse(&admin).expect("PULSE_TEST_POSTGRES_URL is a URL");
+                parsed.set_path(&format!("/{name}"));
+                let raw_url = parsed.to_string();
+                Self {
+                    url: DatabaseUrl::parse(&raw_url).unwrap(),
+                    raw_url,
+                    dir,
+                    postgres: Some((admin, name)),
+                }
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        if self.postgres.is_some() {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.postgres {
+            if let Ok(mut conn) = diesel::PgConnection::establish(admin) {
+                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub port: u16,
+    pub pool: db::Pool,
+    pub client: reqwest::Client,
+    pub cookie_jar: std::sync::Arc<reqwest::cookie::Jar>,
+    pub db: TestDb,
+}
+
+pub fn test_settings(db: &TestDb) -> Settings {
+    Settings {
+        database_url: db.url.clone(),
+        host: "127.0.0.1".into(),
+        port: 0,
+        base_url: "http://127.0.0.1".into(),
+        secret_key: SecretKey::parse_hex(TEST_SECRET_HEX).unwrap(),
+        definitions_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("survey-definitions"),
+        session_idle_timeout: std::time::Duration::from_secs(3600),
+        session_absolute_timeout: std::time::Duration::from_secs(12 * 3600),
+        login_attempts_per_minute: 10,
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// Like `spawn_app`, with a chance to change the settings first.
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDb::new(backend);
+    let mut settings = test_settings(&db);
+    adjust(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .expect("the application starts");
+    let port = app.port();
+    let pool = app.pool();
+    tokio::spawn(app.run_until_stopped());
+    let cookie_jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        pool,
+        client: client_with_jar(cookie_jar.clone()),
+        cookie_jar,
+        db,
+    }
+}
+
+/// A browser-like client: its own cookie jar, no automatic redirects, asks for HTML.
+pub fn new_client() -> reqwest::Client {
+    client_with_jar(std::sync::Arc::new(reqwest::cookie::Jar::default()))
+}
+
+pub fn client_with_jar(jar: std::sync::Arc<reqwest::cookie::Jar>) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ACCEPT,
+        "text/html,*/*;q=0.8".parse().unwrap(),
+    );
+    reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub fn create_user(&self, email: &str, role: Role) {
+        let mut conn = self.pool.get().unwrap();
+        pulse::services::accounts::add_user(
+            &mut conn,
+            &EmailAddress::parse(email).unwrap(),
+            role,
+            PASSWORD,
+            chrono::Utc::now().naive_utc(),
+        )
+        .unwrap();
+    }
+
+    /// GET /login, then POST it with the page's CSRF token; returns the POST response.
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        let page = self.get("/login").await.text().await.unwrap();
+        let csrf = hidden_field(&page, "csrf_token").expect("csrf token on the login page");
+        self.post_form(
+            "/login",
+            &[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", &csrf),
+                ("next", "/admin"),
+            ],
+        )
+        .await
+    }
+
+    /// Creates an admin and signs in; returns the CSRF token of the session.
+    pub async fn signed_in_admin(&self) -> String {
+        self.create_user("admin@example.com", Role::Admin);
+        let response = self.login("admin@example.com", PASSWORD).await;
+        assert_eq!(response.status(), 303);
+        let page = self.get("/admin").await.text().await.unwrap();
+        hidden_field(&page, "csrf_token").expect("csrf token on admin pages")
+    }
+
+    /// Runs the `pulse` binary against this app's database.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        run_cli(&self.db.raw_url, self.db.dir.path(), args, None)
+    }
+}
+
+/// Runs `pulse ARGS` with the given database and working directory.
+pub fn run_cli(database_url: &str, cwd: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pulse"));
+    command
+        .args(args)
+        .current_dir(cwd)
+        .env("PULSE_DATABASE_URL", database_url)
+        .env("PULSE_SECRET_KEY", TEST_SECRET_HEX)
+        .env(
+            "PULSE_DEFINITIONS_DIR",
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("survey-definitions"),
+        )
+        .env("PULSE_LOG", "warn")
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = command.spawn().expect("start pulse");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    } else {
+        drop(child.stdin.take());
+    }
+    child.wait_with_output().expect("pulse finishes")
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The value of `<input type="hidden" name="NAME" value="...">` in a page.
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
