@@ -25,5 +25,6 @@ pub mod error;
 pub mod routes;
 pub mod services;
 pub mod startup;
+pub mod stats;
 pub mod telemetry;
 pub mod views;
