@@ -1,5 +1,6 @@
-//! `Application::build` opens the database, runs migrations, binds the listener (port 0 in
-//! tests) and wires the routes; `run_until_stopped` serves until a shutdown signal.
+//! `Application::build` opens the database, runs migrations, pins the survey definitions,
+//! binds the listener (port 0 in tests) and wires the routes; `run_until_stopped` serves
+//! until a shutdown signal.
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use crate::auth::rate_limit::LoginLimiter;
 use crate::config::Settings;
 use crate::db;
 use crate::routes;
+use crate::services::surveys;
 
 /// Shared by every request handler.
 pub struct AppState {
@@ -29,6 +31,7 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let url = settings.database_url.clone();
+        let definitions_dir = settings.definitions_dir.clone();
         let pool = tokio::task::spawn_blocking(move || -> anyhow::Result<db::Pool> {
             let pool = db::connect(&url)?;
             let mut conn = pool.get().context("cannot open a database connection")?;
@@ -36,6 +39,7 @@ impl Application {
             for name in applied {
                 tracing::info!(migration = %name, "applied migration");
             }
+            surveys::load_and_pin(&mut conn, &definitions_dir, chrono::Utc::now().naive_utc())?;
             Ok(pool)
         })
         .await??;

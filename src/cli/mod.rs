@@ -95,7 +95,7 @@ pub enum Command {
     /// Manage the stakeholder directory
     #[command(subcommand)]
     Stakeholders(stakeholders::StakeholdersCommand),
-    /// Validate and list survey definitions
+    /// Check, load and list survey definitions
     #[command(subcommand)]
     Survey(survey::SurveyCommand),
 }

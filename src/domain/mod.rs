@@ -1,6 +1,7 @@
 //! Pure domain types, no I/O, constructed by `parse`/`TryFrom` at the edge
 //! ("parse, don't validate").
 
+pub mod definition;
 pub mod email;
 pub mod role;
 

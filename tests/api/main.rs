@@ -4,5 +4,6 @@
 mod helpers;
 
 mod auth;
+mod definitions;
 mod health;
 mod migrations;
