@@ -2,7 +2,9 @@
 //! fresh database — SQLite always, PostgreSQL too when PULSE_TEST_POSTGRES_URL is set.
 
 mod helpers;
+mod smtp_server;
 
 mod auth;
+mod email;
 mod health;
 mod migrations;
