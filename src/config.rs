@@ -27,6 +27,8 @@ pub struct Settings {
     pub session_absolute_timeout: Duration,
     /// Failed-or-not sign-in attempts allowed per minute, per client IP and per account.
     pub login_attempts_per_minute: u32,
+    /// Where mail goes (`--smtp-url`, … or `.eml` files).
+    pub email: crate::email::EmailSettings,
 }
 
 impl Settings {

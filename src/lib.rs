@@ -21,6 +21,7 @@ pub mod config;
 pub mod db;
 pub mod definitions;
 pub mod domain;
+pub mod email;
 pub mod error;
 pub mod routes;
 pub mod services;

@@ -2,6 +2,7 @@
 //! group lives in its own file; this one holds the global options and the dispatch.
 //! Errors print what was wrong and what to do, and exit non-zero.
 
+mod email_args;
 mod serve;
 mod stakeholders;
 mod survey;
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub use self::email_args::EmailArgs;
 use crate::config::SecretKey;
 use crate::db::{self, DatabaseUrl};
 

@@ -28,6 +28,8 @@ pub struct ServeArgs {
     /// Sign-in attempts allowed per minute, per client IP and per account
     #[arg(long, env = "PULSE_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub login_attempts_per_minute: u32,
+    #[command(flatten)]
+    pub email: super::email_args::EmailArgs,
 }
 
 impl ServeArgs {
@@ -56,6 +58,7 @@ impl ServeArgs {
             session_idle_timeout: Duration::from_secs(self.session_idle_minutes * 60),
             session_absolute_timeout: Duration::from_secs(self.session_max_hours * 3600),
             login_attempts_per_minute: self.login_attempts_per_minute,
+            email: self.email.settings()?,
         })
     }
 }

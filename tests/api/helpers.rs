@@ -133,6 +133,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         session_idle_timeout: std::time::Duration::from_secs(3600),
         session_absolute_timeout: std::time::Duration::from_secs(12 * 3600),
         login_attempts_per_minute: 10,
+        email: pulse::email::EmailSettings::file(db.dir.path().join("mail")),
     }
 }
 

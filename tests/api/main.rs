@@ -2,8 +2,10 @@
 //! fresh database — SQLite always, PostgreSQL too when PULSE_TEST_POSTGRES_URL is set.
 
 mod helpers;
+mod smtp_server;
 
 mod auth;
 mod definitions;
+mod email;
 mod health;
 mod migrations;

@@ -1,0 +1,208 @@
+//! Typed contexts for the email templates in `templates/email/`: the compiler makes sure
+//! every field a template reads is there (the registries run in strict mode, so a missing
+//! field would otherwise fail at send time).
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::message::{EmailError, EmailMessage, MessageId, Recipient};
+
+/// A context that knows which template it belongs to.
+pub trait EmailTemplate: Serialize + Sized {
+    /// The folder below `templates/email/`.
+    fn template_name(&self) -> &'static str;
+
+    fn render(&self, to: Recipient, message_id: MessageId) -> Result<EmailMessage, EmailError> {
+        EmailMessage::from_template(self.template_name(), self, to, message_id)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SurveyEmailKind {
+    /// `templates/email/invitation/`: the first mail of a wave.
+    Invitation,
+    /// `templates/email/reminder/`: shorter, "still open until …".
+    Reminder,
+}
+
+/// Context of `email/invitation` and `email/reminder`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SurveyEmail {
+    #[serde(skip)]
+    pub kind: SurveyEmailKind,
+    /// The stakeholder's name for the greeting; `None` gives a neutral "Hello,".
+    pub name: Option<String>,
+    /// The survey's title, e.g. "How is procurement doing?".
+    pub survey_title: String,
+    /// The personal link `{base_url}/s/{token}`.
+    pub survey_url: String,
+    /// The personal unsubscribe page `{base_url}/u/{token}`.
+    pub unsubscribe_url: String,
+    /// The last day answers are accepted, already formatted (see [`format_date`]).
+    pub closes_on: String,
+    /// Minutes the survey takes, e.g. 2.
+    pub estimated_minutes: u32,
+    /// The wave's anonymity threshold: results only for groups of at least k people.
+    pub k: u32,
+}
+
+impl EmailTemplate for SurveyEmail {
+    fn template_name(&self) -> &'static str {
+        match self.kind {
+            SurveyEmailKind::Invitation => "invitation",
+            SurveyEmailKind::Reminder => "reminder",
+        }
+    }
+}
+
+/// Context of `email/results_ready`, sent to procurement leads when a wave closes.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultsReadyEmail {
+    /// The lead's name; `None` gives "Hello,".
+    pub name: Option<String>,
+    /// The wave, e.g. "Internal customer survey, spring 2025".
+    pub wave_title: String,
+    /// `{base_url}/results/{wave_id}` (or wherever the results page lives).
+    pub results_url: String,
+    /// How many people answered.
+    pub response_count: u64,
+    /// The day the wave closed, formatted (see [`format_date`]).
+    pub closed_on: String,
+}
+
+impl EmailTemplate for ResultsReadyEmail {
+    fn template_name(&self) -> &'static str {
+        "results_ready"
+    }
+}
+
+/// "Friday 14 March 2025": unambiguous in every English-speaking country.
+pub fn format_date(date: NaiveDate) -> String {
+    date.format("%A %-d %B %Y").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::EmailAddress;
+
+    fn to(name: Option<&str>) -> Recipient {
+        Recipient::new(EmailAddress::parse("anna@example.com").unwrap(), name)
+    }
+
+    fn id() -> MessageId {
+        MessageId::parse("<1@pulse.example.com>").unwrap()
+    }
+
+    fn survey(kind: SurveyEmailKind, name: Option<&str>) -> SurveyEmail {
+        SurveyEmail {
+            kind,
+            name: name.map(str::to_owned),
+            survey_title: "How is procurement doing?".into(),
+            survey_url: "https://pulse.example.com/s/tok?x=1&y=2".into(),
+            unsubscribe_url: "https://pulse.example.com/u/tok".into(),
+            closes_on: format_date(NaiveDate::from_ymd_opt(2025, 3, 14).unwrap()),
+            estimated_minutes: 2,
+            k: 5,
+        }
+    }
+
+    #[test]
+    fn dates_read_naturally() {
+        assert_eq!(
+            format_date(NaiveDate::from_ymd_opt(2025, 3, 14).unwrap()),
+            "Friday 14 March 2025"
+        );
+    }
+
+    #[test]
+    fn every_template_renders_all_three_parts() {
+        for kind in [SurveyEmailKind::Invitation, SurveyEmailKind::Reminder] {
+            for name in [Some("Anna"), None] {
+                let msg = survey(kind, name).render(to(name), id()).unwrap();
+                assert!(!msg.subject.is_empty());
+                assert!(!msg.subject.contains('\n'));
+                assert!(
+                    msg.text.contains("https://pulse.example.com/s/tok?x=1&y=2"),
+                    "{}",
+                    msg.text
+                );
+                assert!(msg.text.contains("https://pulse.example.com/u/tok"));
+                assert!(msg.text.contains("Friday 14 March 2025"), "{}", msg.text);
+                assert!(
+                    msg.html
+                        .contains("https://pulse.example.com/s/tok?x&#x3D;1&amp;y&#x3D;2"),
+                    "{}",
+                    msg.html
+                );
+                assert!(msg.html.contains("https://pulse.example.com/u/tok"));
+                assert!(msg.html.contains("Friday 14 March 2025"));
+                assert!(msg.text.contains("at least 5 people"), "{}", msg.text);
+                match name {
+                    Some(n) => {
+                        assert!(msg.text.starts_with(&format!("Hello {n},")), "{}", msg.text);
+                        assert!(msg.html.contains(&format!("Hello {n},")));
+                    }
+                    None => {
+                        assert!(msg.text.starts_with("Hello,"), "{}", msg.text);
+                        assert!(msg.html.contains("Hello,"));
+                    }
+                }
+                for part in [&msg.text, &msg.html] {
+                    assert!(!part.contains("{{"), "unrendered placeholder: {part}");
+                }
+                let html = msg.html.to_ascii_lowercase();
+                assert!(
+                    !html.contains("<svg") && !html.contains("<script") && !html.contains("<img")
+                );
+            }
+        }
+        let results = ResultsReadyEmail {
+            name: Some("Lena".into()),
+            wave_title: "Internal customer survey, spring 2025".into(),
+            results_url: "https://pulse.example.com/results/w1".into(),
+            response_count: 42,
+            closed_on: "Friday 14 March 2025".into(),
+        }
+        .render(to(Some("Lena")), id())
+        .unwrap();
+        assert!(results
+            .subject
+            .contains("Internal customer survey, spring 2025"));
+        assert!(results
+            .text
+            .contains("https://pulse.example.com/results/w1"));
+        assert!(results
+            .html
+            .contains("https://pulse.example.com/results/w1"));
+        assert!(results.text.contains("42"));
+    }
+
+    #[test]
+    fn html_escapes_and_text_does_not() {
+        let hostile = "<script>alert(1)</script> Ann \"A&B\" O'Neil";
+        let mut ctx = survey(SurveyEmailKind::Invitation, Some(hostile));
+        ctx.survey_title = hostile.into();
+        let msg = ctx.render(to(Some(hostile)), id()).unwrap();
+        assert!(!msg.html.contains("<script>"), "{}", msg.html);
+        assert!(msg.html.contains("&lt;script&gt;"));
+        assert!(
+            msg.html.contains("Ann &quot;A&amp;B&quot; O&#x27;Neil"),
+            "{}",
+            msg.html
+        );
+        assert!(msg.text.contains(hostile), "{}", msg.text);
+        let results = ResultsReadyEmail {
+            name: None,
+            wave_title: hostile.into(),
+            results_url: "https://pulse.example.com/results/w1".into(),
+            response_count: 7,
+            closed_on: "Friday 14 March 2025".into(),
+        }
+        .render(to(None), id())
+        .unwrap();
+        assert_eq!(results.subject, format!("Results ready: {hostile}"));
+        assert!(results.html.contains("&lt;script&gt;"));
+    }
+}
