@@ -1,8 +1,10 @@
 //! Pure domain types, no I/O, constructed by `parse`/`TryFrom` at the edge
 //! ("parse, don't validate").
 
+pub mod audience;
 pub mod email;
 pub mod role;
+pub mod stakeholder;
 
 pub use email::EmailAddress;
 pub use role::Role;

@@ -2,3 +2,4 @@
 //! transaction where it writes; route handlers and CLI commands call these, never SQL.
 
 pub mod accounts;
+pub mod stakeholders;

@@ -6,3 +6,4 @@ mod helpers;
 mod auth;
 mod health;
 mod migrations;
+mod stakeholders;
