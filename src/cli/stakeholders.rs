@@ -1,17 +1,166 @@
 //! `pulse stakeholders import|list`.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
+
 use super::GlobalArgs;
+use crate::domain::audience::AudienceFilter;
+use crate::services::stakeholders::{self as directory, parse_csv};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum StakeholdersCommand {
-    /// List stakeholders
-    List,
+    /// Create or update stakeholders from a CSV file: all rows or, if any row is wrong, none
+    ///
+    /// Columns: email (required), name, language (e.g. en, de, pt-BR); every other column is a
+    /// segment attribute (business_unit, department, region, ...). Headers are matched
+    /// case-insensitively, spaces and hyphens count as _. UTF-8 (with or without BOM),
+    /// delimiter , or ; (detected from the header line). Stakeholders are matched by email;
+    /// an empty cell means "no value".
+    Import {
+        /// The CSV file
+        file: PathBuf,
+        /// Check the file and show what the import would do, without changing anything
+        #[arg(long)]
+        dry_run: bool,
+        /// Deactivate active stakeholders who are not in the file (they keep their history)
+        #[arg(long)]
+        deactivate_missing: bool,
+    },
+    /// List stakeholders (active ones unless --all), ordered by email
+    List {
+        /// Only stakeholders whose attribute has one of the values: ATTRIBUTE=VALUE[,VALUE...]
+        /// (e.g. business_unit=Manufacturing,R&D). Repeat the option, or join conditions with
+        /// ;, for AND. Values match exactly; quote one containing , or ; as "Sales, Marketing"
+        #[arg(long = "filter", value_name = "ATTRIBUTE=VALUES")]
+        filters: Vec<AudienceFilter>,
+        /// Include deactivated stakeholders
+        #[arg(long)]
+        all: bool,
+    },
 }
 
-pub fn run(_global: &GlobalArgs, command: StakeholdersCommand) -> anyhow::Result<ExitCode> {
+pub fn run(global: &GlobalArgs, command: StakeholdersCommand) -> anyhow::Result<ExitCode> {
     match command {
-        StakeholdersCommand::List => anyhow::bail!("not implemented yet"),
+        StakeholdersCommand::Import {
+            file,
+            dry_run,
+            deactivate_missing,
+        } => import(global, &file, dry_run, deactivate_missing),
+        StakeholdersCommand::List { filters, all } => {
+            let mut filter = AudienceFilter::everyone();
+            for one in filters {
+                filter = filter.and(one).context("--filter")?;
+            }
+            list(global, &filter, all)
+        }
     }
+}
+
+fn import(
+    global: &GlobalArgs,
+    file: &std::path::Path,
+    dry_run: bool,
+    deactivate_missing: bool,
+) -> anyhow::Result<ExitCode> {
+    let shown = file.display();
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {shown}"))?;
+    let parsed = match parse_csv(&bytes) {
+        Ok(parsed) => parsed,
+        Err(problems) => {
+            let count = problems.len();
+            let list: Vec<String> = problems.iter().map(|p| format!("  {p}")).collect();
+            anyhow::bail!(
+                "{shown}: {count} problem{} found, so nothing was imported. Fix {} and import the file again:\n{}",
+                if count == 1 { "" } else { "s" },
+                if count == 1 { "it" } else { "them" },
+                list.join("\n")
+            );
+        }
+    };
+    let attributes: Vec<&str> = parsed
+        .columns()
+        .attributes
+        .iter()
+        .map(|a| a.as_str())
+        .collect();
+    println!(
+        "{shown}: {} stakeholder{}, attributes: {}",
+        parsed.len(),
+        if parsed.len() == 1 { "" } else { "s" },
+        if attributes.is_empty() {
+            "none".to_string()
+        } else {
+            attributes.join(", ")
+        }
+    );
+
+    let pool = global.connect()?;
+    let mut conn = pool.get()?;
+    let counts = if dry_run {
+        directory::plan_import(&mut conn, &parsed, deactivate_missing)?.counts
+    } else {
+        directory::apply_import(
+            &mut conn,
+            &parsed,
+            deactivate_missing,
+            chrono::Utc::now().naive_utc(),
+        )?
+        .counts
+    };
+    if dry_run {
+        println!("dry run: nothing was changed; the import would give:");
+    }
+    println!("created: {}", counts.created);
+    println!("updated: {}", counts.updated);
+    println!("unchanged: {}", counts.unchanged);
+    println!("reactivated: {}", counts.reactivated);
+    println!("deactivated: {}", counts.deactivated);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list(global: &GlobalArgs, filter: &AudienceFilter, all: bool) -> anyhow::Result<ExitCode> {
+    let pool = global.connect()?;
+    let mut conn = pool.get()?;
+    let stakeholders = directory::list(&mut conn, filter, all)?;
+    let width = stakeholders
+        .iter()
+        .map(|s| s.email.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let name_width = stakeholders
+        .iter()
+        .filter_map(|s| s.name.as_ref().map(|n| n.chars().count()))
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    println!(
+        "{:<width$}  {:<name_width$}  {:<8}  {:<8}  ATTRIBUTES",
+        "EMAIL", "NAME", "LANGUAGE", "STATUS"
+    );
+    for s in &stakeholders {
+        println!(
+            "{:<width$}  {:<name_width$}  {:<8}  {:<8}  {}",
+            s.email,
+            s.name.as_deref().unwrap_or("-"),
+            s.language.as_deref().unwrap_or("-"),
+            if s.active { "active" } else { "inactive" },
+            s.attributes
+        );
+    }
+    let status = if all { "" } else { "active " };
+    let noun = if stakeholders.len() == 1 {
+        "stakeholder"
+    } else {
+        "stakeholders"
+    };
+    let matching = if filter.is_everyone() {
+        String::new()
+    } else {
+        format!(" matching {filter}")
+    };
+    println!("{} {status}{noun}{matching}", stakeholders.len());
+    Ok(ExitCode::SUCCESS)
 }

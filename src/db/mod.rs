@@ -85,7 +85,11 @@ pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Pool> {
     let size = if url.is_sqlite() { 8 } else { 16 };
     let pool = r2d2::Pool::builder()
         .max_size(size)
-        .min_idle(Some(1))
+        // Connections are opened on demand, never in the background: with min_idle 1 the pool
+        // replenishes in a thread after the first `get`, and a CLI command that exits while
+        // that thread is inside libpq's connect crashed (SIGSEGV / heap corruption at exit in
+        // ~15% of `pulse migrate` runs on PostgreSQL).
+        .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(10))
         .build(conn::Manager::new(url.clone()))
         .map_err(|e| anyhow::anyhow!("cannot connect to the database {url}: {e}"))?;

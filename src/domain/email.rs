@@ -1,5 +1,6 @@
 //! A validated, normalised email address: trimmed, domain lower-cased (the local part is
-//! kept as written: it is case-sensitive by the standard, though rarely in practice).
+//! kept as written: it is case-sensitive by the standard, though rarely in practice; see
+//! [`EmailAddress::folded`] for the case-insensitive key the stakeholder directory matches by).
 
 use std::fmt;
 
@@ -19,7 +20,13 @@ impl EmailAddress {
             return Err(format!("'{trimmed}' is not an email address (no @)"));
         };
         let normalised = format!("{local}@{}", domain.to_lowercase());
-        if !email_address::EmailAddress::is_valid(&normalised) || !domain.contains('.') {
+        // A bare address only: no display name ("Anna <anna@example.com>") and no IP literal.
+        let options = email_address::Options::default()
+            .without_display_text()
+            .without_domain_literal();
+        if email_address::EmailAddress::parse_with_options(&normalised, options).is_err()
+            || !domain.contains('.')
+        {
             return Err(format!("'{trimmed}' is not a valid email address"));
         }
         Ok(Self(normalised))
@@ -31,6 +38,14 @@ impl EmailAddress {
 
     pub fn into_string(self) -> String {
         self.0
+    }
+
+    /// The whole address lower-cased: the key under which two spellings name the same
+    /// mailbox in practice (`Anna.Berg@example.com`, `anna.berg@example.com`). The stakeholder
+    /// import matches and de-duplicates by it, so an HR export that changes the case of an
+    /// address updates the stakeholder instead of creating a second one.
+    pub fn folded(&self) -> String {
+        self.0.to_lowercase()
     }
 }
 
@@ -73,8 +88,21 @@ mod tests {
             "anna@localhost",
             "a b@example.com",
             "anna@exa\nmple.com",
+            "Anna Berg <anna@example.com>",
+            "anna@[192.168.0.1]",
+            "anna@@example.com",
         ] {
             assert!(EmailAddress::parse(bad).is_err(), "{bad:?} accepted");
         }
+        assert_eq!(
+            EmailAddress::parse("anna@").unwrap_err(),
+            "'anna@' is not a valid email address"
+        );
+        assert_eq!(
+            EmailAddress::parse("Anna.Berg@Example.com")
+                .unwrap()
+                .folded(),
+            "anna.berg@example.com"
+        );
     }
 }

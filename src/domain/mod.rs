@@ -1,9 +1,11 @@
 //! Pure domain types, no I/O, constructed by `parse`/`TryFrom` at the edge
 //! ("parse, don't validate").
 
+pub mod audience;
 pub mod definition;
 pub mod email;
 pub mod role;
+pub mod stakeholder;
 
 pub use email::EmailAddress;
 pub use role::Role;

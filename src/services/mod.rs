@@ -2,4 +2,5 @@
 //! transaction where it writes; route handlers and CLI commands call these, never SQL.
 
 pub mod accounts;
+pub mod stakeholders;
 pub mod surveys;

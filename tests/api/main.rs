@@ -9,3 +9,4 @@ mod definitions;
 mod email;
 mod health;
 mod migrations;
+mod stakeholders;

@@ -1,0 +1,635 @@
+//! The stakeholder CSV, from bytes to validated records — pure, no database.
+//!
+//! [`parse_csv`] returns every stakeholder of the file, validated, or every problem found
+//! (with its line and column), never a mix: the import is all-or-nothing.
+//!
+//! The file:
+//! * UTF-8, with or without a byte-order mark. Other encodings are refused with advice
+//!   (Excel: "CSV UTF-8").
+//! * The first line names the columns. The delimiter is the one of `,` `;` or tab that occurs
+//!   most often in that line outside quotes (`,` if none does): Excel writes `;` where the
+//!   decimal separator is a comma.
+//! * Quoted fields as usual: `"Berg, Anna"`, `"The ""A"" team"`. A line break inside a field
+//!   is refused (stakeholder data is one-line data; it is almost always an unclosed quote).
+//! * Headers are trimmed, lower-cased, spaces and hyphens turned into `_`. `email` is
+//!   required; `name` and `language` are optional; every other column is a segment attribute
+//!   whose name must then be `^[a-z][a-z0-9_]{0,62}$`. A header may appear only once.
+//! * Cells are trimmed. An empty attribute, name or language cell means "no value". Rows whose
+//!   cells are all empty (Excel leaves `;;;` lines behind) are skipped.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::domain::stakeholder::{normalise_name, AttributeName, Attributes, LanguageCode};
+use crate::domain::EmailAddress;
+
+/// One validated stakeholder from the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StakeholderRecord {
+    /// The line of the file the row starts on (the header is line 1).
+    pub line: u64,
+    pub email: EmailAddress,
+    pub name: Option<String>,
+    pub language: Option<LanguageCode>,
+    /// Only the attributes with a value in this row.
+    pub attributes: Attributes,
+}
+
+/// Which columns the file has. A column the file does not have leaves that field of existing
+/// stakeholders alone; a column it has is authoritative, empty cells included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportColumns {
+    pub name: bool,
+    pub language: bool,
+    /// The attribute columns, in file order.
+    pub attributes: Vec<AttributeName>,
+}
+
+/// A file that passed every check: its columns and its stakeholders (at least one, each
+/// email — compared by [`EmailAddress::folded`] — once).
+#[derive(Debug, Clone)]
+pub struct ParsedImport {
+    columns: ImportColumns,
+    records: Vec<StakeholderRecord>,
+    delimiter: char,
+}
+
+impl ParsedImport {
+    pub fn columns(&self) -> &ImportColumns {
+        &self.columns
+    }
+
+    pub fn records(&self) -> &[StakeholderRecord] {
+        &self.records
+    }
+
+    /// The delimiter that was detected.
+    pub fn delimiter(&self) -> char {
+        self.delimiter
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Never true for a value from [`parse_csv`] (a file without rows is a problem).
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
+/// One thing wrong with the file. Displays as
+/// `line 14, column "email": 'anna@' is not a valid email address`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ImportProblem {
+    pub line: u64,
+    /// The column's header as written in the file, when the problem is in one column.
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl ImportProblem {
+    fn new(line: u64, column: Option<&str>, message: impl Into<String>) -> Self {
+        Self {
+            line,
+            column: column.map(str::to_string),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for ImportProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.column {
+            Some(column) => write!(
+                f,
+                "line {}, column \"{}\": {}",
+                self.line, column, self.message
+            ),
+            None => write!(f, "line {}: {}", self.line, self.message),
+        }
+    }
+}
+
+/// What a column of the file holds.
+#[derive(Debug, Clone)]
+enum Field {
+    Email,
+    Name,
+    Language,
+    Attribute(AttributeName),
+    /// A header that was refused; its cells are not checked.
+    Invalid,
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+const NOT_UTF8: &str = "the text is not valid UTF-8: save the file as \"CSV UTF-8\" \
+     (Excel: File > Save As > CSV UTF-8), not in a legacy encoding such as Windows-1252";
+
+/// Parses and validates a stakeholder CSV file (see the module docs for the format).
+pub fn parse_csv(bytes: &[u8]) -> Result<ParsedImport, Vec<ImportProblem>> {
+    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+        return Err(vec![ImportProblem::new(
+            1,
+            None,
+            "the file is UTF-16 (Excel \"Unicode Text\"): save it as \"CSV UTF-8\" instead",
+        )]);
+    }
+    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(vec![ImportProblem::new(
+            1,
+            None,
+            "the file is empty: the first line must name the columns, e.g. email,name,language,business_unit",
+        )]);
+    }
+    let delimiter = detect_delimiter(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+
+    let mut lines = LineCounter::new(bytes);
+    let mut problems = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    let mut header_line = 1;
+    let header = loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {
+                header_line = lines.line_of(&record);
+                if !is_blank(&record) {
+                    break record.clone();
+                }
+            }
+            Ok(false) => {
+                return Err(vec![ImportProblem::new(
+                    header_line,
+                    None,
+                    "the file has no header line",
+                )])
+            }
+            Err(error) => {
+                return Err(vec![ImportProblem::new(
+                    header_line,
+                    None,
+                    error.to_string(),
+                )])
+            }
+        }
+    };
+    let (fields, labels, columns) = read_header(&header, header_line, &mut problems);
+    let email_column = fields.iter().position(|f| matches!(f, Field::Email));
+
+    let mut records = Vec::new();
+    // Folded email → the line it is first on.
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut last_line = header_line;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(error) => {
+                problems.push(ImportProblem::new(last_line + 1, None, error.to_string()));
+                break;
+            }
+        }
+        let line = lines.line_of(&record);
+        last_line = line;
+        if is_blank(&record) {
+            continue;
+        }
+        if record.len() != fields.len() {
+            problems.push(ImportProblem::new(
+                line,
+                None,
+                format!(
+                    "{} fields, but the header has {}: a missing or extra '{}', or a value \
+                     containing '{}' that is not in quotes?",
+                    record.len(),
+                    fields.len(),
+                    delimiter as char,
+                    delimiter as char
+                ),
+            ));
+            continue;
+        }
+        let problems_before = problems.len();
+        let mut email = None;
+        let mut name = None;
+        let mut language = None;
+        let mut attributes = Attributes::new();
+        for (index, raw) in record.iter().enumerate() {
+            let label = labels[index].as_str();
+            let Ok(text) = std::str::from_utf8(raw) else {
+                problems.push(ImportProblem::new(line, Some(label), NOT_UTF8));
+                continue;
+            };
+            if text.contains(['\r', '\n']) {
+                problems.push(ImportProblem::new(
+                    line,
+                    Some(label),
+                    "the value contains a line break (is a quote not closed?): \
+                     put each value on one line",
+                ));
+                continue;
+            }
+            let value = text.trim();
+            match &fields[index] {
+                Field::Email => match EmailAddress::parse(value) {
+                    Ok(address) => email = Some(address),
+                    Err(message) => problems.push(ImportProblem::new(line, Some(label), message)),
+                },
+                Field::Name => name = (!value.is_empty()).then(|| value.to_string()),
+                Field::Language if value.is_empty() => {}
+                Field::Language => match LanguageCode::parse(value) {
+                    Ok(code) => language = Some(code),
+                    Err(message) => problems.push(ImportProblem::new(line, Some(label), message)),
+                },
+                Field::Attribute(attribute) => attributes.set(attribute, value),
+                Field::Invalid => {}
+            }
+        }
+        if let (Some(address), Some(index)) = (&email, email_column) {
+            if let Some(first) = seen.get(&address.folded()) {
+                problems.push(ImportProblem::new(
+                    line,
+                    Some(labels[index].as_str()),
+                    format!(
+                        "'{address}' is also on line {first}: each stakeholder must be on one row only"
+                    ),
+                ));
+            } else {
+                seen.insert(address.folded(), line);
+            }
+        }
+        if problems.len() == problems_before {
+            if let Some(email) = email {
+                records.push(StakeholderRecord {
+                    line,
+                    email,
+                    name,
+                    language,
+                    attributes,
+                });
+            }
+        }
+    }
+
+    if email_column.is_some() && seen.is_empty() && problems.is_empty() {
+        problems.push(ImportProblem::new(
+            header_line + 1,
+            None,
+            "the file has a header but no stakeholder rows",
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(ParsedImport {
+        columns,
+        records,
+        delimiter: delimiter as char,
+    })
+}
+
+/// Reads the header: what each column holds, the label to show in problems (the header as
+/// written, or "column N" when it is blank), and the column summary.
+fn read_header(
+    header: &csv::ByteRecord,
+    line: u64,
+    problems: &mut Vec<ImportProblem>,
+) -> (Vec<Field>, Vec<String>, ImportColumns) {
+    let mut fields = Vec::with_capacity(header.len());
+    let mut labels = Vec::with_capacity(header.len());
+    let mut columns = ImportColumns {
+        name: false,
+        language: false,
+        attributes: Vec::new(),
+    };
+    // Normalised header → its 1-based column number.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (index, raw) in header.iter().enumerate() {
+        let number = index + 1;
+        let Ok(text) = std::str::from_utf8(raw) else {
+            labels.push(format!("column {number}"));
+            problems.push(ImportProblem::new(
+                line,
+                Some(&format!("column {number}")),
+                NOT_UTF8,
+            ));
+            fields.push(Field::Invalid);
+            continue;
+        };
+        let label = if text.trim().is_empty() {
+            format!("column {number}")
+        } else {
+            text.trim().to_string()
+        };
+        let normalised = normalise_name(text);
+        let field = if normalised.is_empty() {
+            problems.push(ImportProblem::new(
+                line,
+                Some(&label),
+                "the column has no name: name it (e.g. region) or delete the column",
+            ));
+            Field::Invalid
+        } else if let Some(first) = seen.get(&normalised) {
+            problems.push(ImportProblem::new(
+                line,
+                Some(&label),
+                format!("{normalised} is also column {first}: each column may appear only once"),
+            ));
+            Field::Invalid
+        } else {
+            seen.insert(normalised.clone(), number);
+            match normalised.as_str() {
+                "email" => Field::Email,
+                "name" => {
+                    columns.name = true;
+                    Field::Name
+                }
+                "language" => {
+                    columns.language = true;
+                    Field::Language
+                }
+                _ => match AttributeName::parse(&normalised) {
+                    Ok(attribute) => {
+                        columns.attributes.push(attribute.clone());
+                        Field::Attribute(attribute)
+                    }
+                    Err(message) => {
+                        problems.push(ImportProblem::new(line, Some(&label), message));
+                        Field::Invalid
+                    }
+                },
+            }
+        };
+        fields.push(field);
+        labels.push(label);
+    }
+    if !fields.iter().any(|f| matches!(f, Field::Email)) {
+        let found: Vec<&str> = labels.iter().map(String::as_str).collect();
+        problems.push(ImportProblem::new(
+            line,
+            None,
+            format!(
+                "there is no \"email\" column (the header has: {}); the first line must name \
+                 the columns, e.g. email,name,language,business_unit",
+                found.join(", ")
+            ),
+        ));
+    }
+    (fields, labels, columns)
+}
+
+/// The delimiter that occurs most often in the first line outside quotes; `,` when tied or
+/// when there is none (a one-column file).
+fn detect_delimiter(bytes: &[u8]) -> u8 {
+    let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
+    let mut in_quotes = false;
+    for &byte in bytes {
+        match byte {
+            b'"' => in_quotes = !in_quotes,
+            b'\n' | b'\r' if !in_quotes => break,
+            _ if !in_quotes => {
+                for (delimiter, count) in counts.iter_mut() {
+                    if byte == *delimiter {
+                        *count += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut best = counts[0];
+    for candidate in &counts[1..] {
+        if candidate.1 > best.1 {
+            best = *candidate;
+        }
+    }
+    best.0
+}
+
+/// Line numbers of records. The csv reader's own count starts at the end of the previous
+/// record (so it is off after blank lines and CRLF), hence this count over the bytes, which
+/// skips the line breaks a record's reported start offset may sit on.
+struct LineCounter<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+    line: u64,
+}
+
+impl<'a> LineCounter<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Self {
+            bytes,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The line the record starts on; records must be passed in file order.
+    fn line_of(&mut self, record: &csv::ByteRecord) -> u64 {
+        let reported = record.position().map_or(self.offset as u64, |p| p.byte());
+        let mut start = usize::try_from(reported)
+            .unwrap_or(usize::MAX)
+            .min(self.bytes.len());
+        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        while self.offset < start {
+            match self.bytes[self.offset] {
+                b'\n' => self.line += 1,
+                b'\r' if self.bytes.get(self.offset + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+            self.offset += 1;
+        }
+        self.line
+    }
+}
+
+fn is_blank(record: &csv::ByteRecord) -> bool {
+    record
+        .iter()
+        .all(|field| field.iter().all(u8::is_ascii_whitespace))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> ParsedImport {
+        match parse_csv(text.as_bytes()) {
+            Ok(parsed) => parsed,
+            Err(problems) => panic!("unexpected problems: {problems:#?}"),
+        }
+    }
+
+    fn problems(bytes: &[u8]) -> Vec<String> {
+        match parse_csv(bytes) {
+            Ok(parsed) => panic!("accepted: {parsed:#?}"),
+            Err(problems) => problems.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn reads_columns_attributes_and_normalises() {
+        let parsed = parse_ok(
+            "Email, Name ,Language,Business Unit,cost-center,Region\n\
+             anna.berg@Example.COM , Anna Berg ,pt_br,Manufacturing,,EMEA\n\
+             bob@example.com,,,R&D,CC-17,\n",
+        );
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(parsed.delimiter(), ',');
+        let columns = parsed.columns();
+        assert!(columns.name && columns.language);
+        let names: Vec<&str> = columns
+            .attributes
+            .iter()
+            .map(AttributeName::as_str)
+            .collect();
+        assert_eq!(names, ["business_unit", "cost_center", "region"]);
+
+        let anna = &parsed.records()[0];
+        assert_eq!(anna.line, 2);
+        assert_eq!(anna.email.as_str(), "anna.berg@example.com");
+        assert_eq!(anna.name.as_deref(), Some("Anna Berg"));
+        assert_eq!(
+            anna.language.as_ref().map(LanguageCode::as_str),
+            Some("pt-BR")
+        );
+        assert_eq!(
+            anna.attributes.to_string(),
+            "business_unit=Manufacturing; region=EMEA"
+        );
+        let bob = &parsed.records()[1];
+        assert_eq!(bob.name, None);
+        assert_eq!(bob.language, None);
+        assert_eq!(
+            bob.attributes.to_string(),
+            "business_unit=R&D; cost_center=CC-17"
+        );
+    }
+
+    #[test]
+    fn semicolons_bom_crlf_and_quotes() {
+        let mut bytes = UTF8_BOM.to_vec();
+        bytes.extend_from_slice(
+            "email;name;department\r\n\
+             anna@example.com;\"Berg; Anna\";\"Sales, \"\"Inside\"\" Team\"\r\n\
+             \r\n\
+             jörg@example.de;Jörg Müller;Einkauf\r\n"
+                .as_bytes(),
+        );
+        let parsed = parse_csv(&bytes).unwrap();
+        assert_eq!(parsed.delimiter(), ';');
+        let anna = &parsed.records()[0];
+        assert_eq!(anna.name.as_deref(), Some("Berg; Anna"));
+        assert_eq!(
+            anna.attributes.get("department"),
+            Some("Sales, \"Inside\" Team")
+        );
+        assert_eq!(parsed.records()[1].name.as_deref(), Some("Jörg Müller"));
+        assert_eq!(parsed.records()[1].line, 4);
+    }
+
+    #[test]
+    fn delimiter_detection_looks_at_the_header_outside_quotes() {
+        assert_eq!(detect_delimiter(b"email"), b',');
+        assert_eq!(detect_delimiter(b"email;name\na,b,c,d"), b';');
+        assert_eq!(detect_delimiter(b"\"a;b;c\",name\n"), b',');
+        assert_eq!(detect_delimiter(b"email\tname\tregion\n"), b'\t');
+        let parsed = parse_ok("email\n\nanna@example.com\n\n");
+        assert_eq!(parsed.len(), 1);
+    }
+
+    #[test]
+    fn blank_rows_are_skipped_and_lines_counted() {
+        let parsed = parse_ok("email;name\n\nanna@example.com;Anna\n;\n ; \nbob@example.com;Bob\n");
+        let lines: Vec<u64> = parsed.records().iter().map(|r| r.line).collect();
+        assert_eq!(lines, [3, 6]);
+    }
+
+    #[test]
+    fn every_problem_is_listed_with_line_and_column() {
+        let got = problems(
+            b"email,name,language,region\n\
+              anna@example.com,Anna,en,EMEA\n\
+              anna@,Anna B,de,EMEA\n\
+              ,No Mail,,\n\
+              ANNA@example.com,Anna again,,\n\
+              carl@example.com,Carl,english,\n\
+              dora@example.com,\"Dora\nSmith\",,\n\
+              eve@example.com,Eve,en\n\
+              fred@example.com,Fred,en,EMEA,extra\n",
+        );
+        assert_eq!(
+            got,
+            [
+                "line 3, column \"email\": 'anna@' is not a valid email address",
+                "line 4, column \"email\": the email address is empty",
+                "line 5, column \"email\": 'ANNA@example.com' is also on line 2: each stakeholder must be on one row only",
+                "line 6, column \"language\": 'english' is not a language code: use a code like en, de or pt-BR",
+                "line 7, column \"name\": the value contains a line break (is a quote not closed?): put each value on one line",
+                "line 9: 3 fields, but the header has 4: a missing or extra ',', or a value containing ',' that is not in quotes?",
+                "line 10: 5 fields, but the header has 4: a missing or extra ',', or a value containing ',' that is not in quotes?",
+            ]
+        );
+    }
+
+    #[test]
+    fn header_problems() {
+        let got = problems(b"E-Mail,Name,R\xC3\xA9gion,name,,1st\nanna@example.com,A,x,y,z,w\n");
+        assert_eq!(
+            got,
+            [
+                "line 1, column \"Région\": 'région' is not a valid attribute name: use at most 63 letters a-z, digits and _, starting with a letter (e.g. business_unit)",
+                "line 1, column \"name\": name is also column 2: each column may appear only once",
+                "line 1, column \"column 5\": the column has no name: name it (e.g. region) or delete the column",
+                "line 1, column \"1st\": '1st' is not a valid attribute name: use at most 63 letters a-z, digits and _, starting with a letter (e.g. business_unit)",
+                "line 1: there is no \"email\" column (the header has: E-Mail, Name, Région, name, column 5, 1st); the first line must name the columns, e.g. email,name,language,business_unit",
+            ]
+        );
+    }
+
+    #[test]
+    fn encodings_and_empty_files() {
+        let got = problems(b"email,name\nj\xF6rg@example.de,J\xF6rg\n");
+        assert_eq!(got.len(), 2);
+        assert!(
+            got[0].starts_with("line 2, column \"email\": the text is not valid UTF-8"),
+            "{got:?}"
+        );
+        assert!(
+            got[1].starts_with("line 2, column \"name\": the text is not valid UTF-8"),
+            "{got:?}"
+        );
+        let got = problems(b"\xFF\xFEe\0m\0");
+        assert!(got[0].contains("UTF-16"), "{got:?}");
+        let got = problems(b"");
+        assert!(got[0].starts_with("line 1: the file is empty"), "{got:?}");
+        let got = problems(b"\xEF\xBB\xBF \r\n");
+        assert!(got[0].starts_with("line 1: the file is empty"), "{got:?}");
+        let got = problems(b"email,name\n");
+        assert_eq!(
+            got,
+            ["line 2: the file has a header but no stakeholder rows"]
+        );
+        let got = problems(b"email,name\n,\n;\n");
+        assert_eq!(
+            got,
+            ["line 3: 1 fields, but the header has 2: a missing or extra ',', or a value containing ',' that is not in quotes?"]
+        );
+    }
+
+    #[test]
+    fn duplicate_detection_ignores_case_and_whitespace() {
+        let got = problems(b"email\n Anna@Example.com\nanna@example.com \n");
+        assert_eq!(
+            got,
+            ["line 3, column \"email\": 'anna@example.com' is also on line 2: each stakeholder must be on one row only"]
+        );
+    }
+}

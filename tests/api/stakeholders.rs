@@ -1,0 +1,630 @@
+//! The stakeholder directory through the real `pulse` binary: `stakeholders import` (all or
+//! nothing, upsert, dry run, deactivation) and `stakeholders list --filter`.
+
+use std::collections::BTreeMap;
+use std::process::Output;
+
+use diesel::connection::SimpleConnection;
+use pulse::db;
+use pulse::db::models::stakeholders::{self, StakeholderRow};
+
+use crate::both_backends;
+use crate::helpers::{run_cli, text, Backend, TestDb};
+
+/// A fresh database plus shortcuts for importing files and reading the table.
+struct Directory {
+    db: TestDb,
+    pool: db::Pool,
+}
+
+impl Directory {
+    fn new(backend: Backend) -> Self {
+        let db = TestDb::new(backend);
+        let pool = db::connect(&db.url).unwrap();
+        db::run_migrations(&mut pool.get().unwrap()).unwrap();
+        Self { db, pool }
+    }
+
+    fn cli(&self, args: &[&str]) -> Output {
+        run_cli(&self.db.raw_url, self.db.dir.path(), args, None)
+    }
+
+    /// Writes `content` to a file and runs `pulse stakeholders import FILE EXTRA...`.
+    fn import(&self, content: &[u8], extra: &[&str]) -> Output {
+        let path = self.db.dir.path().join("stakeholders.csv");
+        std::fs::write(&path, content).unwrap();
+        let path = path.to_str().unwrap().to_string();
+        let mut args = vec!["stakeholders", "import", path.as_str()];
+        args.extend_from_slice(extra);
+        self.cli(&args)
+    }
+
+    /// Imports and asserts success; returns stdout.
+    fn import_ok(&self, content: &str, extra: &[&str]) -> String {
+        let output = self.import(content.as_bytes(), extra);
+        assert!(
+            output.status.success(),
+            "import failed ({}):\n{}{}",
+            output.status,
+            text(&output.stderr),
+            text(&output.stdout)
+        );
+        text(&output.stdout)
+    }
+
+    fn conn(&self) -> db::PooledConn {
+        self.pool.get().unwrap()
+    }
+
+    fn rows(&self) -> Vec<StakeholderRow> {
+        stakeholders::load_all(&mut self.conn()).unwrap()
+    }
+
+    fn row(&self, email: &str) -> StakeholderRow {
+        stakeholders::find_by_email(&mut self.conn(), email)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{email} is not in the directory"))
+    }
+}
+
+fn attributes(row: &StakeholderRow) -> BTreeMap<String, String> {
+    serde_json::from_str(&row.attributes).unwrap()
+}
+
+fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Asserts the five count lines of the import output.
+fn assert_counts(
+    stdout: &str,
+    created: usize,
+    updated: usize,
+    unchanged: usize,
+    reactivated: usize,
+    deactivated: usize,
+) {
+    for (label, expected) in [
+        ("created", created),
+        ("updated", updated),
+        ("unchanged", unchanged),
+        ("reactivated", reactivated),
+        ("deactivated", deactivated),
+    ] {
+        let line = format!("{label}: {expected}\n");
+        assert!(stdout.contains(&line), "expected {line:?} in:\n{stdout}");
+    }
+}
+
+const DIRECTORY_CSV: &str = "\
+email,name,language,business_unit,department,region
+anna.berg@Example.COM,Anna Berg,de,Manufacturing,Plant Operations,EMEA
+bob@example.com,Bob Stone,en-gb,R&D,,NA
+carla@example.com,,,Finance,Controlling,
+";
+
+async fn import_stores_stakeholders_with_attributes(backend: Backend) {
+    let directory = Directory::new(backend);
+
+    let stdout = directory.import_ok(DIRECTORY_CSV, &[]);
+
+    assert!(
+        stdout.contains("3 stakeholders, attributes: business_unit, department, region"),
+        "{stdout}"
+    );
+    assert_counts(&stdout, 3, 0, 0, 0, 0);
+    let rows = directory.rows();
+    assert_eq!(rows.len(), 3);
+    assert!(rows.iter().all(|r| r.active));
+
+    let anna = directory.row("anna.berg@example.com");
+    assert_eq!(anna.name.as_deref(), Some("Anna Berg"));
+    assert_eq!(anna.language.as_deref(), Some("de"));
+    assert_eq!(
+        attributes(&anna),
+        map(&[
+            ("business_unit", "Manufacturing"),
+            ("department", "Plant Operations"),
+            ("region", "EMEA")
+        ])
+    );
+    assert!(uuid::Uuid::parse_str(&anna.id).is_ok());
+
+    let bob = directory.row("bob@example.com");
+    assert_eq!(bob.language.as_deref(), Some("en-GB"));
+    assert_eq!(
+        attributes(&bob),
+        map(&[("business_unit", "R&D"), ("region", "NA")]),
+        "an empty cell is no value"
+    );
+
+    let carla = directory.row("carla@example.com");
+    assert_eq!(carla.name, None);
+    assert_eq!(carla.language, None);
+    assert_eq!(
+        attributes(&carla),
+        map(&[("business_unit", "Finance"), ("department", "Controlling")])
+    );
+}
+
+async fn every_bad_row_class_rejects_the_whole_file(backend: Backend) {
+    let directory = Directory::new(backend);
+    let good = "anna@example.com,Anna,en\nbob@example.com,Bob,de\n";
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "invalid email",
+            format!("email,name,language\n{good}anna@,Anna B,en\n").into_bytes(),
+            "line 4, column \"email\": 'anna@' is not a valid email address",
+        ),
+        (
+            "empty email",
+            format!("email,name,language\n{good} ,Nobody,en\n").into_bytes(),
+            "line 4, column \"email\": the email address is empty",
+        ),
+        (
+            "duplicate email",
+            format!("email,name,language\n{good}ANNA@example.com,Anna again,en\n").into_bytes(),
+            "line 4, column \"email\": 'ANNA@example.com' is also on line 2",
+        ),
+        (
+            "line break in a field",
+            format!("email,name,language\n{good}carl@example.com,\"Carl\nSmith\",en\n")
+                .into_bytes(),
+            "line 4, column \"name\": the value contains a line break",
+        ),
+        (
+            "carriage return in a field",
+            format!("email,name,language\n{good}carl@example.com,\"Carl\rSmith\",en\n")
+                .into_bytes(),
+            "line 4, column \"name\": the value contains a line break",
+        ),
+        (
+            "too few fields",
+            format!("email,name,language\n{good}carl@example.com,Carl\n").into_bytes(),
+            "line 4: 2 fields, but the header has 3",
+        ),
+        (
+            "too many fields",
+            format!("email,name,language\n{good}carl@example.com,Smith, Carl,en\n").into_bytes(),
+            "line 4: 4 fields, but the header has 3",
+        ),
+        (
+            "missing email column",
+            format!("mail,name,language\n{good}").into_bytes(),
+            "line 1: there is no \"email\" column (the header has: mail, name, language)",
+        ),
+        (
+            "invalid language",
+            format!("email,name,language\n{good}carl@example.com,Carl,english\n").into_bytes(),
+            "line 4, column \"language\": 'english' is not a language code",
+        ),
+        (
+            "invalid attribute header",
+            format!("email,name,language,Région\n{}", good.replace('\n', ",x\n")).into_bytes(),
+            "line 1, column \"Région\": 'région' is not a valid attribute name",
+        ),
+        (
+            "duplicated header",
+            format!("email,name,Name\n{good}").into_bytes(),
+            "line 1, column \"Name\": name is also column 2",
+        ),
+        (
+            "invalid UTF-8 (Windows-1252)",
+            [
+                b"email,name,language\n".as_slice(),
+                good.as_bytes(),
+                b"jorg@example.de,J\xF6rg,de\n",
+            ]
+            .concat(),
+            "line 4, column \"name\": the text is not valid UTF-8",
+        ),
+    ];
+
+    for (class, content, expected) in cases {
+        let output = directory.import(&content, &[]);
+        let stderr = text(&output.stderr);
+        assert!(!output.status.success(), "{class}: accepted");
+        assert!(
+            stderr.contains(expected),
+            "{class}: expected {expected:?} in:\n{stderr}"
+        );
+        assert!(stderr.contains("nothing was imported"), "{class}: {stderr}");
+        assert!(
+            directory.rows().is_empty(),
+            "{class}: the good rows were imported too"
+        );
+    }
+}
+
+async fn all_problems_of_a_file_are_listed_at_once(backend: Backend) {
+    let directory = Directory::new(backend);
+    let output = directory.import(
+        b"email;name;language;region\n\
+          anna@example.com;Anna;en;EMEA\n\
+          anna@;Anna B;de;EMEA\n\
+          ;No Mail;;\n\
+          anna@example.com;Anna again;;\n\
+          carl@example.com;Carl;english;\n\
+          dora@example.com;Dora;en\n",
+        &[],
+    );
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("5 problems found, so nothing was imported"),
+        "{stderr}"
+    );
+    for expected in [
+        "line 3, column \"email\": 'anna@' is not a valid email address",
+        "line 4, column \"email\": the email address is empty",
+        "line 5, column \"email\": 'anna@example.com' is also on line 2",
+        "line 6, column \"language\": 'english' is not a language code",
+        "line 7: 3 fields, but the header has 4",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "expected {expected:?} in:\n{stderr}"
+        );
+    }
+    assert!(directory.rows().is_empty());
+}
+
+async fn semicolon_file_with_bom_and_crlf_is_read(backend: Backend) {
+    let directory = Directory::new(backend);
+    let mut content = b"\xEF\xBB\xBF".to_vec();
+    content.extend_from_slice(
+        " Email ;Name;Language;Business Unit;Kostenstelle\r\n\
+         jörg.müller@beispiel.de;Jörg Müller;de-DE;Einkauf;4711\r\n\
+         \r\n\
+         zoë@example.com;Zoë;fr;R&D;\r\n"
+            .as_bytes(),
+    );
+
+    let output = directory.import(&content, &[]);
+
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("attributes: business_unit, kostenstelle"),
+        "{stdout}"
+    );
+    assert_counts(&stdout, 2, 0, 0, 0, 0);
+    let jorg = directory.row("jörg.müller@beispiel.de");
+    assert_eq!(jorg.name.as_deref(), Some("Jörg Müller"));
+    assert_eq!(jorg.language.as_deref(), Some("de-DE"));
+    assert_eq!(
+        attributes(&jorg),
+        map(&[("business_unit", "Einkauf"), ("kostenstelle", "4711")])
+    );
+    assert_eq!(
+        attributes(&directory.row("zoë@example.com")),
+        map(&[("business_unit", "R&D")])
+    );
+}
+
+async fn quoted_fields_keep_delimiters_and_quotes(backend: Backend) {
+    let directory = Directory::new(backend);
+    let stdout = directory.import_ok(
+        "email,name,department,team\n\
+         \"anna@example.com\",\"Berg, Anna\",\"Sales, Marketing\",\"The \"\"A\"\" Team\"\n\
+         bob@example.com,Bob,\"Legal; Compliance\",\n",
+        &[],
+    );
+    assert_counts(&stdout, 2, 0, 0, 0, 0);
+    let anna = directory.row("anna@example.com");
+    assert_eq!(anna.name.as_deref(), Some("Berg, Anna"));
+    assert_eq!(
+        attributes(&anna),
+        map(&[
+            ("department", "Sales, Marketing"),
+            ("team", "The \"A\" Team")
+        ])
+    );
+    assert_eq!(
+        attributes(&directory.row("bob@example.com")),
+        map(&[("department", "Legal; Compliance")])
+    );
+}
+
+async fn a_second_import_updates_in_place(backend: Backend) {
+    let directory = Directory::new(backend);
+    directory.import_ok(DIRECTORY_CSV, &[]);
+    let before: BTreeMap<String, StakeholderRow> = directory
+        .rows()
+        .into_iter()
+        .map(|r| (r.email.clone(), r))
+        .collect();
+
+    let stdout = directory.import_ok(
+        "email,name,language,business_unit,department,region\n\
+         anna.berg@example.com,Anna Berg-Lund,de,Manufacturing,Plant Operations,EMEA\n\
+         bob@example.com,Bob Stone,en-GB,R&D,Labs,NA\n\
+         carla@example.com,,,Finance,Controlling,\n\
+         dan@example.com,Dan,,Finance,,APAC\n",
+        &[],
+    );
+
+    assert_counts(&stdout, 1, 2, 1, 0, 0);
+    let rows = directory.rows();
+    assert_eq!(rows.len(), 4);
+    for email in [
+        "anna.berg@example.com",
+        "bob@example.com",
+        "carla@example.com",
+    ] {
+        let row = directory.row(email);
+        assert_eq!(row.id, before[email].id, "{email} keeps its id");
+        assert_eq!(row.created_at, before[email].created_at);
+    }
+    let anna = directory.row("anna.berg@example.com");
+    assert_eq!(anna.name.as_deref(), Some("Anna Berg-Lund"));
+    assert!(anna.updated_at > before["anna.berg@example.com"].updated_at);
+    assert_eq!(
+        attributes(&directory.row("bob@example.com")),
+        map(&[
+            ("business_unit", "R&D"),
+            ("department", "Labs"),
+            ("region", "NA")
+        ])
+    );
+    let carla = directory.row("carla@example.com");
+    assert_eq!(
+        carla.updated_at, before["carla@example.com"].updated_at,
+        "an unchanged row is not written"
+    );
+
+    // A file with fewer columns changes only those; an email in another case is the same
+    // stakeholder and its stored spelling follows the file.
+    let stdout = directory.import_ok(
+        "email,region\nAnna.Berg@example.com,NORDICS\ncarla@example.com,\n",
+        &[],
+    );
+    assert_counts(&stdout, 0, 1, 1, 0, 0);
+    let anna_again = directory.row("Anna.Berg@example.com");
+    assert_eq!(anna_again.id, anna.id);
+    assert_eq!(anna_again.name.as_deref(), Some("Anna Berg-Lund"));
+    assert_eq!(anna_again.language.as_deref(), Some("de"));
+    assert_eq!(
+        attributes(&anna_again),
+        map(&[
+            ("business_unit", "Manufacturing"),
+            ("department", "Plant Operations"),
+            ("region", "NORDICS")
+        ])
+    );
+    assert_eq!(directory.rows().len(), 4);
+}
+
+async fn dry_run_reports_the_counts_and_writes_nothing(backend: Backend) {
+    let directory = Directory::new(backend);
+    directory.import_ok(DIRECTORY_CSV, &[]);
+    let before = directory.rows();
+
+    let stdout = directory.import_ok(
+        "email,name,language,business_unit,department,region\n\
+         anna.berg@example.com,Anna Berg-Lund,de,Manufacturing,Plant Operations,EMEA\n\
+         bob@example.com,Bob Stone,en-GB,R&D,,NA\n\
+         dan@example.com,Dan,,Finance,,APAC\n\
+         eve@example.com,Eve,,Finance,,APAC\n",
+        &["--dry-run", "--deactivate-missing"],
+    );
+
+    assert!(stdout.contains("dry run: nothing was changed"), "{stdout}");
+    assert_counts(&stdout, 2, 1, 1, 0, 1);
+    let after = directory.rows();
+    assert_eq!(after.len(), before.len());
+    for (a, b) in before.iter().zip(&after) {
+        assert_eq!(
+            (
+                &a.id,
+                &a.email,
+                &a.name,
+                &a.attributes,
+                a.active,
+                a.updated_at
+            ),
+            (
+                &b.id,
+                &b.email,
+                &b.name,
+                &b.attributes,
+                b.active,
+                b.updated_at
+            )
+        );
+    }
+
+    // A dry run of a bad file lists its problems like the real import.
+    let output = directory.import(b"email\nanna@\n", &["--dry-run"]);
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("line 2, column \"email\""));
+}
+
+async fn deactivate_missing_keeps_history_and_reimport_reactivates(backend: Backend) {
+    let directory = Directory::new(backend);
+    directory.import_ok(DIRECTORY_CSV, &[]);
+
+    // Without the flag, missing stakeholders stay active.
+    let stdout = directory.import_ok("email\nbob@example.com\n", &[]);
+    assert_counts(&stdout, 0, 0, 1, 0, 0);
+    assert_eq!(
+        stakeholders::count_active(&mut directory.conn()).unwrap(),
+        3
+    );
+
+    let stdout = directory.import_ok(
+        "email\nbob@example.com\ncarla@example.com\n",
+        &["--deactivate-missing"],
+    );
+    assert_counts(&stdout, 0, 0, 2, 0, 1);
+    let anna = directory.row("anna.berg@example.com");
+    assert!(!anna.active, "deactivated");
+    assert_eq!(anna.name.as_deref(), Some("Anna Berg"), "but kept");
+    assert_eq!(directory.rows().len(), 3);
+    assert_eq!(
+        stakeholders::count_active(&mut directory.conn()).unwrap(),
+        2
+    );
+
+    let listed = text(&directory.cli(&["stakeholders", "list"]).stdout);
+    assert!(!listed.contains("anna.berg@example.com"), "{listed}");
+    assert!(listed.contains("2 active stakeholders"), "{listed}");
+    let listed = text(&directory.cli(&["stakeholders", "list", "--all"]).stdout);
+    let anna_line = listed
+        .lines()
+        .find(|l| l.starts_with("anna.berg@example.com"))
+        .unwrap_or_else(|| panic!("anna is listed with --all:\n{listed}"));
+    assert!(anna_line.contains("inactive"), "{anna_line}");
+
+    // Importing her again reactivates her (same id); the others are unchanged.
+    let stdout = directory.import_ok(DIRECTORY_CSV, &["--deactivate-missing"]);
+    assert_counts(&stdout, 0, 0, 2, 1, 0);
+    let again = directory.row("anna.berg@example.com");
+    assert!(again.active);
+    assert_eq!(again.id, anna.id);
+}
+
+async fn list_filters_by_attributes(backend: Backend) {
+    let directory = Directory::new(backend);
+    directory.import_ok(
+        "email,name,language,business_unit,region,department\n\
+         anna@example.com,Anna,de,Manufacturing,EMEA,Plant\n\
+         bob@example.com,Bob,en,R&D,EMEA,Labs\n\
+         carl@example.com,Carl,en,R&D,NA,Labs\n\
+         dora@example.com,Dora,,Finance,EMEA,\"Sales, Marketing\"\n\
+         erik@example.com,Erik,,,EMEA,\n",
+        &[],
+    );
+    let listed = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["stakeholders", "list"];
+        all.extend_from_slice(args);
+        let output = directory.cli(&all);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        text(&output.stdout)
+            .lines()
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|first| first.contains('@'))
+            .map(str::to_string)
+            .collect()
+    };
+
+    assert_eq!(listed(&[]).len(), 5);
+    assert_eq!(
+        listed(&["--filter", "business_unit=Manufacturing,R&D"]),
+        ["anna@example.com", "bob@example.com", "carl@example.com"]
+    );
+    assert_eq!(
+        listed(&[
+            "--filter",
+            "business_unit=Manufacturing,R&D",
+            "--filter",
+            "Region=EMEA"
+        ]),
+        ["anna@example.com", "bob@example.com"]
+    );
+    assert_eq!(
+        listed(&["--filter", "business_unit=R&D;region=NA"]),
+        ["carl@example.com"]
+    );
+    assert_eq!(
+        listed(&["--filter", "department=\"Sales, Marketing\""]),
+        ["dora@example.com"]
+    );
+    assert!(listed(&["--filter", "business_unit=manufacturing"]).is_empty());
+
+    let output = directory.cli(&["stakeholders", "list", "--filter", "business_unit=R&D"]);
+    let stdout = text(&output.stdout);
+    let bob = stdout.lines().find(|l| l.starts_with("bob@")).unwrap();
+    for part in [
+        "Bob",
+        "en",
+        "active",
+        "business_unit=R&D; department=Labs; region=EMEA",
+    ] {
+        assert!(bob.contains(part), "{part:?} missing in {bob:?}");
+    }
+    assert!(
+        stdout.contains("2 active stakeholders matching business_unit=R&D"),
+        "{stdout}"
+    );
+
+    for (bad, expected) in [
+        ("business_unit", "write attribute=value"),
+        ("region=EMEA;region=NA", "region appears in two conditions"),
+        ("email=anna@example.com", "stakeholder field"),
+    ] {
+        let output = directory.cli(&["stakeholders", "list", "--filter", bad]);
+        assert!(!output.status.success(), "{bad} accepted");
+        let stderr = text(&output.stderr);
+        assert!(stderr.contains(expected), "{bad}: {stderr}");
+    }
+    let output = directory.cli(&[
+        "stakeholders",
+        "list",
+        "--filter",
+        "region=EMEA",
+        "--filter",
+        "region=NA",
+    ]);
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("region appears in two conditions"));
+}
+
+/// A failure half-way through writing (simulated by a trigger that refuses one UPDATE, after
+/// all INSERTs and an earlier UPDATE ran) leaves the directory as it was.
+async fn a_failure_mid_import_writes_nothing(backend: Backend) {
+    let directory = Directory::new(backend);
+    directory.import_ok(
+        "email,name\nfirst@example.com,First\nlast@example.com,Last\n",
+        &[],
+    );
+    let trigger = match backend {
+        Backend::Sqlite => {
+            "CREATE TRIGGER fail_midway BEFORE UPDATE ON stakeholders
+             WHEN NEW.email = 'last@example.com'
+             BEGIN SELECT RAISE(ABORT, 'simulated failure'); END;"
+        }
+        Backend::Postgres => {
+            "CREATE FUNCTION fail_midway() RETURNS trigger LANGUAGE plpgsql AS
+               $$ BEGIN RAISE EXCEPTION 'simulated failure'; END $$;
+             CREATE TRIGGER fail_midway BEFORE UPDATE ON stakeholders FOR EACH ROW
+               WHEN (NEW.email = 'last@example.com') EXECUTE FUNCTION fail_midway();"
+        }
+    };
+    directory.conn().batch_execute(trigger).unwrap();
+
+    let mut csv = String::from("email,name\nfirst@example.com,First Changed\n");
+    for i in 0..2500 {
+        csv.push_str(&format!("person{i:04}@example.com,Person {i}\n"));
+    }
+    csv.push_str("last@example.com,Last Changed\n");
+    let output = directory.import(csv.as_bytes(), &[]);
+
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("rolled back"), "{stderr}");
+    assert!(stderr.contains("simulated failure"), "{stderr}");
+    let rows = directory.rows();
+    assert_eq!(rows.len(), 2, "no new stakeholder survived");
+    assert_eq!(
+        directory.row("first@example.com").name.as_deref(),
+        Some("First"),
+        "the earlier update was rolled back"
+    );
+}
+
+both_backends!(
+    import_stores_stakeholders_with_attributes,
+    every_bad_row_class_rejects_the_whole_file,
+    all_problems_of_a_file_are_listed_at_once,
+    semicolon_file_with_bom_and_crlf_is_read,
+    quoted_fields_keep_delimiters_and_quotes,
+    a_second_import_updates_in_place,
+    dry_run_reports_the_counts_and_writes_nothing,
+    deactivate_missing_keeps_history_and_reimport_reactivates,
+    list_filters_by_attributes,
+    a_failure_mid_import_writes_nothing,
+);
