@@ -29,6 +29,11 @@ pub struct Settings {
     pub login_attempts_per_minute: u32,
     /// Where mail goes (`--smtp-url`, … or `.eml` files).
     pub email: crate::email::EmailSettings,
+    /// How often the in-process scheduler ticks; `None`: no scheduler in this process.
+    pub scheduler_interval: Option<Duration>,
+    /// Whether this process runs the outbox worker.
+    pub outbox_worker: bool,
+    pub outbox: crate::outbox::OutboxConfig,
 }
 
 impl Settings {

@@ -17,13 +17,16 @@
 
 pub mod auth;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod definitions;
 pub mod domain;
 pub mod email;
 pub mod error;
+pub mod outbox;
 pub mod routes;
+pub mod scheduler;
 pub mod services;
 pub mod startup;
 pub mod stats;

@@ -9,10 +9,16 @@ use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
+use tokio::sync::watch;
+
 use crate::auth::rate_limit::LoginLimiter;
+use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::db;
+use crate::email::Mailer;
+use crate::outbox::Outbox;
 use crate::routes;
+use crate::scheduler;
 use crate::services::surveys;
 
 /// Shared by every request handler.
@@ -26,10 +32,23 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    /// Tells the background tasks to stop; they finish what they are doing first.
+    shutdown: watch::Sender<bool>,
+    background: Vec<tokio::task::JoinHandle<()>>,
+    mailer: Arc<Mailer>,
 }
 
 impl Application {
+    /// Builds the application on the system clock.
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// Builds the application with the given clock for the scheduler and the outbox.
+    pub async fn build_with_clock(
+        mut settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         let url = settings.database_url.clone();
         let definitions_dir = settings.definitions_dir.clone();
         let pool = tokio::task::spawn_blocking(move || -> anyhow::Result<db::Pool> {
@@ -48,6 +67,32 @@ impl Application {
             format!("cannot listen on {address} (is another pulse running? choose another --port)")
         })?;
         let port = listener.local_addr()?.port();
+        if settings.port == 0 && settings.base_url.ends_with(":0") {
+            settings.base_url = format!("http://{}:{port}", settings.host);
+        }
+        let mailer = Arc::new(Mailer::from_settings(&settings.email));
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let mut background = Vec::new();
+        if let Some(interval) = settings.scheduler_interval {
+            background.push(tokio::spawn(scheduler::run(
+                pool.clone(),
+                settings.secret_key.clone(),
+                clock.clone(),
+                interval,
+                shutdown_rx.clone(),
+            )));
+        }
+        if settings.outbox_worker {
+            let outbox = Arc::new(Outbox::new(
+                pool.clone(),
+                mailer.clone(),
+                settings.secret_key.clone(),
+                &settings.base_url,
+                clock.clone(),
+                settings.outbox.clone(),
+            ));
+            background.push(tokio::spawn(outbox.run(shutdown_rx)));
+        }
         let state = web::Data::new(AppState {
             pool,
             login_limiter: LoginLimiter::new(settings.login_attempts_per_minute),
@@ -65,7 +110,14 @@ impl Application {
             port,
             server,
             state,
+            shutdown,
+            background,
+            mailer,
         })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.state.settings.base_url
     }
 
     pub fn port(&self) -> u16 {
@@ -76,8 +128,16 @@ impl Application {
         self.state.pool.clone()
     }
 
-    /// Serves until SIGINT/SIGTERM; in-flight requests are finished first.
+    /// Serves until SIGINT/SIGTERM. Shutdown is graceful: in-flight requests finish, the
+    /// scheduler completes its tick, and the outbox worker finishes the sends in flight
+    /// (each bounded by the SMTP timeout) before the process ends.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        let _ = self.shutdown.send(true);
+        for task in self.background {
+            let _ = task.await;
+        }
+        self.mailer.shutdown().await;
+        served
     }
 }

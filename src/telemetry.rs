@@ -29,9 +29,34 @@ pub fn mask_email(email: &str) -> String {
     }
 }
 
+/// Masks every email address inside a free text (an SMTP reply often repeats it).
+pub fn mask_emails_in(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            let trimmed = word.trim_matches(|c: char| {
+                matches!(c, '<' | '>' | ',' | ';' | ':' | '(' | ')' | '"' | '\'')
+            });
+            if trimmed.contains('@') {
+                word.replace(trimmed, &mask_email(trimmed))
+            } else {
+                word.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
-    use super::mask_email;
+    use super::{mask_email, mask_emails_in};
+
+    #[test]
+    fn masks_addresses_inside_text() {
+        assert_eq!(
+            mask_emails_in("550 5.1.1 <anna@example.com>: no such user"),
+            "550 5.1.1 <a***@example.com>: no such user"
+        );
+    }
 
     #[test]
     fn masks_the_local_part() {

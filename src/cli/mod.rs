@@ -6,7 +6,9 @@ mod email_args;
 mod serve;
 mod stakeholders;
 mod survey;
+mod tick;
 mod user;
+mod wave;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,6 +62,10 @@ pub struct GlobalArgs {
         global = true
     )]
     pub definitions_dir: PathBuf,
+    /// Public address used in emailed links, e.g. https://pulse.example.com
+    /// [default for serve: http://HOST:PORT]
+    #[arg(long, env = "PULSE_BASE_URL", global = true)]
+    pub base_url: Option<String>,
     /// Log filter, e.g. info or pulse=debug (RUST_LOG wins when set)
     #[arg(long, env = "PULSE_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -68,6 +74,22 @@ pub struct GlobalArgs {
 impl GlobalArgs {
     pub fn database_url(&self) -> anyhow::Result<DatabaseUrl> {
         DatabaseUrl::parse(&self.database_url).map_err(|e| anyhow::anyhow!("--database-url: {e}"))
+    }
+
+    /// `--base-url`, checked, without a trailing slash; `default` when not given.
+    pub fn base_url(&self, default: impl FnOnce() -> String) -> anyhow::Result<String> {
+        let Some(url) = &self.base_url else {
+            return Ok(default());
+        };
+        let parsed = url::Url::parse(url).map_err(|e| {
+            anyhow::anyhow!(
+                "--base-url '{url}' is not a URL ({e}): use e.g. https://pulse.example.com"
+            )
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            anyhow::bail!("--base-url must start with http:// or https://");
+        }
+        Ok(url.trim_end_matches('/').to_string())
     }
 
     pub fn secret_key(&self) -> anyhow::Result<SecretKey> {
@@ -100,6 +122,14 @@ pub enum Command {
     /// Check, load and list survey definitions
     #[command(subcommand)]
     Survey(survey::SurveyCommand),
+    /// Schedule, open, close, cancel and inspect survey waves
+    #[command(subcommand)]
+    Wave(wave::WaveCommand),
+    /// Repeat waves on a cadence (half-yearly by default)
+    #[command(subcommand)]
+    Schedule(wave::ScheduleCommand),
+    /// One scheduler pass (open, remind, close, roll schedules) and send due mail: for cron
+    Tick(tick::TickArgs),
 }
 
 /// Parses the command line and runs the command; the process exit code says how it went.
@@ -134,6 +164,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(command) => user::run(&global, command),
         Command::Stakeholders(command) => stakeholders::run(&global, command),
         Command::Survey(command) => survey::run(&global, command),
+        Command::Wave(command) => wave::run_wave(&global, command),
+        Command::Schedule(command) => wave::run_schedule(&global, command),
+        Command::Tick(args) => tick::run(&global, args),
     }
 }
 

@@ -15,10 +15,6 @@ pub struct ServeArgs {
     /// Port to listen on (0: any free port)
     #[arg(long, env = "PULSE_PORT", default_value_t = 8080)]
     pub port: u16,
-    /// Public address used in emailed links, e.g. https://pulse.example.com
-    /// [default: http://HOST:PORT]
-    #[arg(long, env = "PULSE_BASE_URL")]
-    pub base_url: Option<String>,
     /// Minutes of inactivity after which a sign-in session ends
     #[arg(long, env = "PULSE_SESSION_IDLE_MINUTES", default_value_t = 60)]
     pub session_idle_minutes: u64,
@@ -28,26 +24,55 @@ pub struct ServeArgs {
     /// Sign-in attempts allowed per minute, per client IP and per account
     #[arg(long, env = "PULSE_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub login_attempts_per_minute: u32,
+    /// Do not run the scheduler in this process (run `pulse tick` from cron instead)
+    #[arg(long, env = "PULSE_NO_SCHEDULER")]
+    pub no_scheduler: bool,
+    /// Seconds between scheduler ticks
+    #[arg(long, env = "PULSE_TICK_SECONDS", default_value_t = 30)]
+    pub tick_seconds: u64,
+    /// Do not run the outbox worker in this process
+    #[arg(long, env = "PULSE_NO_OUTBOX_WORKER")]
+    pub no_outbox_worker: bool,
+    #[command(flatten)]
+    pub outbox: OutboxArgs,
     #[command(flatten)]
     pub email: super::email_args::EmailArgs,
 }
 
+/// How the outbox worker sends.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutboxArgs {
+    /// Emails being sent at the same time, at most
+    #[arg(long, env = "PULSE_OUTBOX_MAX_IN_FLIGHT", default_value_t = 16)]
+    pub outbox_max_in_flight: usize,
+    /// Milliseconds between looks at the outbox when it is empty
+    #[arg(long, env = "PULSE_OUTBOX_POLL_MILLIS", default_value_t = 2000)]
+    pub outbox_poll_millis: u64,
+    /// First retry delay after a temporary failure, doubled each attempt (capped at 6 h)
+    #[arg(long, env = "PULSE_OUTBOX_RETRY_BASE_SECONDS", default_value_t = 60)]
+    pub outbox_retry_base_seconds: u64,
+    /// Attempts before an email is given up (and the address suppressed)
+    #[arg(long, env = "PULSE_OUTBOX_MAX_ATTEMPTS", default_value_t = 8)]
+    pub outbox_max_attempts: i32,
+}
+
+impl OutboxArgs {
+    pub fn config(&self, email: &crate::email::EmailSettings) -> crate::outbox::OutboxConfig {
+        crate::outbox::OutboxConfig {
+            max_in_flight: self.outbox_max_in_flight.max(1),
+            // Longer than any send can take, so a live worker never loses its lease.
+            lease: email.timeout * 4 + Duration::from_secs(60),
+            retry_base: Duration::from_secs(self.outbox_retry_base_seconds),
+            max_attempts: self.outbox_max_attempts.max(1),
+            poll_interval: Duration::from_millis(self.outbox_poll_millis.max(10)),
+        }
+    }
+}
+
 impl ServeArgs {
     pub fn settings(&self, global: &GlobalArgs) -> anyhow::Result<Settings> {
-        let base_url = match &self.base_url {
-            Some(url) => {
-                let parsed = url::Url::parse(url).map_err(|e| {
-                    anyhow::anyhow!(
-                        "--base-url '{url}' is not a URL ({e}): use e.g. https://pulse.example.com"
-                    )
-                })?;
-                if !matches!(parsed.scheme(), "http" | "https") {
-                    anyhow::bail!("--base-url must start with http:// or https://");
-                }
-                url.trim_end_matches('/').to_string()
-            }
-            None => format!("http://{}:{}", self.host, self.port),
-        };
+        let base_url = global.base_url(|| format!("http://{}:{}", self.host, self.port))?;
+        let email = self.email.settings()?;
         Ok(Settings {
             database_url: global.database_url()?,
             host: self.host.clone(),
@@ -58,7 +83,11 @@ impl ServeArgs {
             session_idle_timeout: Duration::from_secs(self.session_idle_minutes * 60),
             session_absolute_timeout: Duration::from_secs(self.session_max_hours * 3600),
             login_attempts_per_minute: self.login_attempts_per_minute,
-            email: self.email.settings()?,
+            outbox: self.outbox.config(&email),
+            email,
+            scheduler_interval: (!self.no_scheduler)
+                .then(|| Duration::from_secs(self.tick_seconds.max(1))),
+            outbox_worker: !self.no_outbox_worker,
         })
     }
 }
@@ -66,8 +95,8 @@ impl ServeArgs {
 pub fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<ExitCode> {
     let settings = args.settings(global)?;
     actix_web::rt::System::new().block_on(async move {
-        let base_url = settings.base_url.clone();
         let app = Application::build(settings).await?;
+        let base_url = app.base_url().to_string();
         tracing::info!(port = app.port(), %base_url, "Procurement Pulse is listening");
         println!(
             "Procurement Pulse is running at {base_url} (port {})",

@@ -13,6 +13,19 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use conn::DbConn;
 
+/// Runs the same diesel expression on whichever backend `conn` is, for the few queries
+/// whose SQL differs or that the multi-backend query builder does not cover (upserts,
+/// `FOR UPDATE SKIP LOCKED`): `on_backend!(conn, c => query.execute(c))`.
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+
 pub type Pool = r2d2::Pool<conn::Manager>;
 pub type PooledConn = r2d2::PooledConnection<conn::Manager>;
 

@@ -48,4 +48,108 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(stakeholders, users, sessions, survey_versions);
+diesel::table! {
+    schedules (id) {
+        id -> Text,
+        survey_slug -> Text,
+        title_template -> Text,
+        every_months -> Integer,
+        open_for_hours -> Integer,
+        reminder_hours -> Text,
+        audience -> Nullable<Text>,
+        anonymity_k -> Integer,
+        active -> Bool,
+        next_opens_at -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    waves (id) {
+        id -> Text,
+        survey_version_id -> Text,
+        schedule_id -> Nullable<Text>,
+        title -> Text,
+        audience -> Nullable<Text>,
+        opens_at -> Timestamp,
+        closes_at -> Timestamp,
+        reminder_hours -> Text,
+        anonymity_k -> Integer,
+        state -> Text,
+        invited_count -> Integer,
+        skipped_count -> Integer,
+        reminders_enqueued -> Integer,
+        opened_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        wave_id -> Text,
+        stakeholder_id -> Text,
+        token_hash -> Text,
+        unsubscribe_hash -> Text,
+        segment -> Text,
+        language -> Nullable<Text>,
+        responded -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        dedupe_key -> Text,
+        recipient -> Text,
+        wave_id -> Nullable<Text>,
+        invitation_id -> Nullable<Text>,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    opt_outs (stakeholder_id, survey_slug) {
+        stakeholder_id -> Text,
+        survey_slug -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    suppressions (email) {
+        email -> Text,
+        reason -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(waves -> survey_versions (survey_version_id));
+diesel::joinable!(waves -> schedules (schedule_id));
+diesel::joinable!(invitations -> waves (wave_id));
+diesel::joinable!(invitations -> stakeholders (stakeholder_id));
+diesel::joinable!(outbox -> waves (wave_id));
+diesel::joinable!(outbox -> invitations (invitation_id));
+diesel::joinable!(opt_outs -> stakeholders (stakeholder_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    schedules,
+    waves,
+    invitations,
+    outbox,
+    opt_outs,
+    suppressions,
+    stakeholders,
+    survey_versions,
+    users,
+    sessions,
+);

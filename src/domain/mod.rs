@@ -5,7 +5,10 @@ pub mod audience;
 pub mod definition;
 pub mod email;
 pub mod role;
+pub mod schedule;
 pub mod stakeholder;
+pub mod token;
+pub mod wave;
 
 pub use email::EmailAddress;
 pub use role::Role;

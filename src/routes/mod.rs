@@ -7,6 +7,8 @@ mod assets;
 mod errors;
 mod health;
 mod login;
+mod optout;
+mod waves;
 
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
@@ -27,6 +29,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(assets::configure)
             .configure(login::configure)
             .configure(admin::configure)
+            .configure(waves::configure)
+            .configure(optout::configure)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(AppError::NotFound)
             })),

@@ -2,5 +2,7 @@
 //! transaction where it writes; route handlers and CLI commands call these, never SQL.
 
 pub mod accounts;
+pub mod schedules;
 pub mod stakeholders;
 pub mod surveys;
+pub mod waves;

@@ -134,6 +134,10 @@ pub fn test_settings(db: &TestDb) -> Settings {
         session_absolute_timeout: std::time::Duration::from_secs(12 * 3600),
         login_attempts_per_minute: 10,
         email: pulse::email::EmailSettings::file(db.dir.path().join("mail")),
+        // Tests drive the scheduler and the outbox themselves, with a clock they move.
+        scheduler_interval: None,
+        outbox_worker: false,
+        outbox: pulse::outbox::OutboxConfig::default(),
     }
 }
 
@@ -289,4 +293,83 @@ pub fn hidden_field(html: &str, name: &str) -> Option<String> {
     let start = html.find(&marker)? + marker.len();
     let end = html[start..].find('"')? + start;
     Some(html[start..end].to_string())
+}
+
+impl TestApp {
+    pub fn secret_key(&self) -> SecretKey {
+        SecretKey::parse_hex(TEST_SECRET_HEX).unwrap()
+    }
+
+    /// Imports `n` stakeholders `person{i}@example.com` through `pulse stakeholders import`,
+    /// spread over three business units and two regions.
+    pub fn seed_stakeholders(&self, n: usize) {
+        let mut csv = String::from("email,name,business_unit,region\n");
+        let units = ["Manufacturing", "R&D", "Sales"];
+        let regions = ["EMEA", "Americas"];
+        for i in 0..n {
+            csv.push_str(&format!(
+                "person{i}@example.com,Person {i},{},{}\n",
+                units[i % 3],
+                regions[i % 2]
+            ));
+        }
+        let path = self
+            .db
+            .dir
+            .path()
+            .join(format!("seed-{}.csv", uuid::Uuid::new_v4()));
+        std::fs::write(&path, csv).unwrap();
+        let output = self.cli(&["stakeholders", "import", path.to_str().unwrap()]);
+        assert!(
+            output.status.success(),
+            "seeding stakeholders failed: {}",
+            text(&output.stderr)
+        );
+    }
+}
+
+/// An SMTP mailer for `url` (`smtp://127.0.0.1:PORT?tls=none`) with a per-send timeout.
+pub fn smtp_mailer(url: &str, timeout_seconds: u64) -> pulse::email::Mailer {
+    let mut settings = pulse::email::EmailSettings::smtp(
+        pulse::email::SmtpUrl::parse(url).expect("a valid SMTP URL"),
+    );
+    settings.timeout = std::time::Duration::from_secs(timeout_seconds);
+    pulse::email::Mailer::from_settings(&settings)
+}
+
+/// The first `…/s/{token}` link in a mail body.
+pub fn survey_link(body: &str) -> Option<String> {
+    link_with(body, "/s/")
+}
+
+/// The first `…/u/{token}` link in a mail body.
+pub fn unsubscribe_link(body: &str) -> Option<String> {
+    link_with(body, "/u/")
+}
+
+fn link_with(body: &str, marker: &str) -> Option<String> {
+    body.split(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"')
+        .find(|word| word.starts_with("http") && word.contains(marker))
+        .map(|word| word.trim_end_matches(['.', ',', ')']).to_string())
+}
+
+/// Runs `pulse ARGS` against the app's database with extra environment variables.
+pub fn run_cli_env(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pulse"));
+    command
+        .args(args)
+        .current_dir(app.db.dir.path())
+        .env("PULSE_DATABASE_URL", &app.db.raw_url)
+        .env("PULSE_SECRET_KEY", TEST_SECRET_HEX)
+        .env("PULSE_BASE_URL", "https://pulse.example.com")
+        .env(
+            "PULSE_DEFINITIONS_DIR",
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("survey-definitions"),
+        )
+        .env("PULSE_LOG", "warn")
+        .env_remove("RUST_LOG");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("pulse runs")
 }

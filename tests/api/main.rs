@@ -9,4 +9,7 @@ mod definitions;
 mod email;
 mod health;
 mod migrations;
+mod outbox_processes;
 mod stakeholders;
+mod waves;
+mod waves_web;

@@ -1,7 +1,11 @@
 //! One file per table: the row as read, the row to insert, and named query functions that
 //! take `conn: &mut DbConn` (a pooled connection or the one inside a transaction).
 
+pub mod invitations;
+pub mod opt_outs;
+pub mod outbox;
 pub mod sessions;
 pub mod stakeholders;
 pub mod survey_versions;
 pub mod users;
+pub mod waves;

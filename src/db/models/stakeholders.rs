@@ -127,3 +127,11 @@ pub fn deactivate_many(conn: &mut DbConn, ids: &[&str], now: NaiveDateTime) -> Q
     }
     Ok(changed)
 }
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<StakeholderRow>> {
+    stakeholders::table
+        .find(id)
+        .select(StakeholderRow::as_select())
+        .first(conn)
+        .optional()
+}

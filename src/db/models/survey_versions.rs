@@ -97,3 +97,22 @@ pub fn latest_per_slug(conn: &mut DbConn) -> QueryResult<Vec<SurveyVersionRow>> 
     }
     Ok(latest)
 }
+
+/// The newest pinned version of `slug`.
+pub fn latest(conn: &mut DbConn, slug: &str) -> QueryResult<Option<SurveyVersionRow>> {
+    survey_versions::table
+        .filter(survey_versions::slug.eq(slug))
+        .order(survey_versions::version.desc())
+        .select(SurveyVersionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The slugs of every pinned survey, sorted.
+pub fn slugs(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    survey_versions::table
+        .select(survey_versions::slug)
+        .distinct()
+        .order(survey_versions::slug.asc())
+        .load(conn)
+}

@@ -1,0 +1,80 @@
+//! `opt_outs` (no more mail about a survey) and `suppressions` (hard-bounced addresses).
+
+use std::collections::HashSet;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{opt_outs, suppressions};
+use crate::db::DbConn;
+
+/// Records the opt-out (idempotent, safe under concurrency); true if it is new.
+pub fn opt_out(
+    conn: &mut DbConn,
+    stakeholder_id: &str,
+    survey_slug: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let insert = diesel::insert_into(opt_outs::table)
+        .values((
+            opt_outs::stakeholder_id.eq(stakeholder_id),
+            opt_outs::survey_slug.eq(survey_slug),
+            opt_outs::created_at.eq(now),
+        ))
+        .on_conflict_do_nothing();
+    let inserted = crate::on_backend!(conn, c => insert.execute(c))?;
+    Ok(inserted == 1)
+}
+
+pub fn opted_out_of(conn: &mut DbConn, survey_slug: &str) -> QueryResult<HashSet<String>> {
+    opt_outs::table
+        .filter(opt_outs::survey_slug.eq(survey_slug))
+        .select(opt_outs::stakeholder_id)
+        .load::<String>(conn)
+        .map(|ids| ids.into_iter().collect())
+}
+
+pub fn is_opted_out(
+    conn: &mut DbConn,
+    stakeholder_id: &str,
+    survey_slug: &str,
+) -> QueryResult<bool> {
+    opt_outs::table
+        .find((stakeholder_id, survey_slug))
+        .count()
+        .get_result::<i64>(conn)
+        .map(|n| n > 0)
+}
+
+pub fn suppressed_emails(conn: &mut DbConn) -> QueryResult<HashSet<String>> {
+    suppressions::table
+        .select(suppressions::email)
+        .load::<String>(conn)
+        .map(|emails| emails.into_iter().collect())
+}
+
+/// Suppresses an address (idempotent, safe under concurrency).
+pub fn suppress(
+    conn: &mut DbConn,
+    email: &str,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let insert = diesel::insert_into(suppressions::table)
+        .values((
+            suppressions::email.eq(email),
+            suppressions::reason.eq(reason),
+            suppressions::created_at.eq(now),
+        ))
+        .on_conflict_do_nothing();
+    crate::on_backend!(conn, c => insert.execute(c))?;
+    Ok(())
+}
+
+pub fn is_suppressed(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
+    suppressions::table
+        .find(email)
+        .count()
+        .get_result::<i64>(conn)
+        .map(|n| n > 0)
+}

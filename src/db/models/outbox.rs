@@ -1,0 +1,291 @@
+//! `outbox`: every email, from enqueue to sent/dead. The state machine:
+//!
+//! ```text
+//! pending ──claim (lease)──▶ sending ──▶ sent
+//!    ▲                          │ 4xx / timeout: attempts left → pending, next_attempt_at later
+//!    └── lease expired ─────────┤ 5xx or attempts exhausted    → dead (address suppressed)
+//!                               └ no longer wanted (responded, opted out, wave closed) → cancelled
+//! ```
+//!
+//! Claims use `FOR UPDATE SKIP LOCKED` on PostgreSQL (several workers never claim the same
+//! row) and the single-writer lock on SQLite. Every mark is fenced by `attempts`, so a worker
+//! whose lease expired cannot overwrite the outcome of the one that took over.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
+
+use crate::db::schema::outbox;
+use crate::db::DbConn;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox, treat_none_as_default_value = false)]
+pub struct OutboxRow {
+    pub id: String,
+    pub kind: String,
+    pub dedupe_key: String,
+    pub recipient: String,
+    pub wave_id: Option<String>,
+    pub invitation_id: Option<String>,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub lease_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+impl OutboxRow {
+    /// A new pending row.
+    pub fn pending(
+        kind: &str,
+        dedupe_key: String,
+        recipient: &str,
+        wave_id: Option<&str>,
+        invitation_id: Option<&str>,
+        now: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id: uuid::Uuid::new_v4().to_string(),
+            kind: kind.to_string(),
+            dedupe_key,
+            recipient: recipient.to_string(),
+            wave_id: wave_id.map(str::to_string),
+            invitation_id: invitation_id.map(str::to_string),
+            state: "pending".into(),
+            attempts: 0,
+            next_attempt_at: now,
+            lease_until: None,
+            last_error: None,
+            created_at: now,
+            sent_at: None,
+        }
+    }
+}
+
+/// A claimed row, as the worker needs it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Claimed {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub recipient: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub wave_id: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub invitation_id: Option<String>,
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+}
+
+/// Rows per multi-row INSERT (13 columns).
+const BATCH: usize = 500;
+
+/// Enqueues rows; a row whose `dedupe_key` exists already is skipped. Returns how many
+/// were new.
+pub fn enqueue(conn: &mut DbConn, rows: &[OutboxRow]) -> QueryResult<usize> {
+    let mut inserted = 0;
+    for chunk in rows.chunks(BATCH) {
+        let insert = diesel::insert_into(outbox::table)
+            .values(chunk)
+            .on_conflict_do_nothing();
+        inserted += crate::on_backend!(conn, c => insert.execute(c))?;
+    }
+    Ok(inserted)
+}
+
+/// Returns rows whose lease expired (their worker died) to pending.
+pub fn release_expired_leases(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::state.eq("sending"))
+            .filter(outbox::lease_until.lt(now)),
+    )
+    .set((
+        outbox::state.eq("pending"),
+        outbox::lease_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+}
+
+/// Returns every row this process holds to pending (graceful shutdown): `ids` are the rows
+/// in flight that were not finished.
+pub fn release(conn: &mut DbConn, ids: &[String]) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq_any(ids))
+            .filter(outbox::state.eq("sending")),
+    )
+    .set((
+        outbox::state.eq("pending"),
+        outbox::lease_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+}
+
+/// Claims up to `limit` due rows: state sending, leased until `lease_until`, attempts + 1.
+pub fn claim(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Claimed>> {
+    const SQLITE: &str =
+        "UPDATE outbox SET state = 'sending', lease_until = ?, attempts = attempts + 1
+        WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?
+                     ORDER BY next_attempt_at LIMIT ?)
+        RETURNING id, kind, recipient, wave_id, invitation_id, attempts";
+    const POSTGRES: &str =
+        "UPDATE outbox SET state = 'sending', lease_until = $1, attempts = attempts + 1
+        WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_attempt_at <= $2
+                     ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+        RETURNING id, kind, recipient, wave_id, invitation_id, attempts";
+    match conn {
+        DbConn::Sqlite(c) => diesel::sql_query(SQLITE)
+            .bind::<Timestamp, _>(lease_until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(c),
+        DbConn::Pg(c) => diesel::sql_query(POSTGRES)
+            .bind::<Timestamp, _>(lease_until)
+            .bind::<Timestamp, _>(now)
+            .bind::<BigInt, _>(limit)
+            .load(c),
+    }
+}
+
+/// The row `id` as claimed with `attempts`, still in `sending`: the fence of every mark.
+macro_rules! fenced {
+    ($id:expr, $attempts:expr) => {
+        outbox::table
+            .filter(outbox::id.eq($id))
+            .filter(outbox::state.eq("sending"))
+            .filter(outbox::attempts.eq($attempts))
+    };
+}
+
+pub fn mark_sent(
+    conn: &mut DbConn,
+    id: &str,
+    attempts: i32,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(fenced!(id, attempts))
+        .set((
+            outbox::state.eq("sent"),
+            outbox::sent_at.eq(now),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(None::<String>),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+pub fn mark_retry(
+    conn: &mut DbConn,
+    id: &str,
+    attempts: i32,
+    next_attempt_at: NaiveDateTime,
+    error: &str,
+) -> QueryResult<bool> {
+    diesel::update(fenced!(id, attempts))
+        .set((
+            outbox::state.eq("pending"),
+            outbox::next_attempt_at.eq(next_attempt_at),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(error),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+pub fn mark_dead(conn: &mut DbConn, id: &str, attempts: i32, error: &str) -> QueryResult<bool> {
+    diesel::update(fenced!(id, attempts))
+        .set((
+            outbox::state.eq("dead"),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(error),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+pub fn mark_cancelled(
+    conn: &mut DbConn,
+    id: &str,
+    attempts: i32,
+    reason: &str,
+) -> QueryResult<bool> {
+    diesel::update(fenced!(id, attempts))
+        .set((
+            outbox::state.eq("cancelled"),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(reason),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Cancels the pending mail of a wave (when it closes or is cancelled).
+pub fn cancel_pending_for_wave(
+    conn: &mut DbConn,
+    wave_id: &str,
+    reason: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::wave_id.eq(wave_id))
+            .filter(outbox::kind.eq_any(["invitation", "reminder"]))
+            .filter(outbox::state.eq("pending")),
+    )
+    .set((outbox::state.eq("cancelled"), outbox::last_error.eq(reason)))
+    .execute(conn)
+}
+
+/// Cancels pending reminders for the given invitations (after an opt-out).
+pub fn cancel_pending_reminders(
+    conn: &mut DbConn,
+    invitation_ids: &[String],
+    reason: &str,
+) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::invitation_id.eq_any(invitation_ids))
+            .filter(outbox::kind.eq("reminder"))
+            .filter(outbox::state.eq("pending")),
+    )
+    .set((outbox::state.eq("cancelled"), outbox::last_error.eq(reason)))
+    .execute(conn)
+}
+
+/// (kind, state, retrying?) → count, for a wave's progress.
+pub fn counts_for_wave(
+    conn: &mut DbConn,
+    wave_id: &str,
+) -> QueryResult<Vec<(String, String, i32, i64)>> {
+    use diesel::dsl::count_star;
+    outbox::table
+        .filter(outbox::wave_id.eq(wave_id))
+        .group_by((outbox::kind, outbox::state, outbox::attempts))
+        .select((outbox::kind, outbox::state, outbox::attempts, count_star()))
+        .load(conn)
+}
+
+/// Rows not yet finished (pending or sending), for metrics and tests.
+pub fn depth(conn: &mut DbConn) -> QueryResult<i64> {
+    outbox::table
+        .filter(outbox::state.eq_any(["pending", "sending"]))
+        .count()
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<OutboxRow>> {
+    outbox::table
+        .find(id)
+        .select(OutboxRow::as_select())
+        .first(conn)
+        .optional()
+}

@@ -1,0 +1,93 @@
+//! Survey and unsubscribe link tokens. A token is derived as HMAC(secret key, purpose,
+//! invitation id): 256 bits, URL-safe, reproducible for reminders, and never stored —
+//! the database holds only its SHA-256 ([`TokenHash`]). The plaintext is redacted in
+//! `Debug` so it cannot end up in a log by accident.
+
+use std::fmt;
+
+use crate::auth::tokens::{hmac, sha256_hex};
+use crate::config::SecretKey;
+
+/// What a link token opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    /// `/s/{token}`: the survey form.
+    Survey,
+    /// `/u/{token}`: the opt-out page.
+    Unsubscribe,
+}
+
+impl TokenPurpose {
+    fn label(self) -> &'static str {
+        match self {
+            TokenPurpose::Survey => "survey-link",
+            TokenPurpose::Unsubscribe => "unsubscribe-link",
+        }
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct LinkToken(String);
+
+impl LinkToken {
+    /// The token of `invitation_id` for `purpose`.
+    pub fn derive(key: &SecretKey, purpose: TokenPurpose, invitation_id: &str) -> Self {
+        Self(hmac(key, &[purpose.label(), invitation_id]))
+    }
+
+    /// A token as it arrives in a URL. Only its shape is checked: anything else is simply
+    /// not found, with the same answer as a wrong token.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let ok = (20..=128).contains(&raw.len())
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        ok.then(|| Self(raw.to_string()))
+    }
+
+    pub fn hash(&self) -> TokenHash {
+        TokenHash(sha256_hex(&self.0))
+    }
+
+    /// The plaintext, for building the link in an email. Never log or store it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for LinkToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LinkToken(***)")
+    }
+}
+
+/// SHA-256 (hex) of a link token: what the database stores and looks up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenHash(String);
+
+impl TokenHash {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_derived_per_purpose_and_hashed() {
+        let key = SecretKey::from_bytes([3; 32]);
+        let survey = LinkToken::derive(&key, TokenPurpose::Survey, "inv-1");
+        let again = LinkToken::derive(&key, TokenPurpose::Survey, "inv-1");
+        let unsubscribe = LinkToken::derive(&key, TokenPurpose::Unsubscribe, "inv-1");
+        assert_eq!(survey, again);
+        assert_ne!(survey, unsubscribe);
+        assert_eq!(survey.expose().len(), 43, "256 bits in URL-safe base64");
+        assert_ne!(survey.hash().as_str(), survey.expose());
+        assert_eq!(format!("{survey:?}"), "LinkToken(***)");
+        assert!(LinkToken::parse(survey.expose()).is_some());
+        assert!(LinkToken::parse("../etc/passwd").is_none());
+        assert!(LinkToken::parse("short").is_none());
+    }
+}

@@ -1,0 +1,297 @@
+//! The outbox worker: claim (lease) → compose → send → mark. Nothing is ever sent from a
+//! request handler; handlers and the scheduler only enqueue rows (`db::models::outbox`
+//! documents the state machine).
+//!
+//! * At most `max_in_flight` sends at once; a slow or stalled send holds one slot only.
+//! * SMTP 4xx, timeouts and connection failures: retried with backoff
+//!   `retry_base · 2^(attempts−1)`, capped at 6 hours, up to `max_attempts`.
+//! * SMTP 5xx (or attempts exhausted): the row is dead and the address suppressed for
+//!   future waves.
+//! * A worker that dies leaves its rows leased; when the lease expires they are pending
+//!   again. The lease is longer than the send timeout, so a live worker never loses one.
+
+pub mod compose;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{watch, Semaphore};
+
+use crate::clock::Clock;
+use crate::config::SecretKey;
+use crate::db::models::opt_outs;
+use crate::db::models::outbox::{self as rows, Claimed};
+use crate::db::Pool;
+use crate::email::{Mailer, SendError};
+
+use compose::{compose, Composed};
+
+#[derive(Debug, Clone)]
+pub struct OutboxConfig {
+    pub max_in_flight: usize,
+    pub lease: Duration,
+    pub retry_base: Duration,
+    pub max_attempts: i32,
+    pub poll_interval: Duration,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            max_in_flight: 16,
+            lease: Duration::from_secs(300),
+            retry_base: Duration::from_secs(60),
+            max_attempts: 8,
+            poll_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// What a dispatch did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct DispatchReport {
+    pub sent: usize,
+    pub retried: usize,
+    pub dead: usize,
+    pub cancelled: usize,
+}
+
+impl DispatchReport {
+    fn add(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Sent => self.sent += 1,
+            Outcome::Retried => self.retried += 1,
+            Outcome::Dead => self.dead += 1,
+            Outcome::Cancelled => self.cancelled += 1,
+            Outcome::Lost => {}
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Sent,
+    Retried,
+    Dead,
+    Cancelled,
+    /// The row was taken over by another worker after our lease expired.
+    Lost,
+}
+
+pub struct Outbox {
+    pool: Pool,
+    mailer: Arc<Mailer>,
+    key: SecretKey,
+    base_url: String,
+    clock: Arc<dyn Clock>,
+    config: OutboxConfig,
+}
+
+impl Outbox {
+    pub fn new(
+        pool: Pool,
+        mailer: Arc<Mailer>,
+        key: SecretKey,
+        base_url: &str,
+        clock: Arc<dyn Clock>,
+        config: OutboxConfig,
+    ) -> Self {
+        Self {
+            pool,
+            mailer,
+            key,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            clock,
+            config,
+        }
+    }
+
+    /// Sends everything that is due now, `max_in_flight` at a time, and returns when
+    /// nothing due is left (used by `pulse tick` and tests).
+    pub async fn drain(&self) -> anyhow::Result<DispatchReport> {
+        let mut report = DispatchReport::default();
+        loop {
+            let claimed = self.claim(self.config.max_in_flight).await?;
+            if claimed.is_empty() {
+                return Ok(report);
+            }
+            let outcomes =
+                futures_util::future::join_all(claimed.into_iter().map(|row| self.process(row)))
+                    .await;
+            for outcome in outcomes {
+                report.add(outcome);
+            }
+        }
+    }
+
+    /// The worker loop of `pulse serve`: keeps up to `max_in_flight` sends going, polls
+    /// when idle, and on shutdown stops claiming and lets in-flight sends finish.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let slots = Arc::new(Semaphore::new(self.config.max_in_flight));
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let free = slots.available_permits();
+            let claimed = if free == 0 {
+                Ok(Vec::new())
+            } else {
+                self.claim(free).await
+            };
+            let claimed = match claimed {
+                Ok(rows) => rows,
+                Err(error) => {
+                    tracing::error!(error = format!("{error:#}"), "outbox claim failed");
+                    Vec::new()
+                }
+            };
+            if claimed.is_empty() {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.config.poll_interval) => {}
+                    _ = shutdown.changed() => {}
+                }
+                continue;
+            }
+            for row in claimed {
+                let Ok(permit) = slots.clone().acquire_owned().await else {
+                    break;
+                };
+                let this = self.clone();
+                tokio::spawn(async move {
+                    this.process(row).await;
+                    drop(permit);
+                });
+            }
+        }
+        // Graceful shutdown: wait for the sends in flight (each bounded by the send timeout).
+        let total = u32::try_from(self.config.max_in_flight).unwrap_or(u32::MAX);
+        let _ = slots.acquire_many(total).await;
+        tracing::info!("outbox worker stopped");
+    }
+
+    async fn claim(&self, limit: usize) -> anyhow::Result<Vec<Claimed>> {
+        let pool = self.pool.clone();
+        let now = self.clock.now();
+        let lease_until = now
+            + chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::minutes(5));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Claimed>> {
+            let mut conn = pool.get()?;
+            crate::db::write_transaction(&mut conn, |conn| -> anyhow::Result<Vec<Claimed>> {
+                rows::release_expired_leases(conn, now)?;
+                Ok(rows::claim(conn, now, lease_until, limit)?)
+            })
+        })
+        .await?
+    }
+
+    async fn process(&self, row: Claimed) -> Outcome {
+        match self.try_process(&row).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                // Our own failure (database, template): retry later like a transient error.
+                tracing::error!(row = %row.id, error = format!("{error:#}"), "outbox row failed");
+                let error = SendError::Transient {
+                    reason: format!("internal error: {error:#}"),
+                };
+                self.finish(&row, Err(error)).await.unwrap_or(Outcome::Lost)
+            }
+        }
+    }
+
+    async fn try_process(&self, row: &Claimed) -> anyhow::Result<Outcome> {
+        let (pool, key, base_url, claimed) = (
+            self.pool.clone(),
+            self.key.clone(),
+            self.base_url.clone(),
+            row.clone(),
+        );
+        let composed = tokio::task::spawn_blocking(move || -> anyhow::Result<Composed> {
+            let mut conn = pool.get()?;
+            compose(&mut conn, &key, &base_url, &claimed)
+        })
+        .await??;
+        let message = match composed {
+            Composed::Send(message) => message,
+            Composed::Cancel(reason) => {
+                let (pool, id, attempts) = (self.pool.clone(), row.id.clone(), row.attempts);
+                tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                    rows::mark_cancelled(&mut *pool.get()?, &id, attempts, reason)?;
+                    Ok(())
+                })
+                .await??;
+                return Ok(Outcome::Cancelled);
+            }
+        };
+        let result = self.mailer.send(&message).await;
+        self.finish(row, result).await
+    }
+
+    /// Records the result of a send attempt.
+    async fn finish(
+        &self,
+        row: &Claimed,
+        result: Result<(), SendError>,
+    ) -> anyhow::Result<Outcome> {
+        let now = self.clock.now();
+        let (pool, row, config) = (self.pool.clone(), row.clone(), self.config.clone());
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Outcome> {
+            let mut conn = pool.get()?;
+            let outcome = match result {
+                Ok(()) => (rows::mark_sent(&mut conn, &row.id, row.attempts, now)?, Outcome::Sent),
+                Err(SendError::Transient { reason }) if row.attempts < config.max_attempts => {
+                    let next = now + backoff(&config, row.attempts);
+                    let reason = crate::telemetry::mask_emails_in(&reason);
+                    tracing::warn!(row = %row.id, attempts = row.attempts, %reason, "send failed, will retry");
+                    (rows::mark_retry(&mut conn, &row.id, row.attempts, next, &reason)?, Outcome::Retried)
+                }
+                Err(error) => {
+                    // Permanent failures, and transient ones after the last attempt. Only a
+                    // refused recipient (or giving up) suppresses the address; a refused
+                    // message (too big, spam filter) does not.
+                    let suppress = error.suppresses_address() || error.is_transient();
+                    let reason = crate::telemetry::mask_emails_in(&error.to_string());
+                    tracing::warn!(row = %row.id, to = %crate::telemetry::mask_email(&row.recipient), %reason, suppress, "mail is undeliverable");
+                    let marked = crate::db::write_transaction(&mut conn, |conn| -> diesel::QueryResult<bool> {
+                        let marked = rows::mark_dead(conn, &row.id, row.attempts, &reason)?;
+                        if marked && suppress {
+                            opt_outs::suppress(conn, &row.recipient, &reason, now)?;
+                        }
+                        Ok(marked)
+                    })?;
+                    (marked, Outcome::Dead)
+                }
+            };
+            Ok(if outcome.0 { outcome.1 } else { Outcome::Lost })
+        })
+        .await?
+    }
+}
+
+/// `retry_base · 2^(attempts−1)`, capped at 6 hours.
+fn backoff(config: &OutboxConfig, attempts: i32) -> chrono::Duration {
+    let exponent = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(20);
+    let seconds = config.retry_base.as_secs_f64() * f64::from(2u32.pow(exponent));
+    let capped = seconds.min(6.0 * 3600.0);
+    chrono::Duration::milliseconds((capped * 1000.0) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let config = OutboxConfig {
+            retry_base: Duration::from_secs(60),
+            ..Default::default()
+        };
+        assert_eq!(backoff(&config, 1), chrono::Duration::seconds(60));
+        assert_eq!(backoff(&config, 2), chrono::Duration::seconds(120));
+        assert_eq!(backoff(&config, 4), chrono::Duration::seconds(480));
+        assert_eq!(backoff(&config, 30), chrono::Duration::hours(6));
+    }
+}

@@ -1,0 +1,423 @@
+//! Waves: schedule, open (invitations + outbox in one transaction), remind, close, cancel,
+//! resend, and the progress figures of the wave page and `pulse wave show`.
+//!
+//! Every transition starts with a conditional UPDATE on the wave row (scheduled → open,
+//! open → closed, reminder round n → n+1), so of several processes racing on one database
+//! exactly one does the work and the others see nothing to do.
+
+use std::collections::{BTreeMap, HashSet};
+
+use anyhow::Context;
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::config::SecretKey;
+use crate::db::models::{
+    invitations, opt_outs, outbox, stakeholders, survey_versions, users, waves,
+};
+use crate::db::{self, DbConn};
+use crate::domain::audience::AudienceFilter;
+use crate::domain::schedule::{offsets_from_json, offsets_to_json};
+use crate::domain::stakeholder::Attributes;
+use crate::domain::token::{LinkToken, TokenPurpose};
+use crate::domain::wave::{FieldError, WaveInput, WavePlan};
+
+#[derive(Debug, thiserror::Error)]
+pub enum WaveError {
+    #[error("{}", crate::domain::wave::describe(.0))]
+    Invalid(Vec<FieldError>),
+    #[error("no wave with id {0} (see `pulse wave list`)")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<diesel::result::Error> for WaveError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+/// Creates a scheduled wave pinned to the latest loaded version of the survey.
+pub fn schedule_wave(
+    conn: &mut DbConn,
+    input: &WaveInput,
+    now: NaiveDateTime,
+) -> Result<waves::WaveRow, WaveError> {
+    let plan = WavePlan::parse(input, now).map_err(WaveError::Invalid)?;
+    create_wave(conn, &plan, None, now)
+}
+
+/// Inserts the wave of a parsed plan (also used by schedules).
+pub fn create_wave(
+    conn: &mut DbConn,
+    plan: &WavePlan,
+    schedule_id: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<waves::WaveRow, WaveError> {
+    let Some(version) = survey_versions::latest(conn, &plan.survey_slug)? else {
+        return Err(WaveError::Invalid(vec![FieldError::new(
+            "survey",
+            format!(
+                "no survey '{}' is loaded (see `pulse survey list`)",
+                plan.survey_slug
+            ),
+        )]));
+    };
+    let row = waves::WaveRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        survey_version_id: version.id,
+        schedule_id: schedule_id.map(str::to_string),
+        title: plan.title.clone(),
+        audience: plan.audience.as_ref().map(|a| a.to_string()),
+        opens_at: plan.opens_at,
+        closes_at: plan.closes_at,
+        reminder_hours: offsets_to_json(&plan.reminders),
+        anonymity_k: plan.anonymity_k,
+        state: "scheduled".into(),
+        invited_count: 0,
+        skipped_count: 0,
+        reminders_enqueued: 0,
+        opened_at: None,
+        closed_at: None,
+        created_at: now,
+    };
+    waves::insert(conn, &row)?;
+    Ok(row)
+}
+
+/// What opening a wave did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct OpenReport {
+    pub invited: usize,
+    pub skipped_opted_out: usize,
+    pub skipped_suppressed: usize,
+}
+
+/// The segment attributes a survey reports by (`segments` in its definition).
+pub fn survey_segments(definition_json: &str) -> Vec<String> {
+    serde_json::from_str::<serde_json::Value>(definition_json)
+        .ok()
+        .and_then(|v| v.get("segments").cloned())
+        .and_then(|s| serde_json::from_value::<Vec<String>>(s).ok())
+        .unwrap_or_default()
+}
+
+/// Opens a scheduled wave: in ONE transaction, the state change, an invitation per
+/// audience member (with a frozen copy of the segment attributes the survey reports by)
+/// and an outbox row each. `None` when the wave was not scheduled any more (someone else
+/// opened or cancelled it).
+pub fn open_wave(
+    conn: &mut DbConn,
+    key: &SecretKey,
+    wave_id: &str,
+    now: NaiveDateTime,
+) -> Result<Option<OpenReport>, WaveError> {
+    db::write_transaction(conn, |conn| {
+        if !waves::mark_open(conn, wave_id, now)? {
+            return Ok(None);
+        }
+        let wave = waves::find_with_survey(conn, wave_id)?
+            .ok_or_else(|| WaveError::NotFound(wave_id.to_string()))?;
+        let audience = match &wave.wave.audience {
+            Some(raw) => AudienceFilter::parse(raw)
+                .map_err(|e| anyhow::anyhow!("stored audience of wave {wave_id}: {e}"))?,
+            None => AudienceFilter::everyone(),
+        };
+        let segments = survey_segments(&wave.definition);
+        let opted_out = opt_outs::opted_out_of(conn, &wave.survey_slug)?;
+        let suppressed = opt_outs::suppressed_emails(conn)?;
+        let mut report = OpenReport::default();
+        let mut new_invitations = Vec::new();
+        let mut mails = Vec::new();
+        for person in stakeholders::list(conn, false)? {
+            let attributes = Attributes::from_json(&person.attributes).unwrap_or_default();
+            if !audience.matches(&attributes) {
+                continue;
+            }
+            if opted_out.contains(&person.id) {
+                report.skipped_opted_out += 1;
+                continue;
+            }
+            if suppressed.contains(&person.email) {
+                report.skipped_suppressed += 1;
+                continue;
+            }
+            let invitation_id = uuid::Uuid::new_v4().to_string();
+            let segment: BTreeMap<&str, &str> = attributes
+                .iter()
+                .filter(|(k, _)| segments.iter().any(|s| s == k))
+                .collect();
+            mails.push(outbox::OutboxRow::pending(
+                "invitation",
+                format!("invitation:{invitation_id}"),
+                &person.email,
+                Some(wave_id),
+                Some(&invitation_id),
+                now,
+            ));
+            new_invitations.push(invitations::InvitationRow {
+                token_hash: LinkToken::derive(key, TokenPurpose::Survey, &invitation_id)
+                    .hash()
+                    .as_str()
+                    .to_string(),
+                unsubscribe_hash: LinkToken::derive(key, TokenPurpose::Unsubscribe, &invitation_id)
+                    .hash()
+                    .as_str()
+                    .to_string(),
+                id: invitation_id,
+                wave_id: wave_id.to_string(),
+                stakeholder_id: person.id,
+                segment: serde_json::to_string(&segment).context("segment to JSON")?,
+                language: person.language,
+                responded: false,
+                created_at: now,
+            });
+        }
+        report.invited = new_invitations.len();
+        invitations::insert_all(conn, &new_invitations)?;
+        outbox::enqueue(conn, &mails)?;
+        let skipped = report.skipped_opted_out + report.skipped_suppressed;
+        waves::set_counts(conn, wave_id, to_i32(report.invited), to_i32(skipped))?;
+        tracing::info!(
+            wave = wave_id,
+            invited = report.invited,
+            skipped,
+            "wave opened"
+        );
+        Ok(Some(report))
+    })
+}
+
+fn to_i32(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+/// Enqueues the reminder round that is due for an open wave, if any: only to
+/// stakeholders who have not answered, are still active, have not opted out and whose
+/// address is not suppressed. If several rounds are due at once (the scheduler was down),
+/// one reminder goes out, not several. Returns how many reminders were enqueued.
+pub fn enqueue_due_reminders(
+    conn: &mut DbConn,
+    wave: &waves::WaveRow,
+    now: NaiveDateTime,
+) -> Result<usize, WaveError> {
+    let Some(opened_at) = wave.opened_at else {
+        return Ok(0);
+    };
+    if now >= wave.closes_at {
+        return Ok(0);
+    }
+    let offsets = offsets_from_json(&wave.reminder_hours);
+    let due_rounds = offsets
+        .iter()
+        .filter(|o| opened_at + o.duration() <= now)
+        .count();
+    let done = usize::try_from(wave.reminders_enqueued).unwrap_or(0);
+    if due_rounds <= done {
+        return Ok(0);
+    }
+    db::write_transaction(conn, |conn| {
+        if !waves::advance_reminders(conn, &wave.id, to_i32(done), to_i32(due_rounds))? {
+            return Ok(0);
+        }
+        let slug = waves::find_with_survey(conn, &wave.id)?
+            .map(|w| w.survey_slug)
+            .unwrap_or_default();
+        let rows: Vec<_> = invitations::awaiting_reminder(conn, &wave.id, &slug)?
+            .into_iter()
+            .map(|(invitation_id, email)| {
+                outbox::OutboxRow::pending(
+                    "reminder",
+                    format!("reminder:{invitation_id}:{due_rounds}"),
+                    &email,
+                    Some(&wave.id),
+                    Some(&invitation_id),
+                    now,
+                )
+            })
+            .collect();
+        let enqueued = outbox::enqueue(conn, &rows)?;
+        tracing::info!(wave = %wave.id, round = due_rounds, enqueued, "reminders enqueued");
+        Ok(enqueued)
+    })
+}
+
+/// Closes an open wave: pending invitations and reminders are cancelled, and the leads are
+/// told results are ready. Returns false if the wave was not open.
+pub fn close_wave(conn: &mut DbConn, wave_id: &str, now: NaiveDateTime) -> Result<bool, WaveError> {
+    db::write_transaction(conn, |conn| {
+        if !waves::mark_closed(conn, wave_id, now)? {
+            return Ok(false);
+        }
+        outbox::cancel_pending_for_wave(conn, wave_id, "the wave closed")?;
+        let leads: Vec<_> = users::list(conn)?
+            .into_iter()
+            .filter(|u| u.active && u.role == "lead")
+            .map(|u| {
+                outbox::OutboxRow::pending(
+                    "results_ready",
+                    format!("results_ready:{wave_id}:{}", u.id),
+                    &u.email,
+                    Some(wave_id),
+                    None,
+                    now,
+                )
+            })
+            .collect();
+        outbox::enqueue(conn, &leads)?;
+        tracing::info!(wave = wave_id, "wave closed");
+        Ok(true)
+    })
+}
+
+/// Cancels a scheduled or open wave; its pending mail is cancelled too.
+pub fn cancel_wave(
+    conn: &mut DbConn,
+    wave_id: &str,
+    now: NaiveDateTime,
+) -> Result<bool, WaveError> {
+    db::write_transaction(conn, |conn| {
+        if !waves::mark_cancelled(conn, wave_id, now)? {
+            return Ok(false);
+        }
+        outbox::cancel_pending_for_wave(conn, wave_id, "the wave was cancelled")?;
+        tracing::info!(wave = wave_id, "wave cancelled");
+        Ok(true)
+    })
+}
+
+/// Sends the invitation of one stakeholder of an open wave again (same link), e.g. after
+/// they deleted the mail. Refused if they already answered or opted out.
+pub fn resend_invitation(
+    conn: &mut DbConn,
+    wave_id: &str,
+    email: &str,
+    now: NaiveDateTime,
+) -> Result<(), WaveError> {
+    db::write_transaction(conn, |conn| {
+        let wave = waves::find_with_survey(conn, wave_id)?
+            .ok_or_else(|| WaveError::NotFound(wave_id.to_string()))?;
+        if wave.wave.state != "open" {
+            return Err(WaveError::Conflict(format!(
+                "the wave is {}, not open: nothing to resend",
+                wave.wave.state
+            )));
+        }
+        let normalised = crate::domain::EmailAddress::parse(email)
+            .map_err(|e| WaveError::Invalid(vec![FieldError::new("email", e)]))?;
+        let Some((invitation, address)) =
+            invitations::find_in_wave_by_email(conn, wave_id, normalised.as_str())?
+        else {
+            return Err(WaveError::Invalid(vec![FieldError::new(
+                "email",
+                format!("{normalised} is not invited to this wave"),
+            )]));
+        };
+        if invitation.responded {
+            return Err(WaveError::Conflict(
+                "this stakeholder has already answered".into(),
+            ));
+        }
+        if opt_outs::is_opted_out(conn, &invitation.stakeholder_id, &wave.survey_slug)? {
+            return Err(WaveError::Conflict(
+                "this stakeholder has opted out of this survey".into(),
+            ));
+        }
+        let row = outbox::OutboxRow::pending(
+            "invitation",
+            format!("resend:{}:{}", invitation.id, uuid::Uuid::new_v4()),
+            &address,
+            Some(wave_id),
+            Some(&invitation.id),
+            now,
+        );
+        outbox::enqueue(conn, &[row])?;
+        Ok(())
+    })
+}
+
+/// The figures of a wave's progress.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WaveProgress {
+    pub invited: i64,
+    pub skipped: i64,
+    /// Invitations delivered to the mail server.
+    pub emailed: i64,
+    /// Invitation mails still waiting (incl. retries).
+    pub pending: i64,
+    /// Of those, how many failed at least once and wait for a retry.
+    pub retrying: i64,
+    /// Hard bounces and give-ups: the address is suppressed.
+    pub bounced: i64,
+    pub reminders_sent: i64,
+    pub reminders_pending: i64,
+    pub responded: i64,
+    /// responded / invited, 0–100, one decimal.
+    pub response_rate: f64,
+}
+
+pub fn progress(conn: &mut DbConn, wave_id: &str) -> Result<WaveProgress, WaveError> {
+    let wave =
+        waves::find(conn, wave_id)?.ok_or_else(|| WaveError::NotFound(wave_id.to_string()))?;
+    let (invited, responded) = invitations::counts(conn, wave_id)?;
+    let mut p = WaveProgress {
+        invited,
+        responded,
+        skipped: i64::from(wave.skipped_count),
+        ..Default::default()
+    };
+    for (kind, state, attempts, n) in outbox::counts_for_wave(conn, wave_id)? {
+        match (kind.as_str(), state.as_str()) {
+            ("invitation", "sent") => p.emailed += n,
+            ("invitation", "pending" | "sending") => {
+                p.pending += n;
+                if attempts > 0 && state == "pending" {
+                    p.retrying += n;
+                }
+            }
+            ("invitation" | "reminder", "dead") => p.bounced += n,
+            ("reminder", "sent") => p.reminders_sent += n,
+            ("reminder", "pending" | "sending") => p.reminders_pending += n,
+            _ => {}
+        }
+    }
+    p.response_rate = if invited > 0 {
+        (responded as f64 * 1000.0 / invited as f64).round() / 10.0
+    } else {
+        0.0
+    };
+    Ok(p)
+}
+
+/// Opt-out from `/u/{token}`: no more mail about this survey for this stakeholder; their
+/// pending reminders are cancelled. Idempotent. `None` for an unknown token.
+pub fn opt_out(
+    conn: &mut DbConn,
+    unsubscribe_hash: &str,
+    now: NaiveDateTime,
+) -> anyhow::Result<Option<String>> {
+    db::write_transaction(conn, |conn| -> anyhow::Result<Option<String>> {
+        let Some(invitation) = invitations::find_by_unsubscribe_hash(conn, unsubscribe_hash)?
+        else {
+            return Ok(None);
+        };
+        let wave = waves::find_with_survey(conn, &invitation.wave_id)?
+            .context("the invitation's wave is missing")?;
+        if opt_outs::opt_out(conn, &invitation.stakeholder_id, &wave.survey_slug, now)? {
+            let open = waves::open_ids_of_survey(conn, &wave.survey_slug)?;
+            let ids =
+                invitations::open_ids_for_stakeholder(conn, &invitation.stakeholder_id, &open)?;
+            outbox::cancel_pending_reminders(conn, &ids, "opted out")?;
+            tracing::info!(survey = %wave.survey_slug, "a stakeholder opted out");
+        }
+        Ok(Some(wave.survey_title))
+    })
+}
+
+/// Ids of stakeholders who opted out of a survey (for tests and the admin page).
+pub fn opted_out(conn: &mut DbConn, survey_slug: &str) -> anyhow::Result<HashSet<String>> {
+    Ok(opt_outs::opted_out_of(conn, survey_slug)?)
+}
