@@ -27,6 +27,12 @@ pub struct Settings {
     pub session_absolute_timeout: Duration,
     /// Failed-or-not sign-in attempts allowed per minute, per client IP and per account.
     pub login_attempts_per_minute: u32,
+    /// Requests per minute and client IP on survey and opt-out links.
+    pub survey_requests_per_minute: u32,
+    /// Take the client IP from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_proxy: bool,
+    /// Writer threads storing answers (group commit); 1 is right for SQLite.
+    pub response_writers: usize,
     /// Where mail goes (`--smtp-url`, … or `.eml` files).
     pub email: crate::email::EmailSettings,
     /// How often the in-process scheduler ticks; `None`: no scheduler in this process.

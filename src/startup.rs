@@ -11,7 +11,7 @@ use anyhow::Context;
 
 use tokio::sync::watch;
 
-use crate::auth::rate_limit::LoginLimiter;
+use crate::auth::rate_limit::{IpLimiter, LoginLimiter};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::db;
@@ -19,6 +19,8 @@ use crate::email::Mailer;
 use crate::outbox::Outbox;
 use crate::routes;
 use crate::scheduler;
+use crate::services::respondent::DefinitionCache;
+use crate::services::responses::SubmissionQueue;
 use crate::services::surveys;
 
 /// Shared by every request handler.
@@ -26,6 +28,10 @@ pub struct AppState {
     pub pool: db::Pool,
     pub settings: Arc<Settings>,
     pub login_limiter: LoginLimiter,
+    pub survey_limiter: IpLimiter,
+    pub submissions: SubmissionQueue,
+    pub definitions: DefinitionCache,
+    pub clock: Arc<dyn Clock>,
 }
 
 pub struct Application {
@@ -93,9 +99,19 @@ impl Application {
             ));
             background.push(tokio::spawn(outbox.run(shutdown_rx)));
         }
+        let writer_clock = clock.clone();
+        let submissions = SubmissionQueue::start(
+            pool.clone(),
+            settings.response_writers,
+            Arc::new(move || writer_clock.now()),
+        );
         let state = web::Data::new(AppState {
             pool,
             login_limiter: LoginLimiter::new(settings.login_attempts_per_minute),
+            survey_limiter: IpLimiter::new(settings.survey_requests_per_minute),
+            submissions,
+            definitions: DefinitionCache::default(),
+            clock,
             settings: Arc::new(settings),
         });
         let app_state = state.clone();

@@ -31,3 +31,37 @@ impl LoginLimiter {
         self.per_account.check_key(&account.to_lowercase()).is_ok()
     }
 }
+
+/// Requests per client IP on the survey and opt-out links: enough for any person (and for
+/// many behind one company proxy), too little to guess tokens.
+pub struct IpLimiter(DefaultKeyedRateLimiter<String>);
+
+impl IpLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        Self(RateLimiter::keyed(Quota::per_minute(n)))
+    }
+
+    /// Counts a request from `ip`; false when over the limit.
+    pub fn allow(&self, ip: &str) -> bool {
+        self.0.check_key(&ip.to_string()).is_ok()
+    }
+}
+
+/// The client's IP: the peer address, or — only when the operator says a trusted proxy
+/// sits in front (`--trust-proxy`) — the first address of `X-Forwarded-For`/`Forwarded`.
+pub fn client_ip(req: &actix_web::HttpRequest, trust_proxy: bool) -> String {
+    let info = req.connection_info();
+    let candidate = if trust_proxy {
+        info.realip_remote_addr()
+    } else {
+        info.peer_addr()
+    };
+    match candidate {
+        Some(addr) => match addr.parse::<std::net::SocketAddr>() {
+            Ok(socket) => socket.ip().to_string(),
+            Err(_) => addr.to_string(),
+        },
+        None => "unknown".into(),
+    }
+}

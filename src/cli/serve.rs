@@ -24,6 +24,15 @@ pub struct ServeArgs {
     /// Sign-in attempts allowed per minute, per client IP and per account
     #[arg(long, env = "PULSE_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub login_attempts_per_minute: u32,
+    /// Requests per minute and client IP on survey and opt-out links
+    #[arg(long, env = "PULSE_SURVEY_REQUESTS_PER_MINUTE", default_value_t = 300)]
+    pub survey_requests_per_minute: u32,
+    /// A reverse proxy you trust sets X-Forwarded-For: use it as the client IP for rate limits
+    #[arg(long, env = "PULSE_TRUST_PROXY")]
+    pub trust_proxy: bool,
+    /// Threads storing answers in groups (default: 1 on SQLite, 4 on PostgreSQL)
+    #[arg(long, env = "PULSE_RESPONSE_WRITERS")]
+    pub response_writers: Option<usize>,
     /// Do not run the scheduler in this process (run `pulse tick` from cron instead)
     #[arg(long, env = "PULSE_NO_SCHEDULER")]
     pub no_scheduler: bool,
@@ -83,6 +92,15 @@ impl ServeArgs {
             session_idle_timeout: Duration::from_secs(self.session_idle_minutes * 60),
             session_absolute_timeout: Duration::from_secs(self.session_max_hours * 3600),
             login_attempts_per_minute: self.login_attempts_per_minute,
+            survey_requests_per_minute: self.survey_requests_per_minute,
+            trust_proxy: self.trust_proxy,
+            response_writers: self.response_writers.unwrap_or(
+                if global.database_url()?.is_sqlite() {
+                    1
+                } else {
+                    4
+                },
+            ),
             outbox: self.outbox.config(&email),
             email,
             scheduler_interval: (!self.no_scheduler)

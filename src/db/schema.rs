@@ -152,4 +152,40 @@ diesel::allow_tables_to_appear_in_same_query!(
     survey_versions,
     users,
     sessions,
+    responses,
+    answers,
+    answer_counts,
 );
+
+diesel::table! {
+    responses (id) {
+        id -> Text,
+        wave_id -> Text,
+        cell -> Text,
+        submitted_on -> Date,
+    }
+}
+
+diesel::table! {
+    answers (response_id, question_key, position) {
+        response_id -> Text,
+        question_key -> Text,
+        position -> Integer,
+        value_int -> Nullable<Integer>,
+        value_text -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    answer_counts (wave_id, cell, question_key, value) {
+        wave_id -> Text,
+        cell -> Text,
+        question_key -> Text,
+        value -> Text,
+        n -> BigInt,
+    }
+}
+
+diesel::joinable!(responses -> waves (wave_id));
+diesel::joinable!(answers -> responses (response_id));
+diesel::joinable!(answer_counts -> waves (wave_id));

@@ -95,10 +95,7 @@ async fn login(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let next = safe_next(form.next.as_deref());
-    let ip = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let ip = crate::auth::rate_limit::client_ip(&req, state.settings.trust_proxy);
     let login_cookie = req
         .cookie(csrf::LOGIN_COOKIE)
         .map(|c| c.value().to_string());

@@ -2,6 +2,8 @@
 //! transaction where it writes; route handlers and CLI commands call these, never SQL.
 
 pub mod accounts;
+pub mod respondent;
+pub mod responses;
 pub mod schedules;
 pub mod stakeholders;
 pub mod surveys;

@@ -141,3 +141,35 @@ pub fn open_ids_for_stakeholder(
         .select(invitations::id)
         .load(conn)
 }
+
+/// The invitation behind a link token with its wave, for the respondent form.
+pub fn find_with_wave_by_token_hash(
+    conn: &mut DbConn,
+    token_hash: &str,
+) -> QueryResult<Option<(InvitationRow, crate::db::models::waves::WaveRow)>> {
+    invitations::table
+        .inner_join(waves::table)
+        .filter(invitations::token_hash.eq(token_hash))
+        .select((
+            InvitationRow::as_select(),
+            crate::db::models::waves::WaveRow::as_select(),
+        ))
+        .first(conn)
+        .optional()
+}
+
+pub fn ids_of_wave(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<String>> {
+    invitations::table
+        .filter(invitations::wave_id.eq(wave_id))
+        .order(invitations::created_at.asc())
+        .select(invitations::id)
+        .load(conn)
+}
+
+/// Invitations answered, over all waves.
+pub fn responded_count(conn: &mut DbConn) -> QueryResult<i64> {
+    invitations::table
+        .filter(invitations::responded.eq(true))
+        .count()
+        .get_result(conn)
+}

@@ -1,0 +1,3 @@
+DROP TABLE answer_counts;
+DROP TABLE answers;
+DROP TABLE responses;

@@ -1,0 +1,169 @@
+//! `responses`, `answers` and `answer_counts`: anonymous answers and the counts every
+//! statistic is computed from. Nothing here can reach an invitation or a stakeholder.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+
+use crate::db::schema::{answer_counts, answers, responses, waves};
+use crate::db::DbConn;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = responses, treat_none_as_default_value = false)]
+pub struct ResponseRow {
+    pub id: String,
+    pub wave_id: String,
+    pub cell: String,
+    pub submitted_on: NaiveDate,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = answers, treat_none_as_default_value = false)]
+pub struct AnswerRow {
+    pub response_id: String,
+    pub question_key: String,
+    pub position: i32,
+    pub value_int: Option<i32>,
+    pub value_text: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = answer_counts, treat_none_as_default_value = false)]
+pub struct CountRow {
+    pub wave_id: String,
+    pub cell: String,
+    pub question_key: String,
+    pub value: String,
+    pub n: i64,
+}
+
+/// Rows per multi-row INSERT (5 columns).
+const BATCH: usize = 1000;
+
+pub fn insert_response(conn: &mut DbConn, response: &ResponseRow) -> QueryResult<usize> {
+    diesel::insert_into(responses::table)
+        .values(response)
+        .execute(conn)
+}
+
+pub fn insert_answers(conn: &mut DbConn, rows: &[AnswerRow]) -> QueryResult<usize> {
+    let mut inserted = 0;
+    for chunk in rows.chunks(BATCH) {
+        let insert = diesel::insert_into(answers::table).values(chunk);
+        inserted += crate::on_backend!(conn, c => insert.execute(c))?;
+    }
+    Ok(inserted)
+}
+
+/// Adds `n` of each row to the stored counts (insert or increment).
+pub fn add_counts(conn: &mut DbConn, increments: &[CountRow]) -> QueryResult<()> {
+    for chunk in increments.chunks(BATCH) {
+        let upsert = diesel::insert_into(answer_counts::table)
+            .values(chunk)
+            .on_conflict((
+                answer_counts::wave_id,
+                answer_counts::cell,
+                answer_counts::question_key,
+                answer_counts::value,
+            ))
+            .do_update()
+            .set(answer_counts::n.eq(answer_counts::n + excluded(answer_counts::n)));
+        crate::on_backend!(conn, c => upsert.execute(c))?;
+    }
+    Ok(())
+}
+
+/// Every count of a wave: one grouped read, the input of every statistic.
+pub fn counts_for_wave(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<CountRow>> {
+    answer_counts::table
+        .filter(answer_counts::wave_id.eq(wave_id))
+        .select(CountRow::as_select())
+        .load(conn)
+}
+
+pub fn count_for_wave(conn: &mut DbConn, wave_id: &str) -> QueryResult<i64> {
+    responses::table
+        .filter(responses::wave_id.eq(wave_id))
+        .count()
+        .get_result(conn)
+}
+
+/// The text answers to `question_key` in a wave, each with its response's cell and, when
+/// `nps_key` is given, that response's NPS answer (for filtering by promoter/detractor).
+pub fn text_answers(
+    conn: &mut DbConn,
+    wave_id: &str,
+    question_key: &str,
+) -> QueryResult<Vec<(String, String, String)>> {
+    responses::table
+        .inner_join(answers::table)
+        .filter(responses::wave_id.eq(wave_id))
+        .filter(answers::question_key.eq(question_key))
+        .filter(answers::value_text.is_not_null())
+        .select((
+            responses::id,
+            responses::cell,
+            answers::value_text.assume_not_null(),
+        ))
+        .load(conn)
+}
+
+/// The integer answers to `question_key` in a wave, by response id.
+pub fn int_answers(
+    conn: &mut DbConn,
+    wave_id: &str,
+    question_key: &str,
+) -> QueryResult<Vec<(String, i32)>> {
+    responses::table
+        .inner_join(answers::table)
+        .filter(responses::wave_id.eq(wave_id))
+        .filter(answers::question_key.eq(question_key))
+        .filter(answers::value_int.is_not_null())
+        .select((responses::id, answers::value_int.assume_not_null()))
+        .load(conn)
+}
+
+/// Locks the wave for the rest of the transaction if it still accepts answers at `now`:
+/// open and not past its closing time. On PostgreSQL the row is locked `FOR SHARE`, so a
+/// concurrent close waits for this answer to commit (or this answer sees the close).
+pub fn wave_accepts_answers(
+    conn: &mut DbConn,
+    wave_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let query = waves::table
+        .filter(waves::id.eq(wave_id))
+        .filter(waves::state.eq("open"))
+        .filter(waves::closes_at.gt(now))
+        .select(waves::id);
+    let found: Option<String> = match conn {
+        DbConn::Sqlite(c) => query.first(c).optional()?,
+        DbConn::Pg(c) => query.for_share().first(c).optional()?,
+    };
+    Ok(found.is_some())
+}
+
+#[derive(QueryableByName)]
+struct ColumnName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// The column names of a table, sorted (for the linkage audit and operators).
+pub fn column_names(conn: &mut DbConn, table: &str) -> QueryResult<Vec<String>> {
+    let mut names: Vec<String> = match conn {
+        DbConn::Sqlite(c) => diesel::sql_query("SELECT name FROM pragma_table_info(?)")
+            .bind::<diesel::sql_types::Text, _>(table)
+            .load::<ColumnName>(c)?,
+        DbConn::Pg(c) => diesel::sql_query(
+            "SELECT column_name::text AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+        )
+        .bind::<diesel::sql_types::Text, _>(table)
+        .load::<ColumnName>(c)?,
+    }
+    .into_iter()
+    .map(|c| c.name)
+    .collect();
+    names.sort();
+    Ok(names)
+}

@@ -1,0 +1,84 @@
+//! What the respondent form needs to know about a link: whose invitation (by token hash
+//! only), which survey version, the wave's threshold, the respondent's language — or that
+//! the link cannot be used, without saying why.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use chrono::NaiveDateTime;
+
+use crate::db::models::{invitations, survey_versions};
+use crate::db::DbConn;
+use crate::domain::definition::SurveyDefinition;
+use crate::domain::token::TokenHash;
+
+/// An invitation whose form can be shown and answered now.
+#[derive(Debug, Clone)]
+pub struct OpenInvitation {
+    pub invitation_id: String,
+    pub wave_id: String,
+    pub cell: String,
+    pub language: Option<String>,
+    pub definition: Arc<SurveyDefinition>,
+    pub anonymity_k: i32,
+    pub closes_at: NaiveDateTime,
+}
+
+/// Parsed definitions by survey version id: versions never change, so they are parsed once.
+#[derive(Default)]
+pub struct DefinitionCache(Mutex<HashMap<String, Arc<SurveyDefinition>>>);
+
+impl DefinitionCache {
+    pub fn get(
+        &self,
+        conn: &mut DbConn,
+        survey_version_id: &str,
+    ) -> anyhow::Result<Arc<SurveyDefinition>> {
+        if let Some(found) = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|cache| cache.get(survey_version_id).cloned())
+        {
+            return Ok(found);
+        }
+        let row = survey_versions::find(conn, survey_version_id)?
+            .context("the wave's survey version is missing")?;
+        let definition: Arc<SurveyDefinition> = Arc::new(
+            serde_json::from_str(&row.definition).context("a pinned definition does not parse")?,
+        );
+        if let Ok(mut cache) = self.0.lock() {
+            cache.insert(survey_version_id.to_string(), definition.clone());
+        }
+        Ok(definition)
+    }
+}
+
+/// `Some` only if the link belongs to an invitation that has not answered yet, of a wave that
+/// is open and not past its closing time. Every other case — unknown, used, closed,
+/// cancelled, not yet open — is `None`, and callers answer them all alike.
+pub fn find_open_invitation(
+    conn: &mut DbConn,
+    cache: &DefinitionCache,
+    token_hash: &TokenHash,
+    now: NaiveDateTime,
+) -> anyhow::Result<Option<OpenInvitation>> {
+    let Some((invitation, wave)) =
+        invitations::find_with_wave_by_token_hash(conn, token_hash.as_str())?
+    else {
+        return Ok(None);
+    };
+    if invitation.responded || wave.state != "open" || wave.closes_at <= now {
+        return Ok(None);
+    }
+    Ok(Some(OpenInvitation {
+        definition: cache.get(conn, &wave.survey_version_id)?,
+        invitation_id: invitation.id,
+        wave_id: wave.id,
+        cell: invitation.segment,
+        language: invitation.language,
+        anonymity_k: wave.anonymity_k,
+        closes_at: wave.closes_at,
+    }))
+}

@@ -1,0 +1,279 @@
+//! Storing answers, anonymously and durably, fast.
+//!
+//! A submission is stored in one transaction: the invitation is marked responded by a
+//! conditional UPDATE (so of 50 concurrent POSTs with one token exactly one stores
+//! anything), the wave is checked to still accept answers, and the response — a random
+//! UUIDv4, the wave, the frozen segment cell and the date, nothing that points back to the
+//! invitation — is written with its answers and added to the answer counts.
+//!
+//! **Group commit.** Every submission goes through a [`SubmissionQueue`]: writer threads
+//! take whatever submissions are waiting (up to [`MAX_BATCH`]) and store them in ONE
+//! transaction, each inside its own savepoint, so one fsync acknowledges many answers.
+//! Nobody is told "stored" before the commit returned. On SQLite one writer is right (SQLite
+//! has one writer anyway); on PostgreSQL a few run side by side.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use chrono::NaiveDateTime;
+use tokio::sync::oneshot;
+
+use crate::db::models::invitations;
+use crate::db::models::responses::{self as rows, AnswerRow, CountRow, ResponseRow};
+use crate::db::{self, DbConn, Pool};
+
+/// The most submissions stored in one transaction.
+pub const MAX_BATCH: usize = 256;
+
+/// One answer, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoredValue {
+    /// NPS 0–10, Likert 1–7.
+    Int(i32),
+    /// Likert "not applicable".
+    NotApplicable,
+    /// A choice question's option key.
+    Choice(String),
+    /// A pain-point question's ticked option keys.
+    Options(Vec<String>),
+    /// A free-text answer, verbatim.
+    Text(String),
+}
+
+/// A validated answer set for one invitation.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    pub invitation_id: String,
+    pub wave_id: String,
+    /// The invitation's frozen segment (canonical JSON): the response's cell.
+    pub cell: String,
+    pub answers: Vec<(String, StoredValue)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmitOutcome {
+    Stored,
+    /// The invitation was used already (a double submit, or another tab).
+    AlreadyAnswered,
+    /// The wave closed (or was cancelled) before the answer arrived.
+    WaveClosed,
+}
+
+/// Special `answer_counts.value`s: respondents of a cell, and respondents who answered a
+/// question at all.
+pub const RESPONSES_KEY: &str = "_responses";
+pub const ANSWERED_VALUE: &str = "_answered";
+pub const NOT_APPLICABLE_VALUE: &str = "na";
+
+/// Stores a batch in one write transaction; one outcome per submission, in order. A
+/// submission that fails unexpectedly is rolled back to its savepoint alone.
+pub fn store_batch(
+    conn: &mut DbConn,
+    batch: &[Submission],
+    now: NaiveDateTime,
+) -> anyhow::Result<Vec<anyhow::Result<SubmitOutcome>>> {
+    db::write_transaction(conn, |conn| -> anyhow::Result<_> {
+        let mut outcomes = Vec::with_capacity(batch.len());
+        let mut counts: BTreeMap<(String, String, String, String), i64> = BTreeMap::new();
+        for submission in batch {
+            use diesel::Connection;
+            let outcome = conn.transaction(|conn| store_one(conn, submission, now));
+            if let Ok(SubmitOutcome::Stored) = outcome {
+                for (question, value) in count_keys(submission) {
+                    *counts
+                        .entry((
+                            submission.wave_id.clone(),
+                            submission.cell.clone(),
+                            question,
+                            value,
+                        ))
+                        .or_default() += 1;
+                }
+            }
+            outcomes.push(outcome);
+        }
+        let increments: Vec<CountRow> = counts
+            .into_iter()
+            .map(|((wave_id, cell, question_key, value), n)| CountRow {
+                wave_id,
+                cell,
+                question_key,
+                value,
+                n,
+            })
+            .collect();
+        rows::add_counts(conn, &increments)?;
+        Ok(outcomes)
+    })
+}
+
+fn store_one(
+    conn: &mut DbConn,
+    submission: &Submission,
+    now: NaiveDateTime,
+) -> anyhow::Result<SubmitOutcome> {
+    if !rows::wave_accepts_answers(conn, &submission.wave_id, now)? {
+        return Ok(SubmitOutcome::WaveClosed);
+    }
+    if !invitations::mark_responded(conn, &submission.invitation_id)? {
+        return Ok(SubmitOutcome::AlreadyAnswered);
+    }
+    let response_id = uuid::Uuid::new_v4().to_string();
+    rows::insert_response(
+        conn,
+        &ResponseRow {
+            id: response_id.clone(),
+            wave_id: submission.wave_id.clone(),
+            cell: submission.cell.clone(),
+            submitted_on: now.date(),
+        },
+    )?;
+    rows::insert_answers(conn, &answer_rows(&response_id, &submission.answers))?;
+    Ok(SubmitOutcome::Stored)
+}
+
+fn answer_rows(response_id: &str, answers: &[(String, StoredValue)]) -> Vec<AnswerRow> {
+    let row = |key: &str, position: usize, value_int: Option<i32>, value_text: Option<String>| {
+        AnswerRow {
+            response_id: response_id.to_string(),
+            question_key: key.to_string(),
+            position: i32::try_from(position).unwrap_or(i32::MAX),
+            value_int,
+            value_text,
+        }
+    };
+    let mut out = Vec::new();
+    for (key, value) in answers {
+        match value {
+            StoredValue::Int(n) => out.push(row(key, 0, Some(*n), None)),
+            StoredValue::NotApplicable => {
+                out.push(row(key, 0, None, Some(NOT_APPLICABLE_VALUE.into())))
+            }
+            StoredValue::Choice(option) => out.push(row(key, 0, None, Some(option.clone()))),
+            StoredValue::Options(options) => out.extend(
+                options
+                    .iter()
+                    .enumerate()
+                    .map(|(i, option)| row(key, i, None, Some(option.clone()))),
+            ),
+            StoredValue::Text(text) => out.push(row(key, 0, None, Some(text.clone()))),
+        }
+    }
+    out
+}
+
+/// The (question, value) pairs one response adds 1 to.
+fn count_keys(submission: &Submission) -> Vec<(String, String)> {
+    let mut keys = vec![(RESPONSES_KEY.to_string(), String::new())];
+    for (key, value) in &submission.answers {
+        match value {
+            StoredValue::Int(n) => keys.push((key.clone(), n.to_string())),
+            StoredValue::NotApplicable => {
+                keys.push((key.clone(), NOT_APPLICABLE_VALUE.to_string()))
+            }
+            StoredValue::Choice(option) => keys.push((key.clone(), option.clone())),
+            StoredValue::Options(options) => {
+                keys.extend(options.iter().map(|o| (key.clone(), o.clone())))
+            }
+            StoredValue::Text(_) => {}
+        }
+        keys.push((key.clone(), ANSWERED_VALUE.to_string()));
+    }
+    keys
+}
+
+struct Job {
+    submission: Submission,
+    reply: oneshot::Sender<anyhow::Result<SubmitOutcome>>,
+}
+
+/// The group-commit queue in front of the database.
+#[derive(Clone)]
+pub struct SubmissionQueue {
+    sender: mpsc::SyncSender<Job>,
+}
+
+impl SubmissionQueue {
+    /// Starts `writers` writer threads on `pool`; `now` gives the time of each batch.
+    pub fn start(
+        pool: Pool,
+        writers: usize,
+        now: Arc<dyn Fn() -> NaiveDateTime + Send + Sync>,
+    ) -> Self {
+        let (sender, receiver) = mpsc::sync_channel::<Job>(4 * MAX_BATCH);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for index in 0..writers.max(1) {
+            let (pool, receiver, now) = (pool.clone(), receiver.clone(), now.clone());
+            let spawned = std::thread::Builder::new()
+                .name(format!("pulse-writer-{index}"))
+                .spawn(move || writer_loop(&pool, &receiver, now.as_ref()));
+            if let Err(error) = spawned {
+                tracing::error!(%error, "cannot start a response writer thread");
+            }
+        }
+        Self { sender }
+    }
+
+    /// Stores one submission; returns after its transaction committed (or failed).
+    pub async fn submit(&self, submission: Submission) -> anyhow::Result<SubmitOutcome> {
+        let (reply, answer) = oneshot::channel();
+        let sender = self.sender.clone();
+        // `send` blocks only when the queue is full (back-pressure), so keep it off the
+        // async threads.
+        tokio::task::spawn_blocking(move || sender.send(Job { submission, reply }))
+            .await?
+            .map_err(|_| anyhow::anyhow!("the response writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| anyhow::anyhow!("the response writer dropped the answer"))?
+    }
+}
+
+fn writer_loop(
+    pool: &Pool,
+    receiver: &Mutex<mpsc::Receiver<Job>>,
+    now: &(dyn Fn() -> NaiveDateTime + Send + Sync),
+) {
+    loop {
+        // Take the first waiting job (blocking), then whatever else is already queued.
+        let jobs = {
+            let Ok(receiver) = receiver.lock() else {
+                return;
+            };
+            let Ok(first) = receiver.recv() else { return };
+            let mut jobs = vec![first];
+            while jobs.len() < MAX_BATCH {
+                match receiver.try_recv() {
+                    Ok(job) => jobs.push(job),
+                    Err(_) => break,
+                }
+            }
+            jobs
+        };
+        let batch: Vec<Submission> = jobs.iter().map(|job| job.submission.clone()).collect();
+        let result = pool
+            .get()
+            .map_err(anyhow::Error::from)
+            .and_then(|mut conn| store_batch(&mut conn, &batch, now()));
+        match result {
+            Ok(outcomes) => {
+                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(outcome);
+                }
+            }
+            Err(error) => {
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    size = batch.len(),
+                    "storing a batch of answers failed"
+                );
+                for job in jobs {
+                    let _ = job.reply.send(Err(anyhow::anyhow!(
+                        "the answers could not be stored: {error}"
+                    )));
+                }
+            }
+        }
+    }
+}
