@@ -29,16 +29,25 @@ fn now() -> chrono::NaiveDateTime {
 
 /// Migrates, pins the bench survey, imports `n` stakeholders and opens a wave; returns the
 /// survey link tokens.
-fn prepare(url: &DatabaseUrl, definitions: &std::path::Path, n: usize) -> anyhow::Result<Vec<String>> {
+fn prepare(
+    url: &DatabaseUrl,
+    definitions: &std::path::Path,
+    n: usize,
+) -> anyhow::Result<Vec<String>> {
     let pool = db::connect(url)?;
     let mut conn = pool.get()?;
     db::run_migrations(&mut conn)?;
     surveys::load_and_pin(&mut conn, definitions, now())?;
     let mut csv = String::from("email,name,business_unit,region\n");
     for i in 0..n {
-        csv.push_str(&format!("person{i}@example.com,Person {i},BU{},R{}\n", i % 6, i % 4));
+        csv.push_str(&format!(
+            "person{i}@example.com,Person {i},BU{},R{}\n",
+            i % 6,
+            i % 4
+        ));
     }
-    let parsed = stakeholders::parse_csv(csv.as_bytes()).map_err(|p| anyhow::anyhow!("{} import problems", p.len()))?;
+    let parsed = stakeholders::parse_csv(csv.as_bytes())
+        .map_err(|p| anyhow::anyhow!("{} import problems", p.len()))?;
     stakeholders::apply_import(&mut conn, &parsed, false, now())?;
     let input = WaveInput {
         survey: "bench-fifteen".into(),
@@ -48,11 +57,19 @@ fn prepare(url: &DatabaseUrl, definitions: &std::path::Path, n: usize) -> anyhow
         remind: "none".into(),
         ..Default::default()
     };
-    let wave = waves::schedule_wave(&mut conn, &input, now()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let wave =
+        waves::schedule_wave(&mut conn, &input, now()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let key = SecretKey::parse_hex(KEY_HEX)?;
     waves::open_wave(&mut conn, &key, &wave.id, now()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let ids = pulse::db::models::invitations::ids_of_wave(&mut conn, &wave.id)?;
-    Ok(ids.iter().map(|id| LinkToken::derive(&key, TokenPurpose::Survey, id).expose().to_string()).collect())
+    Ok(ids
+        .iter()
+        .map(|id| {
+            LinkToken::derive(&key, TokenPurpose::Survey, id)
+                .expose()
+                .to_string()
+        })
+        .collect())
 }
 
 fn answers(rng: &mut impl Rng) -> Vec<(String, String)> {
@@ -61,15 +78,26 @@ fn answers(rng: &mut impl Rng) -> Vec<(String, String)> {
         let scale = if q >= 8 { 7 } else { 5 };
         form.push((format!("q{q}"), rng.gen_range(1..=scale).to_string()));
     }
-    for pain in ["approval_delays", "supplier_onboarding", "unclear_contact", "late_payment"] {
+    for pain in [
+        "approval_delays",
+        "supplier_onboarding",
+        "unclear_contact",
+        "late_payment",
+    ] {
         if rng.gen_bool(0.3) {
             form.push(("pains".into(), pain.into()));
         }
     }
     form.truncate(14);
-    form.push(("frequency".into(), ["weekly", "monthly", "rarely"][rng.gen_range(0..3)].into()));
+    form.push((
+        "frequency".into(),
+        ["weekly", "monthly", "rarely"][rng.gen_range(0..3)].into(),
+    ));
     form.push(("keep".into(), "Fast answers from the category team.".into()));
-    form.push(("change".into(), "Approvals over 10k take two weeks; please simplify them.".into()));
+    form.push((
+        "change".into(),
+        "Approvals over 10k take two weeks; please simplify them.".into(),
+    ));
     form
 }
 
@@ -77,13 +105,22 @@ async fn run(label: &str, url: DatabaseUrl, seconds: u64, clients: usize) -> any
     let dir = tempfile::tempdir()?;
     let definitions = dir.path().join("definitions");
     std::fs::create_dir_all(&definitions)?;
-    std::fs::copy(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/bench-fifteen.json"), definitions.join("bench-fifteen.json"))?;
+    std::fs::copy(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/bench-fifteen.json"),
+        definitions.join("bench-fifteen.json"),
+    )?;
     let population = 8000 * seconds as usize;
     let prepare_url = url.clone();
     let prepare_dir = definitions.clone();
     let started = Instant::now();
-    let tokens = tokio::task::spawn_blocking(move || prepare(&prepare_url, &prepare_dir, population)).await??;
-    println!("{label}: prepared {} invitations in {:.1} s", tokens.len(), started.elapsed().as_secs_f64());
+    let tokens =
+        tokio::task::spawn_blocking(move || prepare(&prepare_url, &prepare_dir, population))
+            .await??;
+    println!(
+        "{label}: prepared {} invitations in {:.1} s",
+        tokens.len(),
+        started.elapsed().as_secs_f64()
+    );
 
     let settings = Settings {
         database_url: url.clone(),
@@ -114,7 +151,11 @@ async fn run(label: &str, url: DatabaseUrl, seconds: u64, clients: usize) -> any
     for worker in 0..clients {
         let (tokens, next) = (tokens.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).pool_max_idle_per_host(1).build().expect("client");
+            let client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .pool_max_idle_per_host(1)
+                .build()
+                .expect("client");
             let mut rng = rand::rngs::StdRng::seed_from_u64(worker as u64);
             let mut latencies = Vec::new();
             let mut failures = 0usize;
@@ -123,7 +164,12 @@ async fn run(label: &str, url: DatabaseUrl, seconds: u64, clients: usize) -> any
                 let Some(token) = tokens.get(i) else { break };
                 let form = answers(&mut rng);
                 let sent = Instant::now();
-                match client.post(format!("http://127.0.0.1:{port}/s/{token}")).form(&form).send().await {
+                match client
+                    .post(format!("http://127.0.0.1:{port}/s/{token}"))
+                    .form(&form)
+                    .send()
+                    .await
+                {
                     Ok(r) if r.status() == 303 => latencies.push(sent.elapsed()),
                     _ => failures += 1,
                 }
@@ -141,7 +187,11 @@ async fn run(label: &str, url: DatabaseUrl, seconds: u64, clients: usize) -> any
     }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort();
-    let pct = |p: f64| latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+    let pct = |p: f64| {
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
     println!(
         "{label}: {} acknowledged in {elapsed:.1} s = {:.0} submissions/s; p50 {:.1} ms, p99 {:.1} ms; {failures} failed ({clients} clients)",
         latencies.len(),
@@ -158,15 +208,27 @@ fn main() -> anyhow::Result<()> {
     let clients: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(64);
     actix_web::rt::System::new().block_on(async move {
         let dir = tempfile::tempdir()?;
-        let sqlite = DatabaseUrl::parse(&format!("sqlite://{}", dir.path().join("bench.db").display())).map_err(anyhow::Error::msg)?;
+        let sqlite = DatabaseUrl::parse(&format!(
+            "sqlite://{}",
+            dir.path().join("bench.db").display()
+        ))
+        .map_err(anyhow::Error::msg)?;
         run("sqlite", sqlite, seconds, clients).await?;
         if let Ok(admin) = std::env::var("PULSE_TEST_POSTGRES_URL") {
             let name = format!("pulse_bench_{}", uuid::Uuid::new_v4().simple());
-            diesel::PgConnection::establish(&admin)?.batch_execute(&format!("CREATE DATABASE {name}"))?;
+            diesel::PgConnection::establish(&admin)?
+                .batch_execute(&format!("CREATE DATABASE {name}"))?;
             let mut url = url::Url::parse(&admin)?;
             url.set_path(&format!("/{name}"));
-            let result = run("postgres", DatabaseUrl::parse(url.as_str()).map_err(anyhow::Error::msg)?, seconds, clients).await;
-            diesel::PgConnection::establish(&admin)?.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
+            let result = run(
+                "postgres",
+                DatabaseUrl::parse(url.as_str()).map_err(anyhow::Error::msg)?,
+                seconds,
+                clients,
+            )
+            .await;
+            diesel::PgConnection::establish(&admin)?
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
             result?;
         }
         Ok(())

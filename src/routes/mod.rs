@@ -8,6 +8,7 @@ mod errors;
 mod health;
 mod login;
 mod optout;
+mod survey;
 mod waves;
 
 use actix_web::http::header;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(admin::configure)
             .configure(waves::configure)
             .configure(optout::configure)
+            .configure(survey::configure)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(AppError::NotFound)
             })),

@@ -33,16 +33,28 @@ struct Marker {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_answers_survive_kill_9() {
-    let rounds: usize = std::env::var("PULSE_CRASH_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(20);
+    let rounds: usize = std::env::var("PULSE_CRASH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(20);
     let test_db = TestDb::new(Backend::Sqlite);
     let tokens = survey_tokens(&test_db, 200 * rounds);
     let tokens = Arc::new(Mutex::new(tokens));
     let mut acknowledged: Vec<String> = Vec::new();
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
 
     for round in 0..rounds {
         let mut server = Command::new(env!("CARGO_BIN_EXE_pulse"))
-            .args(["serve", "--port", "0", "--no-scheduler", "--no-outbox-worker"])
+            .args([
+                "serve",
+                "--port",
+                "0",
+                "--no-scheduler",
+                "--no-outbox-worker",
+            ])
             .current_dir(test_db.dir.path())
             .env("PULSE_DATABASE_URL", &test_db.raw_url)
             .env("PULSE_SECRET_KEY", TEST_SECRET_HEX)
@@ -52,8 +64,17 @@ async fn acknowledged_answers_survive_kill_9() {
             .spawn()
             .expect("pulse serve starts");
         let mut line = String::new();
-        BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port: u16 = line.trim().trim_end_matches(')').rsplit(' ').next().unwrap().parse().expect("the port");
+        BufReader::new(server.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port: u16 = line
+            .trim()
+            .trim_end_matches(')')
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .expect("the port");
 
         let acked = Arc::new(Mutex::new(Vec::new()));
         let mut clients = Vec::new();
@@ -61,7 +82,9 @@ async fn acknowledged_answers_survive_kill_9() {
             let (tokens, acked, client) = (tokens.clone(), acked.clone(), client.clone());
             clients.push(tokio::spawn(async move {
                 for n in 0.. {
-                    let Some(token) = tokens.lock().unwrap().pop() else { return };
+                    let Some(token) = tokens.lock().unwrap().pop() else {
+                        return;
+                    };
                     let marker = format!("crash-marker-{round}-{worker}-{n}");
                     let response = client
                         .post(format!("http://127.0.0.1:{port}/s/{token}"))
@@ -87,19 +110,37 @@ async fn acknowledged_answers_survive_kill_9() {
 
         let pool = db::connect(&test_db.url).unwrap();
         let mut conn = pool.get().unwrap();
-        let DbConn::Sqlite(inner) = &mut *conn else { unreachable!() };
-        let check: Check = diesel::sql_query("PRAGMA integrity_check").get_result(inner).unwrap();
+        let DbConn::Sqlite(inner) = &mut *conn else {
+            unreachable!()
+        };
+        let check: Check = diesel::sql_query("PRAGMA integrity_check")
+            .get_result(inner)
+            .unwrap();
         assert_eq!(check.integrity_check, "ok", "round {round}");
         let markers: Vec<Marker> = diesel::sql_query(
             "SELECT value_text, COUNT(*) AS copies FROM answers WHERE question_key = 'comment' GROUP BY value_text",
         )
         .load(inner)
         .unwrap();
-        let stored: HashMap<String, i64> = markers.into_iter().map(|m| (m.value_text, m.copies)).collect();
+        let stored: HashMap<String, i64> = markers
+            .into_iter()
+            .map(|m| (m.value_text, m.copies))
+            .collect();
         for marker in &acknowledged {
-            assert_eq!(stored.get(marker), Some(&1), "round {round}: acknowledged {marker} must be stored exactly once");
+            assert_eq!(
+                stored.get(marker),
+                Some(&1),
+                "round {round}: acknowledged {marker} must be stored exactly once"
+            );
         }
-        assert!(stored.values().all(|&copies| copies == 1), "round {round}: an answer was stored twice");
+        assert!(
+            stored.values().all(|&copies| copies == 1),
+            "round {round}: an answer was stored twice"
+        );
     }
-    assert!(acknowledged.len() > rounds * 5, "the rounds did real work: {} acknowledged", acknowledged.len());
+    assert!(
+        acknowledged.len() > rounds * 5,
+        "the rounds did real work: {} acknowledged",
+        acknowledged.len()
+    );
 }

@@ -5,11 +5,13 @@ mod helpers;
 mod smtp_server;
 
 mod auth;
+mod crash;
 mod definitions;
 mod email;
 mod health;
 mod migrations;
 mod outbox_processes;
+mod respondent;
 mod stakeholders;
 mod waves;
 mod waves_web;

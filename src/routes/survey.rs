@@ -1,0 +1,202 @@
+//! The respondent's pages: `GET /s/{token}` shows the form (and changes nothing), `POST
+//! /s/{token}` validates and stores, `GET /thanks` thanks. Unknown, used, closed and
+//! cancelled links all get the same neutral page with the same status. Requests are
+//! rate-limited per client IP; bodies over 128 KiB get 413.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::auth::rate_limit::client_ip;
+use crate::domain::answers::{self, AnswerValue, Answers};
+use crate::domain::token::LinkToken;
+use crate::domain::ui_text::preferred_language;
+use crate::error::AppError;
+use crate::services::respondent::{find_open_invitation, OpenInvitation};
+use crate::services::responses::{StoredValue, Submission, SubmitOutcome};
+use crate::startup::AppState;
+use crate::views::{render_html, survey_form};
+
+/// Comments of up to 5,000 characters in any script, URL-encoded, fit comfortably.
+const BODY_LIMIT: usize = 128 * 1024;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/s/{token}")
+            .app_data(web::FormConfig::default().limit(BODY_LIMIT))
+            .route(web::get().to(show))
+            .route(web::post().to(submit)),
+    )
+    .route("/thanks", web::get().to(thanks));
+}
+
+fn page(
+    status: StatusCode,
+    template: &str,
+    context: &serde_json::Value,
+) -> Result<HttpResponse, AppError> {
+    let body = render_html(template, context).map_err(AppError::unexpected)?;
+    Ok(super::html(status, body))
+}
+
+/// The one page for every link that cannot be used. Its language follows the browser, never
+/// anything stored, so it cannot tell the cases apart either.
+fn unavailable(req: &HttpRequest) -> Result<HttpResponse, AppError> {
+    let accept = req
+        .headers()
+        .get("accept-language")
+        .and_then(|v| v.to_str().ok());
+    page(
+        StatusCode::NOT_FOUND,
+        survey_form::UNAVAILABLE_TEMPLATE,
+        &survey_form::unavailable_page(preferred_language(accept)),
+    )
+}
+
+fn rate_limited(state: &AppState, req: &HttpRequest) -> Result<(), AppError> {
+    if state
+        .survey_limiter
+        .allow(&client_ip(req, state.settings.trust_proxy))
+    {
+        Ok(())
+    } else {
+        Err(AppError::TooManyRequests)
+    }
+}
+
+/// The open invitation behind `token`, or `None` for every kind of unusable link.
+async fn lookup(
+    state: &web::Data<AppState>,
+    token: &str,
+) -> Result<Option<OpenInvitation>, AppError> {
+    let Some(token) = LinkToken::parse(token) else {
+        return Ok(None);
+    };
+    let hash = token.hash();
+    let state = state.clone();
+    web::block(move || -> Result<Option<OpenInvitation>, AppError> {
+        let mut conn = state.pool.get()?;
+        Ok(find_open_invitation(
+            &mut conn,
+            &state.definitions,
+            &hash,
+            state.clock.now(),
+        )?)
+    })
+    .await?
+}
+
+fn render_form(
+    invitation: &OpenInvitation,
+    status: StatusCode,
+    submitted: &[(String, String)],
+    errors: &BTreeMap<String, String>,
+    action: &str,
+) -> Result<HttpResponse, AppError> {
+    let context = survey_form::form_page(
+        &invitation.definition,
+        invitation.language.as_deref(),
+        submitted,
+        errors,
+        action,
+        invitation.anonymity_k,
+    );
+    page(status, survey_form::FORM_TEMPLATE, &context)
+}
+
+async fn show(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    rate_limited(&state, &req)?;
+    match lookup(&state, &token).await? {
+        Some(invitation) => render_form(
+            &invitation,
+            StatusCode::OK,
+            &[],
+            &BTreeMap::new(),
+            req.path(),
+        ),
+        None => unavailable(&req),
+    }
+}
+
+async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    token: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    rate_limited(&state, &req)?;
+    let Some(invitation) = lookup(&state, &token).await? else {
+        return unavailable(&req);
+    };
+    let submitted = form.into_inner();
+    let answers = match answers::parse(&invitation.definition, &submitted) {
+        Ok(answers) => answers,
+        Err(errors) => {
+            let messages =
+                errors.messages_for(&invitation.definition, invitation.language.as_deref());
+            return render_form(
+                &invitation,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &submitted,
+                &messages,
+                req.path(),
+            );
+        }
+    };
+    let language = invitation
+        .definition
+        .best_language(invitation.language.as_deref())
+        .to_string();
+    let submission = Submission {
+        invitation_id: invitation.invitation_id,
+        wave_id: invitation.wave_id,
+        cell: invitation.cell,
+        answers: stored_values(answers),
+    };
+    match state
+        .submissions
+        .submit(submission)
+        .await
+        .map_err(AppError::Unexpected)?
+    {
+        SubmitOutcome::Stored => Ok(super::see_other(&format!("/thanks?lang={language}"))),
+        SubmitOutcome::AlreadyAnswered | SubmitOutcome::WaveClosed => unavailable(&req),
+    }
+}
+
+fn stored_values(answers: Answers) -> Vec<(String, StoredValue)> {
+    answers
+        .into_iter()
+        .map(|(key, value)| {
+            let stored = match value {
+                AnswerValue::Scale(n) => StoredValue::Int(n),
+                AnswerValue::NotApplicable => StoredValue::NotApplicable,
+                AnswerValue::Choice(option) => StoredValue::Choice(option),
+                AnswerValue::Options(options) => StoredValue::Options(options),
+                AnswerValue::Text(text) => StoredValue::Text(text),
+            };
+            (key, stored)
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct ThanksQuery {
+    lang: Option<String>,
+}
+
+async fn thanks(query: web::Query<ThanksQuery>) -> Result<HttpResponse, AppError> {
+    // Only a language we have texts for is used; anything else falls back to English.
+    let language = preferred_language(query.lang.as_deref());
+    page(
+        StatusCode::OK,
+        survey_form::THANKS_TEMPLATE,
+        &survey_form::thanks_page(language),
+    )
+}
