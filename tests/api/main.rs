@@ -5,6 +5,7 @@ mod helpers;
 mod smtp_server;
 
 mod auth;
+mod browser;
 mod crash;
 mod definitions;
 mod email;

@@ -1,0 +1,280 @@
+//! A real browser: headless Chromium (Debian's `chromium` + `chromium-driver`, driven over
+//! WebDriver with fantoccini) follows the link from an invitation delivered to the test
+//! SMTP server, answers by keyboard and click, submits, sees the thank-you page; then
+//! submits an empty form and sees the field errors with focus on the error summary.
+//! Screenshots of the form at 390 px and 1280 px go to `target/screenshots/`.
+//!
+//! Without chromedriver on the PATH the test is skipped with a message — except under CI
+//! (`CI` set), where `.ci/run` installs it and a missing driver is a failure.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use pulse::clock::ManualClock;
+use pulse::outbox::{Outbox, OutboxConfig};
+
+use crate::helpers::{spawn_app, survey_link, text, Backend};
+use crate::smtp_server::SmtpServer;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts chromedriver and a headless Chromium session, or `None` when not installed.
+async fn browser(profile: &std::path::Path) -> Option<(Driver, Client)> {
+    let port = free_port();
+    let child = match Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(error) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "chromedriver is missing under CI: {error}"
+            );
+            eprintln!("skipped: chromedriver is not installed ({error}); apt-get install chromium chromium-driver");
+            return None;
+        }
+    };
+    let driver = Driver(child);
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({ "args": [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage", format!("--user-data-dir={}", profile.display()),
+        ]}),
+    );
+    for _ in 0..50 {
+        if let Ok(client) = ClientBuilder::native()
+            .capabilities(capabilities.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            return Some((driver, client));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("chromedriver did not accept a session");
+}
+
+async fn screenshot(client: &Client, width: u32, name: &str) {
+    client.set_window_size(width, 1000).await.unwrap();
+    let png = client.screenshot().await.unwrap();
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stakeholder_answers_in_a_real_browser() {
+    let profile = tempfile::tempdir().unwrap();
+    let Some((_driver, client)) = browser(profile.path()).await else {
+        return;
+    };
+
+    let app = spawn_app(Backend::Sqlite).await;
+    app.seed_stakeholders(2);
+    let scheduled = app.cli(&[
+        "wave",
+        "schedule",
+        "--survey",
+        "internal-customer",
+        "--title",
+        "H1 2027",
+        "--opens",
+        "now",
+        "--closes",
+        "2099-01-01",
+    ]);
+    assert!(scheduled.status.success(), "{}", text(&scheduled.stderr));
+    crate::waves::tick(&app, chrono::Utc::now().naive_utc());
+    let smtp = SmtpServer::start().await;
+    let outbox = Outbox::new(
+        app.pool.clone(),
+        Arc::new(crate::helpers::smtp_mailer(&smtp.url(), 5)),
+        app.secret_key(),
+        &app.address,
+        Arc::new(ManualClock::new(chrono::Utc::now().naive_utc())),
+        OutboxConfig::default(),
+    );
+    assert_eq!(outbox.drain().await.unwrap().sent, 2);
+    let links: Vec<String> = smtp
+        .messages()
+        .iter()
+        .map(|m| survey_link(&m.text_body().unwrap()).expect("a link"))
+        .collect();
+
+    // The form, on a phone and on a desktop.
+    client.goto(&links[0]).await.unwrap();
+    assert!(client
+        .source()
+        .await
+        .unwrap()
+        .contains("How likely are you to recommend"));
+    screenshot(&client, 390, "survey-form-390.png").await;
+    screenshot(&client, 1280, "survey-form-1280.png").await;
+
+    // NPS by click.
+    client
+        .find(Locator::Id("q-recommend-9"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // Each Likert statement by keyboard: focus the first point, arrow right to "4".
+    for key in [
+        "understanding_needs",
+        "alignment",
+        "communication",
+        "responsiveness",
+        "ease",
+        "policy_clarity",
+        "partnership",
+    ] {
+        let first = client.find(Locator::Id(&format!("q-{key}"))).await.unwrap();
+        first.click().await.unwrap();
+        for _ in 0..3 {
+            client
+                .active_element()
+                .await
+                .unwrap()
+                .send_keys(&Key::Right.to_string())
+                .await
+                .unwrap();
+        }
+    }
+    // Pain points: one by click, one by Space on the focused box.
+    client
+        .find(Locator::Id("q-pain_points-o-approval_delays"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let slow = client
+        .find(Locator::Css(
+            "input[name='pain_points'][value='slow_sourcing']",
+        ))
+        .await
+        .unwrap();
+    slow.send_keys(&Key::Space.to_string()).await.unwrap();
+    client
+        .find(Locator::Css("input[name='frequency'][value='monthly']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("textarea[name='comment']"))
+        .await
+        .unwrap()
+        .send_keys("Typed in a real browser.")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // The click returns before the navigation finishes: wait for the next page.
+    let mut url = client.current_url().await.unwrap();
+    for _ in 0..100 {
+        if url.path() == "/thanks" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        url = client.current_url().await.unwrap();
+    }
+    if url.path() != "/thanks" {
+        screenshot(&client, 1280, "survey-form-unexpected.png").await;
+        let summary = client
+            .find(Locator::Css(".error-summary"))
+            .await
+            .map(|_| "has error summary")
+            .unwrap_or("no summary");
+        panic!("not thanked: {url} ({summary})");
+    }
+    assert!(client.source().await.unwrap().contains("Thank you"));
+    let mut conn = app.pool.get().unwrap();
+    let wave_id = pulse::db::models::waves::list(&mut conn).unwrap()[0]
+        .0
+        .id
+        .clone();
+    let counts = pulse::db::models::responses::counts_for_wave(&mut conn, &wave_id).unwrap();
+    let count = |key: &str, value: &str| {
+        counts
+            .iter()
+            .filter(|c| c.question_key == key && c.value == value)
+            .map(|c| c.n)
+            .sum::<i64>()
+    };
+    assert_eq!(count("recommend", "9"), 1);
+    assert_eq!(
+        count("understanding_needs", "4"),
+        1,
+        "the arrow keys chose 4"
+    );
+    assert_eq!(
+        count("pain_points", "slow_sourcing"),
+        1,
+        "Space ticked the box"
+    );
+    let comments =
+        pulse::db::models::responses::text_answers(&mut conn, &wave_id, "comment").unwrap();
+    assert_eq!(comments[0].2, "Typed in a real browser.");
+
+    // An empty submit: errors per field, focus on the summary.
+    client.goto(&links[1]).await.unwrap();
+    client
+        .find(Locator::Css("button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(".error-summary"))
+        .await
+        .unwrap();
+    let source = client.source().await.unwrap();
+    assert!(
+        source.contains("q-recommend-error"),
+        "the NPS question has its error"
+    );
+    let focused = client.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("class").await.unwrap().as_deref(),
+        Some("error-summary"),
+        "focus moved to the errors"
+    );
+    screenshot(&client, 390, "survey-form-errors-390.png").await;
+    client.close().await.unwrap();
+}
