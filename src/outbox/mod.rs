@@ -9,20 +9,26 @@
 //!   future waves.
 //! * A worker that dies leaves its rows leased; when the lease expires they are pending
 //!   again. The lease is longer than the send timeout, so a live worker never loses one.
+//! * Writes go one at a time per worker (claims, and outcomes written in groups: see
+//!   [`Outbox::finish`]). SQLite has one writer anyway, and its busy handler makes
+//!   concurrent writers sleep 1, 2, 5, 10… ms between tries: with 32 sends in flight that
+//!   held a 10,000-mail wave to ~280 msg/s (`examples/outbox_bench.rs`).
 
 pub mod compose;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use anyhow::Context;
+use chrono::NaiveDateTime;
 use serde::Serialize;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{oneshot, watch, Semaphore};
 
 use crate::clock::Clock;
 use crate::config::SecretKey;
 use crate::db::models::opt_outs;
 use crate::db::models::outbox::{self as rows, Claimed};
-use crate::db::Pool;
+use crate::db::{DbConn, Pool};
 use crate::email::{Mailer, SendError};
 
 use compose::{compose, Composed};
@@ -79,6 +85,31 @@ enum Outcome {
     Lost,
 }
 
+/// What to write for a row whose attempt is over, decided (and logged) before writing.
+#[derive(Debug)]
+enum Mark {
+    Sent {
+        at: NaiveDateTime,
+    },
+    Retry {
+        next: NaiveDateTime,
+        reason: String,
+    },
+    Dead {
+        reason: String,
+        suppress: bool,
+        at: NaiveDateTime,
+    },
+    Cancelled(&'static str),
+}
+
+/// A mark waiting for the next group write, and who waits for its outcome.
+struct QueuedMark {
+    row: Claimed,
+    mark: Mark,
+    done: oneshot::Sender<anyhow::Result<Outcome>>,
+}
+
 pub struct Outbox {
     pool: Pool,
     mailer: Arc<Mailer>,
@@ -86,6 +117,10 @@ pub struct Outbox {
     base_url: String,
     clock: Arc<dyn Clock>,
     config: OutboxConfig,
+    /// Marks not written yet (see [`Outbox::finish`]).
+    queued: Mutex<Vec<QueuedMark>>,
+    /// Held while this worker writes: a claim, or a group of marks.
+    writer: tokio::sync::Mutex<()>,
 }
 
 impl Outbox {
@@ -104,6 +139,8 @@ impl Outbox {
             base_url: base_url.trim_end_matches('/').to_string(),
             clock,
             config,
+            queued: Mutex::new(Vec::new()),
+            writer: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -176,6 +213,7 @@ impl Outbox {
         let lease_until = now
             + chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::minutes(5));
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let _writer = self.writer.lock().await;
         tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Claimed>> {
             let mut conn = pool.get()?;
             crate::db::write_transaction(&mut conn, |conn| -> anyhow::Result<Vec<Claimed>> {
@@ -195,7 +233,8 @@ impl Outbox {
                 let error = SendError::Transient {
                     reason: format!("internal error: {error:#}"),
                 };
-                self.finish(&row, Err(error)).await.unwrap_or(Outcome::Lost)
+                let mark = self.decide(&row, Err(error));
+                self.finish(&row, mark).await.unwrap_or(Outcome::Lost)
             }
         }
     }
@@ -215,58 +254,140 @@ impl Outbox {
         let message = match composed {
             Composed::Send(message) => message,
             Composed::Cancel(reason) => {
-                let (pool, id, attempts) = (self.pool.clone(), row.id.clone(), row.attempts);
-                tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-                    rows::mark_cancelled(&mut *pool.get()?, &id, attempts, reason)?;
-                    Ok(())
-                })
-                .await??;
-                return Ok(Outcome::Cancelled);
+                return self.finish(row, Mark::Cancelled(reason)).await;
             }
         };
         let result = self.mailer.send(&message).await;
-        self.finish(row, result).await
+        let mark = self.decide(row, result);
+        self.finish(row, mark).await
     }
 
-    /// Records the result of a send attempt.
-    async fn finish(
-        &self,
-        row: &Claimed,
-        result: Result<(), SendError>,
-    ) -> anyhow::Result<Outcome> {
+    /// What the result of a send attempt means for the row; logs failures.
+    fn decide(&self, row: &Claimed, result: Result<(), SendError>) -> Mark {
         let now = self.clock.now();
-        let (pool, row, config) = (self.pool.clone(), row.clone(), self.config.clone());
-        tokio::task::spawn_blocking(move || -> anyhow::Result<Outcome> {
-            let mut conn = pool.get()?;
-            let outcome = match result {
-                Ok(()) => (rows::mark_sent(&mut conn, &row.id, row.attempts, now)?, Outcome::Sent),
-                Err(SendError::Transient { reason }) if row.attempts < config.max_attempts => {
-                    let next = now + backoff(&config, row.attempts);
-                    let reason = crate::telemetry::mask_emails_in(&reason);
-                    tracing::warn!(row = %row.id, attempts = row.attempts, %reason, "send failed, will retry");
-                    (rows::mark_retry(&mut conn, &row.id, row.attempts, next, &reason)?, Outcome::Retried)
+        match result {
+            Ok(()) => Mark::Sent { at: now },
+            Err(SendError::Transient { reason }) if row.attempts < self.config.max_attempts => {
+                let next = now + backoff(&self.config, row.attempts);
+                let reason = crate::telemetry::mask_emails_in(&reason);
+                tracing::warn!(row = %row.id, attempts = row.attempts, %reason, "send failed, will retry");
+                Mark::Retry { next, reason }
+            }
+            Err(error) => {
+                // Permanent failures, and transient ones after the last attempt. Only a
+                // refused recipient (or giving up) suppresses the address; a refused
+                // message (too big, spam filter) does not.
+                let suppress = error.suppresses_address() || error.is_transient();
+                let reason = crate::telemetry::mask_emails_in(&error.to_string());
+                tracing::warn!(row = %row.id, to = %crate::telemetry::mask_email(&row.recipient), %reason, suppress, "mail is undeliverable");
+                Mark::Dead {
+                    reason,
+                    suppress,
+                    at: now,
                 }
-                Err(error) => {
-                    // Permanent failures, and transient ones after the last attempt. Only a
-                    // refused recipient (or giving up) suppresses the address; a refused
-                    // message (too big, spam filter) does not.
-                    let suppress = error.suppresses_address() || error.is_transient();
-                    let reason = crate::telemetry::mask_emails_in(&error.to_string());
-                    tracing::warn!(row = %row.id, to = %crate::telemetry::mask_email(&row.recipient), %reason, suppress, "mail is undeliverable");
-                    let marked = crate::db::write_transaction(&mut conn, |conn| -> diesel::QueryResult<bool> {
-                        let marked = rows::mark_dead(conn, &row.id, row.attempts, &reason)?;
-                        if marked && suppress {
-                            opt_outs::suppress(conn, &row.recipient, &reason, now)?;
-                        }
-                        Ok(marked)
-                    })?;
-                    (marked, Outcome::Dead)
-                }
-            };
-            Ok(if outcome.0 { outcome.1 } else { Outcome::Lost })
-        })
-        .await?
+            }
+        }
     }
+
+    /// Writes the outcome of an attempt, in a group with the others that finished
+    /// meanwhile: the mark is queued, then whoever holds the writer lock writes everything
+    /// queued in one transaction (one commit, one fsync) and hands each its outcome. A mark
+    /// queued before the lock was taken is always written by the time it is released, so
+    /// each caller either finds its outcome ready or writes the group itself.
+    async fn finish(&self, row: &Claimed, mark: Mark) -> anyhow::Result<Outcome> {
+        let (done, outcome) = oneshot::channel();
+        self.queue().push(QueuedMark {
+            row: row.clone(),
+            mark,
+            done,
+        });
+        {
+            let _writer = self.writer.lock().await;
+            let group = std::mem::take(&mut *self.queue());
+            if !group.is_empty() {
+                let pool = self.pool.clone();
+                // Runs to the end even if this future is dropped: no queued mark is lost.
+                tokio::task::spawn_blocking(move || write_marks(&pool, group)).await?;
+            }
+        }
+        outcome
+            .await
+            .context("the outcome of the row was not written")?
+    }
+
+    fn queue(&self) -> std::sync::MutexGuard<'_, Vec<QueuedMark>> {
+        self.queued.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Writes a group of marks in one write transaction. Should that fail, each is written on
+/// its own, so one bad row cannot fail the others.
+fn write_marks(pool: &Pool, group: Vec<QueuedMark>) {
+    let mut conn = match pool.get() {
+        Ok(conn) => conn,
+        Err(error) => {
+            for queued in group {
+                let _ = queued.done.send(Err(anyhow::anyhow!(
+                    "cannot connect to the database: {error}"
+                )));
+            }
+            return;
+        }
+    };
+    let together = crate::db::write_transaction(&mut conn, |conn| {
+        group
+            .iter()
+            .map(|queued| write_mark(conn, queued))
+            .collect::<diesel::QueryResult<Vec<Outcome>>>()
+    });
+    match together {
+        Ok(outcomes) => {
+            for (queued, outcome) in group.into_iter().zip(outcomes) {
+                let _ = queued.done.send(Ok(outcome));
+            }
+        }
+        Err(error) => {
+            if group.len() > 1 {
+                tracing::warn!(rows = group.len(), error = %error, "writing a group of outbox outcomes failed; writing them one by one");
+            }
+            for queued in group {
+                let outcome =
+                    crate::db::write_transaction(&mut conn, |conn| write_mark(conn, &queued));
+                let _ = queued.done.send(outcome.map_err(anyhow::Error::from));
+            }
+        }
+    }
+}
+
+/// One mark, fenced by the attempt (a row taken over by another worker is `Lost`).
+fn write_mark(conn: &mut DbConn, queued: &QueuedMark) -> diesel::QueryResult<Outcome> {
+    let row = &queued.row;
+    let (marked, outcome) = match &queued.mark {
+        Mark::Sent { at } => (
+            rows::mark_sent(conn, &row.id, row.attempts, *at)?,
+            Outcome::Sent,
+        ),
+        Mark::Retry { next, reason } => (
+            rows::mark_retry(conn, &row.id, row.attempts, *next, reason)?,
+            Outcome::Retried,
+        ),
+        Mark::Dead {
+            reason,
+            suppress,
+            at,
+        } => {
+            let marked = rows::mark_dead(conn, &row.id, row.attempts, reason)?;
+            if marked && *suppress {
+                opt_outs::suppress(conn, &row.recipient, reason, *at)?;
+            }
+            (marked, Outcome::Dead)
+        }
+        Mark::Cancelled(reason) => (
+            rows::mark_cancelled(conn, &row.id, row.attempts, reason)?,
+            Outcome::Cancelled,
+        ),
+    };
+    Ok(if marked { outcome } else { Outcome::Lost })
 }
 
 /// `retry_base · 2^(attempts−1)`, capped at 6 hours.
