@@ -15,6 +15,7 @@
 //!
 //! `main.rs` only parses the command line and calls [`cli::run`].
 
+pub mod anonymity;
 pub mod auth;
 pub mod cli;
 pub mod clock;

@@ -1,0 +1,519 @@
+//! [`ReleasePlan`]: the rules applied to every group a wave's results can show, at once.
+//!
+//! [`suppress_breakdown`](super::suppress_breakdown) and [`check_filter`](super::check_filter)
+//! look at one breakdown or one filter, but a reader sees all of them: the filter
+//! "business unit = Ops" releases the very group the breakdown by business unit hid to
+//! protect Sales; "region = EMEA, by business unit" next to "by business unit" gives, by
+//! subtraction, R&D outside EMEA; when every Lab person is in R&D, "R&D" minus "Lab" is
+//! the rest of R&D. The plan decides every group of the supported queries together, from
+//! the snapshot's cell counts alone, so every output path gets the same answer for the
+//! same group, whatever order it asks in.
+//!
+//! # Groups and families
+//!
+//! With attributes `A, B, …` (the survey's `segments`), the groups are:
+//!
+//! * the whole wave `W`;
+//! * **marginal** groups `A = a`, one per value found in the cells: the breakdown of the
+//!   whole wave by `A`, and the filter `A = a`;
+//! * **cross** groups `A = a ∧ B = b`: the breakdown by `B` inside the filter `A = a`, and
+//!   equally by `A` inside `B = b` (one group, decided once). A cross group is shown only
+//!   when both of its marginal groups are.
+//!
+//! A *family* is a set of disjoint groups: the marginal groups of one attribute, or the
+//! cross groups of one pair of attributes. Containment is judged on the cells that have
+//! respondents, as if the reader knew which combinations are empty (an org chart tells
+//! them that Lab is part of R&D).
+//!
+//! # Deciding
+//!
+//! 1. Every group with fewer than k respondents is hidden, with the cross groups of every
+//!    hidden marginal group.
+//! 2. For every shown group `X` and every family, the groups of the family inside `X` are
+//!    a breakdown of `X`: rule 2 (complementary suppression, the same code as
+//!    `suppress_breakdown`) hides the smallest shown one when the hidden ones plus a small
+//!    remainder add up to 1..k − 1. A newly hidden group re-checks the breakdowns it is
+//!    part of, until none needs more.
+//! 3. The linear audit (`audit.rs`) looks at everything still shown. If some combination
+//!    of those counts gives a set of 1..k − 1 respondents (or the search runs out of
+//!    steps), the smallest group taking part in one such combination — a cross group if
+//!    any does, never the whole wave — is hidden, step 2 runs again, and so on until the
+//!    audit finds nothing.
+//!
+//! Hiding only ever removes information, and each round hides at least one group, so this
+//! ends. The outcome depends only on the cell counts (every choice is by size, then by a
+//! fixed group order).
+//!
+//! Cost: finding containments takes `O(G² · C / 64)` for G groups and C non-empty cells;
+//! each audit round a row reduction of the shown groups over the cells, `O(G · C ·
+//! min(G, C))`, plus a search bounded by a step budget. Measured in a debug build for
+//! 2 000 respondents with four attributes (8, 5, 24 and 4 values, ≈ 540 groups): 0.2 s at
+//! k = 3, 0.4 s at k = 5, 1.4 s at k = 10, 3 s at k = 20 (the `report` test in
+//! `attack_tests.rs` prints these). Build it once per snapshot, not per request.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use super::audit;
+use super::{
+    check_filter, piece_to_hide, FilterRefusal, FilterRefusalKind, HiddenReason, Threshold,
+    Visibility,
+};
+
+/// The population a breakdown is taken in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope<'a> {
+    /// The whole wave.
+    Wave,
+    /// The respondents whose `attribute` is `value` (a filter).
+    Filter { attribute: &'a str, value: &'a str },
+}
+
+/// Which groups of a wave may be shown, decided once for every supported query. See the
+/// module docs of [`crate::anonymity`] for how pages use it.
+#[derive(Debug, Clone)]
+pub struct ReleasePlan {
+    k: Threshold,
+    attributes: Vec<String>,
+    /// Per attribute, its values in sorted order.
+    values: Vec<Vec<String>>,
+    groups: Vec<Group>,
+    /// `marginal[attribute][value]` → group index.
+    marginal: Vec<Vec<usize>>,
+    /// `(a, value of a, b, value of b)` with `a < b` → group index.
+    cross: BTreeMap<(usize, usize, usize, usize), usize>,
+}
+
+#[derive(Debug, Clone)]
+struct Group {
+    n: u64,
+    visibility: Visibility,
+}
+
+/// One (group, family) pair of the rule in the module docs.
+struct Line {
+    parent: usize,
+    pieces: Vec<usize>,
+    remainder: u64,
+}
+
+/// A set of non-empty cells.
+#[derive(Debug, Clone)]
+struct Cells(Vec<u64>);
+
+impl Cells {
+    fn empty(len: usize) -> Self {
+        Cells(vec![0; len.div_ceil(64)])
+    }
+
+    fn insert(&mut self, cell: usize) {
+        self.0[cell / 64] |= 1 << (cell % 64);
+    }
+
+    fn ones(&self) -> Vec<usize> {
+        let mut out = Vec::new();
+        for (w, &word) in self.0.iter().enumerate() {
+            for bit in 0..64 {
+                if word >> bit & 1 == 1 {
+                    out.push(w * 64 + bit);
+                }
+            }
+        }
+        out
+    }
+
+    fn is_subset_of(&self, other: &Cells) -> bool {
+        self.0.iter().zip(&other.0).all(|(a, b)| a & !b == 0)
+    }
+}
+
+impl ReleasePlan {
+    /// Builds the plan for a wave.
+    ///
+    /// `attributes` are the segment attributes the results report by; `cells` are the
+    /// wave's segment cells (attribute → value, a missing attribute simply absent) with
+    /// their number of **responses**. Pass every cell of the wave's invitations, with 0
+    /// where nobody answered, so that values without responses are listed (and hidden)
+    /// rather than missing. Repeated cells are added up; attributes not in `attributes`
+    /// are ignored.
+    pub fn new<I>(attributes: &[String], cells: I, k: Threshold) -> Self
+    where
+        I: IntoIterator<Item = (BTreeMap<String, String>, u64)>,
+    {
+        let mut attribute_names: Vec<String> = Vec::new();
+        for name in attributes {
+            if !attribute_names.contains(name) {
+                attribute_names.push(name.clone());
+            }
+        }
+        let cells: Vec<(BTreeMap<String, String>, u64)> = cells.into_iter().collect();
+
+        let values: Vec<Vec<String>> = attribute_names
+            .iter()
+            .map(|name| {
+                let seen: BTreeSet<&String> = cells
+                    .iter()
+                    .filter_map(|(cell, _)| cell.get(name))
+                    .collect();
+                seen.into_iter().cloned().collect()
+            })
+            .collect();
+
+        // Each cell as the index of its value per attribute, counts added up.
+        let mut counts: BTreeMap<Vec<Option<usize>>, u64> = BTreeMap::new();
+        for (cell, n) in &cells {
+            let key: Vec<Option<usize>> = attribute_names
+                .iter()
+                .zip(&values)
+                .map(|(name, vals)| cell.get(name).and_then(|v| vals.binary_search(v).ok()))
+                .collect();
+            // Respondent counts are far below u64::MAX; saturating keeps this total.
+            let entry = counts.entry(key).or_insert(0);
+            *entry = entry.saturating_add(*n);
+        }
+        let nonempty: Vec<(Vec<Option<usize>>, u64)> =
+            counts.into_iter().filter(|(_, n)| *n > 0).collect();
+
+        let mut plan = ReleasePlan {
+            k,
+            attributes: attribute_names,
+            values,
+            groups: Vec::new(),
+            marginal: Vec::new(),
+            cross: BTreeMap::new(),
+        };
+        let mut members: Vec<Cells> = Vec::new();
+        let mut families: Vec<Vec<usize>> = Vec::new();
+        let mut family_of: Vec<Option<usize>> = Vec::new();
+
+        let mut add = |plan: &mut ReleasePlan,
+                       family: Option<usize>,
+                       belongs: &dyn Fn(&[Option<usize>]) -> bool|
+         -> usize {
+            let mut cells = Cells::empty(nonempty.len());
+            let mut n = 0u64;
+            for (i, (key, count)) in nonempty.iter().enumerate() {
+                if belongs(key) {
+                    cells.insert(i);
+                    n = n.saturating_add(*count);
+                }
+            }
+            let visibility = if k.admits(n) {
+                Visibility::Shown
+            } else {
+                Visibility::Hidden {
+                    reason: HiddenReason::TooFew,
+                }
+            };
+            plan.groups.push(Group { n, visibility });
+            members.push(cells);
+            family_of.push(family);
+            plan.groups.len() - 1
+        };
+
+        add(&mut plan, None, &|_| true);
+        for a in 0..plan.attributes.len() {
+            let family = families.len();
+            let mut ids = Vec::new();
+            for v in 0..plan.values[a].len() {
+                ids.push(add(&mut plan, Some(family), &|key| key[a] == Some(v)));
+            }
+            families.push(ids.clone());
+            plan.marginal.push(ids);
+        }
+        for a in 0..plan.attributes.len() {
+            for b in a + 1..plan.attributes.len() {
+                let family = families.len();
+                let mut ids = Vec::new();
+                for v in 0..plan.values[a].len() {
+                    for w in 0..plan.values[b].len() {
+                        let id = add(&mut plan, Some(family), &|key| {
+                            key[a] == Some(v) && key[b] == Some(w)
+                        });
+                        plan.cross.insert((a, v, b, w), id);
+                        ids.push(id);
+                    }
+                }
+                families.push(ids);
+            }
+        }
+
+        let cell_counts: Vec<u64> = nonempty.iter().map(|(_, n)| *n).collect();
+        let mut decider = Decider::new(&plan, &members, &families, &family_of);
+        decider.run(&mut plan.groups);
+        plan.audit(&mut decider, &members, &cell_counts);
+        plan
+    }
+
+    /// Runs the linear audit until it finds nothing: each leak hides the smallest group
+    /// taking part in it (a cross group if there is one), then the rule runs again.
+    fn audit(&mut self, decider: &mut Decider, members: &[Cells], cell_counts: &[u64]) {
+        let cross: BTreeSet<usize> = self.cross.values().copied().collect();
+        loop {
+            let released: Vec<usize> = (0..self.groups.len())
+                .filter(|&g| self.groups[g].visibility.is_shown())
+                .collect();
+            let cells: Vec<Vec<usize>> = released.iter().map(|&g| members[g].ones()).collect();
+            let used = match audit::audit(&cells, cell_counts, self.k) {
+                audit::Finding::Clean => return,
+                audit::Finding::Leak { groups, .. } | audit::Finding::Unproven { groups } => groups,
+            };
+            let used: Vec<usize> = used.iter().map(|&i| released[i]).collect();
+            let pick = |want_cross: bool| {
+                used.iter()
+                    .copied()
+                    .filter(|&g| g != 0 && cross.contains(&g) == want_cross)
+                    .min_by_key(|&g| (self.groups[g].n, g))
+            };
+            let to_hide: Vec<usize> = match pick(true).or_else(|| pick(false)) {
+                Some(g) => vec![g],
+                // Cannot happen (the whole wave alone derives only itself, k or more
+                // people); hide everything else rather than loop.
+                None => released.iter().copied().filter(|&g| g != 0).collect(),
+            };
+            if to_hide.is_empty() {
+                return;
+            }
+            for g in to_hide {
+                decider.hide(g);
+            }
+            decider.run(&mut self.groups);
+        }
+    }
+
+    /// The threshold the plan was built with.
+    pub fn k(&self) -> Threshold {
+        self.k
+    }
+
+    /// The values of `attribute` in the cells, sorted; empty for an unknown attribute.
+    pub fn values(&self, attribute: &str) -> &[String] {
+        match self.attribute_index(attribute) {
+            Some(a) => &self.values[a],
+            None => &[],
+        }
+    }
+
+    /// Whether the whole wave's figures may be shown (at least k respondents).
+    pub fn total(&self) -> Visibility {
+        self.groups[0].visibility
+    }
+
+    /// Rule 3 for the filter `attribute = value`: allowed only when that group is shown in
+    /// the breakdown of the whole wave by `attribute` (so at least k respondents, at least
+    /// k or none left out, and not hidden to protect another group).
+    pub fn filter(&self, attribute: &str, value: &str) -> Result<(), FilterRefusal> {
+        let refuse = |kind| Err(FilterRefusal { kind, k: self.k });
+        let Some(group) = self
+            .attribute_index(attribute)
+            .and_then(|a| Some(self.marginal[a][self.value_index(a, value)?]))
+        else {
+            return refuse(FilterRefusalKind::TooFew);
+        };
+        let group = &self.groups[group];
+        match group.visibility {
+            Visibility::Shown => check_filter(group.n, self.groups[0].n, self.k),
+            Visibility::Hidden { reason } => refuse(match reason {
+                HiddenReason::TooFew => FilterRefusalKind::TooFew,
+                HiddenReason::ProtectsAnotherGroup => FilterRefusalKind::HiddenInBreakdown,
+                HiddenReason::InconsistentCounts => FilterRefusalKind::InconsistentCounts,
+            }),
+        }
+    }
+
+    /// The breakdown of `scope` by `attribute`: every value of the attribute, in sorted
+    /// order, with its visibility. A refused filter gives its [`FilterRefusal`]; an unknown
+    /// attribute gives no groups.
+    pub fn breakdown(
+        &self,
+        scope: Scope<'_>,
+        attribute: &str,
+    ) -> Result<Vec<(String, Visibility)>, FilterRefusal> {
+        let Some(b) = self.attribute_index(attribute) else {
+            return Ok(Vec::new());
+        };
+        let visibility_of = |group: usize| self.groups[group].visibility;
+        let too_few = Visibility::Hidden {
+            reason: HiddenReason::TooFew,
+        };
+        let groups = match scope {
+            Scope::Wave => self.values[b]
+                .iter()
+                .zip(&self.marginal[b])
+                .map(|(value, &g)| (value.clone(), visibility_of(g)))
+                .collect(),
+            Scope::Filter {
+                attribute: filter_attribute,
+                value: filter_value,
+            } => {
+                self.filter(filter_attribute, filter_value)?;
+                let (Some(a), Some(v)) = (
+                    self.attribute_index(filter_attribute),
+                    self.attribute_index(filter_attribute)
+                        .and_then(|a| self.value_index(a, filter_value)),
+                ) else {
+                    // Unreachable: `filter` refuses unknown attributes and values.
+                    return Err(FilterRefusal {
+                        kind: FilterRefusalKind::TooFew,
+                        k: self.k,
+                    });
+                };
+                self.values[b]
+                    .iter()
+                    .enumerate()
+                    .map(|(w, value)| {
+                        let visibility = if a == b {
+                            // Breaking a filter down by its own attribute: the filter's
+                            // group is the filter itself, the others are empty.
+                            if w == v {
+                                Visibility::Shown
+                            } else {
+                                too_few
+                            }
+                        } else {
+                            let key = if a < b { (a, v, b, w) } else { (b, w, a, v) };
+                            self.cross.get(&key).map_or(too_few, |&g| visibility_of(g))
+                        };
+                        (value.clone(), visibility)
+                    })
+                    .collect()
+            }
+        };
+        Ok(groups)
+    }
+
+    fn attribute_index(&self, attribute: &str) -> Option<usize> {
+        self.attributes.iter().position(|a| a == attribute)
+    }
+
+    fn value_index(&self, attribute: usize, value: &str) -> Option<usize> {
+        self.values[attribute]
+            .binary_search_by(|v| v.as_str().cmp(value))
+            .ok()
+    }
+}
+
+/// The rule of the module docs, run to its fixed point; kept between runs so the audit
+/// can hide more groups and run it again.
+struct Decider {
+    k: Threshold,
+    lines: Vec<Line>,
+    lines_by_piece: Vec<Vec<usize>>,
+    /// Cross groups of each marginal group, hidden with it.
+    cross_of: Vec<Vec<usize>>,
+    queue: VecDeque<usize>,
+    queued: Vec<bool>,
+    to_hide: Vec<usize>,
+}
+
+impl Decider {
+    fn new(
+        plan: &ReleasePlan,
+        members: &[Cells],
+        families: &[Vec<usize>],
+        family_of: &[Option<usize>],
+    ) -> Self {
+        let groups = &plan.groups;
+        let count = groups.len();
+        let mut lines: Vec<Line> = Vec::new();
+        let mut lines_by_piece: Vec<Vec<usize>> = vec![Vec::new(); count];
+        for parent in 0..count {
+            let parent_n = groups[parent].n;
+            if parent_n == 0 {
+                continue;
+            }
+            for (f, family) in families.iter().enumerate() {
+                if family_of[parent] == Some(f) {
+                    continue; // the other groups of its own family are disjoint from it
+                }
+                let pieces: Vec<usize> = family
+                    .iter()
+                    .copied()
+                    .filter(|&y| {
+                        let n = groups[y].n;
+                        n > 0 && n <= parent_n && members[y].is_subset_of(&members[parent])
+                    })
+                    .collect();
+                if pieces.is_empty() {
+                    continue;
+                }
+                // Pieces are disjoint subsets of the parent, so they add up to at most it.
+                let covered: u64 = pieces.iter().map(|&y| groups[y].n).sum();
+                let line = lines.len();
+                for &y in &pieces {
+                    lines_by_piece[y].push(line);
+                }
+                lines.push(Line {
+                    parent,
+                    pieces,
+                    remainder: parent_n.saturating_sub(covered),
+                });
+            }
+        }
+        let mut cross_of: Vec<Vec<usize>> = vec![Vec::new(); count];
+        for (&(a, v, b, w), &id) in &plan.cross {
+            cross_of[plan.marginal[a][v]].push(id);
+            cross_of[plan.marginal[b][w]].push(id);
+        }
+        // Groups hidden from the start take their cross groups with them.
+        let to_hide = (0..count)
+            .filter(|&g| !groups[g].visibility.is_shown())
+            .flat_map(|g| cross_of[g].iter().copied())
+            .collect();
+        Decider {
+            k: plan.k,
+            queue: (0..lines.len()).collect(),
+            queued: vec![true; lines.len()],
+            lines,
+            lines_by_piece,
+            cross_of,
+            to_hide,
+        }
+    }
+
+    /// Schedules `group` to be hidden by the next [`Decider::run`].
+    fn hide(&mut self, group: usize) {
+        self.to_hide.push(group);
+    }
+
+    /// Hides what is scheduled, then checks lines until none is violated.
+    fn run(&mut self, groups: &mut [Group]) {
+        loop {
+            while let Some(g) = self.to_hide.pop() {
+                if !groups[g].visibility.is_shown() {
+                    continue;
+                }
+                groups[g].visibility = Visibility::Hidden {
+                    reason: HiddenReason::ProtectsAnotherGroup,
+                };
+                self.to_hide.extend(self.cross_of[g].iter().copied());
+                for &line in &self.lines_by_piece[g] {
+                    if !self.queued[line] {
+                        self.queued[line] = true;
+                        self.queue.push_back(line);
+                    }
+                }
+            }
+            let Some(line) = self.queue.pop_front() else {
+                return;
+            };
+            self.queued[line] = false;
+            if let Some(g) = self.violation(groups, line) {
+                self.to_hide.push(g);
+            }
+        }
+    }
+
+    /// The piece a line requires hiding, if the line is violated. Only shown parents
+    /// have lines to keep: a hidden group releases nothing to subtract from.
+    fn violation(&self, groups: &[Group], line: usize) -> Option<usize> {
+        let line = &self.lines[line];
+        if !groups[line.parent].visibility.is_shown() {
+            return None;
+        }
+        let pieces = line.pieces.iter().map(|&y| {
+            let group = &groups[y];
+            (group.n, group.visibility.is_shown(), y)
+        });
+        piece_to_hide(pieces, line.remainder, self.k)
+    }
+}
