@@ -218,12 +218,17 @@ impl SubmissionQueue {
     /// Stores one submission; returns after its transaction committed (or failed).
     pub async fn submit(&self, submission: Submission) -> anyhow::Result<SubmitOutcome> {
         let (reply, answer) = oneshot::channel();
-        let sender = self.sender.clone();
-        // `send` blocks only when the queue is full (back-pressure), so keep it off the
-        // async threads.
-        tokio::task::spawn_blocking(move || sender.send(Job { submission, reply }))
-            .await?
-            .map_err(|_| anyhow::anyhow!("the response writer has stopped"))?;
+        match self.sender.try_send(Job { submission, reply }) {
+            Ok(()) => {}
+            // The queue is full (back-pressure): wait for room off the async threads.
+            Err(mpsc::TrySendError::Full(job)) => {
+                let sender = self.sender.clone();
+                tokio::task::spawn_blocking(move || sender.send(job))
+                    .await?
+                    .map_err(|_| anyhow::anyhow!("the response writer has stopped"))?;
+            }
+            Err(mpsc::TrySendError::Disconnected(_)) => anyhow::bail!("the response writer has stopped"),
+        }
         answer
             .await
             .map_err(|_| anyhow::anyhow!("the response writer dropped the answer"))?
