@@ -8,7 +8,7 @@
 //!
 //! **Group commit.** Every submission goes through a [`SubmissionQueue`]: writer threads
 //! take whatever submissions are waiting (up to [`MAX_BATCH`]) and store them in ONE
-//! transaction, each inside its own savepoint, so one fsync acknowledges many answers.
+//! transaction, so one fsync acknowledges many answers.
 //! Nobody is told "stored" before the commit returned. On SQLite one writer is right (SQLite
 //! has one writer anyway); on PostgreSQL a few run side by side.
 
@@ -66,38 +66,87 @@ pub const RESPONSES_KEY: &str = "_responses";
 pub const ANSWERED_VALUE: &str = "_answered";
 pub const NOT_APPLICABLE_VALUE: &str = "na";
 
-/// Stores a batch in one write transaction; one outcome per submission, in order. A
-/// submission that fails unexpectedly is rolled back to its savepoint alone.
+/// Stores a batch in one write transaction; one outcome per submission, in order. Should
+/// the transaction fail, each submission is tried again in a transaction of its own, so
+/// one bad submission cannot fail the others.
 pub fn store_batch(
     conn: &mut DbConn,
     batch: &[Submission],
     now: NaiveDateTime,
 ) -> anyhow::Result<Vec<anyhow::Result<SubmitOutcome>>> {
+    match store_all(conn, batch, now) {
+        Ok(outcomes) => Ok(outcomes.into_iter().map(Ok).collect()),
+        Err(error) if batch.len() > 1 => {
+            tracing::warn!(
+                error = format!("{error:#}"),
+                size = batch.len(),
+                "a batch of answers failed; storing them one by one"
+            );
+            Ok(batch
+                .iter()
+                .map(|submission| {
+                    store_all(conn, std::slice::from_ref(submission), now)
+                        .map(|outcomes| outcomes[0])
+                })
+                .collect())
+        }
+        Err(error) => Ok(vec![Err(error)]),
+    }
+}
+
+/// The batch in one transaction: per submission only the conditional UPDATE of its
+/// invitation; the wave check once per wave; responses, answers and counts as multi-row
+/// writes at the end.
+fn store_all(
+    conn: &mut DbConn,
+    batch: &[Submission],
+    now: NaiveDateTime,
+) -> anyhow::Result<Vec<SubmitOutcome>> {
     db::write_transaction(conn, |conn| -> anyhow::Result<_> {
         let mut outcomes = Vec::with_capacity(batch.len());
-        let mut counts: BTreeMap<(String, String, String, String), i64> = BTreeMap::new();
+        let mut accepting: BTreeMap<&str, bool> = BTreeMap::new();
+        let mut responses = Vec::new();
+        let mut answers = Vec::new();
+        let mut counts: BTreeMap<(&str, &str, String, String), i64> = BTreeMap::new();
         for submission in batch {
-            use diesel::Connection;
-            let outcome = conn.transaction(|conn| store_one(conn, submission, now));
-            if let Ok(SubmitOutcome::Stored) = outcome {
-                for (question, value) in count_keys(submission) {
-                    *counts
-                        .entry((
-                            submission.wave_id.clone(),
-                            submission.cell.clone(),
-                            question,
-                            value,
-                        ))
-                        .or_default() += 1;
+            let open = match accepting.get(submission.wave_id.as_str()) {
+                Some(open) => *open,
+                None => {
+                    let open = rows::wave_accepts_answers(conn, &submission.wave_id, now)?;
+                    accepting.insert(&submission.wave_id, open);
+                    open
                 }
+            };
+            if !open {
+                outcomes.push(SubmitOutcome::WaveClosed);
+                continue;
             }
-            outcomes.push(outcome);
+            if !invitations::mark_responded(conn, &submission.invitation_id)? {
+                outcomes.push(SubmitOutcome::AlreadyAnswered);
+                continue;
+            }
+            let response_id = uuid::Uuid::new_v4().to_string();
+            answers.extend(answer_rows(&response_id, &submission.answers));
+            responses.push(ResponseRow {
+                id: response_id,
+                wave_id: submission.wave_id.clone(),
+                cell: submission.cell.clone(),
+                submitted_on: now.date(),
+            });
+            for (question, value) in count_keys(submission) {
+                *counts
+                    .entry((&submission.wave_id, &submission.cell, question, value))
+                    .or_default() += 1;
+            }
+            outcomes.push(SubmitOutcome::Stored);
         }
+        rows::insert_responses(conn, &responses)?;
+        rows::insert_answers(conn, &answers)?;
         let increments: Vec<CountRow> = counts
             .into_iter()
             .map(|((wave_id, cell, question_key, value), n)| CountRow {
-                wave_id,
-                cell,
+                wave_id: wave_id.to_string(),
+                cell: cell.to_string(),
                 question_key,
                 value,
                 n,
@@ -106,31 +155,6 @@ pub fn store_batch(
         rows::add_counts(conn, &increments)?;
         Ok(outcomes)
     })
-}
-
-fn store_one(
-    conn: &mut DbConn,
-    submission: &Submission,
-    now: NaiveDateTime,
-) -> anyhow::Result<SubmitOutcome> {
-    if !rows::wave_accepts_answers(conn, &submission.wave_id, now)? {
-        return Ok(SubmitOutcome::WaveClosed);
-    }
-    if !invitations::mark_responded(conn, &submission.invitation_id)? {
-        return Ok(SubmitOutcome::AlreadyAnswered);
-    }
-    let response_id = uuid::Uuid::new_v4().to_string();
-    rows::insert_response(
-        conn,
-        &ResponseRow {
-            id: response_id.clone(),
-            wave_id: submission.wave_id.clone(),
-            cell: submission.cell.clone(),
-            submitted_on: now.date(),
-        },
-    )?;
-    rows::insert_answers(conn, &answer_rows(&response_id, &submission.answers))?;
-    Ok(SubmitOutcome::Stored)
 }
 
 fn answer_rows(response_id: &str, answers: &[(String, StoredValue)]) -> Vec<AnswerRow> {
@@ -227,7 +251,9 @@ impl SubmissionQueue {
                     .await?
                     .map_err(|_| anyhow::anyhow!("the response writer has stopped"))?;
             }
-            Err(mpsc::TrySendError::Disconnected(_)) => anyhow::bail!("the response writer has stopped"),
+            Err(mpsc::TrySendError::Disconnected(_)) => {
+                anyhow::bail!("the response writer has stopped")
+            }
         }
         answer
             .await

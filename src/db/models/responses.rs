@@ -40,10 +40,13 @@ pub struct CountRow {
 /// Rows per multi-row INSERT (5 columns).
 const BATCH: usize = 1000;
 
-pub fn insert_response(conn: &mut DbConn, response: &ResponseRow) -> QueryResult<usize> {
-    diesel::insert_into(responses::table)
-        .values(response)
-        .execute(conn)
+pub fn insert_responses(conn: &mut DbConn, rows: &[ResponseRow]) -> QueryResult<usize> {
+    let mut inserted = 0;
+    for chunk in rows.chunks(BATCH) {
+        let insert = diesel::insert_into(responses::table).values(chunk);
+        inserted += crate::on_backend!(conn, c => insert.execute(c))?;
+    }
+    Ok(inserted)
 }
 
 pub fn insert_answers(conn: &mut DbConn, rows: &[AnswerRow]) -> QueryResult<usize> {
