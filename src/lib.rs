@@ -15,7 +15,9 @@
 //!
 //! `main.rs` only parses the command line and calls [`cli::run`].
 
+pub mod anonymity;
 pub mod auth;
+pub mod charts;
 pub mod cli;
 pub mod clock;
 pub mod config;
