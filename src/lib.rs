@@ -26,6 +26,7 @@ pub mod definitions;
 pub mod domain;
 pub mod email;
 pub mod error;
+pub mod export;
 pub mod outbox;
 pub mod routes;
 pub mod scheduler;

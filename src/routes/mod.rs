@@ -8,6 +8,7 @@ mod errors;
 mod health;
 mod login;
 mod optout;
+pub mod results;
 mod waves;
 
 use actix_web::http::header;
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(login::configure)
             .configure(admin::configure)
             .configure(waves::configure)
+            .configure(results::configure)
             .configure(optout::configure)
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(AppError::NotFound)
