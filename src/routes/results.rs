@@ -134,11 +134,25 @@ async fn xlsx(
     ))
 }
 
-fn download(results: &WaveResults, extension: &str, content_type: &str, body: Vec<u8>) -> HttpResponse {
-    let name: String = format!("results-{}-{}", results.wave.survey_slug, results.wave.title)
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
-        .collect();
+fn download(
+    results: &WaveResults,
+    extension: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> HttpResponse {
+    let name: String = format!(
+        "results-{}-{}",
+        results.wave.survey_slug, results.wave.title
+    )
+    .chars()
+    .map(|c| {
+        if c.is_ascii_alphanumeric() || c == '-' {
+            c
+        } else {
+            '-'
+        }
+    })
+    .collect();
     HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((

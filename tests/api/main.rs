@@ -10,6 +10,7 @@ mod email;
 mod health;
 mod migrations;
 mod outbox_processes;
+mod results;
 mod stakeholders;
 mod waves;
 mod waves_web;
