@@ -106,7 +106,7 @@ fn answers_for(j: usize, unit: &str) -> Answers {
         nps: NPS_VALUES[j % NPS_VALUES.len()],
         likert: (0..DIMENSIONS.len())
             .map(|d| {
-                if d == 1 && j % 7 == 0 {
+                if d == 1 && j.is_multiple_of(7) {
                     None
                 } else {
                     Some(1 + ((j * (d + 2) + d) % 5) as i32)
@@ -118,7 +118,7 @@ fn answers_for(j: usize, unit: &str) -> Answers {
             1 => vec!["approval_delays", "slow_sourcing"],
             _ => vec![],
         },
-        comment: (j % 2 == 0).then(|| format!("Comment number {j}")),
+        comment: j.is_multiple_of(2).then(|| format!("Comment number {j}")),
     }
 }
 
