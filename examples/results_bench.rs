@@ -467,7 +467,14 @@ fn run(
         .collect();
     db::write_transaction(&mut conn, |conn| insert_answers(conn, &answers))?;
     conn.batch_execute("DROP TABLE bench_cells")?;
-    conn.batch_execute("ANALYZE")?;
+    // What autovacuum does after a bulk load on PostgreSQL (visibility map for index-only
+    // scans, planner statistics); statistics on SQLite.
+    let vacuum = if url.is_sqlite() {
+        "ANALYZE"
+    } else {
+        "VACUUM ANALYZE"
+    };
+    conn.batch_execute(vacuum)?;
     wave_rows::set_counts(&mut conn, &wave, invitations as i32, 0)?;
     println!(
         "  {} comments; seeding took {:.1} s in all",
@@ -511,6 +518,34 @@ fn run(
         results.significance.flagged,
     );
     report("cold (cache empty: query + compute + render)", &mut colds);
+    // Where a cold computation spends its time in the database: the three reads alone.
+    let (rows, took) = time(|| Ok(pulse::db::models::results::cell_counts(&mut conn, &wave)?))?;
+    println!(
+        "    of which the counts read ({} rows): {:.0} ms",
+        rows.len(),
+        took.as_secs_f64() * 1e3
+    );
+    let (_, took) = time(|| {
+        Ok(pulse::db::models::results::invited_per_cell(
+            &mut conn, &wave,
+        )?)
+    })?;
+    println!(
+        "    invitations per cell: {:.0} ms",
+        took.as_secs_f64() * 1e3
+    );
+    let (_, took) = time(|| {
+        Ok(pulse::db::models::results::comments(
+            &mut conn,
+            &wave,
+            &["comment".to_string()],
+            "recommend",
+        )?)
+    })?;
+    println!(
+        "    comments with their NPS answer: {:.0} ms",
+        took.as_secs_f64() * 1e3
+    );
     report("warm (cached results + render)", &mut warms);
 
     // Closing freezes the snapshot; a cold read of a closed wave parses it.

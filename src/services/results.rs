@@ -488,9 +488,10 @@ fn ratio(part: u64, whole: u64) -> Option<f64> {
 /// May a figure about `n` respondents (or answers) be shown? Through the anonymity API: a
 /// breakdown of one group, with no siblings that could be subtracted.
 fn admits(n: u64, k: Threshold) -> bool {
-    anonymity::suppress_breakdown(&[((), n)], n, k)[0]
-        .1
-        .is_shown()
+    // One group in, one verdict out; `first` only guards the shape.
+    anonymity::suppress_breakdown(&[((), n)], n, k)
+        .first()
+        .is_some_and(|(_, v)| v.is_shown())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -664,24 +665,16 @@ struct CellTable {
 }
 
 impl CellTable {
-    fn build(layout: &Layout, counts: Vec<rows::CellCount>) -> Self {
-        let mut index: HashMap<String, usize> = HashMap::new();
-        let mut cells: Vec<(String, Counts)> = Vec::new();
-        let mut last: Option<usize> = None;
-        for (cell, question, value, n) in counts {
-            let Some(slot) = layout.find(&question, &value) else {
-                continue;
-            };
-            // Rows usually arrive grouped by cell: skip the hash lookup while it repeats.
-            let position = match last {
-                Some(i) if cells[i].0 == cell => i,
-                _ => *index.entry(cell.clone()).or_insert_with(|| {
-                    cells.push((cell, Counts::zero(layout)));
-                    cells.len() - 1
-                }),
-            };
-            last = Some(position);
-            cells[position].1 .0[slot] = cells[position].1 .0[slot].saturating_add(count(n));
+    fn build(layout: &Layout, read: Vec<rows::CellCounts>) -> Self {
+        let mut cells: Vec<(String, Counts)> = Vec::with_capacity(read.len());
+        for cell in read {
+            let mut counts = Counts::zero(layout);
+            for (question, value, n) in cell.counts() {
+                if let Some(slot) = layout.find(question, value) {
+                    counts.0[slot] = counts.0[slot].saturating_add(count(n));
+                }
+            }
+            cells.push((cell.cell, counts));
         }
         CellTable { cells }
     }

@@ -245,8 +245,9 @@ pub fn enqueue_due_reminders(
     })
 }
 
-/// Closes an open wave: pending invitations and reminders are cancelled, and the leads are
-/// told results are ready. Returns false if the wave was not open.
+/// Closes an open wave: pending invitations and reminders are cancelled, the results are
+/// frozen as a snapshot (in this transaction), and the leads are told results are ready.
+/// Returns false if the wave was not open.
 pub fn close_wave(conn: &mut DbConn, wave_id: &str, now: NaiveDateTime) -> Result<bool, WaveError> {
     db::write_transaction(conn, |conn| {
         if !waves::mark_closed(conn, wave_id, now)? {

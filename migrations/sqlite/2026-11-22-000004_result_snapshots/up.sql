@@ -12,3 +12,7 @@ CREATE INDEX answer_counts_question ON answer_counts (wave_id, question_key);
 
 -- Invited per segment cell (response rate per segment) as an index-only grouped count.
 CREATE INDEX invitations_wave_segment ON invitations (wave_id, segment);
+
+-- The comments of a wave (text answers, with the same response's NPS answer) without
+-- reading every answer: only answers with a text value are indexed.
+CREATE INDEX answers_text ON answers (question_key, response_id) WHERE value_text IS NOT NULL;

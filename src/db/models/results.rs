@@ -8,20 +8,53 @@ use diesel::prelude::*;
 use crate::db::schema::{answer_counts, answers, invitations, responses, result_snapshots};
 use crate::db::DbConn;
 
-/// One `answer_counts` row of a wave: (cell, question_key, value, n).
-pub type CellCount = (String, String, String, i64);
+/// The counts of one segment cell of a wave, as read by [`cell_counts`].
+#[derive(QueryableByName)]
+pub struct CellCounts {
+    /// The cell: canonical JSON of the respondents' segment attributes.
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub cell: String,
+    /// `question|value|n,question|value|n,…`
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    packed: String,
+}
 
-/// Every count of a wave, by cell: ONE read, the input of every figure on the results page.
-pub fn cell_counts(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<CellCount>> {
-    answer_counts::table
-        .filter(answer_counts::wave_id.eq(wave_id))
-        .select((
-            answer_counts::cell,
-            answer_counts::question_key,
-            answer_counts::value,
-            answer_counts::n,
+impl CellCounts {
+    /// The cell's counts: (question_key, value, n). Question keys and values never
+    /// contain `|` or `,` (keys and option keys are `[a-z][a-z0-9_]*`; values are those,
+    /// digits, `na`, `_answered` or empty); an item that does not parse is skipped.
+    pub fn counts(&self) -> impl Iterator<Item = (&str, &str, i64)> {
+        self.packed.split(',').filter_map(|item| {
+            let mut parts = item.rsplitn(3, '|');
+            let n = parts.next()?.parse().ok()?;
+            let value = parts.next()?;
+            let question = parts.next()?;
+            Some((question, value, n))
+        })
+    }
+}
+
+/// Every count of a wave: ONE grouped read, the input of every figure on the results page.
+///
+/// Grouped by cell in the database, each cell's counts packed into one text, so a wave of
+/// thousands of cells sends one row per cell instead of repeating the cell's JSON on every
+/// count (a tenth of the bytes, a hundredth of the rows).
+pub fn cell_counts(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<CellCounts>> {
+    const PACKED: &str = "question_key || '|' || value || '|' || CAST(n AS TEXT)";
+    match conn {
+        DbConn::Sqlite(c) => diesel::sql_query(format!(
+            "SELECT cell, group_concat({PACKED}, ',') AS packed FROM answer_counts \
+             WHERE wave_id = ? GROUP BY cell"
         ))
-        .load(conn)
+        .bind::<diesel::sql_types::Text, _>(wave_id)
+        .load(c),
+        DbConn::Pg(c) => diesel::sql_query(format!(
+            "SELECT cell, string_agg({PACKED}, ',') AS packed FROM answer_counts \
+             WHERE wave_id = $1 GROUP BY cell"
+        ))
+        .bind::<diesel::sql_types::Text, _>(wave_id)
+        .load(c),
+    }
 }
 
 /// Respondents of a wave: the sum of its `_responses` counts (one row per cell, found
