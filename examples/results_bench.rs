@@ -179,9 +179,9 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn ts(s: &str) -> anyhow::Result<NaiveDateTime> {
-    Ok(NaiveDate::parse_from_str(s, "%Y-%m-%d")?
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")?
         .and_hms_opt(0, 0, 0)
-        .context("midnight")?)
+        .context("midnight")
 }
 
 fn new_wave(

@@ -10,7 +10,8 @@
 //! outbox worker ─lettre SMTP─▶ inbox
 //! stakeholder GET /s/{token} ─▶ form ─POST─▶ response (anonymous), invitation marked
 //! wave closes ─▶ results frozen ─▶ leads notified
-//! results pages ◀─ stats (NPS, satisfaction, pain points, trend) + anonymity
+//! results pages ◀─ services::results (one grouped count read per wave → stats + anonymity)
+//!                 ─▶ routes::results (page, charts SVG, export CSV/XLSX, JSON API), cli results
 //! ```
 //!
 //! `main.rs` only parses the command line and calls [`cli::run`].
