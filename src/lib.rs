@@ -10,13 +10,15 @@
 //! outbox worker ─lettre SMTP─▶ inbox
 //! stakeholder GET /s/{token} ─▶ form ─POST─▶ response (anonymous), invitation marked
 //! wave closes ─▶ results frozen ─▶ leads notified
-//! results pages ◀─ stats (NPS, satisfaction, pain points, trend) + anonymity
+//! results pages ◀─ services::results (one grouped count read per wave → stats + anonymity)
+//!                 ─▶ routes::results (page, charts SVG, export CSV/XLSX, JSON API), cli results
 //! ```
 //!
 //! `main.rs` only parses the command line and calls [`cli::run`].
 
 pub mod anonymity;
 pub mod auth;
+pub mod charts;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -25,6 +27,7 @@ pub mod definitions;
 pub mod domain;
 pub mod email;
 pub mod error;
+pub mod export;
 pub mod outbox;
 pub mod routes;
 pub mod scheduler;

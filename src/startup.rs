@@ -21,6 +21,7 @@ use crate::routes;
 use crate::scheduler;
 use crate::services::respondent::DefinitionCache;
 use crate::services::responses::SubmissionQueue;
+use crate::services::results::ResultsCache;
 use crate::services::surveys;
 
 /// Shared by every request handler.
@@ -31,6 +32,8 @@ pub struct AppState {
     pub survey_limiter: IpLimiter,
     pub submissions: SubmissionQueue,
     pub definitions: DefinitionCache,
+    /// Results of open waves until their next response, and snapshots of closed ones.
+    pub results: ResultsCache,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -111,6 +114,7 @@ impl Application {
             survey_limiter: IpLimiter::new(settings.survey_requests_per_minute),
             submissions,
             definitions: DefinitionCache::default(),
+            results: ResultsCache::default(),
             clock,
             settings: Arc::new(settings),
         });

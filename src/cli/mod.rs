@@ -1,8 +1,10 @@
-//! The command line: `pulse serve | migrate | user | stakeholders | survey`. Each command
+//! The command line: `pulse serve | migrate | user | stakeholders | survey | wave |
+//! schedule | tick | results`. Each command
 //! group lives in its own file; this one holds the global options and the dispatch.
 //! Errors print what was wrong and what to do, and exit non-zero.
 
 mod email_args;
+mod results;
 mod serve;
 mod stakeholders;
 mod survey;
@@ -130,6 +132,8 @@ pub enum Command {
     Schedule(wave::ScheduleCommand),
     /// One scheduler pass (open, remind, close, roll schedules) and send due mail: for cron
     Tick(tick::TickArgs),
+    /// Print a wave's results (the figures of the results page) as JSON or CSV
+    Results(results::ResultsArgs),
 }
 
 /// Parses the command line and runs the command; the process exit code says how it went.
@@ -167,6 +171,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Wave(command) => wave::run_wave(&global, command),
         Command::Schedule(command) => wave::run_schedule(&global, command),
         Command::Tick(args) => tick::run(&global, args),
+        Command::Results(args) => results::run(&global, args),
     }
 }
 

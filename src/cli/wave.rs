@@ -93,7 +93,7 @@ fn invalid(error: WaveError) -> anyhow::Error {
 }
 
 /// A wave by full id or unique prefix.
-fn resolve(conn: &mut DbConn, id: &str) -> anyhow::Result<wave_rows::WaveRow> {
+pub(super) fn resolve(conn: &mut DbConn, id: &str) -> anyhow::Result<wave_rows::WaveRow> {
     let matches: Vec<_> = wave_rows::list(conn)?
         .into_iter()
         .map(|(w, _, _)| w)

@@ -155,6 +155,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     responses,
     answers,
     answer_counts,
+    result_snapshots,
 );
 
 diesel::table! {
@@ -189,3 +190,13 @@ diesel::table! {
 diesel::joinable!(responses -> waves (wave_id));
 diesel::joinable!(answers -> responses (response_id));
 diesel::joinable!(answer_counts -> waves (wave_id));
+
+diesel::table! {
+    result_snapshots (wave_id) {
+        wave_id -> Text,
+        results -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(result_snapshots -> waves (wave_id));

@@ -8,6 +8,7 @@ mod errors;
 mod health;
 mod login;
 mod optout;
+pub mod results;
 mod survey;
 mod waves;
 
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(login::configure)
             .configure(admin::configure)
             .configure(waves::configure)
+            .configure(results::configure)
             .configure(optout::configure)
             .configure(survey::configure)
             .default_service(web::to(|| async {

@@ -95,6 +95,7 @@ async fn list(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRes
                 "id": wave.id, "title": wave.title, "survey_slug": slug, "survey_title": survey_title,
                 "state": wave.state, "opens_at": fmt(wave.opens_at), "closes_at": fmt(wave.closes_at),
                 "invited": progress.invited, "responded": progress.responded, "response_rate": progress.response_rate,
+                "has_results": wave.state == "open" || wave.state == "closed",
             }));
         }
         Ok(rows)
@@ -216,6 +217,7 @@ async fn show(
             "can_close": signed_in.user.is_admin && state_name == "open",
             "can_cancel": signed_in.user.is_admin && (state_name == "scheduled" || state_name == "open"),
             "can_resend": signed_in.user.is_admin && state_name == "open",
+            "has_results": state_name == "open" || state_name == "closed",
         }),
     );
     let mut response = super::html(StatusCode::OK, page.render("pages/admin/wave")?);

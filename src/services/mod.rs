@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod respondent;
 pub mod responses;
+pub mod results;
 pub mod schedules;
 pub mod stakeholders;
 pub mod surveys;

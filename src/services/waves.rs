@@ -245,8 +245,9 @@ pub fn enqueue_due_reminders(
     })
 }
 
-/// Closes an open wave: pending invitations and reminders are cancelled, and the leads are
-/// told results are ready. Returns false if the wave was not open.
+/// Closes an open wave: pending invitations and reminders are cancelled, the results are
+/// frozen as a snapshot (in this transaction), and the leads are told results are ready.
+/// Returns false if the wave was not open.
 pub fn close_wave(conn: &mut DbConn, wave_id: &str, now: NaiveDateTime) -> Result<bool, WaveError> {
     db::write_transaction(conn, |conn| {
         if !waves::mark_closed(conn, wave_id, now)? {
@@ -268,6 +269,22 @@ pub fn close_wave(conn: &mut DbConn, wave_id: &str, now: NaiveDateTime) -> Resul
             })
             .collect();
         outbox::enqueue(conn, &leads)?;
+        // Freeze the results in this transaction: the wave is closed (no answer can be
+        // added any more) and the snapshot commits with the close. A failure must not keep
+        // the wave open, so it is confined to a savepoint and logged; the snapshot is then
+        // written at the first read of the results.
+        {
+            use diesel::Connection;
+            let frozen =
+                conn.transaction(|conn| crate::services::results::freeze(conn, wave_id, now));
+            if let Err(error) = frozen {
+                tracing::error!(
+                    wave = wave_id,
+                    error = format!("{error:#}"),
+                    "freezing the results failed"
+                );
+            }
+        }
         tracing::info!(wave = wave_id, "wave closed");
         Ok(true)
     })

@@ -13,6 +13,7 @@ mod health;
 mod migrations;
 mod outbox_processes;
 mod respondent;
+mod results;
 mod stakeholders;
 mod waves;
 mod waves_web;

@@ -5,6 +5,7 @@ pub mod invitations;
 pub mod opt_outs;
 pub mod outbox;
 pub mod responses;
+pub mod results;
 pub mod sessions;
 pub mod stakeholders;
 pub mod survey_versions;

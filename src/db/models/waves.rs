@@ -180,6 +180,17 @@ pub fn set_counts(conn: &mut DbConn, id: &str, invited: i32, skipped: i32) -> Qu
         .execute(conn)
 }
 
+/// The waves of a survey (any version) that opened (open or closed), oldest first: the trend.
+pub fn opened_of_survey(conn: &mut DbConn, slug: &str) -> QueryResult<Vec<WaveRow>> {
+    waves::table
+        .inner_join(survey_versions::table)
+        .filter(survey_versions::slug.eq(slug))
+        .filter(waves::state.eq_any(["open", "closed"]))
+        .order((waves::opens_at.asc(), waves::id.asc()))
+        .select(WaveRow::as_select())
+        .load(conn)
+}
+
 /// The most recent wave of the same survey (any version) that opened before `wave`.
 pub fn previous_of_survey(
     conn: &mut DbConn,

@@ -1,0 +1,327 @@
+//! CSV and XLSX exports of a wave's results: aggregated figures only (never an answer or a
+//! comment), one row per figure, with the same suppression as the page — a hidden group
+//! has a row that says so and no number. Every text cell that a spreadsheet could take for
+//! a formula (starting with `=`, `+`, `-`, `@`, tab or carriage return) is neutralised
+//! with a leading `'`.
+//!
+//! Both formats hold the same rows ([`rows`]): `section, attribute, group, item, figure,
+//! value, low, high, n, note`. Shares and rates are fractions, NPS is in points, means in
+//! scale points.
+
+use crate::services::results::{Change, WaveResults};
+
+/// One exported figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub section: &'static str,
+    pub attribute: String,
+    pub group: String,
+    pub item: String,
+    pub figure: &'static str,
+    pub value: Option<f64>,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub n: Option<u64>,
+    pub note: String,
+}
+
+pub const HEADER: [&str; 10] = [
+    "section",
+    "attribute",
+    "group",
+    "item",
+    "figure",
+    "value",
+    "low",
+    "high",
+    "n",
+    "note",
+];
+
+impl Row {
+    fn new(section: &'static str, item: &str, figure: &'static str) -> Self {
+        Row {
+            section,
+            attribute: String::new(),
+            group: String::new(),
+            item: item.to_string(),
+            figure,
+            value: None,
+            low: None,
+            high: None,
+            n: None,
+            note: String::new(),
+        }
+    }
+
+    fn value(mut self, value: f64) -> Self {
+        self.value = Some(value);
+        self
+    }
+
+    fn maybe(mut self, value: Option<f64>) -> Self {
+        self.value = value;
+        self
+    }
+
+    fn ci(mut self, (low, high): (f64, f64)) -> Self {
+        self.low = Some(low);
+        self.high = Some(high);
+        self
+    }
+
+    fn n(mut self, n: u64) -> Self {
+        self.n = Some(n);
+        self
+    }
+
+    fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = note.into();
+        self
+    }
+
+    fn group(mut self, attribute: &str, group: &str) -> Self {
+        self.attribute = attribute.to_string();
+        self.group = group.to_string();
+        self
+    }
+}
+
+/// What a hidden figure says instead of a number.
+pub fn hidden_note(k: u32) -> String {
+    format!("fewer than {k} responses")
+}
+
+fn change_rows(out: &mut Vec<Row>, section: &'static str, item: &str, change: &Option<Change>) {
+    if let Some(change) = change {
+        out.push(Row::new(section, item, "change").value(change.diff).note(
+            if change.significant {
+                "significant"
+            } else {
+                "not significant"
+            },
+        ));
+        out.push(Row::new(section, item, "change_p").value(change.p));
+        out.push(Row::new(section, item, "change_p_adjusted").value(change.p_adjusted));
+    }
+}
+
+/// The rows of the export, in page order.
+pub fn rows(results: &WaveResults) -> Vec<Row> {
+    let k = results.anonymity_k;
+    let hidden = hidden_note(k);
+    let mut out = vec![
+        Row::new("wave", &results.wave.title, "invited").value(results.invited as f64),
+        Row::new("wave", &results.wave.title, "responses").value(results.responses as f64),
+        Row::new("wave", &results.wave.title, "response_rate").maybe(results.response_rate),
+    ];
+    if !results.shown {
+        out.push(Row::new("wave", &results.wave.title, "figures").note(hidden.clone()));
+        return out;
+    }
+    if let Some(nps) = &results.nps {
+        out.push(
+            Row::new("nps", &nps.question, "score")
+                .value(nps.score)
+                .ci(nps.ci)
+                .n(nps.n),
+        );
+        out.push(Row::new("nps", &nps.question, "promoter_share").value(nps.promoter_share));
+        out.push(Row::new("nps", &nps.question, "passive_share").value(nps.passive_share));
+        out.push(Row::new("nps", &nps.question, "detractor_share").value(nps.detractor_share));
+        change_rows(&mut out, "nps", &nps.question, &nps.change);
+    }
+    if let Some(csat) = &results.csat {
+        out.push(
+            Row::new("csat", "all dimensions", "top2box")
+                .value(csat.top2box)
+                .n(csat.answers),
+        );
+    }
+    for dim in &results.dimensions {
+        match &dim.figures {
+            Some(f) => {
+                out.push(
+                    Row::new("dimension", &dim.key, "mean")
+                        .value(f.mean)
+                        .ci(f.ci)
+                        .n(f.n),
+                );
+                out.push(Row::new("dimension", &dim.key, "sd").value(f.sd));
+                out.push(
+                    Row::new("dimension", &dim.key, "top2box")
+                        .value(f.top2box)
+                        .ci(f.top2box_ci)
+                        .n(f.n),
+                );
+                change_rows(&mut out, "dimension", &dim.key, &f.change);
+            }
+            None => out.push(Row::new("dimension", &dim.key, "mean").note(hidden.clone())),
+        }
+    }
+    for question in &results.pain_points {
+        for stage in &question.stages {
+            for option in &stage.options {
+                out.push(
+                    Row::new("pain_point", &option.key, "share")
+                        .group("stage", stage.stage.as_str())
+                        .value(option.share)
+                        .ci(option.ci)
+                        .n(question.respondents)
+                        .note(option.label.clone()),
+                );
+                out.push(
+                    Row::new("pain_point", &option.key, "count")
+                        .group("stage", stage.stage.as_str())
+                        .value(option.count as f64),
+                );
+                change_rows(&mut out, "pain_point", &option.key, &option.change);
+            }
+        }
+    }
+    for segment in &results.segments {
+        for group in &segment.groups {
+            let row = |item: &str, figure| {
+                Row::new("segment", item, figure).group(&segment.attribute, &group.value)
+            };
+            let Some(f) = &group.figures else {
+                out.push(row("", "responses").note(hidden.clone()));
+                continue;
+            };
+            out.push(row("", "invited").value(f.invited as f64));
+            out.push(row("", "responses").value(f.responses as f64));
+            out.push(row("", "response_rate").maybe(f.response_rate));
+            match f.nps {
+                Some(score) => out.push(row("nps", "score").value(score)),
+                None => out.push(row("nps", "score").note(hidden.clone())),
+            }
+            for (dim, mean) in results.dimensions.iter().zip(&f.dimension_means) {
+                match mean {
+                    Some(mean) => out.push(row(&dim.key, "mean").value(*mean)),
+                    None => out.push(row(&dim.key, "mean").note(hidden.clone())),
+                }
+            }
+        }
+    }
+    for point in &results.trend {
+        let row = |figure| {
+            Row::new("trend", &point.title, figure)
+                .note(point.opens_at.format("%Y-%m-%d").to_string())
+        };
+        match &point.figures {
+            Some(f) => {
+                out.push(row("responses").value(f.responses as f64));
+                let mut nps = row("nps").maybe(f.nps);
+                if let Some(ci) = f.nps_ci {
+                    nps = nps.ci(ci);
+                }
+                out.push(nps);
+                out.push(row("csat").maybe(f.csat));
+            }
+            None => out.push(Row {
+                note: hidden.clone(),
+                ..row("nps")
+            }),
+        }
+    }
+    out
+}
+
+/// A text cell a spreadsheet will not run: `=`, `+`, `-`, `@`, tab and carriage return at
+/// the start get a leading `'`.
+pub fn neutralise(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+fn number(value: Option<f64>) -> String {
+    match value {
+        Some(v) if v.is_finite() => {
+            let rounded = (v * 1e6).round() / 1e6;
+            format!("{rounded}")
+        }
+        _ => String::new(),
+    }
+}
+
+/// The export as CSV (UTF-8, comma-separated, header row).
+pub fn to_csv(results: &WaveResults) -> anyhow::Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(HEADER)?;
+    for row in rows(results) {
+        writer.write_record([
+            row.section.to_string(),
+            neutralise(&row.attribute),
+            neutralise(&row.group),
+            neutralise(&row.item),
+            row.figure.to_string(),
+            number(row.value),
+            number(row.low),
+            number(row.high),
+            row.n.map(|n| n.to_string()).unwrap_or_default(),
+            neutralise(&row.note),
+        ])?;
+    }
+    Ok(writer.into_inner()?)
+}
+
+/// The export as an XLSX workbook: the same rows, numbers as numbers.
+pub fn to_xlsx(results: &WaveResults) -> anyhow::Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Results")?;
+    let bold = Format::new().set_bold();
+    for (col, name) in HEADER.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *name, &bold)?;
+    }
+    for (i, row) in rows(results).into_iter().enumerate() {
+        let r = u32::try_from(i + 1)?;
+        let texts = [
+            (0, row.section.to_string()),
+            (1, neutralise(&row.attribute)),
+            (2, neutralise(&row.group)),
+            (3, neutralise(&row.item)),
+            (4, row.figure.to_string()),
+            (9, neutralise(&row.note)),
+        ];
+        for (col, text) in texts {
+            if !text.is_empty() {
+                sheet.write_string(r, col, text)?;
+            }
+        }
+        for (col, value) in [(5, row.value), (6, row.low), (7, row.high)] {
+            if let Some(v) = value.filter(|v| v.is_finite()) {
+                sheet.write_number(r, col, v)?;
+            }
+        }
+        if let Some(n) = row.n {
+            sheet.write_number(r, 8, n as f64)?;
+        }
+    }
+    sheet.set_column_width(1, 16)?;
+    sheet.set_column_width(2, 18)?;
+    sheet.set_column_width(3, 24)?;
+    sheet.set_column_width(4, 18)?;
+    sheet.set_column_width(9, 40)?;
+    Ok(workbook.save_to_buffer()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralise;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(neutralise("=1+1"), "'=1+1");
+        assert_eq!(neutralise("+x"), "'+x");
+        assert_eq!(neutralise("-x"), "'-x");
+        assert_eq!(neutralise("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(neutralise("\tx"), "'\tx");
+        assert_eq!(neutralise("Sales"), "Sales");
+        assert_eq!(neutralise(""), "");
+    }
+}

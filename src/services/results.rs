@@ -1,0 +1,1366 @@
+//! A wave's results: every figure of the results page, the exports, the JSON API and
+//! `pulse results`, computed once into one serialisable [`WaveResults`].
+//!
+//! **Input.** ONE grouped read per wave: its `answer_counts` rows (how many respondents of
+//! each segment cell gave each value to each question), plus the invitations per cell (for
+//! response rates) and the comments with their response's NPS answer. The counts are laid
+//! out per cell as dense vectors ([`Layout`]) and rolled up in Rust to the whole wave and to
+//! each segment value; `crate::stats` turns the rolled-up counts into figures.
+//!
+//! **Anonymity.** Every figure about a group goes through `crate::anonymity`: a wave with
+//! fewer than k respondents has no answer figures at all (only invited / responses, which
+//! the wave page shows anyway); each segment breakdown is suppressed with complementary
+//! suppression (`suppress_breakdown`), and so is each figure within a shown group whose own
+//! count (NPS answers, answers per dimension) differs from the group's respondents; a hidden
+//! group carries no number (`figures: None`); comments are released by
+//! `visible_comments` (shuffled) for the whole wave only.
+//!
+//! **Changes and significance.** Each figure is compared with the previous wave of the same
+//! survey (waves treated as independent samples): NPS by the adjusted-Wald z test, means by
+//! Welch's t test, pain-point shares by the two-proportion z test. A change is flagged
+//! significant only when its Benjamini–Hochberg adjusted p-value over all tests of the page
+//! is ≤ [`Q`] AND it reaches the minimum effect ([`MIN_NPS_POINTS`], [`MIN_MEAN_CHANGE`],
+//! [`MIN_SHARE_POINTS`]).
+//!
+//! **Caching and snapshots.** [`wave_results`] serves open (and cancelled) waves from a
+//! [`ResultsCache`] keyed by (wave, respondents): the next response changes the key, so the
+//! next read recomputes. This is correct across several `pulse serve` processes sharing a
+//! database. A closed wave reads its snapshot (`result_snapshots`), written by [`freeze`]
+//! inside `services::waves::close_wave`'s transaction; a closed wave without one (closed
+//! before snapshots existed, or the snapshot failed) gets it on first read.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use crate::anonymity::{self, Threshold};
+use crate::db::models::results as rows;
+use crate::db::models::waves::{self as wave_rows, WaveRow, WaveWithSurvey};
+use crate::db::DbConn;
+use crate::domain::definition::{humanize, Question, Stage, SurveyDefinition};
+use crate::services::responses::{ANSWERED_VALUE, NOT_APPLICABLE_VALUE, RESPONSES_KEY};
+use crate::stats;
+
+/// False discovery rate of the Benjamini–Hochberg procedure over the tests of a page.
+pub const Q: f64 = 0.05;
+/// Smallest NPS change, in points, that is ever flagged.
+pub const MIN_NPS_POINTS: f64 = 5.0;
+/// Smallest change of a mean (scale points) that is ever flagged.
+pub const MIN_MEAN_CHANGE: f64 = 0.2;
+/// Smallest change of a pain-point share, in percentage points, that is ever flagged.
+pub const MIN_SHARE_POINTS: f64 = 5.0;
+
+// ---------------------------------------------------------------------------------------
+// The results, as every output path sees them
+// ---------------------------------------------------------------------------------------
+
+/// Everything the results page, the exports, the API and the CLI show about one wave.
+///
+/// Units: shares and rates are fractions in [0, 1]; NPS (`score`, `ci`, changes) is in
+/// points (−100…100); means and their intervals are in scale points. Intervals are
+/// `[low, high]` at 95 %. A figure that is hidden for anonymity, or undefined, is `null`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WaveResults {
+    pub wave: WaveInfo,
+    /// When these figures were computed (UTC).
+    pub computed_at: NaiveDateTime,
+    /// True when read from the snapshot frozen at closing.
+    pub frozen: bool,
+    /// The wave's anonymity threshold k.
+    pub anonymity_k: u32,
+    /// Invitations of the wave.
+    pub invited: u64,
+    /// Respondents of the wave.
+    pub responses: u64,
+    /// `responses / invited`, `null` without invitations.
+    pub response_rate: Option<f64>,
+    /// False when the wave has fewer than k respondents: then no answer figure is given.
+    pub shown: bool,
+    /// The wave changes are measured against.
+    pub previous_wave: Option<WaveRef>,
+    pub nps: Option<NpsFigures>,
+    pub csat: Option<CsatFigures>,
+    pub dimensions: Vec<DimensionResult>,
+    pub pain_points: Vec<PainPointsResult>,
+    /// Response rate, NPS and dimension means per value of each segment attribute.
+    pub segments: Vec<SegmentBreakdown>,
+    /// NPS and CSAT of every wave of the survey up to this one, oldest first.
+    pub trend: Vec<TrendPoint>,
+    pub comments: Option<Comments>,
+    pub significance: SignificanceRule,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WaveInfo {
+    pub id: String,
+    pub title: String,
+    pub state: String,
+    pub survey_slug: String,
+    pub survey_title: String,
+    pub survey_version: i32,
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WaveRef {
+    pub id: String,
+    pub title: String,
+}
+
+/// Net Promoter Score of the wave.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NpsFigures {
+    pub question: String,
+    /// Answers to the NPS question.
+    pub n: u64,
+    pub promoters: u64,
+    pub passives: u64,
+    pub detractors: u64,
+    pub promoter_share: f64,
+    pub passive_share: f64,
+    pub detractor_share: f64,
+    /// %promoters − %detractors, in points (−100…100).
+    pub score: f64,
+    /// Adjusted-Wald 95 % interval, in points.
+    pub ci: (f64, f64),
+    /// Change since the previous wave, in points.
+    pub change: Option<Change>,
+}
+
+/// CSAT: the share of all satisfaction answers in the top two boxes (4–5 of 5, 6–7 of 7).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CsatFigures {
+    /// Satisfaction answers (not applicable excluded), over all dimensions.
+    pub answers: u64,
+    pub top2box: f64,
+}
+
+/// Satisfaction on one Likert dimension.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DimensionResult {
+    pub key: String,
+    pub label: String,
+    /// Points of the scale (5 or 7).
+    pub scale: u8,
+    /// The questions pooled into this dimension.
+    pub questions: Vec<String>,
+    /// `null` when hidden (fewer than k answers) or undefined.
+    pub figures: Option<DimensionFigures>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DimensionFigures {
+    /// Answers on the scale ("not applicable" excluded).
+    pub n: u64,
+    pub not_applicable: u64,
+    pub mean: f64,
+    pub sd: f64,
+    /// t interval of the mean, scale points.
+    pub ci: (f64, f64),
+    /// Share of answers in the top two boxes.
+    pub top2box: f64,
+    /// Wilson interval of `top2box`.
+    pub top2box_ci: (f64, f64),
+    /// Change of the mean since the previous wave, scale points (Welch).
+    pub change: Option<Change>,
+}
+
+/// One pain-point question: options grouped by procurement stage, as a Pareto.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PainPointsResult {
+    pub question: String,
+    /// Respondents of the wave: the denominator of every share.
+    pub respondents: u64,
+    /// Stages by mentions, most first; options inside by count, most first.
+    pub stages: Vec<StageGroup>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StageGroup {
+    pub stage: Stage,
+    pub label: String,
+    /// Mentions of all options of the stage.
+    pub mentions: u64,
+    pub options: Vec<PainPointFigures>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PainPointFigures {
+    pub key: String,
+    pub label: String,
+    pub stage: Stage,
+    /// Respondents who named it.
+    pub count: u64,
+    /// `count / respondents` (shares of one question may add up past 100 %).
+    pub share: f64,
+    /// Wilson interval of `share`.
+    pub ci: (f64, f64),
+    /// Change of the share since the previous wave, as a fraction (two-proportion z).
+    pub change: Option<Change>,
+}
+
+/// A change since the previous wave and whether it is flagged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Change {
+    /// The previous wave's figure (same unit as the figure).
+    pub previous: f64,
+    /// This wave minus the previous one (same unit as the figure).
+    pub diff: f64,
+    /// Two-sided p-value of the test.
+    pub p: f64,
+    /// Benjamini–Hochberg adjusted p-value over all tests of the page.
+    pub p_adjusted: f64,
+    /// Adjusted p ≤ q AND the change reaches the minimum effect.
+    pub significant: bool,
+}
+
+/// One segment attribute (business unit, region…) broken down by value.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SegmentBreakdown {
+    pub attribute: String,
+    pub label: String,
+    pub groups: Vec<SegmentGroup>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SegmentGroup {
+    pub value: String,
+    /// `null` when the group is hidden: fewer than k respondents, or hidden so that a
+    /// smaller group cannot be worked out by subtraction.
+    pub figures: Option<GroupFigures>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GroupFigures {
+    pub invited: u64,
+    pub responses: u64,
+    pub response_rate: Option<f64>,
+    /// NPS in points; `null` when hidden.
+    pub nps: Option<f64>,
+    /// Mean per dimension, in the order of `WaveResults::dimensions`; `null` when hidden.
+    pub dimension_means: Vec<Option<f64>>,
+}
+
+/// One wave of the trend.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrendPoint {
+    pub wave_id: String,
+    pub title: String,
+    pub opens_at: NaiveDateTime,
+    /// This wave (the one the page is about).
+    pub current: bool,
+    /// `null` when the wave had fewer than k respondents.
+    pub figures: Option<TrendFigures>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrendFigures {
+    pub responses: u64,
+    pub nps: Option<f64>,
+    pub nps_ci: Option<(f64, f64)>,
+    pub csat: Option<f64>,
+}
+
+/// Free-text comments of the whole wave, in random order, each with its response's NPS
+/// category (so the page can filter). Present only when the wave has at least k
+/// respondents.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Comments {
+    pub total: u64,
+    pub promoters: u64,
+    pub passives: u64,
+    pub detractors: u64,
+    pub items: Vec<Comment>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Comment {
+    pub question: String,
+    pub text: String,
+    /// The NPS category of the same response; `null` when it gave no NPS answer.
+    pub category: Option<NpsCategory>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NpsCategory {
+    Promoter,
+    Passive,
+    Detractor,
+}
+
+impl NpsCategory {
+    pub fn of(answer: i32) -> Option<Self> {
+        match answer {
+            0..=6 => Some(Self::Detractor),
+            7..=8 => Some(Self::Passive),
+            9..=10 => Some(Self::Promoter),
+            _ => None,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "promoter" | "promoters" => Some(Self::Promoter),
+            "passive" | "passives" => Some(Self::Passive),
+            "detractor" | "detractors" => Some(Self::Detractor),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Promoter => "promoter",
+            Self::Passive => "passive",
+            Self::Detractor => "detractor",
+        }
+    }
+}
+
+/// The rule changes are flagged by, as shown on the page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SignificanceRule {
+    pub q: f64,
+    pub min_nps_points: f64,
+    pub min_mean_change: f64,
+    pub min_share_points: f64,
+    /// Tests run on this page (the m of Benjamini–Hochberg).
+    pub tests: usize,
+    /// Changes flagged significant.
+    pub flagged: usize,
+}
+
+impl WaveResults {
+    /// The breakdown by `attribute`, else the first one.
+    pub fn segment(&self, attribute: Option<&str>) -> Option<&SegmentBreakdown> {
+        attribute
+            .and_then(|a| self.segments.iter().find(|s| s.attribute == a))
+            .or_else(|| self.segments.first())
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors and the cache
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResultsError {
+    #[error("no wave with id {0} (see `pulse wave list`)")]
+    NotFound(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<diesel::result::Error> for ResultsError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+#[derive(Clone)]
+enum Entry {
+    /// Results of an open (or cancelled) wave at a number of respondents.
+    Live {
+        respondents: u64,
+        results: Arc<WaveResults>,
+    },
+    /// The snapshot of a closed wave: never changes.
+    Frozen(Arc<WaveResults>),
+}
+
+/// Results kept in memory: live results until the wave's next response, snapshots for good.
+#[derive(Default)]
+pub struct ResultsCache(Mutex<HashMap<String, Entry>>);
+
+impl ResultsCache {
+    fn get(&self, wave_id: &str) -> Option<Entry> {
+        self.0.lock().ok()?.get(wave_id).cloned()
+    }
+
+    fn put(&self, wave_id: &str, entry: Entry) {
+        if let Ok(mut map) = self.0.lock() {
+            map.insert(wave_id.to_string(), entry);
+        }
+    }
+
+    /// Forgets everything (tests and benchmarks measure cold computations with it).
+    pub fn clear(&self) {
+        if let Ok(mut map) = self.0.lock() {
+            map.clear();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Entry points
+// ---------------------------------------------------------------------------------------
+
+/// The results of a wave: a closed wave's snapshot, or an open wave's live results (cached
+/// until its next response). Scheduled waves have no responses and get empty results.
+pub fn wave_results(
+    conn: &mut DbConn,
+    cache: &ResultsCache,
+    wave_id: &str,
+    now: NaiveDateTime,
+) -> Result<Arc<WaveResults>, ResultsError> {
+    let wave = wave_rows::find_with_survey(conn, wave_id)?
+        .ok_or_else(|| ResultsError::NotFound(wave_id.to_string()))?;
+    if wave.wave.state == "closed" {
+        return Ok(frozen(conn, cache, &wave, now)?);
+    }
+    let respondents = count(rows::respondents(conn, wave_id, RESPONSES_KEY)?);
+    if let Some(Entry::Live {
+        respondents: cached,
+        results,
+    }) = cache.get(wave_id)
+    {
+        if cached == respondents && results.wave.state == wave.wave.state {
+            return Ok(results);
+        }
+    }
+    let results = Arc::new(compute(conn, cache, &wave, now)?);
+    cache.put(
+        wave_id,
+        Entry::Live {
+            respondents: results.responses,
+            results: results.clone(),
+        },
+    );
+    Ok(results)
+}
+
+/// Computes and stores the snapshot of a wave that has just closed. Called inside
+/// `close_wave`'s transaction, after the wave was marked closed (no answer can be added any
+/// more), so the snapshot holds exactly the answers the wave closed with. Does nothing if
+/// the wave has a snapshot already.
+pub fn freeze(conn: &mut DbConn, wave_id: &str, now: NaiveDateTime) -> anyhow::Result<()> {
+    if rows::find_snapshot(conn, wave_id)?.is_some() {
+        return Ok(());
+    }
+    let wave = wave_rows::find_with_survey(conn, wave_id)?
+        .with_context(|| format!("no wave {wave_id}"))?;
+    let mut results = compute(conn, &ResultsCache::default(), &wave, now)?;
+    results.frozen = true;
+    let json = serde_json::to_string(&results).context("results to JSON")?;
+    rows::insert_snapshot(conn, wave_id, &json, now)?;
+    Ok(())
+}
+
+fn frozen(
+    conn: &mut DbConn,
+    cache: &ResultsCache,
+    wave: &WaveWithSurvey,
+    now: NaiveDateTime,
+) -> anyhow::Result<Arc<WaveResults>> {
+    if let Some(Entry::Frozen(results)) = cache.get(&wave.wave.id) {
+        return Ok(results);
+    }
+    let results = match rows::find_snapshot(conn, &wave.wave.id)? {
+        Some(json) => serde_json::from_str::<WaveResults>(&json)
+            .with_context(|| format!("the snapshot of wave {} does not parse", wave.wave.id))?,
+        None => {
+            // Closed before snapshots existed (or freezing failed): the counts of a closed
+            // wave no longer change, so freeze them now.
+            let mut results = compute(conn, cache, wave, now)?;
+            results.frozen = true;
+            let json = serde_json::to_string(&results).context("results to JSON")?;
+            rows::insert_snapshot(conn, &wave.wave.id, &json, now)?;
+            results
+        }
+    };
+    let results = Arc::new(results);
+    cache.put(&wave.wave.id, Entry::Frozen(results.clone()));
+    Ok(results)
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+fn ratio(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+/// May a figure about `n` respondents (or answers) be shown? Through the anonymity API: a
+/// breakdown of one group, with no siblings that could be subtracted.
+fn admits(n: u64, k: Threshold) -> bool {
+    // One group in, one verdict out; `first` only guards the shape.
+    anonymity::suppress_breakdown(&[((), n)], n, k)
+        .first()
+        .is_some_and(|(_, v)| v.is_shown())
+}
+
+// ---------------------------------------------------------------------------------------
+// Counts laid out per cell
+// ---------------------------------------------------------------------------------------
+
+/// Where each (question, value) count of a definition lives in a cell's dense vector.
+struct Layout {
+    slots: HashMap<String, HashMap<String, usize>>,
+    len: usize,
+    responses: usize,
+    nps: Option<NpsSlots>,
+    dimensions: Vec<DimensionSlots>,
+    pain_points: Vec<PainSlots>,
+}
+
+struct NpsSlots {
+    key: String,
+    /// Slots of the values 0..=10.
+    values: [usize; 11],
+}
+
+struct DimensionSlots {
+    key: String,
+    scale: u8,
+    questions: Vec<String>,
+    /// Per question, the slots of 1..=scale, and of "not applicable".
+    per_question: Vec<(Vec<usize>, usize)>,
+}
+
+struct PainSlots {
+    key: String,
+    options: Vec<(String, String, Stage, usize)>,
+}
+
+impl Layout {
+    fn new(definition: &SurveyDefinition) -> Self {
+        let mut layout = Layout {
+            slots: HashMap::new(),
+            len: 0,
+            responses: 0,
+            nps: None,
+            dimensions: Vec::new(),
+            pain_points: Vec::new(),
+        };
+        layout.responses = layout.slot(RESPONSES_KEY, "");
+        let texts = definition.texts(None);
+        for question in &definition.questions {
+            match question {
+                Question::Nps(q) if layout.nps.is_none() => {
+                    let mut values = [0; 11];
+                    for (v, slot) in values.iter_mut().enumerate() {
+                        *slot = layout.slot(&q.key, &v.to_string());
+                    }
+                    layout.nps = Some(NpsSlots {
+                        key: q.key.clone(),
+                        values,
+                    });
+                }
+                Question::Likert(q) => {
+                    let values: Vec<usize> = q
+                        .values()
+                        .map(|v| layout.slot(&q.key, &v.to_string()))
+                        .collect();
+                    let na = layout.slot(&q.key, NOT_APPLICABLE_VALUE);
+                    match layout.dimensions.iter_mut().find(|d| d.key == q.dimension) {
+                        // A dimension pools questions of one scale; a question on another
+                        // scale than the dimension's first is left out of it.
+                        Some(dim) if dim.scale == q.scale => {
+                            dim.questions.push(q.key.clone());
+                            dim.per_question.push((values, na));
+                        }
+                        Some(_) => {}
+                        None => layout.dimensions.push(DimensionSlots {
+                            key: q.dimension.clone(),
+                            scale: q.scale,
+                            questions: vec![q.key.clone()],
+                            per_question: vec![(values, na)],
+                        }),
+                    }
+                }
+                Question::PainPoints(q) => {
+                    let options = q
+                        .options
+                        .iter()
+                        .map(|o| {
+                            (
+                                o.key.clone(),
+                                texts.get(&o.label).to_string(),
+                                o.stage,
+                                layout.slot(&q.key, &o.key),
+                            )
+                        })
+                        .collect();
+                    layout.slot(&q.key, ANSWERED_VALUE);
+                    layout.pain_points.push(PainSlots {
+                        key: q.key.clone(),
+                        options,
+                    });
+                }
+                _ => {}
+            }
+        }
+        layout
+    }
+
+    fn slot(&mut self, question: &str, value: &str) -> usize {
+        let next = self.len;
+        let slot = *self
+            .slots
+            .entry(question.to_string())
+            .or_default()
+            .entry(value.to_string())
+            .or_insert(next);
+        if slot == next {
+            self.len += 1;
+        }
+        slot
+    }
+
+    fn find(&self, question: &str, value: &str) -> Option<usize> {
+        self.slots.get(question)?.get(value).copied()
+    }
+}
+
+/// The counts of one group of respondents (a cell, a segment value, the wave).
+#[derive(Clone)]
+struct Counts(Vec<u64>);
+
+impl Counts {
+    fn zero(layout: &Layout) -> Self {
+        Counts(vec![0; layout.len])
+    }
+
+    fn add(&mut self, other: &Counts) {
+        for (a, b) in self.0.iter_mut().zip(&other.0) {
+            *a = a.saturating_add(*b);
+        }
+    }
+
+    fn respondents(&self, layout: &Layout) -> u64 {
+        self.0[layout.responses]
+    }
+
+    fn nps(&self, layout: &Layout) -> Option<stats::NpsCounts> {
+        let slots = layout.nps.as_ref()?;
+        let mut histogram = [0u64; 11];
+        for (h, &slot) in histogram.iter_mut().zip(&slots.values) {
+            *h = self.0[slot];
+        }
+        Some(stats::NpsCounts::from_histogram(&histogram))
+    }
+
+    /// Pooled histogram of a dimension (index i = value i + 1) and its "not applicable".
+    fn dimension(&self, dim: &DimensionSlots) -> (Vec<u64>, u64) {
+        let mut histogram = vec![0u64; usize::from(dim.scale)];
+        let mut not_applicable = 0;
+        for (values, na) in &dim.per_question {
+            for (h, &slot) in histogram.iter_mut().zip(values) {
+                *h += self.0[slot];
+            }
+            not_applicable += self.0[*na];
+        }
+        (histogram, not_applicable)
+    }
+}
+
+/// The counts of a wave per cell, keyed by the cell's canonical JSON.
+struct CellTable {
+    cells: Vec<(String, Counts)>,
+}
+
+impl CellTable {
+    fn build(layout: &Layout, read: Vec<rows::CellCounts>) -> Self {
+        let mut cells: Vec<(String, Counts)> = Vec::with_capacity(read.len());
+        for cell in read {
+            let mut counts = Counts::zero(layout);
+            for (question, value, n) in cell.counts() {
+                if let Some(slot) = layout.find(question, value) {
+                    counts.0[slot] = counts.0[slot].saturating_add(count(n));
+                }
+            }
+            cells.push((cell.cell, counts));
+        }
+        CellTable { cells }
+    }
+
+    fn total(&self, layout: &Layout) -> Counts {
+        let mut total = Counts::zero(layout);
+        for (_, counts) in &self.cells {
+            total.add(counts);
+        }
+        total
+    }
+}
+
+/// A cell's attribute values (`{"business_unit":"Sales","region":"EMEA"}`).
+fn parse_cell(cell: &str) -> BTreeMap<String, String> {
+    serde_json::from_str::<BTreeMap<String, serde_json::Value>>(cell)
+        .map(|map| {
+            map.into_iter()
+                .filter_map(|(k, v)| match v {
+                    serde_json::Value::String(s) => Some((k, s)),
+                    serde_json::Value::Null => None,
+                    other => Some((k, other.to_string())),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------------------
+// Computing
+// ---------------------------------------------------------------------------------------
+
+/// Figures of one wave alone (no previous wave, trend or comments yet).
+struct Figures {
+    shown: bool,
+    responses: u64,
+    invited: u64,
+    nps: Option<NpsFigures>,
+    csat: Option<CsatFigures>,
+    dimensions: Vec<DimensionResult>,
+    pain_points: Vec<PainPointsResult>,
+    segments: Vec<SegmentBreakdown>,
+}
+
+fn parse_definition(wave: &WaveWithSurvey) -> anyhow::Result<SurveyDefinition> {
+    serde_json::from_str(&wave.definition).with_context(|| {
+        format!(
+            "the pinned definition of wave {} does not parse",
+            wave.wave.id
+        )
+    })
+}
+
+fn threshold(wave: &WaveRow) -> anyhow::Result<Threshold> {
+    Threshold::try_from(wave.anonymity_k).map_err(|e| anyhow::anyhow!("wave {}: {e}", wave.id))
+}
+
+fn compute(
+    conn: &mut DbConn,
+    cache: &ResultsCache,
+    wave: &WaveWithSurvey,
+    now: NaiveDateTime,
+) -> anyhow::Result<WaveResults> {
+    let definition = parse_definition(wave)?;
+    let k = threshold(&wave.wave)?;
+    let layout = Layout::new(&definition);
+    let mut figures = figures(conn, &wave.wave, &definition, &layout, k, true)?;
+
+    // The previous wave and the trend: snapshots of closed waves, live results otherwise.
+    let mut trend = Vec::new();
+    let mut previous: Option<(WaveRef, Baseline)> = None;
+    for other in wave_rows::opened_of_survey(conn, &wave.survey_slug)? {
+        if (&other.opens_at, &other.id) >= (&wave.wave.opens_at, &wave.wave.id) {
+            continue;
+        }
+        let baseline = baseline(conn, cache, &other, now)?;
+        trend.push(baseline.trend_point(&other, false));
+        previous = Some((
+            WaveRef {
+                id: other.id.clone(),
+                title: other.title.clone(),
+            },
+            baseline,
+        ));
+    }
+    let current = Baseline::of(&figures);
+    trend.push(current.trend_point(&wave.wave, true));
+
+    let significance = match &previous {
+        Some((_, before)) if figures.shown && before.shown => compare(&mut figures, before),
+        _ => SignificanceRule::new(0, 0),
+    };
+    let comments = if figures.shown {
+        comments(
+            conn,
+            &wave.wave,
+            &definition,
+            layout.nps.as_ref(),
+            figures.responses,
+            k,
+        )?
+    } else {
+        None
+    };
+    let info = WaveInfo {
+        id: wave.wave.id.clone(),
+        title: wave.wave.title.clone(),
+        state: wave.wave.state.clone(),
+        survey_slug: wave.survey_slug.clone(),
+        survey_title: wave.survey_title.clone(),
+        survey_version: wave.survey_version,
+        opens_at: wave.wave.opens_at,
+        closes_at: wave.wave.closes_at,
+    };
+    Ok(WaveResults {
+        wave: info,
+        computed_at: now,
+        frozen: false,
+        anonymity_k: k.get(),
+        invited: figures.invited,
+        responses: figures.responses,
+        response_rate: ratio(figures.responses, figures.invited),
+        shown: figures.shown,
+        previous_wave: previous.map(|(r, _)| r),
+        nps: figures.nps,
+        csat: figures.csat,
+        dimensions: figures.dimensions,
+        pain_points: figures.pain_points,
+        segments: figures.segments,
+        trend,
+        comments,
+        significance,
+    })
+}
+
+/// The figures of a wave from its counts. `with_segments: false` skips the breakdowns
+/// (earlier waves of the trend need only the wave's own figures).
+fn figures(
+    conn: &mut DbConn,
+    wave: &WaveRow,
+    definition: &SurveyDefinition,
+    layout: &Layout,
+    k: Threshold,
+    with_segments: bool,
+) -> anyhow::Result<Figures> {
+    let table = CellTable::build(layout, rows::cell_counts(conn, &wave.id)?);
+    let invited_cells: Vec<(String, u64)> = rows::invited_per_cell(conn, &wave.id)?
+        .into_iter()
+        .map(|(cell, n)| (cell, count(n)))
+        .collect();
+    let total = table.total(layout);
+    let responses = total.respondents(layout);
+    let invited = invited_cells.iter().map(|(_, n)| n).sum();
+    let shown = admits(responses, k);
+    let mut figures = Figures {
+        shown,
+        responses,
+        invited,
+        nps: None,
+        csat: None,
+        dimensions: Vec::new(),
+        pain_points: Vec::new(),
+        segments: Vec::new(),
+    };
+    // Dimensions are listed even when hidden, so pages and exports keep their rows.
+    figures.dimensions = layout
+        .dimensions
+        .iter()
+        .map(|dim| DimensionResult {
+            key: dim.key.clone(),
+            label: humanize(&dim.key),
+            scale: dim.scale,
+            questions: dim.questions.clone(),
+            figures: None,
+        })
+        .collect();
+    if !shown {
+        return Ok(figures);
+    }
+    figures.nps = nps_figures(&total, layout, k);
+    let mut csat_answers = 0u64;
+    let mut csat_top = 0u64;
+    for (result, dim) in figures.dimensions.iter_mut().zip(&layout.dimensions) {
+        let (histogram, not_applicable) = total.dimension(dim);
+        let n: u64 = histogram.iter().sum();
+        csat_answers += n;
+        csat_top += histogram.iter().rev().take(2).sum::<u64>();
+        if !admits(n, k) {
+            continue;
+        }
+        result.figures = stats::likert_summary(&histogram).map(|s| DimensionFigures {
+            n: s.n,
+            not_applicable,
+            mean: s.mean,
+            sd: s.sd,
+            ci: s.ci,
+            top2box: s.top2.share,
+            top2box_ci: s.top2.ci,
+            change: None,
+        });
+    }
+    figures.csat = ratio(csat_top, csat_answers)
+        .filter(|_| admits(csat_answers, k))
+        .map(|top2box| CsatFigures {
+            answers: csat_answers,
+            top2box,
+        });
+    figures.pain_points = layout
+        .pain_points
+        .iter()
+        .map(|pain| pain_points(&total, pain, responses))
+        .collect();
+    if with_segments {
+        figures.segments = segments(definition, layout, &table, &invited_cells, &total, k);
+    }
+    Ok(figures)
+}
+
+fn nps_figures(counts: &Counts, layout: &Layout, k: Threshold) -> Option<NpsFigures> {
+    let slots = layout.nps.as_ref()?;
+    let nps = counts.nps(layout)?;
+    let summary = stats::nps_summary(&nps)?;
+    if !admits(summary.n, k) {
+        return None;
+    }
+    let share = |x: u64| x as f64 / summary.n as f64;
+    Some(NpsFigures {
+        question: slots.key.clone(),
+        n: summary.n,
+        promoters: summary.promoters,
+        passives: summary.passives,
+        detractors: summary.detractors,
+        promoter_share: share(summary.promoters),
+        passive_share: share(summary.passives),
+        detractor_share: share(summary.detractors),
+        score: summary.score,
+        ci: summary.ci_points(),
+        change: None,
+    })
+}
+
+fn pain_points(total: &Counts, pain: &PainSlots, respondents: u64) -> PainPointsResult {
+    let mut stages: Vec<StageGroup> = Vec::new();
+    for (key, label, stage, slot) in &pain.options {
+        let count = total.0[*slot];
+        let Some(summary) = stats::proportion_summary(count, respondents) else {
+            continue;
+        };
+        let figures = PainPointFigures {
+            key: key.clone(),
+            label: label.clone(),
+            stage: *stage,
+            count,
+            share: summary.share,
+            ci: summary.ci,
+            change: None,
+        };
+        match stages.iter_mut().find(|g| g.stage == *stage) {
+            Some(group) => {
+                group.mentions += count;
+                group.options.push(figures);
+            }
+            None => stages.push(StageGroup {
+                stage: *stage,
+                label: stage.label().to_string(),
+                mentions: count,
+                options: vec![figures],
+            }),
+        }
+    }
+    for group in &mut stages {
+        group
+            .options
+            .sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
+    }
+    stages.sort_by(|a, b| b.mentions.cmp(&a.mentions).then(a.stage.cmp(&b.stage)));
+    PainPointsResult {
+        question: pain.key.clone(),
+        respondents,
+        stages,
+    }
+}
+
+/// Per segment attribute: the groups (values), suppressed as a breakdown of the wave, then
+/// each figure inside a shown group suppressed again over its own counts.
+fn segments(
+    definition: &SurveyDefinition,
+    layout: &Layout,
+    table: &CellTable,
+    invited_cells: &[(String, u64)],
+    total: &Counts,
+    k: Threshold,
+) -> Vec<SegmentBreakdown> {
+    let parsed: Vec<(BTreeMap<String, String>, &Counts)> = table
+        .cells
+        .iter()
+        .map(|(cell, counts)| (parse_cell(cell), counts))
+        .collect();
+    let invited_parsed: Vec<(BTreeMap<String, String>, u64)> = invited_cells
+        .iter()
+        .map(|(cell, n)| (parse_cell(cell), *n))
+        .collect();
+    let mut out = Vec::new();
+    for attribute in &definition.segments {
+        // Every value any invitation or response has: a group without responses is listed
+        // too, so a missing row never tells "none" apart from "a few".
+        let mut groups: BTreeMap<String, (u64, Counts)> = BTreeMap::new();
+        for (attributes, n) in &invited_parsed {
+            if let Some(value) = attributes.get(attribute) {
+                groups
+                    .entry(value.clone())
+                    .or_insert_with(|| (0, Counts::zero(layout)))
+                    .0 += n;
+            }
+        }
+        for (attributes, counts) in &parsed {
+            if let Some(value) = attributes.get(attribute) {
+                groups
+                    .entry(value.clone())
+                    .or_insert_with(|| (0, Counts::zero(layout)))
+                    .1
+                    .add(counts);
+            }
+        }
+        let groups: Vec<(String, (u64, Counts))> = groups.into_iter().collect();
+        let visible = breakdown(
+            groups
+                .iter()
+                .map(|(v, (_, c))| (v.clone(), c.respondents(layout))),
+            total.respondents(layout),
+            k,
+        );
+        // NPS answers and dimension answers may be fewer than the respondents (optional
+        // questions, "not applicable"): those figures get their own breakdown.
+        let nps_visible = layout.nps.as_ref().map(|_| {
+            breakdown(
+                groups.iter().map(|(v, (_, c))| {
+                    (
+                        v.clone(),
+                        c.nps(layout)
+                            .map_or(0, |n| n.promoters + n.passives + n.detractors),
+                    )
+                }),
+                total
+                    .nps(layout)
+                    .map_or(0, |n| n.promoters + n.passives + n.detractors),
+                k,
+            )
+        });
+        let dimension_visible: Vec<Vec<bool>> = layout
+            .dimensions
+            .iter()
+            .map(|dim| {
+                breakdown(
+                    groups
+                        .iter()
+                        .map(|(v, (_, c))| (v.clone(), c.dimension(dim).0.iter().sum())),
+                    total.dimension(dim).0.iter().sum(),
+                    k,
+                )
+            })
+            .collect();
+        let groups = groups
+            .into_iter()
+            .enumerate()
+            .map(|(i, (value, (invited, counts)))| {
+                let figures = visible[i].then(|| {
+                    let responses = counts.respondents(layout);
+                    let nps = nps_visible
+                        .as_ref()
+                        .filter(|shown| shown[i])
+                        .and_then(|_| counts.nps(layout))
+                        .and_then(|n| stats::nps_summary(&n))
+                        .map(|s| s.score);
+                    let dimension_means = layout
+                        .dimensions
+                        .iter()
+                        .zip(&dimension_visible)
+                        .map(|(dim, shown)| {
+                            shown[i]
+                                .then(|| stats::likert_summary(&counts.dimension(dim).0))
+                                .flatten()
+                                .map(|s| s.mean)
+                        })
+                        .collect();
+                    GroupFigures {
+                        invited,
+                        responses,
+                        response_rate: ratio(responses, invited),
+                        nps,
+                        dimension_means,
+                    }
+                });
+                SegmentGroup { value, figures }
+            })
+            .collect();
+        out.push(SegmentBreakdown {
+            attribute: attribute.clone(),
+            label: humanize(attribute),
+            groups,
+        });
+    }
+    out
+}
+
+/// `suppress_breakdown` as one flag per group, in order.
+fn breakdown(groups: impl Iterator<Item = (String, u64)>, parent: u64, k: Threshold) -> Vec<bool> {
+    let groups: Vec<(String, u64)> = groups.collect();
+    anonymity::suppress_breakdown(&groups, parent, k)
+        .into_iter()
+        .map(|(_, v)| v.is_shown())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Earlier waves: the baseline of changes and the trend
+// ---------------------------------------------------------------------------------------
+
+/// What a later wave needs of an earlier one.
+struct Baseline {
+    shown: bool,
+    responses: u64,
+    nps: Option<NpsFigures>,
+    csat: Option<f64>,
+    dimensions: Vec<DimensionResult>,
+    pain_points: Vec<PainPointsResult>,
+}
+
+impl Baseline {
+    fn of(figures: &Figures) -> Self {
+        Baseline {
+            shown: figures.shown,
+            responses: figures.responses,
+            nps: figures.nps.clone(),
+            csat: figures.csat.as_ref().map(|c| c.top2box),
+            dimensions: figures.dimensions.clone(),
+            pain_points: figures.pain_points.clone(),
+        }
+    }
+
+    fn from_results(results: &WaveResults) -> Self {
+        Baseline {
+            shown: results.shown,
+            responses: results.responses,
+            nps: results.nps.clone(),
+            csat: results.csat.as_ref().map(|c| c.top2box),
+            dimensions: results.dimensions.clone(),
+            pain_points: results.pain_points.clone(),
+        }
+    }
+
+    fn trend_point(&self, wave: &WaveRow, current: bool) -> TrendPoint {
+        TrendPoint {
+            wave_id: wave.id.clone(),
+            title: wave.title.clone(),
+            opens_at: wave.opens_at,
+            current,
+            figures: self.shown.then(|| TrendFigures {
+                responses: self.responses,
+                nps: self.nps.as_ref().map(|n| n.score),
+                nps_ci: self.nps.as_ref().map(|n| n.ci),
+                csat: self.csat,
+            }),
+        }
+    }
+}
+
+/// An earlier wave's figures: from its snapshot when closed (via the cache), otherwise
+/// computed from its counts (without breakdowns).
+fn baseline(
+    conn: &mut DbConn,
+    cache: &ResultsCache,
+    wave: &WaveRow,
+    now: NaiveDateTime,
+) -> anyhow::Result<Baseline> {
+    if wave.state == "closed" {
+        if let Some(with_survey) = wave_rows::find_with_survey(conn, &wave.id)? {
+            let results = frozen(conn, cache, &with_survey, now)?;
+            return Ok(Baseline::from_results(&results));
+        }
+    }
+    let with_survey = wave_rows::find_with_survey(conn, &wave.id)?
+        .with_context(|| format!("wave {} disappeared", wave.id))?;
+    let definition = parse_definition(&with_survey)?;
+    let layout = Layout::new(&definition);
+    let k = threshold(wave)?;
+    let figures = figures(conn, wave, &definition, &layout, k, false)?;
+    Ok(Baseline::of(&figures))
+}
+
+/// Tests every figure against the previous wave, adjusts the p-values (BH) and flags.
+fn compare(figures: &mut Figures, before: &Baseline) -> SignificanceRule {
+    // (p, |effect| ≥ minimum) of each test, in the order the changes are stored.
+    let mut tests: Vec<(f64, bool)> = Vec::new();
+    if let (Some(now), Some(then)) = (figures.nps.as_mut(), before.nps.as_ref()) {
+        let counts = |f: &NpsFigures| stats::NpsCounts {
+            promoters: f.promoters,
+            passives: f.passives,
+            detractors: f.detractors,
+        };
+        if let Some(test) = stats::nps_change(&counts(then), &counts(now)) {
+            tests.push((test.p, test.score_diff.abs() >= MIN_NPS_POINTS));
+            now.change = Some(Change::new(then.score, test.score_diff, test.p));
+        }
+    }
+    for dim in &mut figures.dimensions {
+        let Some(then) = before
+            .dimensions
+            .iter()
+            .find(|d| d.key == dim.key && d.scale == dim.scale)
+            .and_then(|d| d.figures.as_ref())
+        else {
+            continue;
+        };
+        let Some(now) = dim.figures.as_mut() else {
+            continue;
+        };
+        let sample = |f: &DimensionFigures| stats::SampleSummary {
+            n: f.n,
+            mean: f.mean,
+            sd: f.sd,
+        };
+        if let Some(test) = stats::welch_t_test(&sample(then), &sample(now)) {
+            tests.push((test.p, test.diff.abs() >= MIN_MEAN_CHANGE));
+            now.change = Some(Change::new(then.mean, test.diff, test.p));
+        }
+    }
+    for question in &mut figures.pain_points {
+        let Some(then) = before
+            .pain_points
+            .iter()
+            .find(|q| q.question == question.question)
+        else {
+            continue;
+        };
+        for option in question
+            .stages
+            .iter_mut()
+            .flat_map(|s| s.options.iter_mut())
+        {
+            let Some(old) = then
+                .stages
+                .iter()
+                .flat_map(|s| &s.options)
+                .find(|o| o.key == option.key)
+            else {
+                continue;
+            };
+            if let Some(test) = stats::two_proportion_z_test(
+                old.count,
+                then.respondents,
+                option.count,
+                question.respondents,
+            ) {
+                tests.push((test.p, test.diff.abs() * 100.0 >= MIN_SHARE_POINTS));
+                option.change = Some(Change::new(old.share, test.diff, test.p));
+            }
+        }
+    }
+    let p: Vec<f64> = tests.iter().map(|(p, _)| *p).collect();
+    let adjusted = stats::benjamini_hochberg(&p).unwrap_or_else(|| vec![1.0; p.len()]);
+    let mut verdicts = adjusted
+        .iter()
+        .zip(&tests)
+        .map(|(adj, (_, big))| (*adj, *adj <= Q && *big));
+    let mut flagged = 0;
+    let mut apply = |change: &mut Option<Change>| {
+        if let Some(change) = change {
+            if let Some((adj, significant)) = verdicts.next() {
+                change.p_adjusted = adj;
+                change.significant = significant;
+                flagged += usize::from(significant);
+            }
+        }
+    };
+    // Same order as the tests were pushed.
+    if let Some(nps) = figures.nps.as_mut() {
+        apply(&mut nps.change);
+    }
+    for dim in &mut figures.dimensions {
+        if let Some(f) = dim.figures.as_mut() {
+            apply(&mut f.change);
+        }
+    }
+    for question in &mut figures.pain_points {
+        for option in question
+            .stages
+            .iter_mut()
+            .flat_map(|s| s.options.iter_mut())
+        {
+            apply(&mut option.change);
+        }
+    }
+    SignificanceRule::new(tests.len(), flagged)
+}
+
+impl Change {
+    fn new(previous: f64, diff: f64, p: f64) -> Self {
+        Change {
+            previous,
+            diff,
+            p,
+            p_adjusted: p,
+            significant: false,
+        }
+    }
+}
+
+impl SignificanceRule {
+    fn new(tests: usize, flagged: usize) -> Self {
+        SignificanceRule {
+            q: Q,
+            min_nps_points: MIN_NPS_POINTS,
+            min_mean_change: MIN_MEAN_CHANGE,
+            min_share_points: MIN_SHARE_POINTS,
+            tests,
+            flagged,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Comments
+// ---------------------------------------------------------------------------------------
+
+fn comments(
+    conn: &mut DbConn,
+    wave: &WaveRow,
+    definition: &SurveyDefinition,
+    nps: Option<&NpsSlots>,
+    respondents: u64,
+    k: Threshold,
+) -> anyhow::Result<Option<Comments>> {
+    let text_keys: Vec<String> = definition
+        .questions
+        .iter()
+        .filter(|q| matches!(q, Question::Text(_)))
+        .map(|q| q.key().to_string())
+        .collect();
+    if text_keys.is_empty() {
+        return Ok(None);
+    }
+    // Without an NPS question the join matches nothing: every category is null.
+    let nps_key = nps.map_or("", |n| n.key.as_str());
+    let items: Vec<Comment> = rows::comments(conn, &wave.id, &text_keys, nps_key)?
+        .into_iter()
+        .filter(|(_, text, _)| !text.trim().is_empty())
+        .map(|(question, text, answer)| Comment {
+            question,
+            text,
+            category: answer.and_then(NpsCategory::of),
+        })
+        .collect();
+    // Comments cover the whole wave: shown only when the wave itself is.
+    let visibility = if k.admits(respondents) {
+        anonymity::Visibility::Shown
+    } else {
+        anonymity::Visibility::Hidden {
+            reason: anonymity::HiddenReason::TooFew,
+        }
+    };
+    let Some(mut items) =
+        anonymity::visible_comments(items, visibility, respondents, k, &mut rand::thread_rng())
+    else {
+        return Ok(None);
+    };
+    // Filtering by promoter/passive/detractor is a group of its own: offered only when no
+    // category has 1..k−1 comments (otherwise "all minus the others" would isolate it).
+    let per_category =
+        |c: NpsCategory| items.iter().filter(|i| i.category == Some(c)).count() as u64;
+    let categories = [
+        NpsCategory::Promoter,
+        NpsCategory::Passive,
+        NpsCategory::Detractor,
+    ];
+    if categories.iter().any(|&c| k.isolates(per_category(c))) {
+        for item in &mut items {
+            item.category = None;
+        }
+    }
+    let of = |c: NpsCategory| items.iter().filter(|i| i.category == Some(c)).count() as u64;
+    Ok(Some(Comments {
+        total: items.len() as u64,
+        promoters: of(NpsCategory::Promoter),
+        passives: of(NpsCategory::Passive),
+        detractors: of(NpsCategory::Detractor),
+        items,
+    }))
+}
