@@ -278,3 +278,76 @@ async fn a_stakeholder_answers_in_a_real_browser() {
     screenshot(&client, 390, "survey-form-errors-390.png").await;
     client.close().await.unwrap();
 }
+
+/// What a procurement lead sees: a signed-in browser on the results page and the wave page
+/// of a realistic wave (40 invited, 32 answered, one unit below k). Screenshots go to
+/// `target/screenshots/results-1280.png` and `wave-1280.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lead_reads_the_results_in_a_real_browser() {
+    let profile = tempfile::tempdir().unwrap();
+    let Some((_driver, client)) = browser(profile.path()).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    crate::results::import(&app, &crate::results::organisation());
+    let wave_id = crate::results::open_wave(&app, "internal-customer", "H1 2027", "");
+    crate::results::respond(
+        &app,
+        &wave_id,
+        &[
+            ("Manufacturing", 14),
+            ("R&D", 10),
+            ("Sales", 6),
+            ("Legal", 2),
+        ],
+    );
+    app.create_user("lead@example.com", pulse::domain::Role::Lead);
+
+    client.goto(&app.url("/login")).await.unwrap();
+    client
+        .find(Locator::Id("email"))
+        .await
+        .unwrap()
+        .send_keys("lead@example.com")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(crate::helpers::PASSWORD)
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("a[href='/admin/results']"))
+        .await
+        .unwrap();
+
+    client
+        .goto(&app.url(&format!("/admin/waves/{wave_id}/results")))
+        .await
+        .unwrap();
+    let page = client.source().await.unwrap();
+    assert!(page.contains("<svg"), "the charts are rendered");
+    assert!(
+        page.contains("fewer than 5 responses"),
+        "Legal (2) is hidden"
+    );
+    screenshot(&client, 1280, "results-1280.png").await;
+    client
+        .goto(&app.url(&format!("/admin/waves/{wave_id}")))
+        .await
+        .unwrap();
+    assert!(client.source().await.unwrap().contains("H1 2027"));
+    screenshot(&client, 1280, "wave-1280.png").await;
+    client.close().await.unwrap();
+}

@@ -37,7 +37,7 @@ fn now() -> NaiveDateTime {
 }
 
 /// Imports stakeholders: (business unit, region, department) per person.
-fn import(app: &TestApp, people: &[(&str, &str, &str)]) {
+pub(crate) fn import(app: &TestApp, people: &[(&str, &str, &str)]) {
     let mut csv = String::from("email,name,business_unit,region,department\n");
     for (i, (unit, region, department)) in people.iter().enumerate() {
         let department = department.replace('"', "\"\"");
@@ -51,7 +51,7 @@ fn import(app: &TestApp, people: &[(&str, &str, &str)]) {
 }
 
 /// Schedules and opens a wave of `survey` now; returns its id.
-fn open_wave(app: &TestApp, survey: &str, title: &str, audience: &str) -> String {
+pub(crate) fn open_wave(app: &TestApp, survey: &str, title: &str, audience: &str) -> String {
     let mut conn = app.pool.get().unwrap();
     let input = WaveInput {
         survey: survey.into(),
@@ -91,7 +91,7 @@ fn attribute(segment: &str, name: &str) -> String {
 
 /// One respondent's answers, as the test knows them.
 #[derive(Debug, Clone)]
-struct Answers {
+pub(crate) struct Answers {
     unit: String,
     nps: i32,
     /// Per dimension: Some(1..=5) or None for "not applicable".
@@ -152,7 +152,7 @@ fn submission(invitation: &(String, String), wave_id: &str, a: &Answers) -> Subm
 }
 
 /// Lets `per_unit[unit]` invitees of each business unit answer; returns their answers.
-fn respond(app: &TestApp, wave_id: &str, per_unit: &[(&str, usize)]) -> Vec<Answers> {
+pub(crate) fn respond(app: &TestApp, wave_id: &str, per_unit: &[(&str, usize)]) -> Vec<Answers> {
     let invitations = invitations_of(app, wave_id);
     let mut given = Vec::new();
     let mut batch = Vec::new();
@@ -177,7 +177,7 @@ fn respond(app: &TestApp, wave_id: &str, per_unit: &[(&str, usize)]) -> Vec<Answ
 
 /// 40 stakeholders: Manufacturing 16, R&D 12, Sales 8, Legal 4 (Legal in a department
 /// whose name is a spreadsheet formula).
-fn organisation() -> Vec<(&'static str, &'static str, &'static str)> {
+pub(crate) fn organisation() -> Vec<(&'static str, &'static str, &'static str)> {
     let mut people = Vec::new();
     for (unit, n) in [
         ("Manufacturing", 16),
