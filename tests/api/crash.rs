@@ -4,8 +4,7 @@
 //! `PRAGMA integrity_check`. 20 rounds here (`PULSE_CRASH_ROUNDS` for a longer soak).
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -14,7 +13,7 @@ use diesel::RunQueryDsl;
 use pulse::db::{self, DbConn};
 use rand::Rng;
 
-use crate::helpers::{Backend, TestDb, TEST_SECRET_HEX};
+use crate::helpers::{Backend, TestDb};
 use crate::respondent::{survey_tokens, valid_answers};
 
 #[derive(diesel::QueryableByName)]
@@ -47,34 +46,15 @@ async fn acknowledged_answers_survive_kill_9() {
         .unwrap();
 
     for round in 0..rounds {
-        let mut server = Command::new(env!("CARGO_BIN_EXE_pulse"))
-            .args([
-                "serve",
-                "--port",
-                "0",
-                "--no-scheduler",
-                "--no-outbox-worker",
-            ])
-            .current_dir(test_db.dir.path())
-            .env("PULSE_DATABASE_URL", &test_db.raw_url)
-            .env("PULSE_SECRET_KEY", TEST_SECRET_HEX)
-            .env("PULSE_SURVEY_REQUESTS_PER_MINUTE", "100000")
-            .env("PULSE_LOG", "error")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("pulse serve starts");
-        let mut line = String::new();
-        BufReader::new(server.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port: u16 = line
-            .trim()
-            .trim_end_matches(')')
-            .rsplit(' ')
-            .next()
-            .unwrap()
-            .parse()
-            .expect("the port");
+        let (mut server, port) = crate::helpers::start_serve(
+            &test_db,
+            &["--no-scheduler", "--no-outbox-worker"],
+            &[
+                ("PULSE_SURVEY_REQUESTS_PER_MINUTE", "100000"),
+                ("PULSE_LOG", "error"),
+            ],
+            Stdio::inherit(),
+        );
 
         let acked = Arc::new(Mutex::new(Vec::new()));
         let mut clients = Vec::new();

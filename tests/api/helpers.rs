@@ -376,3 +376,40 @@ pub fn run_cli_env(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> Output
     }
     command.output().expect("pulse runs")
 }
+
+/// `pulse serve --port 0 ARGS` as a child process against `db`; returns it with the port it
+/// printed on its first line. `stderr` receives the server's log.
+pub fn start_serve(
+    db: &TestDb,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stderr: std::process::Stdio,
+) -> (std::process::Child, u16) {
+    use std::io::{BufRead, BufReader};
+    let mut command = Command::new(env!("CARGO_BIN_EXE_pulse"));
+    command
+        .args(["serve", "--port", "0"])
+        .args(args)
+        .current_dir(db.dir.path())
+        .env("PULSE_DATABASE_URL", &db.raw_url)
+        .env("PULSE_SECRET_KEY", TEST_SECRET_HEX)
+        .env("PULSE_LOG", "warn")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(stderr);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let mut child = command.spawn().expect("pulse serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut line)
+        .expect("the first line");
+    let port = line
+        .trim()
+        .trim_end_matches(')')
+        .rsplit(' ')
+        .next()
+        .and_then(|p| p.parse().ok());
+    (child, port.unwrap_or_else(|| panic!("no port in {line:?}")))
+}

@@ -3,12 +3,11 @@
 //! two instances on one PostgreSQL database never send anything twice.
 
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::both_backends;
-use crate::helpers::{run_cli_env, spawn_app, text, Backend, TestApp, TEST_SECRET_HEX};
+use crate::helpers::{run_cli_env, spawn_app, text, Backend, TestApp};
 use crate::smtp_server::SmtpServer;
 
 async fn no_plaintext_token_reaches_the_database_or_the_logs(backend: Backend) {
@@ -107,32 +106,16 @@ impl Drop for Server {
     }
 }
 
-fn start_server(database_url: &str, smtp_url: &str, dir: &std::path::Path) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pulse"))
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--tick-seconds",
-            "1",
-            "--outbox-poll-millis",
-            "200",
-            "--smtp-url",
-            smtp_url,
-        ])
-        .current_dir(dir)
-        .env("PULSE_DATABASE_URL", database_url)
-        .env("PULSE_SECRET_KEY", TEST_SECRET_HEX)
-        .env("PULSE_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("pulse serve starts");
-    let stdout = child.stdout.take().unwrap();
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    assert!(line.contains("running at"), "unexpected first line: {line}");
-    Server(child)
+fn start_server(db: &crate::helpers::TestDb, smtp_url: &str) -> Server {
+    let args = [
+        "--tick-seconds",
+        "1",
+        "--outbox-poll-millis",
+        "200",
+        "--smtp-url",
+        smtp_url,
+    ];
+    Server(crate::helpers::start_serve(db, &args, &[], Stdio::inherit()).0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -158,8 +141,8 @@ async fn two_instances_on_postgres_send_each_invitation_exactly_once() {
     ]);
     assert!(scheduled.status.success(), "{}", text(&scheduled.stderr));
 
-    let _first = start_server(&app.db.raw_url, &smtp.url(), app.db.dir.path());
-    let _second = start_server(&app.db.raw_url, &smtp.url(), app.db.dir.path());
+    let _first = start_server(&app.db, &smtp.url());
+    let _second = start_server(&app.db, &smtp.url());
     let started = Instant::now();
     while smtp.messages().len() < 2000 && started.elapsed() < Duration::from_secs(240) {
         tokio::time::sleep(Duration::from_millis(250)).await;

@@ -509,37 +509,15 @@ both_backends!(
 /// The server's own log, at debug level, while answers are submitted: no line carries an
 /// invitation id, a stakeholder's address, a token or a response id.
 async fn no_log_line_ties_an_answer_to_a_person(backend: Backend) {
-    use std::io::{BufRead, BufReader, Read};
+    use std::io::Read;
     let test_db = TestDb::new(backend);
     let tokens = survey_tokens(&test_db, 3);
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_pulse"))
-        .args([
-            "serve",
-            "--port",
-            "0",
-            "--no-scheduler",
-            "--no-outbox-worker",
-        ])
-        .current_dir(test_db.dir.path())
-        .env("PULSE_DATABASE_URL", &test_db.raw_url)
-        .env("PULSE_SECRET_KEY", crate::helpers::TEST_SECRET_HEX)
-        .env("PULSE_LOG", "debug")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port: u16 = line
-        .trim()
-        .trim_end_matches(')')
-        .rsplit(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (mut server, port) = crate::helpers::start_serve(
+        &test_db,
+        &["--no-scheduler", "--no-outbox-worker"],
+        &[("PULSE_LOG", "debug")],
+        std::process::Stdio::piped(),
+    );
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
