@@ -46,6 +46,19 @@ impl IpLimiter {
     pub fn allow(&self, ip: &str) -> bool {
         self.0.check_key(&ip.to_string()).is_ok()
     }
+
+    /// Counts a request; `TooManyRequests` when its client is over the limit.
+    pub fn check(
+        &self,
+        req: &actix_web::HttpRequest,
+        trust_proxy: bool,
+    ) -> Result<(), crate::error::AppError> {
+        if self.allow(&client_ip(req, trust_proxy)) {
+            Ok(())
+        } else {
+            Err(crate::error::AppError::TooManyRequests)
+        }
+    }
 }
 
 /// The client's IP: the peer address, or — only when the operator says a trusted proxy

@@ -64,11 +64,7 @@ pub fn compose(
     let person =
         stakeholders::find(conn, &invitation.stakeholder_id)?.context("the stakeholder is gone")?;
     let name = person.name.filter(|n| !n.trim().is_empty());
-    let estimated_minutes = serde_json::from_str::<serde_json::Value>(&wave.definition)
-        .ok()
-        .and_then(|d| d.get("estimated_minutes").and_then(|m| m.as_u64()))
-        .and_then(|m| u32::try_from(m).ok())
-        .unwrap_or(2);
+    let estimated_minutes = wave.parsed_definition()?.estimated_minutes.unwrap_or(2);
     let unsubscribe_url = format!(
         "{base_url}/u/{}",
         LinkToken::derive(key, TokenPurpose::Unsubscribe, invitation_id).expose()

@@ -15,21 +15,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/u/{token}", web::post().to(opt_out));
 }
 
-fn rate_limited(state: &AppState, req: &actix_web::HttpRequest) -> Result<(), AppError> {
-    let ip = crate::auth::rate_limit::client_ip(req, state.settings.trust_proxy);
-    if state.survey_limiter.allow(&ip) {
-        Ok(())
-    } else {
-        Err(AppError::TooManyRequests)
-    }
-}
-
 async fn confirm(
     state: web::Data<AppState>,
     req: actix_web::HttpRequest,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    rate_limited(&state, &req)?;
+    state
+        .survey_limiter
+        .check(&req, state.settings.trust_proxy)?;
     // The token is not even looked up: the page is the same for every link.
     let valid_shape = LinkToken::parse(&token).is_some();
     let page = Page::public(

@@ -9,7 +9,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use crate::auth::rate_limit::client_ip;
 use crate::domain::answers::{self, AnswerValue, Answers};
 use crate::domain::token::LinkToken;
 use crate::domain::ui_text::preferred_language;
@@ -53,17 +52,6 @@ fn unavailable(req: &HttpRequest) -> Result<HttpResponse, AppError> {
         survey_form::UNAVAILABLE_TEMPLATE,
         &survey_form::unavailable_page(preferred_language(accept)),
     )
-}
-
-fn rate_limited(state: &AppState, req: &HttpRequest) -> Result<(), AppError> {
-    if state
-        .survey_limiter
-        .allow(&client_ip(req, state.settings.trust_proxy))
-    {
-        Ok(())
-    } else {
-        Err(AppError::TooManyRequests)
-    }
 }
 
 /// The open invitation behind `token`, or `None` for every kind of unusable link.
@@ -111,7 +99,9 @@ async fn show(
     req: HttpRequest,
     token: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    rate_limited(&state, &req)?;
+    state
+        .survey_limiter
+        .check(&req, state.settings.trust_proxy)?;
     match lookup(&state, &token).await? {
         Some(invitation) => render_form(
             &invitation,
@@ -130,7 +120,9 @@ async fn submit(
     token: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    rate_limited(&state, &req)?;
+    state
+        .survey_limiter
+        .check(&req, state.settings.trust_proxy)?;
     let Some(invitation) = lookup(&state, &token).await? else {
         return unavailable(&req);
     };

@@ -96,15 +96,6 @@ pub struct OpenReport {
     pub skipped_suppressed: usize,
 }
 
-/// The segment attributes a survey reports by (`segments` in its definition).
-pub fn survey_segments(definition_json: &str) -> Vec<String> {
-    serde_json::from_str::<serde_json::Value>(definition_json)
-        .ok()
-        .and_then(|v| v.get("segments").cloned())
-        .and_then(|s| serde_json::from_value::<Vec<String>>(s).ok())
-        .unwrap_or_default()
-}
-
 /// Opens a scheduled wave: in ONE transaction, the state change, an invitation per
 /// audience member (with a frozen copy of the segment attributes the survey reports by)
 /// and an outbox row each. `None` when the wave was not scheduled any more (someone else
@@ -126,7 +117,7 @@ pub fn open_wave(
                 .map_err(|e| anyhow::anyhow!("stored audience of wave {wave_id}: {e}"))?,
             None => AudienceFilter::everyone(),
         };
-        let segments = survey_segments(&wave.definition);
+        let segments = wave.parsed_definition()?.segments;
         let opted_out = opt_outs::opted_out_of(conn, &wave.survey_slug)?;
         let suppressed = opt_outs::suppressed_emails(conn)?;
         let mut report = OpenReport::default();

@@ -16,7 +16,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use pulse::clock::ManualClock;
 use pulse::outbox::{Outbox, OutboxConfig};
 
-use crate::helpers::{spawn_app, survey_link, text, Backend};
+use crate::helpers::{spawn_app, survey_link, Backend};
 use crate::smtp_server::SmtpServer;
 
 struct Driver(Child);
@@ -95,19 +95,7 @@ async fn a_stakeholder_answers_in_a_real_browser() {
 
     let app = spawn_app(Backend::Sqlite).await;
     app.seed_stakeholders(2);
-    let scheduled = app.cli(&[
-        "wave",
-        "schedule",
-        "--survey",
-        "internal-customer",
-        "--title",
-        "H1 2027",
-        "--opens",
-        "now",
-        "--closes",
-        "2099-01-01",
-    ]);
-    assert!(scheduled.status.success(), "{}", text(&scheduled.stderr));
+    app.schedule_wave_now("H1 2027");
     crate::waves::tick(&app, chrono::Utc::now().naive_utc());
     let smtp = SmtpServer::start().await;
     let outbox = Outbox::new(

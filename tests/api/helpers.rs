@@ -413,3 +413,23 @@ pub fn start_serve(
         .and_then(|p| p.parse().ok());
     (child, port.unwrap_or_else(|| panic!("no port in {line:?}")))
 }
+
+impl TestApp {
+    /// `pulse wave schedule` of `internal-customer`, opening now, for everyone; the wave id.
+    pub fn schedule_wave_now(&self, title: &str) -> String {
+        let output = self.cli(&[
+            "wave",
+            "schedule",
+            "--survey",
+            "internal-customer",
+            "--title",
+            title,
+            "--opens",
+            "now",
+            "--closes",
+            "2099-01-01",
+        ]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        text(&output.stdout).trim().to_string()
+    }
+}

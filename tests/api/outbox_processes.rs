@@ -14,19 +14,7 @@ async fn no_plaintext_token_reaches_the_database_or_the_logs(backend: Backend) {
     let app = spawn_app(backend).await;
     app.seed_stakeholders(5);
     let smtp = SmtpServer::start().await;
-    let scheduled = app.cli(&[
-        "wave",
-        "schedule",
-        "--survey",
-        "internal-customer",
-        "--title",
-        "H1",
-        "--opens",
-        "now",
-        "--closes",
-        "2099-01-01",
-    ]);
-    assert!(scheduled.status.success(), "{}", text(&scheduled.stderr));
+    app.schedule_wave_now("H1");
 
     let tick = run_cli_env(
         &app,
@@ -127,19 +115,7 @@ async fn two_instances_on_postgres_send_each_invitation_exactly_once() {
     let app = spawn_app(Backend::Postgres).await;
     app.seed_stakeholders(2000);
     let smtp = SmtpServer::start().await;
-    let scheduled = app.cli(&[
-        "wave",
-        "schedule",
-        "--survey",
-        "internal-customer",
-        "--title",
-        "H1",
-        "--opens",
-        "now",
-        "--closes",
-        "2099-01-01",
-    ]);
-    assert!(scheduled.status.success(), "{}", text(&scheduled.stderr));
+    app.schedule_wave_now("H1");
 
     let _first = start_server(&app.db, &smtp.url());
     let _second = start_server(&app.db, &smtp.url());

@@ -38,6 +38,19 @@ pub struct WaveWithSurvey {
     pub definition: String,
 }
 
+impl WaveWithSurvey {
+    /// The pinned definition, parsed. It was validated when pinned, so a failure here means
+    /// the stored row was changed behind Pulse's back.
+    pub fn parsed_definition(&self) -> anyhow::Result<crate::domain::definition::SurveyDefinition> {
+        serde_json::from_str(&self.definition).map_err(|e| {
+            anyhow::anyhow!(
+                "the pinned definition of wave {} does not parse: {e}",
+                self.wave.id
+            )
+        })
+    }
+}
+
 pub fn insert(conn: &mut DbConn, wave: &WaveRow) -> QueryResult<usize> {
     diesel::insert_into(waves::table).values(wave).execute(conn)
 }
