@@ -417,6 +417,10 @@ fn run(
             "INSERT INTO invitations (id, wave_id, stakeholder_id, token_hash, unsubscribe_hash, segment, language, responded, created_at)",
             &format!("SELECT 'i' || i, '{wave}', 's' || i, 't' || i, 'u' || i, c.cell, NULL, (i % 5 <> 0), '2027-01-15 00:00:00' FROM seq JOIN bench_cells c ON c.idx = i % {n_cells}"),
         )?;
+        // What opening a wave writes beside its invitations: invitations per cell.
+        conn.batch_execute(&format!(
+            "INSERT INTO wave_cells (wave_id, cell, invited) SELECT wave_id, segment, COUNT(*) FROM invitations WHERE wave_id = '{wave}' GROUP BY wave_id, segment"
+        ))?;
         series_insert(
             &mut conn,
             invitations,
@@ -493,10 +497,29 @@ fn run(
         let html = render_page(&results, &query, None, None).map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(html.len())
     };
+    // While the wave is open the page shows participation only (answers are released at
+    // closing), so the open page is cheap; the full page is the closed wave's.
+    let mut open_colds = Vec::new();
+    for _ in 0..3 {
+        cache.clear();
+        let (_, took) = time(|| page(&mut conn, &cache))?;
+        open_colds.push(took);
+    }
+    report(
+        "open wave, cold (participation only: query + plan + render)",
+        &mut open_colds,
+    );
+    pulse::services::waves::close_wave(&mut conn, &wave, now)?;
+
+    // The full page, cold: a closed wave whose snapshot is missing computes everything from
+    // its counts (and stores the snapshot) — what `close_wave` does, plus rendering.
     let mut colds = Vec::new();
     let mut html_len = 0;
     for _ in 0..3 {
         cache.clear();
+        conn.batch_execute(&format!(
+            "DELETE FROM result_snapshots WHERE wave_id = '{wave}'"
+        ))?;
         let (len, took) = time(|| page(&mut conn, &cache))?;
         html_len = len;
         colds.push(took);
@@ -517,8 +540,11 @@ fn run(
         results.significance.tests,
         results.significance.flagged,
     );
-    report("cold (cache empty: query + compute + render)", &mut colds);
-    // Where a cold computation spends its time in the database: the three reads alone.
+    report(
+        "full page, cold (cache and snapshot empty: queries + plan + compute + snapshot + render)",
+        &mut colds,
+    );
+    // Where a cold computation spends its time in the database: the reads alone.
     let (rows, took) = time(|| Ok(pulse::db::models::results::cell_counts(&mut conn, &wave)?))?;
     println!(
         "    of which the counts read ({} rows): {:.0} ms",
@@ -534,29 +560,23 @@ fn run(
         "    invitations per cell: {:.0} ms",
         took.as_secs_f64() * 1e3
     );
-    let (_, took) = time(|| {
-        Ok(pulse::db::models::results::comments(
+    let (sample, took) = time(|| {
+        Ok(pulse::db::models::results::comment_sample(
             &mut conn,
             &wave,
-            &["comment".to_string()],
+            "comment",
             "recommend",
+            &uuid::Uuid::new_v4().to_string(),
+            pulse::services::results::COMMENT_SAMPLE,
         )?)
     })?;
     println!(
-        "    comments with their NPS answer: {:.0} ms",
+        "    a random sample of {} comments with their NPS answer: {:.0} ms",
+        sample.len(),
         took.as_secs_f64() * 1e3
     );
     report("warm (cached results + render)", &mut warms);
 
-    // Closing freezes the snapshot; a cold read of a closed wave parses it.
-    let (_, took) = time(|| {
-        pulse::services::waves::close_wave(&mut conn, &wave, now)?;
-        Ok(())
-    })?;
-    println!(
-        "  close_wave with the snapshot: {:.0} ms",
-        took.as_secs_f64() * 1e3
-    );
     let mut snapshot_colds = Vec::new();
     for _ in 0..3 {
         cache.clear();

@@ -87,6 +87,10 @@ impl Row {
     }
 }
 
+/// What an open wave's export says instead of its answer figures.
+pub const OPEN_WAVE_NOTE: &str =
+    "the wave is open: answer figures are released when it closes (participation is live)";
+
 /// What a hidden figure says instead of a number.
 pub fn hidden_note(k: u32) -> String {
     format!("fewer than {k} responses")
@@ -119,6 +123,10 @@ pub fn rows(results: &WaveResults) -> Vec<Row> {
         out.push(Row::new("wave", &results.wave.title, "figures").note(hidden.clone()));
         return out;
     }
+    let released = results.answers_released;
+    if !released {
+        out.push(Row::new("wave", &results.wave.title, "answers").note(OPEN_WAVE_NOTE));
+    }
     if let Some(nps) = &results.nps {
         out.push(
             Row::new("nps", &nps.question, "score")
@@ -135,10 +143,12 @@ pub fn rows(results: &WaveResults) -> Vec<Row> {
         out.push(
             Row::new("csat", "all dimensions", "top2box")
                 .value(csat.top2box)
+                .ci(csat.ci)
                 .n(csat.answers),
         );
+        change_rows(&mut out, "csat", "all dimensions", &csat.change);
     }
-    for dim in &results.dimensions {
+    for dim in results.dimensions.iter().filter(|_| released) {
         match &dim.figures {
             Some(f) => {
                 out.push(
@@ -179,6 +189,23 @@ pub fn rows(results: &WaveResults) -> Vec<Row> {
             }
         }
     }
+    for choice in &results.choices {
+        for option in &choice.options {
+            out.push(
+                Row::new("choice", &option.key, "share")
+                    .group("question", &choice.question)
+                    .value(option.share)
+                    .ci(option.ci)
+                    .n(choice.answers)
+                    .note(option.label.clone()),
+            );
+            out.push(
+                Row::new("choice", &option.key, "count")
+                    .group("question", &choice.question)
+                    .value(option.count as f64),
+            );
+        }
+    }
     for segment in &results.segments {
         for group in &segment.groups {
             let row = |item: &str, figure| {
@@ -191,6 +218,9 @@ pub fn rows(results: &WaveResults) -> Vec<Row> {
             out.push(row("", "invited").value(f.invited as f64));
             out.push(row("", "responses").value(f.responses as f64));
             out.push(row("", "response_rate").maybe(f.response_rate));
+            if !released {
+                continue;
+            }
             match f.nps {
                 Some(score) => out.push(row("nps", "score").value(score)),
                 None => out.push(row("nps", "score").note(hidden.clone())),

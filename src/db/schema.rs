@@ -156,6 +156,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     answers,
     answer_counts,
     result_snapshots,
+    wave_cells,
 );
 
 diesel::table! {
@@ -200,3 +201,13 @@ diesel::table! {
 }
 
 diesel::joinable!(result_snapshots -> waves (wave_id));
+
+diesel::table! {
+    wave_cells (wave_id, cell) {
+        wave_id -> Text,
+        cell -> Text,
+        invited -> BigInt,
+    }
+}
+
+diesel::joinable!(wave_cells -> waves (wave_id));

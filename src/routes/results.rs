@@ -336,7 +336,9 @@ pub fn render_page(
             })
         })
         .collect();
-    let selected = results.segment(query.by.as_deref());
+    let selected = results
+        .segment(query.by.as_deref())
+        .filter(|_| results.answers_released);
     let heatmap = selected.map(|s| {
         json!({
             "attribute": s.attribute, "label": s.label,
@@ -413,15 +415,28 @@ pub fn render_page(
         "responses": results.responses,
         "response_rate": results.response_rate.map(pct),
         "shown": results.shown,
+        "released": results.answers_released,
+        "answers": results.shown && results.answers_released,
         "previous": results.previous_wave.as_ref().map(|p| json!({ "id": p.id, "title": p.title })),
         "nps": nps,
-        "csat": results.csat.as_ref().map(|c| json!({ "share": pct(c.top2box), "answers": c.answers })),
+        "csat": results.csat.as_ref().map(|c| json!({
+            "share": pct(c.top2box), "answers": c.answers,
+            "ci": format!("{}–{}", pct(c.ci.0), pct(c.ci.1)),
+            "change": change(&c.change, |d| format!("{:+.1} points", 100.0 * d)),
+        })),
         "dimensions": dimensions,
         "pain_points": pain_points,
         "pareto_svg": pareto_svg,
         "trend_svg": trend_svg,
         "trend": trend,
         "segment_rates": segment_rates,
+        "choices": results.choices.iter().map(|c| json!({
+            "question": c.question, "text": c.text, "answers": c.answers,
+            "options": c.options.iter().map(|o| json!({
+                "label": o.label, "count": o.count, "share": pct(o.share),
+                "ci": format!("{}–{}", pct(o.ci.0), pct(o.ci.1)),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
         "heatmap": heatmap,
         "by_options": by_options,
         "comment_filter": filter.map(NpsCategory::as_str),

@@ -9,11 +9,19 @@
 //!
 //! **Anonymity.** Every figure about a group goes through `crate::anonymity`: a wave with
 //! fewer than k respondents has no answer figures at all (only invited / responses, which
-//! the wave page shows anyway); each segment breakdown is suppressed with complementary
-//! suppression (`suppress_breakdown`), and so is each figure within a shown group whose own
-//! count (NPS answers, answers per dimension) differs from the group's respondents; a hidden
-//! group carries no number (`figures: None`); comments are released by
-//! `visible_comments` (shuffled) for the whole wave only.
+//! the wave page shows anyway). The segment groups are decided by one
+//! [`ReleasePlan`](crate::anonymity::ReleasePlan) over the wave's cells — every breakdown at
+//! once, so no difference between breakdowns isolates anyone; inside a shown group, a
+//! figure whose own count (NPS answers, answers per dimension) differs from the group's
+//! respondents is suppressed again over those counts. A hidden group carries no number
+//! (`figures: None`); comments are released by `visible_comments` (shuffled, a random
+//! sample of at most [`COMMENT_SAMPLE`] per question) for the whole wave only.
+//!
+//! **Open waves show participation only.** Answer figures appear once a wave is closed (or
+//! cancelled): two readings of an open wave a response apart differ by exactly that
+//! response, whatever the threshold, and stepping the figures in blocks of k would still
+//! leave the last block to be read off the final results. Invited / responses / response
+//! rates (overall and per segment, under the plan) are live.
 //!
 //! **Changes and significance.** Each figure is compared with the previous wave of the same
 //! survey (waves treated as independent samples): NPS by the adjusted-Wald z test, means by
@@ -36,7 +44,7 @@ use anyhow::Context;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
-use crate::anonymity::{self, Threshold};
+use crate::anonymity::{self, ReleasePlan, Scope, Threshold};
 use crate::db::models::results as rows;
 use crate::db::models::waves::{self as wave_rows, WaveRow, WaveWithSurvey};
 use crate::db::DbConn;
@@ -50,7 +58,7 @@ pub const Q: f64 = 0.05;
 pub const MIN_NPS_POINTS: f64 = 5.0;
 /// Smallest change of a mean (scale points) that is ever flagged.
 pub const MIN_MEAN_CHANGE: f64 = 0.2;
-/// Smallest change of a pain-point share, in percentage points, that is ever flagged.
+/// Smallest change of a pain-point share or of CSAT, in percentage points, ever flagged.
 pub const MIN_SHARE_POINTS: f64 = 5.0;
 
 // ---------------------------------------------------------------------------------------
@@ -79,12 +87,19 @@ pub struct WaveResults {
     pub response_rate: Option<f64>,
     /// False when the wave has fewer than k respondents: then no answer figure is given.
     pub shown: bool,
+    /// False while the wave is open: its answers are shown once it closes (two readings a
+    /// response apart would otherwise give that response away); participation is live.
+    #[serde(default = "released_by_default")]
+    pub answers_released: bool,
     /// The wave changes are measured against.
     pub previous_wave: Option<WaveRef>,
     pub nps: Option<NpsFigures>,
     pub csat: Option<CsatFigures>,
     pub dimensions: Vec<DimensionResult>,
     pub pain_points: Vec<PainPointsResult>,
+    /// Single-choice questions (profile questions): the share choosing each option.
+    #[serde(default)]
+    pub choices: Vec<ChoiceResult>,
     /// Response rate, NPS and dimension means per value of each segment attribute.
     pub segments: Vec<SegmentBreakdown>,
     /// NPS and CSAT of every wave of the survey up to this one, oldest first.
@@ -136,7 +151,18 @@ pub struct NpsFigures {
 pub struct CsatFigures {
     /// Satisfaction answers (not applicable excluded), over all dimensions.
     pub answers: u64,
+    /// Of those, answers in the top two boxes.
+    #[serde(default)]
+    pub top2_answers: u64,
     pub top2box: f64,
+    /// 95 % Wilson interval over the answers. Each respondent gives several answers, which
+    /// are not independent, so this interval (and the change test) is somewhat narrower
+    /// than an exact one would be; the per-dimension top-2-box intervals are exact.
+    #[serde(default)]
+    pub ci: (f64, f64),
+    /// Against the previous wave: two-proportion z test over the answers.
+    #[serde(default)]
+    pub change: Option<Change>,
 }
 
 /// Satisfaction on one Likert dimension.
@@ -245,6 +271,27 @@ pub struct GroupFigures {
     pub dimension_means: Vec<Option<f64>>,
 }
 
+/// A single-choice question of the whole wave.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChoiceResult {
+    pub question: String,
+    /// The question as respondents read it (the definition's default language).
+    pub text: String,
+    /// Respondents who answered it.
+    pub answers: u64,
+    pub options: Vec<ChoiceFigures>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChoiceFigures {
+    pub key: String,
+    pub label: String,
+    pub count: u64,
+    /// `count / answers`, with its 95 % Wilson interval.
+    pub share: f64,
+    pub ci: (f64, f64),
+}
+
 /// One wave of the trend.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TrendPoint {
@@ -270,6 +317,8 @@ pub struct TrendFigures {
 /// respondents.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Comments {
+    /// Comments of the wave; `items` holds all of them or, past [`COMMENT_SAMPLE`] per
+    /// question, a random sample (the category counts are those of `items`).
     pub total: u64,
     pub promoters: u64,
     pub passives: u64,
@@ -477,6 +526,11 @@ fn frozen(
     Ok(results)
 }
 
+/// Snapshots written before `answers_released` existed are of closed waves.
+fn released_by_default() -> bool {
+    true
+}
+
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
@@ -506,6 +560,14 @@ struct Layout {
     nps: Option<NpsSlots>,
     dimensions: Vec<DimensionSlots>,
     pain_points: Vec<PainSlots>,
+    choices: Vec<ChoiceSlots>,
+}
+
+struct ChoiceSlots {
+    key: String,
+    text: String,
+    /// (option key, label, slot)
+    options: Vec<(String, String, usize)>,
 }
 
 struct NpsSlots {
@@ -536,6 +598,7 @@ impl Layout {
             nps: None,
             dimensions: Vec::new(),
             pain_points: Vec::new(),
+            choices: Vec::new(),
         };
         layout.responses = layout.slot(RESPONSES_KEY, "");
         let texts = definition.texts(None);
@@ -592,7 +655,30 @@ impl Layout {
                         options,
                     });
                 }
-                _ => {}
+                Question::Choice(q) => {
+                    let options = q
+                        .options
+                        .iter()
+                        .map(|o| {
+                            (
+                                o.key.clone(),
+                                texts.get(&o.label).to_string(),
+                                layout.slot(&q.key, &o.key),
+                            )
+                        })
+                        .collect();
+                    layout.choices.push(ChoiceSlots {
+                        key: q.key.clone(),
+                        text: texts.get(&q.text).to_string(),
+                        options,
+                    });
+                }
+                Question::Text(q) => {
+                    // How many answered it: the number of comments, without reading them.
+                    layout.slot(&q.key, ANSWERED_VALUE);
+                }
+                // A second NPS question is not reported.
+                Question::Nps(_) => {}
             }
         }
         layout
@@ -710,12 +796,16 @@ fn parse_cell(cell: &str) -> BTreeMap<String, String> {
 /// Figures of one wave alone (no previous wave, trend or comments yet).
 struct Figures {
     shown: bool,
+    answers_released: bool,
+    /// The wave's counts, rolled up over all cells.
+    total: Counts,
     responses: u64,
     invited: u64,
     nps: Option<NpsFigures>,
     csat: Option<CsatFigures>,
     dimensions: Vec<DimensionResult>,
     pain_points: Vec<PainPointsResult>,
+    choices: Vec<ChoiceResult>,
     segments: Vec<SegmentBreakdown>,
 }
 
@@ -764,18 +854,13 @@ fn compute(
     trend.push(current.trend_point(&wave.wave, true));
 
     let significance = match &previous {
-        Some((_, before)) if figures.shown && before.shown => compare(&mut figures, before),
+        Some((_, before)) if figures.shown && figures.answers_released && before.shown => {
+            compare(&mut figures, before)
+        }
         _ => SignificanceRule::new(0, 0),
     };
-    let comments = if figures.shown {
-        comments(
-            conn,
-            &wave.wave,
-            &definition,
-            layout.nps.as_ref(),
-            figures.responses,
-            k,
-        )?
+    let comments = if figures.shown && figures.answers_released {
+        comments(conn, &wave.wave, &definition, &layout, &figures.total, k)?
     } else {
         None
     };
@@ -798,11 +883,13 @@ fn compute(
         responses: figures.responses,
         response_rate: ratio(figures.responses, figures.invited),
         shown: figures.shown,
+        answers_released: figures.answers_released,
         previous_wave: previous.map(|(r, _)| r),
         nps: figures.nps,
         csat: figures.csat,
         dimensions: figures.dimensions,
         pain_points: figures.pain_points,
+        choices: figures.choices,
         segments: figures.segments,
         trend,
         comments,
@@ -828,15 +915,19 @@ fn figures(
     let total = table.total(layout);
     let responses = total.respondents(layout);
     let invited = invited_cells.iter().map(|(_, n)| n).sum();
+    let answers_released = answers_released(wave);
     let shown = admits(responses, k);
     let mut figures = Figures {
         shown,
+        answers_released,
+        total: Counts::zero(layout),
         responses,
         invited,
         nps: None,
         csat: None,
         dimensions: Vec::new(),
         pain_points: Vec::new(),
+        choices: Vec::new(),
         segments: Vec::new(),
     };
     // Dimensions are listed even when hidden, so pages and exports keep their rows.
@@ -851,7 +942,20 @@ fn figures(
             figures: None,
         })
         .collect();
-    if !shown {
+    if with_segments && figures.shown {
+        // Participation per segment is live; answer figures only once released.
+        let plan = release_plan(definition, layout, &table, &invited_cells, k);
+        figures.segments = segments(
+            definition,
+            layout,
+            &table,
+            &invited_cells,
+            &total,
+            &plan,
+            answers_released,
+        );
+    }
+    if !figures.shown || !answers_released {
         return Ok(figures);
     }
     figures.nps = nps_figures(&total, layout, k);
@@ -876,20 +980,26 @@ fn figures(
             change: None,
         });
     }
-    figures.csat = ratio(csat_top, csat_answers)
+    figures.csat = stats::proportion_summary(csat_top, csat_answers)
         .filter(|_| admits(csat_answers, k))
-        .map(|top2box| CsatFigures {
+        .map(|summary| CsatFigures {
             answers: csat_answers,
-            top2box,
+            top2_answers: csat_top,
+            top2box: summary.share,
+            ci: summary.ci,
+            change: None,
         });
     figures.pain_points = layout
         .pain_points
         .iter()
         .map(|pain| pain_points(&total, pain, responses))
         .collect();
-    if with_segments {
-        figures.segments = segments(definition, layout, &table, &invited_cells, &total, k);
-    }
+    figures.choices = layout
+        .choices
+        .iter()
+        .filter_map(|choice| choice_figures(&total, choice, k))
+        .collect();
+    figures.total = total;
     Ok(figures)
 }
 
@@ -913,6 +1023,39 @@ fn nps_figures(counts: &Counts, layout: &Layout, k: Threshold) -> Option<NpsFigu
         score: summary.score,
         ci: summary.ci_points(),
         change: None,
+    })
+}
+
+/// A choice question of the whole wave, when at least k answered it.
+fn choice_figures(total: &Counts, choice: &ChoiceSlots, k: Threshold) -> Option<ChoiceResult> {
+    let answers: u64 = choice
+        .options
+        .iter()
+        .map(|(_, _, slot)| total.0[*slot])
+        .sum();
+    if !admits(answers, k) {
+        return None;
+    }
+    let options = choice
+        .options
+        .iter()
+        .filter_map(|(key, label, slot)| {
+            let count = total.0[*slot];
+            let summary = stats::proportion_summary(count, answers)?;
+            Some(ChoiceFigures {
+                key: key.clone(),
+                label: label.clone(),
+                count,
+                share: summary.share,
+                ci: summary.ci,
+            })
+        })
+        .collect();
+    Some(ChoiceResult {
+        question: choice.key.clone(),
+        text: choice.text.clone(),
+        answers,
+        options,
     })
 }
 
@@ -958,15 +1101,42 @@ fn pain_points(total: &Counts, pain: &PainSlots, respondents: u64) -> PainPoints
     }
 }
 
-/// Per segment attribute: the groups (values), suppressed as a breakdown of the wave, then
-/// each figure inside a shown group suppressed again over its own counts.
+/// Whether a wave's answers may be shown: only once no answer can be added any more
+/// (closed or cancelled). While a wave is open, two readings of its results a response
+/// apart would differ by exactly that response — whatever the threshold — so an open wave
+/// shows participation only (invited, responses, response rates, also per segment).
+fn answers_released(wave: &WaveRow) -> bool {
+    matches!(wave.state.as_str(), "closed" | "cancelled")
+}
+
+/// The anonymity plan of a wave: every group of every breakdown decided at once from the
+/// respondents per cell (every invited cell included, with 0 where nobody answered).
+fn release_plan(
+    definition: &SurveyDefinition,
+    layout: &Layout,
+    table: &CellTable,
+    invited_cells: &[(String, u64)],
+    k: Threshold,
+) -> ReleasePlan {
+    let responded = table
+        .cells
+        .iter()
+        .map(|(cell, counts)| (parse_cell(cell), counts.respondents(layout)));
+    let invited = invited_cells.iter().map(|(cell, _)| (parse_cell(cell), 0));
+    ReleasePlan::new(&definition.segments, responded.chain(invited), k)
+}
+
+/// Per segment attribute: the groups (values) as the release plan decides them; inside a
+/// shown group, each answer figure whose own count (NPS answers, answers per dimension)
+/// differs from the group's respondents is suppressed again over those counts.
 fn segments(
     definition: &SurveyDefinition,
     layout: &Layout,
     table: &CellTable,
     invited_cells: &[(String, u64)],
     total: &Counts,
-    k: Threshold,
+    plan: &ReleasePlan,
+    answers_released: bool,
 ) -> Vec<SegmentBreakdown> {
     let parsed: Vec<(BTreeMap<String, String>, &Counts)> = table
         .cells
@@ -979,61 +1149,64 @@ fn segments(
         .collect();
     let mut out = Vec::new();
     for attribute in &definition.segments {
-        // Every value any invitation or response has: a group without responses is listed
-        // too, so a missing row never tells "none" apart from "a few".
-        let mut groups: BTreeMap<String, (u64, Counts)> = BTreeMap::new();
+        // Every value any invitation or response has, in the plan's order: a group without
+        // responses is listed too, so a missing row never tells "none" apart from "a few".
+        let Ok(decided) = plan.breakdown(Scope::Wave, attribute) else {
+            continue; // A breakdown of the whole wave is never refused.
+        };
+        let mut groups: Vec<(String, (u64, Counts))> = decided
+            .iter()
+            .map(|(value, _)| (value.clone(), (0, Counts::zero(layout))))
+            .collect();
+        let index: HashMap<String, usize> = decided
+            .iter()
+            .enumerate()
+            .map(|(i, (value, _))| (value.clone(), i))
+            .collect();
         for (attributes, n) in &invited_parsed {
-            if let Some(value) = attributes.get(attribute) {
-                groups
-                    .entry(value.clone())
-                    .or_insert_with(|| (0, Counts::zero(layout)))
-                    .0 += n;
+            if let Some(&i) = attributes.get(attribute).and_then(|v| index.get(v)) {
+                groups[i].1 .0 += n;
             }
         }
         for (attributes, counts) in &parsed {
-            if let Some(value) = attributes.get(attribute) {
-                groups
-                    .entry(value.clone())
-                    .or_insert_with(|| (0, Counts::zero(layout)))
-                    .1
-                    .add(counts);
+            if let Some(&i) = attributes.get(attribute).and_then(|v| index.get(v)) {
+                groups[i].1 .1.add(counts);
             }
         }
-        let groups: Vec<(String, (u64, Counts))> = groups.into_iter().collect();
-        let visible = breakdown(
-            groups
-                .iter()
-                .map(|(v, (_, c))| (v.clone(), c.respondents(layout))),
-            total.respondents(layout),
-            k,
-        );
+        let visible: Vec<bool> = decided.iter().map(|(_, v)| v.is_shown()).collect();
         // NPS answers and dimension answers may be fewer than the respondents (optional
-        // questions, "not applicable"): those figures get their own breakdown.
+        // questions, "not applicable"): those figures are also a breakdown of their own,
+        // and shown only where the plan shows the group.
+        let answers_visible = |per_group: Vec<(String, u64)>, parent: u64| -> Vec<bool> {
+            breakdown(per_group.into_iter(), parent, plan.k())
+                .into_iter()
+                .zip(&visible)
+                .map(|(own, &group)| own && group && answers_released)
+                .collect()
+        };
+        let nps_answers = |c: &Counts| {
+            c.nps(layout)
+                .map_or(0, |n| n.promoters + n.passives + n.detractors)
+        };
         let nps_visible = layout.nps.as_ref().map(|_| {
-            breakdown(
-                groups.iter().map(|(v, (_, c))| {
-                    (
-                        v.clone(),
-                        c.nps(layout)
-                            .map_or(0, |n| n.promoters + n.passives + n.detractors),
-                    )
-                }),
-                total
-                    .nps(layout)
-                    .map_or(0, |n| n.promoters + n.passives + n.detractors),
-                k,
+            answers_visible(
+                groups
+                    .iter()
+                    .map(|(v, (_, c))| (v.clone(), nps_answers(c)))
+                    .collect(),
+                nps_answers(total),
             )
         });
         let dimension_visible: Vec<Vec<bool>> = layout
             .dimensions
             .iter()
             .map(|dim| {
-                breakdown(
+                answers_visible(
                     groups
                         .iter()
-                        .map(|(v, (_, c))| (v.clone(), c.dimension(dim).0.iter().sum())),
+                        .map(|(v, (_, c))| (v.clone(), c.dimension(dim).0.iter().sum()))
+                        .collect(),
                     total.dimension(dim).0.iter().sum(),
-                    k,
                 )
             })
             .collect();
@@ -1080,7 +1253,8 @@ fn segments(
     out
 }
 
-/// `suppress_breakdown` as one flag per group, in order.
+/// `suppress_breakdown` over the answer counts of one figure, as one flag per group, in
+/// order. Used only together with the plan's decision on the groups themselves.
 fn breakdown(groups: impl Iterator<Item = (String, u64)>, parent: u64, k: Threshold) -> Vec<bool> {
     let groups: Vec<(String, u64)> = groups.collect();
     anonymity::suppress_breakdown(&groups, parent, k)
@@ -1098,7 +1272,7 @@ struct Baseline {
     shown: bool,
     responses: u64,
     nps: Option<NpsFigures>,
-    csat: Option<f64>,
+    csat: Option<CsatFigures>,
     dimensions: Vec<DimensionResult>,
     pain_points: Vec<PainPointsResult>,
 }
@@ -1109,7 +1283,7 @@ impl Baseline {
             shown: figures.shown,
             responses: figures.responses,
             nps: figures.nps.clone(),
-            csat: figures.csat.as_ref().map(|c| c.top2box),
+            csat: figures.csat.clone(),
             dimensions: figures.dimensions.clone(),
             pain_points: figures.pain_points.clone(),
         }
@@ -1120,7 +1294,7 @@ impl Baseline {
             shown: results.shown,
             responses: results.responses,
             nps: results.nps.clone(),
-            csat: results.csat.as_ref().map(|c| c.top2box),
+            csat: results.csat.clone(),
             dimensions: results.dimensions.clone(),
             pain_points: results.pain_points.clone(),
         }
@@ -1136,7 +1310,7 @@ impl Baseline {
                 responses: self.responses,
                 nps: self.nps.as_ref().map(|n| n.score),
                 nps_ci: self.nps.as_ref().map(|n| n.ci),
-                csat: self.csat,
+                csat: self.csat.as_ref().map(|c| c.top2box),
             }),
         }
     }
@@ -1178,6 +1352,17 @@ fn compare(figures: &mut Figures, before: &Baseline) -> SignificanceRule {
         if let Some(test) = stats::nps_change(&counts(then), &counts(now)) {
             tests.push((test.p, test.score_diff.abs() >= MIN_NPS_POINTS));
             now.change = Some(Change::new(then.score, test.score_diff, test.p));
+        }
+    }
+    if let (Some(now), Some(then)) = (figures.csat.as_mut(), before.csat.as_ref()) {
+        if let Some(test) = stats::two_proportion_z_test(
+            then.top2_answers,
+            then.answers,
+            now.top2_answers,
+            now.answers,
+        ) {
+            tests.push((test.p, test.diff.abs() * 100.0 >= MIN_SHARE_POINTS));
+            now.change = Some(Change::new(then.top2box, test.diff, test.p));
         }
     }
     for dim in &mut figures.dimensions {
@@ -1254,6 +1439,9 @@ fn compare(figures: &mut Figures, before: &Baseline) -> SignificanceRule {
     if let Some(nps) = figures.nps.as_mut() {
         apply(&mut nps.change);
     }
+    if let Some(csat) = figures.csat.as_mut() {
+        apply(&mut csat.change);
+    }
     for dim in &mut figures.dimensions {
         if let Some(f) = dim.figures.as_mut() {
             apply(&mut f.change);
@@ -1300,12 +1488,16 @@ impl SignificanceRule {
 // Comments
 // ---------------------------------------------------------------------------------------
 
+/// Comments read per text question at most: a random sample when a wave has more (the
+/// page shows 100 at a time; the sample keeps a 1,000,000-response wave cheap).
+pub const COMMENT_SAMPLE: usize = 500;
+
 fn comments(
     conn: &mut DbConn,
     wave: &WaveRow,
     definition: &SurveyDefinition,
-    nps: Option<&NpsSlots>,
-    respondents: u64,
+    layout: &Layout,
+    total: &Counts,
     k: Threshold,
 ) -> anyhow::Result<Option<Comments>> {
     let text_keys: Vec<String> = definition
@@ -1317,17 +1509,28 @@ fn comments(
     if text_keys.is_empty() {
         return Ok(None);
     }
+    let respondents = total.respondents(layout);
     // Without an NPS question the join matches nothing: every category is null.
-    let nps_key = nps.map_or("", |n| n.key.as_str());
-    let items: Vec<Comment> = rows::comments(conn, &wave.id, &text_keys, nps_key)?
-        .into_iter()
-        .filter(|(_, text, _)| !text.trim().is_empty())
-        .map(|(question, text, answer)| Comment {
-            question,
-            text,
-            category: answer.and_then(NpsCategory::of),
-        })
-        .collect();
+    let nps_key = layout.nps.as_ref().map_or("", |n| n.key.as_str());
+    let start = uuid::Uuid::new_v4().to_string();
+    let mut items: Vec<Comment> = Vec::new();
+    let mut all = 0u64;
+    for key in &text_keys {
+        all += layout
+            .find(key, ANSWERED_VALUE)
+            .map_or(0, |slot| total.0[slot]);
+        let sample = rows::comment_sample(conn, &wave.id, key, nps_key, &start, COMMENT_SAMPLE)?;
+        items.extend(
+            sample
+                .into_iter()
+                .filter(|(text, _)| !text.trim().is_empty())
+                .map(|(text, answer)| Comment {
+                    question: key.clone(),
+                    text,
+                    category: answer.and_then(NpsCategory::of),
+                }),
+        );
+    }
     // Comments cover the whole wave: shown only when the wave itself is.
     let visibility = if k.admits(respondents) {
         anonymity::Visibility::Shown
@@ -1357,7 +1560,7 @@ fn comments(
     }
     let of = |c: NpsCategory| items.iter().filter(|i| i.category == Some(c)).count() as u64;
     Ok(Some(Comments {
-        total: items.len() as u64,
+        total: all.max(items.len() as u64),
         promoters: of(NpsCategory::Promoter),
         passives: of(NpsCategory::Passive),
         detractors: of(NpsCategory::Detractor),

@@ -12,6 +12,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use crate::config::SecretKey;
+use crate::db::models::results as results_rows;
 use crate::db::models::{
     invitations, opt_outs, outbox, stakeholders, survey_versions, users, waves,
 };
@@ -169,6 +170,15 @@ pub fn open_wave(
         }
         report.invited = new_invitations.len();
         invitations::insert_all(conn, &new_invitations)?;
+        let mut per_cell: BTreeMap<&str, i64> = BTreeMap::new();
+        for invitation in &new_invitations {
+            *per_cell.entry(invitation.segment.as_str()).or_default() += 1;
+        }
+        let per_cell: Vec<(String, i64)> = per_cell
+            .into_iter()
+            .map(|(cell, n)| (cell.to_string(), n))
+            .collect();
+        results_rows::insert_invited_per_cell(conn, wave_id, &per_cell)?;
         outbox::enqueue(conn, &mails)?;
         let skipped = report.skipped_opted_out + report.skipped_suppressed;
         waves::set_counts(conn, wave_id, to_i32(report.invited), to_i32(skipped))?;

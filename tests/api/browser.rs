@@ -320,22 +320,31 @@ async fn a_lead_reads_the_results_in_a_real_browser() {
         .await
         .unwrap();
 
-    client
-        .goto(&app.url(&format!("/admin/waves/{wave_id}/results")))
-        .await
-        .unwrap();
-    let page = client.source().await.unwrap();
-    assert!(page.contains("<svg"), "the charts are rendered");
-    assert!(
-        page.contains("fewer than 5 responses"),
-        "Legal (2) is hidden"
-    );
-    screenshot(&client, 1280, "results-1280.png").await;
+    // The open wave: live progress.
     client
         .goto(&app.url(&format!("/admin/waves/{wave_id}")))
         .await
         .unwrap();
     assert!(client.source().await.unwrap().contains("H1 2027"));
     screenshot(&client, 1280, "wave-1280.png").await;
+
+    // Closed: its answers are released.
+    {
+        let mut conn = app.pool.get().unwrap();
+        let now = chrono::Utc::now().naive_utc();
+        assert!(pulse::services::waves::close_wave(&mut conn, &wave_id, now).unwrap());
+    }
+    client
+        .goto(&app.url(&format!("/admin/waves/{wave_id}/results")))
+        .await
+        .unwrap();
+    let page = client.source().await.unwrap();
+    assert!(page.contains("<svg"), "the charts are rendered");
+    assert!(page.contains("Net Promoter Score"));
+    assert!(
+        page.contains("fewer than 5 responses"),
+        "Legal (2) is hidden"
+    );
+    screenshot(&client, 1280, "results-1280.png").await;
     client.close().await.unwrap();
 }

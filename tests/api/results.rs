@@ -375,6 +375,8 @@ async fn a_small_wave_agrees_on_the_page_csv_xlsx_json_and_cli(backend: Backend)
         ],
     );
     assert_eq!(given.len(), 30);
+    // Answers are released when the wave closes (an open wave shows participation only).
+    close_wave(&app, &wave_id);
     app.signed_in_admin().await;
 
     // By hand, from the raw answers.
@@ -813,8 +815,10 @@ async fn changes_are_flagged_only_past_bh_and_the_minimum_effect(backend: Backen
         &app,
         &w4,
         &[(10, 8800), (8, 5200), (3, 6000)],
-        &[(3, 9000), (4, 11000)],
+        // Mean 3.50 → 3.55 with CSAT (top-2-box) unchanged at 50 %.
+        &[(3, 10000), (4, 9000), (5, 1000)],
     );
+    close_wave(&app, &w4);
     app.signed_in_admin().await;
 
     let second = api_json(&app, &w2).await;
@@ -827,11 +831,15 @@ async fn changes_are_flagged_only_past_bh_and_the_minimum_effect(backend: Backen
     let mean_change = &second["dimensions"][0]["figures"]["change"];
     assert_close(f(&mean_change["diff"]), 0.6, 1e-9, "Δmean");
     assert_eq!(mean_change["significant"], true);
-    assert_eq!(second["significance"]["tests"], 2);
-    assert_eq!(second["significance"]["flagged"], 2);
+    // CSAT (top-2-box over all satisfaction answers) 25 % → 60 %.
+    let csat_change = &second["csat"]["change"];
+    assert_close(f(&csat_change["diff"]), 0.35, 1e-9, "ΔCSAT");
+    assert_eq!(csat_change["significant"], true);
+    assert_eq!(second["significance"]["tests"], 3);
+    assert_eq!(second["significance"]["flagged"], 3);
 
     let fourth = api_json(&app, &w4).await;
-    assert_eq!(fourth["frozen"], false, "an open wave is live");
+    assert_eq!(fourth["frozen"], true);
     assert_eq!(fourth["previous_wave"]["id"], w3.as_str());
     let change = &fourth["nps"]["change"];
     assert_close(f(&change["diff"]), 4.0, 1e-9, "ΔNPS");
@@ -915,10 +923,111 @@ async fn open_results_follow_new_responses_and_closed_results_are_frozen(backend
     );
 }
 
+async fn an_open_wave_shows_participation_only_until_it_closes(backend: Backend) {
+    let app = spawn_app(backend).await;
+    import(&app, &organisation());
+    let wave_id = open_wave(&app, "internal-customer", "H1", "");
+    respond(&app, &wave_id, &[("Manufacturing", 14), ("R&D", 9)]);
+    app.signed_in_admin().await;
+
+    let open = api_json(&app, &wave_id).await;
+    assert_eq!(open["responses"], 23);
+    assert_eq!(open["shown"], true);
+    assert_eq!(open["answers_released"], false);
+    for figure in ["nps", "csat", "comments"] {
+        assert!(open[figure].is_null(), "{figure} while open");
+    }
+    assert!(open["pain_points"].as_array().unwrap().is_empty());
+    assert!(open["choices"].as_array().unwrap().is_empty());
+    assert!(open["dimensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["figures"].is_null()));
+    // Participation per segment is live; no answer figure in any group.
+    let units = open["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["attribute"] == "business_unit")
+        .unwrap();
+    let manufacturing = units["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["value"] == "Manufacturing")
+        .unwrap();
+    assert_eq!(manufacturing["figures"]["responses"], 14);
+    assert_eq!(manufacturing["figures"]["invited"], 16);
+    assert!(manufacturing["figures"]["nps"].is_null());
+    let html = app
+        .get(&format!("/admin/waves/{wave_id}/results"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"open-wave\""), "says why");
+    assert!(!html.contains("id=\"nps\""));
+    assert!(!html.contains("Comment number"));
+    let csv = text(
+        &app.get(&format!("/admin/waves/{wave_id}/results.csv"))
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+    );
+    assert!(csv.contains(pulse::export::OPEN_WAVE_NOTE), "{csv}");
+    assert!(!csv.contains("recommend"), "{csv}");
+
+    close_wave(&app, &wave_id);
+    let closed = api_json(&app, &wave_id).await;
+    assert_eq!(closed["answers_released"], true);
+    assert_eq!(closed["nps"]["n"], 23);
+    assert!(!closed["comments"].is_null());
+}
+
+async fn comment_categories_are_offered_when_every_category_has_k_or_none(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let people: Vec<(&str, &str, &str)> = (0..60)
+        .map(|i| {
+            if i % 2 == 0 {
+                ("Manufacturing", "EMEA", "Plant")
+            } else {
+                ("R&D", "EMEA", "Lab")
+            }
+        })
+        .collect();
+    import(&app, &people);
+    let wave_id = open_wave(&app, "internal-customer", "H1", "");
+    // 50 respondents, every second one comments: 15 promoters, 5 passives, 5 detractors.
+    let given = respond(&app, &wave_id, &[("Manufacturing", 25), ("R&D", 25)]);
+    close_wave(&app, &wave_id);
+    app.signed_in_admin().await;
+    let json = api_json(&app, &wave_id).await;
+    let comments = &json["comments"];
+    assert_eq!(comments["total"], 25);
+    assert_eq!(comments["promoters"], 15);
+    assert_eq!(comments["passives"], 5);
+    assert_eq!(comments["detractors"], 5);
+    let passive_page = app
+        .get(&format!("/admin/waves/{wave_id}/results?comments=passive"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(passive_page.contains("Passives (5)"));
+    for a in given.iter().filter(|a| a.comment.is_some()) {
+        let shown = passive_page.contains(&format!("<p>{}</p>", a.comment.as_ref().unwrap()));
+        assert_eq!(shown, (7..=8).contains(&a.nps), "{:?}", a.comment);
+    }
+}
+
 both_backends!(
     a_small_wave_agrees_on_the_page_csv_xlsx_json_and_cli,
     a_wave_below_k_shows_no_figures_and_no_comments,
     the_api_refuses_anonymous_requests,
     changes_are_flagged_only_past_bh_and_the_minimum_effect,
     open_results_follow_new_responses_and_closed_results_are_frozen,
+    an_open_wave_shows_participation_only_until_it_closes,
+    comment_categories_are_offered_when_every_category_has_k_or_none,
 );

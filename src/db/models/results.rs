@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{answer_counts, answers, invitations, responses, result_snapshots};
+use crate::db::schema::{answer_counts, answers, responses, result_snapshots, wave_cells};
 use crate::db::DbConn;
 
 /// The counts of one segment cell of a wave, as read by [`cell_counts`].
@@ -68,42 +68,92 @@ pub fn respondents(conn: &mut DbConn, wave_id: &str, responses_key: &str) -> Que
     Ok(per_cell.iter().sum())
 }
 
-/// Invitations of a wave per frozen segment cell: (cell, invited).
+/// Invitations of a wave per frozen segment cell: (cell, invited), as written at opening.
 pub fn invited_per_cell(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<(String, i64)>> {
-    invitations::table
-        .filter(invitations::wave_id.eq(wave_id))
-        .group_by(invitations::segment)
-        .select((invitations::segment, diesel::dsl::count_star()))
+    wave_cells::table
+        .filter(wave_cells::wave_id.eq(wave_id))
+        .select((wave_cells::cell, wave_cells::invited))
         .load(conn)
+}
+
+/// Stores the invitations per cell of a wave that is opening (inside its transaction).
+pub fn insert_invited_per_cell(
+    conn: &mut DbConn,
+    wave_id: &str,
+    cells: &[(String, i64)],
+) -> QueryResult<usize> {
+    let rows: Vec<_> = cells
+        .iter()
+        .map(|(cell, invited)| {
+            (
+                wave_cells::wave_id.eq(wave_id),
+                wave_cells::cell.eq(cell),
+                wave_cells::invited.eq(invited),
+            )
+        })
+        .collect();
+    let mut inserted = 0;
+    // 3 parameters a row: far below SQLite's limit.
+    for chunk in rows.chunks(1000) {
+        let insert = diesel::insert_into(wave_cells::table).values(chunk);
+        inserted += crate::on_backend!(conn, c => insert.execute(c))?;
+    }
+    Ok(inserted)
 }
 
 diesel::alias!(answers as nps_answers: NpsAnswers);
 
-/// The free-text answers to `text_keys` in a wave — (question_key, text, NPS answer of the
-/// same response if any) — and nothing that identifies the response.
-pub fn comments(
+/// The comments of one text question in a wave, in response-id order (a macro: the two
+/// reads of [`comment_sample`] differ in one filter, and the query's type is unnameable).
+macro_rules! comments_query {
+    ($wave_id:expr, $text_key:expr, $nps_key:expr) => {
+        answers::table
+            .inner_join(responses::table)
+            .left_join(
+                nps_answers.on(nps_answers
+                    .field(answers::response_id)
+                    .eq(answers::response_id)
+                    .and(nps_answers.field(answers::question_key).eq($nps_key))),
+            )
+            .filter(responses::wave_id.eq($wave_id))
+            .filter(answers::question_key.eq($text_key))
+            .filter(answers::value_text.is_not_null())
+            .order(answers::response_id)
+            .select((
+                answers::value_text.assume_not_null(),
+                nps_answers.field(answers::value_int).nullable(),
+            ))
+    };
+}
+
+/// Up to `limit` free-text answers to `text_key` in a wave — (text, NPS answer of the same
+/// response if any), nothing that identifies the response — taken in response-id order
+/// from `start` on, wrapping around to the beginning. Response ids are random UUIDs, so
+/// a random `start` gives a random sample read through the `answers_text` index instead
+/// of every comment of a large wave.
+pub fn comment_sample(
     conn: &mut DbConn,
     wave_id: &str,
-    text_keys: &[String],
+    text_key: &str,
     nps_key: &str,
-) -> QueryResult<Vec<(String, String, Option<i32>)>> {
-    answers::table
-        .inner_join(responses::table)
-        .left_join(
-            nps_answers.on(nps_answers
-                .field(answers::response_id)
-                .eq(answers::response_id)
-                .and(nps_answers.field(answers::question_key).eq(nps_key))),
-        )
-        .filter(responses::wave_id.eq(wave_id))
-        .filter(answers::question_key.eq_any(text_keys))
-        .filter(answers::value_text.is_not_null())
-        .select((
-            answers::question_key,
-            answers::value_text.assume_not_null(),
-            nps_answers.field(answers::value_int).nullable(),
-        ))
-        .load(conn)
+    start: &str,
+    limit: usize,
+) -> QueryResult<Vec<(String, Option<i32>)>> {
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let from_start = comments_query!(wave_id, text_key, nps_key)
+        .filter(answers::response_id.ge(start))
+        .limit(limit)
+        .load(conn)?;
+    let mut sample: Vec<(String, Option<i32>)> = from_start;
+    let rest = limit - i64::try_from(sample.len()).unwrap_or(limit);
+    if rest > 0 {
+        let wrapped: Vec<(String, Option<i32>)> = comments_query!(wave_id, text_key, nps_key)
+            .filter(answers::response_id.lt(start))
+            .limit(rest)
+            .load(conn)?;
+        sample.extend(wrapped);
+    }
+    Ok(sample)
 }
 
 /// The frozen results (JSON) of a wave, if it has a snapshot.
