@@ -97,6 +97,7 @@ pub(crate) struct Answers {
     /// Per dimension: Some(1..=5) or None for "not applicable".
     likert: Vec<Option<i32>>,
     pain: Vec<&'static str>,
+    frequency: &'static str,
     comment: Option<String>,
 }
 
@@ -118,6 +119,7 @@ fn answers_for(j: usize, unit: &str) -> Answers {
             1 => vec!["approval_delays", "slow_sourcing"],
             _ => vec![],
         },
+        frequency: ["weekly", "monthly", "monthly", "few_times_a_year"][j % 4],
         comment: j.is_multiple_of(2).then(|| format!("Comment number {j}")),
     }
 }
@@ -139,7 +141,7 @@ fn submission(invitation: &(String, String), wave_id: &str, a: &Answers) -> Subm
             StoredValue::Options(a.pain.iter().map(|s| s.to_string()).collect()),
         ));
     }
-    answers.push(("frequency".into(), StoredValue::Choice("monthly".into())));
+    answers.push(("frequency".into(), StoredValue::Choice(a.frequency.into())));
     if let Some(comment) = &a.comment {
         answers.push(("comment".into(), StoredValue::Text(comment.clone())));
     }
@@ -446,6 +448,35 @@ async fn a_small_wave_agrees_on_the_page_csv_xlsx_json_and_cli(backend: Backend)
     assert_close(f(&approval_json["share"]), approval_share, 1e-12, "share");
     assert_close(f(&approval_json["ci"][0]), approval_ci.0, 1e-9, "share ci");
     assert_close(f(&approval_json["ci"][1]), approval_ci.1, 1e-9, "share ci");
+    // CSAT: top-2-box over every satisfaction answer, with its Wilson interval.
+    let likert: Vec<i32> = given
+        .iter()
+        .flat_map(|a| a.likert.iter().flatten().copied())
+        .collect();
+    let top2 = likert.iter().filter(|&&v| v >= 4).count() as f64;
+    let csat_ci = wilson(top2, likert.len() as f64);
+    assert_eq!(json["csat"]["answers"], likert.len() as u64);
+    assert_close(
+        f(&json["csat"]["top2box"]),
+        top2 / likert.len() as f64,
+        1e-12,
+        "csat",
+    );
+    assert_close(f(&json["csat"]["ci"][0]), csat_ci.0, 1e-9, "csat ci");
+    assert_close(f(&json["csat"]["ci"][1]), csat_ci.1, 1e-9, "csat ci");
+    // The choice question: the share choosing each option, with its Wilson interval.
+    let frequency = &json["choices"][0];
+    assert_eq!(frequency["question"], "frequency");
+    assert_eq!(frequency["answers"], 30);
+    for option in frequency["options"].as_array().unwrap() {
+        let key = option["key"].as_str().unwrap();
+        let chosen = given.iter().filter(|a| a.frequency == key).count() as f64;
+        assert_eq!(option["count"], chosen as u64, "{key}");
+        assert_close(f(&option["share"]), chosen / 30.0, 1e-12, key);
+        let ci = wilson(chosen, 30.0);
+        assert_close(f(&option["ci"][0]), ci.0, 1e-9, key);
+        assert_close(f(&option["ci"][1]), ci.1, 1e-9, key);
+    }
     assert_eq!(
         json["pain_points"][0]["stages"][0]["stage"], "approval",
         "Pareto: the most named stage first"
