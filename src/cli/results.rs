@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use super::GlobalArgs;
 use crate::clock::{Clock, SystemClock};
-use crate::services::results::{self, ResultsCache};
+use crate::services::results::{self, ResultsCache, SegmentFilter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -23,18 +23,22 @@ pub struct ResultsArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "json")]
     pub format: Format,
+    /// Only the respondents of one segment group, as attribute=value (e.g. region=EMEA);
+    /// closed waves only, refused for groups too small to keep answers anonymous
+    #[arg(long, value_parser = SegmentFilter::parse)]
+    pub filter: Option<SegmentFilter>,
 }
 
 pub fn run(global: &GlobalArgs, args: ResultsArgs) -> anyhow::Result<ExitCode> {
     let pool = global.connect()?;
     let mut conn = pool.get()?;
     let wave = super::wave::resolve(&mut conn, &args.wave)?;
-    let results = results::wave_results(
-        &mut conn,
-        &ResultsCache::default(),
-        &wave.id,
-        SystemClock.now(),
-    )
+    let cache = ResultsCache::default();
+    let now = SystemClock.now();
+    let results = match &args.filter {
+        Some(filter) => results::filtered_results(&mut conn, &cache, &wave.id, filter, now),
+        None => results::wave_results(&mut conn, &cache, &wave.id, now),
+    }
     .map_err(|e| anyhow::anyhow!("{e:#}"))?;
     let output = match args.format {
         Format::Json => {

@@ -6,6 +6,7 @@
 //! this file only formats it ([`render_page`] is public so the benchmark renders the page
 //! the same way).
 
+use crate::domain::definition::humanize;
 use std::collections::BTreeMap;
 
 use actix_web::http::{header, StatusCode};
@@ -18,7 +19,9 @@ use crate::charts::{self, ParetoInput, TrendInput};
 use crate::db::models::{invitations, waves as wave_rows};
 use crate::error::AppError;
 use crate::export;
-use crate::services::results::{self, Change, NpsCategory, ResultsError, WaveResults};
+use crate::services::results::{
+    self, Change, NpsCategory, ResultsError, SegmentFilter, WaveResults,
+};
 use crate::startup::AppState;
 use crate::views::Page;
 
@@ -41,11 +44,26 @@ pub struct ResultsQuery {
     /// Comment filter: promoter, passive or detractor.
     #[serde(default)]
     pub comments: Option<String>,
+    /// Segment filter `attribute=value`: the results of one group (closed waves).
+    #[serde(default)]
+    pub filter: Option<String>,
+}
+
+impl ResultsQuery {
+    fn segment_filter(&self) -> Result<Option<SegmentFilter>, AppError> {
+        match self.filter.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(text) => SegmentFilter::parse(text)
+                .map(Some)
+                .map_err(AppError::BadRequest),
+        }
+    }
 }
 
 fn results_error(error: ResultsError) -> AppError {
     match error {
         ResultsError::NotFound(_) => AppError::NotFound,
+        ResultsError::Refused(message) => AppError::BadRequest(message),
         ResultsError::Unexpected(e) => AppError::Unexpected(e),
     }
 }
@@ -53,12 +71,18 @@ fn results_error(error: ResultsError) -> AppError {
 async fn load(
     state: &web::Data<AppState>,
     id: String,
+    query: &ResultsQuery,
 ) -> Result<std::sync::Arc<WaveResults>, AppError> {
     let state = state.clone();
+    let filter = query.segment_filter()?;
     web::block(move || {
         let mut conn = state.pool.get()?;
-        results::wave_results(&mut conn, &state.results, &id, state.clock.now())
-            .map_err(results_error)
+        let now = state.clock.now();
+        match &filter {
+            Some(filter) => results::filtered_results(&mut conn, &state.results, &id, filter, now),
+            None => results::wave_results(&mut conn, &state.results, &id, now),
+        }
+        .map_err(results_error)
     })
     .await?
 }
@@ -99,7 +123,7 @@ async fn page(
     id: web::Path<String>,
     query: web::Query<ResultsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let results = load(&state, id.into_inner()).await?;
+    let results = load(&state, id.into_inner(), &query).await?;
     let html = render_page(
         &results,
         &query,
@@ -113,8 +137,9 @@ async fn csv(
     state: web::Data<AppState>,
     _signed_in: SignedIn,
     id: web::Path<String>,
+    query: web::Query<ResultsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let results = load(&state, id.into_inner()).await?;
+    let results = load(&state, id.into_inner(), &query).await?;
     let body = export::to_csv(&results)?;
     Ok(download(&results, "csv", "text/csv; charset=utf-8", body))
 }
@@ -123,8 +148,9 @@ async fn xlsx(
     state: web::Data<AppState>,
     _signed_in: SignedIn,
     id: web::Path<String>,
+    query: web::Query<ResultsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let results = load(&state, id.into_inner()).await?;
+    let results = load(&state, id.into_inner(), &query).await?;
     let body = export::to_xlsx(&results)?;
     Ok(download(
         &results,
@@ -168,6 +194,7 @@ async fn api(
     state: web::Data<AppState>,
     signed_in: Result<SignedIn, AppError>,
     id: web::Path<String>,
+    query: web::Query<ResultsQuery>,
 ) -> Result<HttpResponse, AppError> {
     match signed_in {
         Ok(_) => {}
@@ -179,7 +206,7 @@ async fn api(
         }
         Err(other) => return Err(other),
     }
-    let results = load(&state, id.into_inner()).await?;
+    let results = load(&state, id.into_inner(), &query).await?;
     Ok(HttpResponse::Ok().json(&*results))
 }
 
@@ -365,7 +392,7 @@ pub fn render_page(
                 "selected": selected.is_some_and(|x| x.attribute == s.attribute) })
         })
         .collect();
-    let filter = query.comments.as_deref().and_then(NpsCategory::parse);
+    let comment_filter = query.comments.as_deref().and_then(NpsCategory::parse);
     let by_param = selected
         .map(|s| format!("&by={}", url_encode(&s.attribute)))
         .unwrap_or_default();
@@ -373,7 +400,7 @@ pub fn render_page(
         let matching: Vec<_> = c
             .items
             .iter()
-            .filter(|i| filter.is_none() || i.category == filter)
+            .filter(|i| comment_filter.is_none() || i.category == comment_filter)
             .collect();
         let filters = [
             (None, "All", c.total),
@@ -387,7 +414,7 @@ pub fn render_page(
             "truncated": matching.len() > PAGE_COMMENTS,
             "limit": PAGE_COMMENTS,
             "filters": filters.iter().map(|(f, label, n)| json!({
-                "label": label, "count": n, "selected": *f == filter,
+                "label": label, "count": n, "selected": *f == comment_filter,
                 "href": match f {
                     Some(f) => format!("?comments={}{by_param}#comments", f.as_str()),
                     None => format!("?{}#comments", by_param.trim_start_matches('&')),
@@ -397,6 +424,31 @@ pub fn render_page(
                 "text": i.text,
                 "category": i.category.map(NpsCategory::as_str),
             })).collect::<Vec<_>>(),
+        })
+    });
+    // Segment filters: every group the whole wave's breakdowns show (the plan may still
+    // refuse one whose complement is too small; the page then says why).
+    let filter_options: Vec<Value> = if results.filter.is_none() && results.answers_released {
+        results
+            .segments
+            .iter()
+            .flat_map(|s| {
+                s.groups
+                    .iter()
+                    .filter(|g| g.figures.is_some())
+                    .map(move |g| {
+                        json!({ "value": format!("{}={}", s.attribute, g.value),
+                            "label": format!("{}: {}", s.label, g.value) })
+                    })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let filter = results.filter.as_ref().map(|f| {
+        json!({
+            "label": humanize(&f.attribute), "value": f.value,
+            "param": format!("filter={}", url_encode(&f.to_string())),
         })
     });
     let rule = &results.significance;
@@ -439,7 +491,10 @@ pub fn render_page(
         })).collect::<Vec<_>>(),
         "heatmap": heatmap,
         "by_options": by_options,
-        "comment_filter": filter.map(NpsCategory::as_str),
+        "comment_filter": comment_filter.map(NpsCategory::as_str),
+        "filter": filter,
+        "filter_text": results.filter.as_ref().map(ToString::to_string),
+        "filter_options": filter_options,
         "comments": comments,
         "significance": {
             "q": rule.q, "min_nps_points": rule.min_nps_points, "min_mean_change": rule.min_mean_change,

@@ -77,6 +77,10 @@ pub struct WaveResults {
     pub computed_at: NaiveDateTime,
     /// True when read from the snapshot frozen at closing.
     pub frozen: bool,
+    /// The segment group these figures are about; `null` for the whole wave. Filtered
+    /// results have no changes, trend or comments (those are the whole wave's).
+    #[serde(default)]
+    pub filter: Option<SegmentFilter>,
     /// The wave's anonymity threshold k.
     pub anonymity_k: u32,
     /// Invitations of the wave.
@@ -124,6 +128,42 @@ pub struct WaveInfo {
 pub struct WaveRef {
     pub id: String,
     pub title: String,
+}
+
+/// The respondents of one segment group: `attribute = value` (e.g. `region=EMEA`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentFilter {
+    pub attribute: String,
+    pub value: String,
+}
+
+impl SegmentFilter {
+    /// Parses `attribute=value`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.split_once('=') {
+            Some((attribute, value))
+                if !attribute.trim().is_empty() && !value.trim().is_empty() =>
+            {
+                Ok(SegmentFilter {
+                    attribute: attribute.trim().to_string(),
+                    value: value.trim().to_string(),
+                })
+            }
+            _ => Err(format!(
+                "\"{text}\" is not a filter: write attribute=value, e.g. region=EMEA"
+            )),
+        }
+    }
+
+    fn matches(&self, cell: &str) -> bool {
+        parse_cell(cell).get(&self.attribute) == Some(&self.value)
+    }
+}
+
+impl std::fmt::Display for SegmentFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.attribute, self.value)
+    }
 }
 
 /// Net Promoter Score of the wave.
@@ -400,6 +440,9 @@ impl WaveResults {
 pub enum ResultsError {
     #[error("no wave with id {0} (see `pulse wave list`)")]
     NotFound(String),
+    /// A filter that cannot be shown (anonymity, or the wave is still open).
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -479,6 +522,48 @@ pub fn wave_results(
             results: results.clone(),
         },
     );
+    Ok(results)
+}
+
+/// The results of the respondents in one segment group of a closed (or cancelled) wave:
+/// refused while the wave is open, and for any group the wave's release plan hides or
+/// whose complement is too small. Cached for good (the counts no longer change).
+pub fn filtered_results(
+    conn: &mut DbConn,
+    cache: &ResultsCache,
+    wave_id: &str,
+    filter: &SegmentFilter,
+    now: NaiveDateTime,
+) -> Result<Arc<WaveResults>, ResultsError> {
+    let key = format!("{wave_id}\n{filter}");
+    if let Some(Entry::Frozen(results)) = cache.get(&key) {
+        return Ok(results);
+    }
+    let wave = wave_rows::find_with_survey(conn, wave_id)?
+        .ok_or_else(|| ResultsError::NotFound(wave_id.to_string()))?;
+    if !answers_released(&wave.wave) {
+        return Err(ResultsError::Refused(
+            "Filters are available once the wave has closed: while it is open, only participation is shown.".into(),
+        ));
+    }
+    let definition = parse_definition(&wave)?;
+    let k = threshold(&wave.wave)?;
+    let layout = Layout::new(&definition);
+    let read = read_cells(conn, &wave.wave, &layout)?;
+    let figures = figures_of(&definition, &layout, k, read, true, true, Some(filter))
+        .map_err(|refusal| ResultsError::Refused(refusal.to_string()))?;
+    let mut results = assemble(
+        &wave,
+        figures,
+        now,
+        None,
+        Vec::new(),
+        None,
+        SignificanceRule::new(0, 0),
+    );
+    results.filter = Some(filter.clone());
+    let results = Arc::new(results);
+    cache.put(&key, Entry::Frozen(results.clone()));
     Ok(results)
 }
 
@@ -795,6 +880,7 @@ fn parse_cell(cell: &str) -> BTreeMap<String, String> {
 
 /// Figures of one wave alone (no previous wave, trend or comments yet).
 struct Figures {
+    k: u32,
     shown: bool,
     answers_released: bool,
     /// The wave's counts, rolled up over all cells.
@@ -864,27 +950,48 @@ fn compute(
     } else {
         None
     };
-    let info = WaveInfo {
-        id: wave.wave.id.clone(),
-        title: wave.wave.title.clone(),
-        state: wave.wave.state.clone(),
-        survey_slug: wave.survey_slug.clone(),
-        survey_title: wave.survey_title.clone(),
-        survey_version: wave.survey_version,
-        opens_at: wave.wave.opens_at,
-        closes_at: wave.wave.closes_at,
-    };
-    Ok(WaveResults {
-        wave: info,
+    Ok(assemble(
+        wave,
+        figures,
+        now,
+        previous.map(|(r, _)| r),
+        trend,
+        comments,
+        significance,
+    ))
+}
+
+/// One [`WaveResults`] from a wave's figures and what was found around them.
+fn assemble(
+    wave: &WaveWithSurvey,
+    figures: Figures,
+    now: NaiveDateTime,
+    previous_wave: Option<WaveRef>,
+    trend: Vec<TrendPoint>,
+    comments: Option<Comments>,
+    significance: SignificanceRule,
+) -> WaveResults {
+    WaveResults {
+        wave: WaveInfo {
+            id: wave.wave.id.clone(),
+            title: wave.wave.title.clone(),
+            state: wave.wave.state.clone(),
+            survey_slug: wave.survey_slug.clone(),
+            survey_title: wave.survey_title.clone(),
+            survey_version: wave.survey_version,
+            opens_at: wave.wave.opens_at,
+            closes_at: wave.wave.closes_at,
+        },
         computed_at: now,
         frozen: false,
-        anonymity_k: k.get(),
+        filter: None,
+        anonymity_k: figures.k,
         invited: figures.invited,
         responses: figures.responses,
         response_rate: ratio(figures.responses, figures.invited),
         shown: figures.shown,
         answers_released: figures.answers_released,
-        previous_wave: previous.map(|(r, _)| r),
+        previous_wave,
         nps: figures.nps,
         csat: figures.csat,
         dimensions: figures.dimensions,
@@ -894,7 +1001,7 @@ fn compute(
         trend,
         comments,
         significance,
-    })
+    }
 }
 
 /// The figures of a wave from its counts. `with_segments: false` skips the breakdowns
@@ -907,17 +1014,68 @@ fn figures(
     k: Threshold,
     with_segments: bool,
 ) -> anyhow::Result<Figures> {
-    let table = CellTable::build(layout, rows::cell_counts(conn, &wave.id)?);
-    let invited_cells: Vec<(String, u64)> = rows::invited_per_cell(conn, &wave.id)?
-        .into_iter()
-        .map(|(cell, n)| (cell, count(n)))
-        .collect();
+    let read = read_cells(conn, wave, layout)?;
+    figures_of(
+        definition,
+        layout,
+        k,
+        read,
+        with_segments,
+        answers_released(wave),
+        None,
+    )
+    .map_err(|refusal| anyhow::anyhow!("{refusal}"))
+}
+
+/// A wave's counts per cell and invitations per cell, as read from the database.
+struct CellsRead {
+    table: CellTable,
+    invited: Vec<(String, u64)>,
+}
+
+fn read_cells(conn: &mut DbConn, wave: &WaveRow, layout: &Layout) -> anyhow::Result<CellsRead> {
+    Ok(CellsRead {
+        table: CellTable::build(layout, rows::cell_counts(conn, &wave.id)?),
+        invited: rows::invited_per_cell(conn, &wave.id)?
+            .into_iter()
+            .map(|(cell, n)| (cell, count(n)))
+            .collect(),
+    })
+}
+
+/// The figures of the whole wave or, with `filter`, of the respondents in one segment
+/// group — refused unless the wave's release plan allows that filter.
+fn figures_of(
+    definition: &SurveyDefinition,
+    layout: &Layout,
+    k: Threshold,
+    read: CellsRead,
+    with_segments: bool,
+    answers_released: bool,
+    filter: Option<&SegmentFilter>,
+) -> Result<Figures, anonymity::FilterRefusal> {
+    let CellsRead {
+        mut table,
+        invited: mut invited_cells,
+    } = read;
+    // The plan is always of the whole wave: a filter is one of its groups.
+    let plan = (with_segments || filter.is_some())
+        .then(|| release_plan(definition, layout, &table, &invited_cells, k));
+    if let (Some(filter), Some(plan)) = (filter, plan.as_ref()) {
+        plan.filter(&filter.attribute, &filter.value)?;
+        table.cells.retain(|(cell, _)| filter.matches(cell));
+        invited_cells.retain(|(cell, _)| filter.matches(cell));
+    }
     let total = table.total(layout);
     let responses = total.respondents(layout);
     let invited = invited_cells.iter().map(|(_, n)| n).sum();
-    let answers_released = answers_released(wave);
-    let shown = admits(responses, k);
+    let shown = match (&plan, filter) {
+        (Some(_), Some(_)) => true, // allowed by the plan: at least k respondents
+        (Some(plan), None) => plan.total().is_shown(),
+        (None, _) => admits(responses, k),
+    };
     let mut figures = Figures {
+        k: k.get(),
         shown,
         answers_released,
         total: Counts::zero(layout),
@@ -942,16 +1100,23 @@ fn figures(
             figures: None,
         })
         .collect();
-    if with_segments && figures.shown {
+    if let Some(plan) = plan.as_ref().filter(|_| with_segments && figures.shown) {
         // Participation per segment is live; answer figures only once released.
-        let plan = release_plan(definition, layout, &table, &invited_cells, k);
+        let scope = match filter {
+            Some(f) => Scope::Filter {
+                attribute: &f.attribute,
+                value: &f.value,
+            },
+            None => Scope::Wave,
+        };
         figures.segments = segments(
             definition,
             layout,
             &table,
             &invited_cells,
             &total,
-            &plan,
+            plan,
+            scope,
             answers_released,
         );
     }
@@ -1136,6 +1301,7 @@ fn segments(
     invited_cells: &[(String, u64)],
     total: &Counts,
     plan: &ReleasePlan,
+    scope: Scope<'_>,
     answers_released: bool,
 ) -> Vec<SegmentBreakdown> {
     let parsed: Vec<(BTreeMap<String, String>, &Counts)> = table
@@ -1149,10 +1315,13 @@ fn segments(
         .collect();
     let mut out = Vec::new();
     for attribute in &definition.segments {
+        if matches!(scope, Scope::Filter { attribute: a, .. } if a == attribute) {
+            continue; // Inside a filter, its own attribute has one group: the filter.
+        }
         // Every value any invitation or response has, in the plan's order: a group without
         // responses is listed too, so a missing row never tells "none" apart from "a few".
-        let Ok(decided) = plan.breakdown(Scope::Wave, attribute) else {
-            continue; // A breakdown of the whole wave is never refused.
+        let Ok(decided) = plan.breakdown(scope, attribute) else {
+            continue; // The filter was allowed before: its breakdowns are not refused.
         };
         let mut groups: Vec<(String, (u64, Counts))> = decided
             .iter()

@@ -1053,6 +1053,124 @@ async fn comment_categories_are_offered_when_every_category_has_k_or_none(backen
     }
 }
 
+async fn a_segment_filter_shows_one_group_and_refuses_groups_the_plan_hides(backend: Backend) {
+    let app = spawn_app(backend).await;
+    import(&app, &organisation());
+    let wave_id = open_wave(&app, "internal-customer", "H1", "");
+    let given = respond(
+        &app,
+        &wave_id,
+        &[
+            ("Manufacturing", 14),
+            ("R&D", 9),
+            ("Sales", 5),
+            ("Legal", 2),
+        ],
+    );
+    app.signed_in_admin().await;
+    let url = |filter: &str| {
+        format!(
+            "/api/v1/waves/{wave_id}/results?filter={}",
+            url::form_urlencoded::byte_serialize(filter.as_bytes()).collect::<String>()
+        )
+    };
+    // Open: refused, with the reason.
+    let open = app.get(&url("business_unit=Manufacturing")).await;
+    assert_eq!(open.status(), 400);
+    assert!(open
+        .text()
+        .await
+        .unwrap()
+        .contains("once the wave has closed"));
+
+    close_wave(&app, &wave_id);
+    let json: Value = app
+        .get(&url("business_unit=Manufacturing"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let manufacturing: Vec<i32> = given
+        .iter()
+        .filter(|a| a.unit == "Manufacturing")
+        .map(|a| a.nps)
+        .collect();
+    let nps = nps_by_hand(&manufacturing);
+    assert_eq!(json["filter"]["value"], "Manufacturing");
+    assert_eq!(json["responses"], 14);
+    assert_eq!(json["invited"], 16);
+    assert_close(f(&json["nps"]["score"]), nps.score, 1e-9, "filtered NPS");
+    assert_close(f(&json["nps"]["ci"][0]), nps.ci.0, 1e-9, "filtered NPS ci");
+    assert!(json["comments"].is_null(), "comments are the whole wave's");
+    assert!(json["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["attribute"] != "business_unit"));
+
+    // Legal (2) is too small; Sales (5) is hidden to protect Legal: both refused, with
+    // the same words.
+    for refused in [
+        "business_unit=Legal",
+        "business_unit=Sales",
+        "business_unit=Nowhere",
+    ] {
+        let response = app.get(&url(refused)).await;
+        assert_eq!(response.status(), 400, "{refused}");
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("fewer than 5 people"),
+            "{refused}"
+        );
+    }
+    let malformed = app.get(&url("business_unit")).await;
+    assert_eq!(malformed.status(), 400);
+
+    // The page offers the shown groups and says what it shows; the CSV and the CLI agree.
+    let page = app
+        .get(&format!("/admin/waves/{wave_id}/results"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("value=\"business_unit&#x3D;Manufacturing\""));
+    assert!(!page.contains("value=\"business_unit&#x3D;Legal\""));
+    let filtered_page = app
+        .get(&format!(
+            "/admin/waves/{wave_id}/results?filter=business_unit%3DManufacturing"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(filtered_page.contains("Showing only"));
+    assert!(filtered_page.contains(&format!("{:+.1}", nps.score)));
+    let csv = app
+        .get(&format!(
+            "/admin/waves/{wave_id}/results.csv?filter=business_unit%3DManufacturing"
+        ))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let output = app.cli(&[
+        "results",
+        &wave_id,
+        "--format",
+        "csv",
+        "--filter",
+        "business_unit=Manufacturing",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(csv_table(&output.stdout), csv_table(&csv));
+    let output = app.cli(&["results", &wave_id, "--filter", "business_unit=Legal"]);
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("fewer than 5 people"));
+}
+
 both_backends!(
     a_small_wave_agrees_on_the_page_csv_xlsx_json_and_cli,
     a_wave_below_k_shows_no_figures_and_no_comments,
@@ -1061,4 +1179,5 @@ both_backends!(
     open_results_follow_new_responses_and_closed_results_are_frozen,
     an_open_wave_shows_participation_only_until_it_closes,
     comment_categories_are_offered_when_every_category_has_k_or_none,
+    a_segment_filter_shows_one_group_and_refuses_groups_the_plan_hides,
 );
