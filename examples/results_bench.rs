@@ -491,6 +491,7 @@ fn run(
     let query = ResultsQuery {
         by: Some("department".into()),
         comments: None,
+        filter: None,
     };
     let page = |conn: &mut DbConn, cache: &ResultsCache| -> anyhow::Result<usize> {
         let results = wave_results(conn, cache, &wave, now).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -1054,21 +1054,18 @@ fn figures_of(
     answers_released: bool,
     filter: Option<&SegmentFilter>,
 ) -> Result<Figures, anonymity::FilterRefusal> {
-    let CellsRead {
-        mut table,
-        invited: mut invited_cells,
-    } = read;
+    let mut read = read;
     // The plan is always of the whole wave: a filter is one of its groups.
     let plan = (with_segments || filter.is_some())
-        .then(|| release_plan(definition, layout, &table, &invited_cells, k));
+        .then(|| release_plan(definition, layout, &read.table, &read.invited, k));
     if let (Some(filter), Some(plan)) = (filter, plan.as_ref()) {
         plan.filter(&filter.attribute, &filter.value)?;
-        table.cells.retain(|(cell, _)| filter.matches(cell));
-        invited_cells.retain(|(cell, _)| filter.matches(cell));
+        read.table.cells.retain(|(cell, _)| filter.matches(cell));
+        read.invited.retain(|(cell, _)| filter.matches(cell));
     }
-    let total = table.total(layout);
+    let total = read.table.total(layout);
     let responses = total.respondents(layout);
-    let invited = invited_cells.iter().map(|(_, n)| n).sum();
+    let invited = read.invited.iter().map(|(_, n)| n).sum();
     let shown = match (&plan, filter) {
         (Some(_), Some(_)) => true, // allowed by the plan: at least k respondents
         (Some(plan), None) => plan.total().is_shown(),
@@ -1112,8 +1109,7 @@ fn figures_of(
         figures.segments = segments(
             definition,
             layout,
-            &table,
-            &invited_cells,
+            &read,
             &total,
             plan,
             scope,
@@ -1297,19 +1293,20 @@ fn release_plan(
 fn segments(
     definition: &SurveyDefinition,
     layout: &Layout,
-    table: &CellTable,
-    invited_cells: &[(String, u64)],
+    read: &CellsRead,
     total: &Counts,
     plan: &ReleasePlan,
     scope: Scope<'_>,
     answers_released: bool,
 ) -> Vec<SegmentBreakdown> {
-    let parsed: Vec<(BTreeMap<String, String>, &Counts)> = table
+    let parsed: Vec<(BTreeMap<String, String>, &Counts)> = read
+        .table
         .cells
         .iter()
         .map(|(cell, counts)| (parse_cell(cell), counts))
         .collect();
-    let invited_parsed: Vec<(BTreeMap<String, String>, u64)> = invited_cells
+    let invited_parsed: Vec<(BTreeMap<String, String>, u64)> = read
+        .invited
         .iter()
         .map(|(cell, n)| (parse_cell(cell), *n))
         .collect();
