@@ -14,7 +14,7 @@ mod users;
 use actix_web::{web, HttpResponse};
 
 use crate::auth::SignedIn;
-use crate::db::models::{stakeholders, survey_versions};
+use crate::db::models::{stakeholders as stakeholder_rows, survey_versions};
 use crate::error::AppError;
 use crate::startup::AppState;
 use crate::views::Page;
@@ -32,7 +32,7 @@ async fn home(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRes
         web::block(move || -> Result<(i64, i64), AppError> {
             let mut conn = pool.get()?;
             Ok((
-                stakeholders::count_active(&mut conn)?,
+                stakeholder_rows::count_active(&mut conn)?,
                 survey_versions::count(&mut conn)?,
             ))
         })

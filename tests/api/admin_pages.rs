@@ -133,7 +133,7 @@ async fn search_and_filter_return_the_right_rows(backend: Backend) {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("2 matching"), "person10 and person100: {html}");
+    assert!(html.contains("3 matching"), "person10, person100, person106: {html}");
 
     // Pages: the third page holds the last 20, with a link back keeping the search.
     let html = app
@@ -342,8 +342,10 @@ async fn admins_add_accounts_change_roles_and_deactivate_but_not_themselves(back
         .await;
     assert_eq!(added.status(), 200);
     let html = added.text().await.unwrap();
-    let start = html.find("<code id=\"generated-password\">").unwrap() + 31;
-    let generated = &html[start..start + 43];
+    let marker = "<code id=\"generated-password\">";
+    let start = html.find(marker).unwrap() + marker.len();
+    let generated = &html[start..start + html[start..].find('<').unwrap()];
+    assert_eq!(generated.len(), 43, "256 random bits");
     let other = Browser::new(&app);
     assert_eq!(other.login("second@example.com", generated).await.status(), 303);
     assert!(!app.get("/admin/users").await.text().await.unwrap().contains(generated), "shown once");
