@@ -170,7 +170,10 @@ pub fn create_account(
             None
         }
     };
-    let generated = input.password.is_empty().then(crate::auth::tokens::random_token);
+    let generated = input
+        .password
+        .is_empty()
+        .then(crate::auth::tokens::random_token);
     let plain = generated.as_deref().unwrap_or(&input.password);
     if let Err(message) = password::check_strength(plain) {
         errors.push(FieldError::new("password", message));

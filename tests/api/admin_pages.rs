@@ -12,7 +12,12 @@ use crate::helpers::{hidden_field, spawn_app, Backend, TestApp, PASSWORD};
 const BOUNDARY: &str = "----pulse-test-boundary-7MA4YWxkTrZu0gW";
 
 /// A `multipart/form-data` body as a browser sends it for the import form.
-fn multipart_body(csrf: &str, file: Option<(&str, &[u8])>, text: &str, deactivate: bool) -> Vec<u8> {
+fn multipart_body(
+    csrf: &str,
+    file: Option<(&str, &[u8])>,
+    text: &str,
+    deactivate: bool,
+) -> Vec<u8> {
     let mut body = Vec::new();
     let mut part = |headers: String, content: &[u8]| {
         body.extend_from_slice(format!("--{BOUNDARY}\r\n{headers}\r\n\r\n").as_bytes());
@@ -59,15 +64,21 @@ async fn upload(app: &TestApp, body: Vec<u8>) -> reqwest::Response {
 
 /// The hidden fields of the preview's confirmation form, with `csrf_token` first.
 fn confirmation_fields(page: &str) -> Vec<(String, String)> {
-    ["csrf_token", "content", "issued_at", "deactivate_missing", "seal"]
-        .iter()
-        .map(|name| {
-            let value = hidden_field(page, name)
-                .unwrap_or_else(|| panic!("no {name} on the preview page"))
-                .replace("&#x3D;", "=");
-            (name.to_string(), value)
-        })
-        .collect()
+    [
+        "csrf_token",
+        "content",
+        "issued_at",
+        "deactivate_missing",
+        "seal",
+    ]
+    .iter()
+    .map(|name| {
+        let value = hidden_field(page, name)
+            .unwrap_or_else(|| panic!("no {name} on the preview page"))
+            .replace("&#x3D;", "=");
+        (name.to_string(), value)
+    })
+    .collect()
 }
 
 async fn post_pairs(app: &TestApp, path: &str, pairs: &[(String, String)]) -> reqwest::Response {
@@ -133,7 +144,10 @@ async fn search_and_filter_return_the_right_rows(backend: Backend) {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("3 matching"), "person10, person100, person106: {html}");
+    assert!(
+        html.contains("3 matching"),
+        "person10, person100, person106: {html}"
+    );
 
     // Pages: the third page holds the last 20, with a link back keeping the search.
     let html = app
@@ -143,7 +157,10 @@ async fn search_and_filter_return_the_right_rows(backend: Backend) {
         .await
         .unwrap();
     assert!(html.contains("page 3 of 3"));
-    assert!(html.contains("href=\"/admin/stakeholders?page&#x3D;2\""), "{html}");
+    assert!(
+        html.contains("href=\"/admin/stakeholders?page&#x3D;2\""),
+        "{html}"
+    );
 
     // A wrong filter says what is wrong, and lists nobody.
     let bad = app.get("/admin/stakeholders?filter=region").await;
@@ -157,10 +174,19 @@ async fn search_and_filter_return_the_right_rows(backend: Backend) {
         let row = stakeholders::find_by_email(&mut conn, "person7@example.com")
             .unwrap()
             .unwrap();
-        stakeholders::deactivate_many(&mut conn, &[row.id.as_str()], chrono::Utc::now().naive_utc())
-            .unwrap();
+        stakeholders::deactivate_many(
+            &mut conn,
+            &[row.id.as_str()],
+            chrono::Utc::now().naive_utc(),
+        )
+        .unwrap();
     }
-    let html = app.get("/admin/stakeholders?q=person7").await.text().await.unwrap();
+    let html = app
+        .get("/admin/stakeholders?q=person7")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(!html.contains("person7@example.com"));
     let html = app
         .get("/admin/stakeholders?q=person7&state=inactive")
@@ -175,7 +201,12 @@ async fn an_import_is_previewed_then_confirmed_all_or_nothing(backend: Backend) 
     let app = spawn_app(backend).await;
     app.seed_stakeholders(3);
     let csrf = app.signed_in_admin().await;
-    let form = app.get("/admin/stakeholders/import").await.text().await.unwrap();
+    let form = app
+        .get("/admin/stakeholders/import")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(form.contains("enctype=\"multipart/form-data\""));
 
     // person0 updated (new name), person1 unchanged, 12 new; person2 not in the file.
@@ -192,17 +223,30 @@ async fn an_import_is_previewed_then_confirmed_all_or_nothing(backend: Backend) 
     .await;
     assert_eq!(preview.status(), 200);
     let page = preview.text().await.unwrap();
-    assert!(page.contains("people.csv is valid: 14 stakeholder(s)"), "{page}");
+    assert!(
+        page.contains("people.csv is valid: 14 stakeholder(s)"),
+        "{page}"
+    );
     assert!(page.contains("<p class=\"figure\" id=\"count-created\">12</p>"));
     assert!(page.contains("<p class=\"figure\" id=\"count-updated\">1</p>"));
     assert!(page.contains("<p class=\"figure\" id=\"count-unchanged\">1</p>"));
     assert!(page.contains("<p class=\"figure\" id=\"count-deactivated\">1</p>"));
     assert!(page.contains("Berg, Anna") && page.contains("<span class=\"tag\">updated</span>"));
     assert!(page.contains("business_unit: Sales"));
-    assert!(page.contains("New &lt;b&gt;0&lt;/b&gt;"), "cells are escaped");
+    assert!(
+        page.contains("New &lt;b&gt;0&lt;/b&gt;"),
+        "cells are escaped"
+    );
     assert!(page.contains("… and 4 more."), "ten rows are shown");
-    assert!(!page.contains("new9@example.com"), "only the first ten rows");
-    assert_eq!(stakeholder_emails(&app).len(), 3, "the preview writes nothing");
+    assert!(
+        !page.contains("new9@example.com"),
+        "only the first ten rows"
+    );
+    assert_eq!(
+        stakeholder_emails(&app).len(),
+        3,
+        "the preview writes nothing"
+    );
 
     let fields = confirmation_fields(&page);
     // A confirmation without the CSRF token, or with an altered file, is refused.
@@ -216,7 +260,11 @@ async fn an_import_is_previewed_then_confirmed_all_or_nothing(backend: Backend) 
     altered[3].1 = "false".into();
     let refused = post_pairs(&app, "/admin/stakeholders/import/confirm", &altered).await;
     assert_eq!(refused.status(), 400);
-    assert!(refused.text().await.unwrap().contains("does not match the previewed file"));
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("does not match the previewed file"));
     assert_eq!(stakeholder_emails(&app).len(), 3);
 
     let done = post_pairs(&app, "/admin/stakeholders/import/confirm", &fields).await;
@@ -229,9 +277,15 @@ async fn an_import_is_previewed_then_confirmed_all_or_nothing(backend: Backend) 
     let mut conn = app.pool.get().unwrap();
     let all = stakeholders::load_all(&mut conn).unwrap();
     assert_eq!(all.len(), 15);
-    let anna = all.iter().find(|s| s.email == "person0@example.com").unwrap();
+    let anna = all
+        .iter()
+        .find(|s| s.email == "person0@example.com")
+        .unwrap();
     assert_eq!(anna.name.as_deref(), Some("Berg, Anna"));
-    let gone = all.iter().find(|s| s.email == "person2@example.com").unwrap();
+    let gone = all
+        .iter()
+        .find(|s| s.email == "person2@example.com")
+        .unwrap();
     assert!(!gone.active, "deactivated: not in the file");
 }
 
@@ -252,7 +306,10 @@ async fn a_bad_file_shows_every_problem_and_writes_nothing(backend: Backend) {
     assert!(page.contains("line 3, column &quot;email&quot;"), "{page}");
     assert!(page.contains("line 4, column &quot;language&quot;"));
     assert!(page.contains("line 5, column &quot;email&quot;"));
-    assert!(!page.contains("name=\"seal\""), "no way to confirm a bad file");
+    assert!(
+        !page.contains("name=\"seal\""),
+        "no way to confirm a bad file"
+    );
     assert_eq!(stakeholder_emails(&app).len(), 2);
 
     // Neither file nor text: the form again, with a message.
@@ -271,16 +328,32 @@ async fn leads_cannot_reach_the_directory_or_the_accounts(backend: Backend) {
     let home = app.get("/admin").await.text().await.unwrap();
     let csrf = hidden_field(&home, "csrf_token").unwrap();
     assert!(home.contains("href=\"/admin/surveys\""));
-    assert!(!home.contains("href=\"/admin/stakeholders\""), "admin links are hidden");
-    for path in ["/admin/stakeholders", "/admin/stakeholders/import", "/admin/users"] {
+    assert!(
+        !home.contains("href=\"/admin/stakeholders\""),
+        "admin links are hidden"
+    );
+    for path in [
+        "/admin/stakeholders",
+        "/admin/stakeholders/import",
+        "/admin/users",
+    ] {
         assert_eq!(app.get(path).await.status(), 403, "{path}");
     }
-    let refused = upload(&app, multipart_body(&csrf, None, "email\na@example.com\n", false)).await;
+    let refused = upload(
+        &app,
+        multipart_body(&csrf, None, "email\na@example.com\n", false),
+    )
+    .await;
     assert_eq!(refused.status(), 403);
     let refused = app
         .post_form(
             "/admin/users",
-            &[("csrf_token", &csrf), ("email", "x@example.com"), ("role", "admin"), ("password", "")],
+            &[
+                ("csrf_token", &csrf),
+                ("email", "x@example.com"),
+                ("role", "admin"),
+                ("password", ""),
+            ],
         )
         .await;
     assert_eq!(refused.status(), 403);
@@ -288,7 +361,9 @@ async fn leads_cannot_reach_the_directory_or_the_accounts(backend: Backend) {
     // Survey definitions and previews are readable by leads.
     assert_eq!(app.get("/admin/surveys").await.status(), 200);
     assert_eq!(
-        app.get("/admin/surveys/internal-customer/preview").await.status(),
+        app.get("/admin/surveys/internal-customer/preview")
+            .await
+            .status(),
         200
     );
 }
@@ -308,19 +383,35 @@ async fn admins_add_accounts_change_roles_and_deactivate_but_not_themselves(back
     let bad = app
         .post_form(
             "/admin/users",
-            &[("csrf_token", &csrf), ("email", "not-an-email"), ("role", "owner"), ("password", "short")],
+            &[
+                ("csrf_token", &csrf),
+                ("email", "not-an-email"),
+                ("role", "owner"),
+                ("password", "short"),
+            ],
         )
         .await;
     assert_eq!(bad.status(), 422);
     let html = bad.text().await.unwrap();
     for field in ["email", "role", "password"] {
-        assert!(html.contains(&format!("id=\"{field}-error\"")), "{field}: {html}");
+        assert!(
+            html.contains(&format!("id=\"{field}-error\"")),
+            "{field}: {html}"
+        );
     }
-    assert!(html.contains("value=\"not-an-email\""), "the typed email is kept");
+    assert!(
+        html.contains("value=\"not-an-email\""),
+        "the typed email is kept"
+    );
     let taken = app
         .post_form(
             "/admin/users",
-            &[("csrf_token", &csrf), ("email", "admin@example.com"), ("role", "lead"), ("password", "")],
+            &[
+                ("csrf_token", &csrf),
+                ("email", "admin@example.com"),
+                ("role", "lead"),
+                ("password", ""),
+            ],
         )
         .await;
     assert_eq!(taken.status(), 422);
@@ -330,14 +421,24 @@ async fn admins_add_accounts_change_roles_and_deactivate_but_not_themselves(back
     let added = app
         .post_form(
             "/admin/users",
-            &[("csrf_token", &csrf), ("email", "lead@example.com"), ("role", "lead"), ("password", PASSWORD)],
+            &[
+                ("csrf_token", &csrf),
+                ("email", "lead@example.com"),
+                ("role", "lead"),
+                ("password", PASSWORD),
+            ],
         )
         .await;
     assert_eq!(added.status(), 303);
     let added = app
         .post_form(
             "/admin/users",
-            &[("csrf_token", &csrf), ("email", "second@example.com"), ("role", "admin"), ("password", "")],
+            &[
+                ("csrf_token", &csrf),
+                ("email", "second@example.com"),
+                ("role", "admin"),
+                ("password", ""),
+            ],
         )
         .await;
     assert_eq!(added.status(), 200);
@@ -347,21 +448,41 @@ async fn admins_add_accounts_change_roles_and_deactivate_but_not_themselves(back
     let generated = &html[start..start + html[start..].find('<').unwrap()];
     assert_eq!(generated.len(), 43, "256 random bits");
     let other = Browser::new(&app);
-    assert_eq!(other.login("second@example.com", generated).await.status(), 303);
-    assert!(!app.get("/admin/users").await.text().await.unwrap().contains(generated), "shown once");
+    assert_eq!(
+        other.login("second@example.com", generated).await.status(),
+        303
+    );
+    assert!(
+        !app.get("/admin/users")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains(generated),
+        "shown once"
+    );
 
     // Role changes and deactivation need the CSRF token.
     let lead = user_id(&app, "lead@example.com");
     let forged = app
-        .post_form(&format!("/admin/users/{lead}/role"), &[("csrf_token", "forged"), ("role", "admin")])
+        .post_form(
+            &format!("/admin/users/{lead}/role"),
+            &[("csrf_token", "forged"), ("role", "admin")],
+        )
         .await;
     assert_eq!(forged.status(), 403);
     let promoted = app
-        .post_form(&format!("/admin/users/{lead}/role"), &[("csrf_token", &csrf), ("role", "admin")])
+        .post_form(
+            &format!("/admin/users/{lead}/role"),
+            &[("csrf_token", &csrf), ("role", "admin")],
+        )
         .await;
     assert_eq!(promoted.status(), 303);
     let deactivated = app
-        .post_form(&format!("/admin/users/{lead}/active"), &[("csrf_token", &csrf), ("active", "false")])
+        .post_form(
+            &format!("/admin/users/{lead}/active"),
+            &[("csrf_token", &csrf), ("active", "false")],
+        )
         .await;
     assert_eq!(deactivated.status(), 303);
     {
@@ -374,12 +495,18 @@ async fn admins_add_accounts_change_roles_and_deactivate_but_not_themselves(back
     // Nobody demotes or deactivates their own account.
     let me = user_id(&app, "admin@example.com");
     let refused = app
-        .post_form(&format!("/admin/users/{me}/role"), &[("csrf_token", &csrf), ("role", "lead")])
+        .post_form(
+            &format!("/admin/users/{me}/role"),
+            &[("csrf_token", &csrf), ("role", "lead")],
+        )
         .await;
     assert_eq!(refused.status(), 409);
     assert!(refused.text().await.unwrap().contains("your own account"));
     let refused = app
-        .post_form(&format!("/admin/users/{me}/active"), &[("csrf_token", &csrf), ("active", "false")])
+        .post_form(
+            &format!("/admin/users/{me}/active"),
+            &[("csrf_token", &csrf), ("active", "false")],
+        )
         .await;
     assert_eq!(refused.status(), 409);
 
@@ -389,19 +516,35 @@ async fn admins_add_accounts_change_roles_and_deactivate_but_not_themselves(back
     let page = other.get("/admin/users").await.text().await.unwrap();
     let second_csrf = hidden_field(&page, "csrf_token").unwrap();
     let demoted = other
-        .post_form(&format!("/admin/users/{me}/role"), &[("csrf_token", &second_csrf), ("role", "lead")])
+        .post_form(
+            &format!("/admin/users/{me}/role"),
+            &[("csrf_token", &second_csrf), ("role", "lead")],
+        )
         .await;
-    assert_eq!(demoted.status(), 303, "two active admins: one may be demoted");
+    assert_eq!(
+        demoted.status(),
+        303,
+        "two active admins: one may be demoted"
+    );
     let restored = other
-        .post_form(&format!("/admin/users/{me}/role"), &[("csrf_token", &second_csrf), ("role", "admin")])
+        .post_form(
+            &format!("/admin/users/{me}/role"),
+            &[("csrf_token", &second_csrf), ("role", "admin")],
+        )
         .await;
     assert_eq!(restored.status(), 303);
     let gone = app
-        .post_form(&format!("/admin/users/{second}/active"), &[("csrf_token", &csrf), ("active", "false")])
+        .post_form(
+            &format!("/admin/users/{second}/active"),
+            &[("csrf_token", &csrf), ("active", "false")],
+        )
         .await;
     assert_eq!(gone.status(), 303);
     let mut conn = app.pool.get().unwrap();
-    assert_eq!(users::lock_active_admins(&mut conn).unwrap(), vec![me.clone()]);
+    assert_eq!(
+        users::lock_active_admins(&mut conn).unwrap(),
+        vec![me.clone()]
+    );
 }
 
 /// A second browser on the same server.
@@ -440,7 +583,12 @@ impl Browser {
         let csrf = hidden_field(&page, "csrf_token").unwrap();
         self.post_form(
             "/login",
-            &[("email", email), ("password", password), ("csrf_token", &csrf), ("next", "/admin")],
+            &[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", &csrf),
+                ("next", "/admin"),
+            ],
         )
         .await
     }
@@ -455,15 +603,26 @@ async fn the_survey_preview_is_the_respondent_form_and_stores_nothing(backend: B
     assert!(html.contains("internal-customer") && html.contains("pulse-check"));
     assert!(html.contains("<td>en, de</td>"), "{html}");
     assert!(html.contains("href=\"/admin/surveys/internal-customer/preview?version&#x3D;1\""));
-    assert!(html.contains("<td>loaded</td>"), "the folder's files are loaded");
+    assert!(
+        html.contains("<td>loaded</td>"),
+        "the folder's files are loaded"
+    );
 
-    let en = app.get("/admin/surveys/internal-customer/preview?version=1").await;
+    let en = app
+        .get("/admin/surveys/internal-customer/preview?version=1")
+        .await;
     assert_eq!(en.status(), 200);
     let en = en.text().await.unwrap();
     assert!(en.contains("Preview — answers are not stored."));
     assert!(en.contains("How likely are you to recommend working with Procurement to a colleague?"));
-    assert!(en.contains("<body class=\"respondent\">"), "the respondent layout");
-    assert!(!en.contains("aria-label=\"Main\""), "no admin navigation inside the form");
+    assert!(
+        en.contains("<body class=\"respondent\">"),
+        "the respondent layout"
+    );
+    assert!(
+        !en.contains("aria-label=\"Main\""),
+        "no admin navigation inside the form"
+    );
     let de = app
         .get("/admin/surveys/internal-customer/preview?version=1&lang=de")
         .await
@@ -493,9 +652,15 @@ async fn the_survey_preview_is_the_respondent_form_and_stores_nothing(backend: B
             .collect::<Vec<_>>()
             .join("\n")
     };
-    let respondent_lang = if respondent.contains("<html lang=\"de\">") { "de" } else { "en" };
+    let respondent_lang = if respondent.contains("<html lang=\"de\">") {
+        "de"
+    } else {
+        "en"
+    };
     let preview_same_lang = app
-        .get(&format!("/admin/surveys/internal-customer/preview?version=1&lang={respondent_lang}"))
+        .get(&format!(
+            "/admin/surveys/internal-customer/preview?version=1&lang={respondent_lang}"
+        ))
         .await
         .text()
         .await
@@ -504,24 +669,46 @@ async fn the_survey_preview_is_the_respondent_form_and_stores_nothing(backend: B
 
     // Submitting validates like the real form and stores nothing.
     let mut conn = app.pool.get().unwrap();
-    let wave = pulse::db::models::waves::list(&mut conn).unwrap().remove(0).0.id;
+    let wave = pulse::db::models::waves::list(&mut conn)
+        .unwrap()
+        .remove(0)
+        .0
+        .id;
     assert_eq!(responses::count_for_wave(&mut conn, &wave).unwrap(), 0);
     let action = "/admin/surveys/internal-customer/preview?version=1&lang=en";
     let empty = app.post_form(action, &[("csrf_token", &csrf)]).await;
     assert_eq!(empty.status(), 422);
     let html = empty.text().await.unwrap();
-    assert!(html.contains("class=\"error-summary\"") && html.contains("Preview — answers are not stored."));
+    assert!(
+        html.contains("class=\"error-summary\"")
+            && html.contains("Preview — answers are not stored.")
+    );
     let mut answers = crate::respondent::valid_answers("Looks good");
     answers.push(("csrf_token".into(), csrf.clone()));
-    let valid = app.client.post(app.url(action)).form(&answers).send().await.unwrap();
+    let valid = app
+        .client
+        .post(app.url(action))
+        .form(&answers)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(valid.status(), 200);
-    assert!(valid.text().await.unwrap().contains("These answers are valid"));
+    assert!(valid
+        .text()
+        .await
+        .unwrap()
+        .contains("These answers are valid"));
     let forged = app.post_form(action, &[("csrf_token", "forged")]).await;
     assert_eq!(forged.status(), 403);
     assert_eq!(responses::count_for_wave(&mut conn, &wave).unwrap(), 0);
     let invitations = pulse::db::models::invitations::ids_of_wave(&mut conn, &wave).unwrap();
     assert_eq!(invitations.len(), 1);
-    assert_eq!(app.get("/admin/surveys/no-such-survey/preview").await.status(), 404);
+    assert_eq!(
+        app.get("/admin/surveys/no-such-survey/preview")
+            .await
+            .status(),
+        404
+    );
 }
 
 both_backends!(

@@ -112,7 +112,8 @@ async fn list(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRes
             let state = match status {
                 PinStatus::Loaded => "loaded".to_string(),
                 PinStatus::NotLoaded => {
-                    "new: loaded at the next start of pulse serve (or pulse survey load)".to_string()
+                    "new: loaded at the next start of pulse serve (or pulse survey load)"
+                        .to_string()
                 }
                 PinStatus::ChangedWithoutBump { .. } | PinStatus::OlderThanLatest { .. } => status
                     .refusal(definition)

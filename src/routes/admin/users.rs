@@ -92,7 +92,10 @@ async fn render(
             "created": extras.created.map(|(email, password)| json!({ "email": email, "password": password })),
         }),
     );
-    Ok(super::super::html(status, page.render("pages/admin/users")?))
+    Ok(super::super::html(
+        status,
+        page.render("pages/admin/users")?,
+    ))
 }
 
 async fn list(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpResponse, AppError> {
@@ -150,13 +153,7 @@ async fn create(
                 errors,
                 ..Extras::default()
             };
-            render(
-                &state,
-                &signed_in,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                extras,
-            )
-            .await
+            render(&state, &signed_in, StatusCode::UNPROCESSABLE_ENTITY, extras).await
         }
     }
 }
