@@ -25,6 +25,9 @@ pub enum AppError {
     Csrf,
     #[error("Too many attempts. Wait a minute and try again.")]
     TooManyRequests,
+    /// An upload over its limit (413); the message names the limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     #[error("The service is not ready: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -79,6 +82,7 @@ impl ResponseError for AppError {
             Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -1,15 +1,29 @@
-//! `/admin`: the landing page for signed-in admins and leads.
+//! `/admin`: the landing page for signed-in admins and leads, and the administration pages
+//! that are not about waves: the stakeholder directory and its CSV import
+//! ([`stakeholders`]), accounts ([`users`]) and survey definitions with a preview of each
+//! form ([`surveys`]).
+//!
+//! Who may do what: the directory and the accounts are for admins only (they hold personal
+//! data and grant access); survey definitions and their previews are readable by leads too,
+//! so a lead can see exactly what was asked when reading results.
+
+mod stakeholders;
+mod surveys;
+mod users;
 
 use actix_web::{web, HttpResponse};
 
 use crate::auth::SignedIn;
-use crate::db::models::{stakeholders, survey_versions};
+use crate::db::models::{stakeholders as stakeholder_rows, survey_versions};
 use crate::error::AppError;
 use crate::startup::AppState;
 use crate::views::Page;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin", web::get().to(home));
+    cfg.route("/admin", web::get().to(home))
+        .configure(stakeholders::configure)
+        .configure(users::configure)
+        .configure(surveys::configure);
 }
 
 async fn home(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpResponse, AppError> {
@@ -18,7 +32,7 @@ async fn home(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRes
         web::block(move || -> Result<(i64, i64), AppError> {
             let mut conn = pool.get()?;
             Ok((
-                stakeholders::count_active(&mut conn)?,
+                stakeholder_rows::count_active(&mut conn)?,
                 survey_versions::count(&mut conn)?,
             ))
         })

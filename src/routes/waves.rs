@@ -27,7 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// Runs blocking database work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&mut crate::db::DbConn) -> Result<T, AppError> + Send + 'static,
 ) -> Result<T, AppError> {
@@ -54,7 +54,7 @@ fn wave_error(error: WaveError) -> AppError {
 
 /// `{field: message}` for every form field, `null` where there is nothing to say (strict
 /// templates need every key).
-fn field_errors(fields: &[&str], errors: &[FieldError]) -> serde_json::Value {
+pub(super) fn field_errors(fields: &[&str], errors: &[FieldError]) -> serde_json::Value {
     let mut map = serde_json::Map::new();
     for field in fields {
         let message = errors

@@ -1,5 +1,9 @@
 //! Admin and lead accounts: create, sign in (with session rotation), change role or
 //! password, deactivate.
+//!
+//! The web pages go through [`create_account`], [`change_role`] and [`change_active`], which
+//! explain a wrong field and protect the admins from locking themselves out: nobody can
+//! demote or deactivate their own account, and the last active admin stays an admin.
 
 use anyhow::Context;
 use chrono::NaiveDateTime;
@@ -7,6 +11,7 @@ use chrono::NaiveDateTime;
 use crate::auth::{password, session};
 use crate::db::models::{sessions, users};
 use crate::db::{self, DbConn};
+use crate::domain::wave::FieldError;
 use crate::domain::{EmailAddress, Role};
 
 /// Creates an account; refuses an email that already has one.
@@ -97,4 +102,163 @@ pub fn set_active(conn: &mut DbConn, user_id: &str, active: bool) -> anyhow::Res
         Ok(())
     })?;
     Ok(())
+}
+
+/// Why an account change from the web pages was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// Form fields that need attention (field name → message).
+    #[error("{}", crate::domain::wave::describe(.0))]
+    Invalid(Vec<FieldError>),
+    #[error("there is no such account")]
+    NotFound,
+    /// The change would lock admins out; the message says why.
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<diesel::result::Error> for AccountError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Unexpected(error.into())
+    }
+}
+
+/// The "add an account" form as typed.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct NewAccountInput {
+    pub email: String,
+    pub role: String,
+    /// Empty: a password is generated and shown once.
+    #[serde(default)]
+    pub password: String,
+}
+
+/// The fields of [`NewAccountInput`], in form order.
+pub const NEW_ACCOUNT_FIELDS: &[&str] = &["email", "role", "password"];
+
+/// An account made by [`create_account`].
+#[derive(Debug, Clone)]
+pub struct CreatedAccount {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    /// The generated password, to be shown once (never stored in plain text).
+    pub generated_password: Option<String>,
+}
+
+/// Creates an account from the web form: every wrong field is reported, nothing is stored
+/// unless all are right. An empty password gets a generated one (256 random bits).
+pub fn create_account(
+    conn: &mut DbConn,
+    input: &NewAccountInput,
+    now: NaiveDateTime,
+) -> Result<CreatedAccount, AccountError> {
+    let mut errors = Vec::new();
+    let email = match EmailAddress::parse(input.email.trim()) {
+        Ok(email) => Some(email),
+        Err(message) => {
+            errors.push(FieldError::new("email", message));
+            None
+        }
+    };
+    let role = match input.role.parse::<Role>() {
+        Ok(role) => Some(role),
+        Err(_) => {
+            errors.push(FieldError::new("role", "choose admin or lead"));
+            None
+        }
+    };
+    let generated = input
+        .password
+        .is_empty()
+        .then(crate::auth::tokens::random_token);
+    let plain = generated.as_deref().unwrap_or(&input.password);
+    if let Err(message) = password::check_strength(plain) {
+        errors.push(FieldError::new("password", message));
+    }
+    if let Some(email) = &email {
+        if users::find_by_email(conn, email.as_str())?.is_some() {
+            errors.push(FieldError::new(
+                "email",
+                format!("an account for {email} already exists"),
+            ));
+        }
+    }
+    let (Some(email), Some(role), true) = (email, role, errors.is_empty()) else {
+        return Err(AccountError::Invalid(errors));
+    };
+    let id = add_user(conn, &email, role, plain, now)?;
+    Ok(CreatedAccount {
+        id,
+        email: email.as_str().to_string(),
+        role,
+        generated_password: generated,
+    })
+}
+
+/// Sets the role of `target_id` on behalf of `actor_id`. Refused for one's own account and
+/// for the last active admin.
+pub fn change_role(
+    conn: &mut DbConn,
+    actor_id: &str,
+    target_id: &str,
+    role: Role,
+) -> Result<(), AccountError> {
+    db::write_transaction(conn, |conn| {
+        let admins = users::lock_active_admins(conn)?;
+        let target = users::find(conn, target_id)?.ok_or(AccountError::NotFound)?;
+        if target.role == role.as_str() {
+            return Ok(());
+        }
+        if role != Role::Admin {
+            if target.id == actor_id {
+                return Err(AccountError::Refused(
+                    "You cannot take the admin role from your own account: ask another admin."
+                        .into(),
+                ));
+            }
+            if admins.len() <= 1 && admins.contains(&target.id) {
+                return Err(AccountError::Refused(format!(
+                    "{} is the last active admin: make someone else an admin first.",
+                    target.email
+                )));
+            }
+        }
+        users::set_role(conn, &target.id, role.as_str())?;
+        Ok(())
+    })
+}
+
+/// Deactivates (ending its sessions) or reactivates `target_id` on behalf of `actor_id`.
+/// Nobody can deactivate their own account, nor the last active admin.
+pub fn change_active(
+    conn: &mut DbConn,
+    actor_id: &str,
+    target_id: &str,
+    active: bool,
+) -> Result<(), AccountError> {
+    db::write_transaction(conn, |conn| {
+        let admins = users::lock_active_admins(conn)?;
+        let target = users::find(conn, target_id)?.ok_or(AccountError::NotFound)?;
+        if !active {
+            if target.id == actor_id {
+                return Err(AccountError::Refused(
+                    "You cannot deactivate your own account: ask another admin.".into(),
+                ));
+            }
+            if admins.len() <= 1 && admins.contains(&target.id) {
+                return Err(AccountError::Refused(format!(
+                    "{} is the last active admin: make someone else an admin first.",
+                    target.email
+                )));
+            }
+        }
+        users::set_active(conn, &target.id, active)?;
+        if !active {
+            sessions::delete_for_user(conn, &target.id)?;
+        }
+        Ok(())
+    })
 }

@@ -10,6 +10,9 @@
 //! applicable"), `q-<key>-o-<option>` its other options, `q-<key>-low`/`-high` the NPS
 //! anchors, `q-<key>-stage-<stage>` the pain-point stage headings. Keys contain no `-`, so
 //! ids cannot collide.
+//!
+//! The admin preview of a definition renders the very same context and template, adding
+//! only a banner (`preview`) and hidden form fields (`hidden`).
 
 use std::collections::BTreeMap;
 
@@ -99,6 +102,10 @@ pub fn form_page(
         "has_errors": has_errors,
         "error_list": error_list,
         "questions": questions,
+        // Set by the admin preview (`routes::admin::surveys`): its banner, and the hidden
+        // fields (the CSRF token) its form posts. Respondents get neither.
+        "preview": null,
+        "hidden": [],
     })
 }
 

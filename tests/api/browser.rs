@@ -348,3 +348,109 @@ async fn a_lead_reads_the_results_in_a_real_browser() {
     screenshot(&client, 1280, "results-1280.png").await;
     client.close().await.unwrap();
 }
+
+/// An admin imports a CSV file through the real file input: the preview, the confirmation,
+/// then the directory filtered by a select. Screenshots: `stakeholders-import-preview-1280.png`
+/// and `stakeholders-1280.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_imports_stakeholders_in_a_real_browser() {
+    let profile = tempfile::tempdir().unwrap();
+    let Some((_driver, client)) = browser(profile.path()).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.create_user("admin@example.com", pulse::domain::Role::Admin);
+    let mut csv = String::from("email;name;language;business_unit;region\n");
+    for i in 0..30 {
+        csv.push_str(&format!(
+            "person{i}@example.com;Person {i};{};{};{}\n",
+            ["en", "de"][i % 2],
+            ["Manufacturing", "R&D", "Sales"][i % 3],
+            ["EMEA", "Americas", "APAC"][i % 3 / 2 + i % 2]
+        ));
+    }
+    let file = app.db.dir.path().join("people.csv");
+    std::fs::write(&file, csv).unwrap();
+
+    client.goto(&app.url("/login")).await.unwrap();
+    for (id, value) in [
+        ("email", "admin@example.com"),
+        ("password", crate::helpers::PASSWORD),
+    ] {
+        client
+            .find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    client
+        .find(Locator::Css("button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("a[href='/admin/stakeholders']"))
+        .await
+        .unwrap();
+
+    client
+        .goto(&app.url("/admin/stakeholders/import"))
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("file"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("main button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Id("count-created"))
+        .await
+        .unwrap();
+    let page = client.source().await.unwrap();
+    assert!(page.contains("people.csv is valid: 30 stakeholder(s)"));
+    screenshot(&client, 1280, "stakeholders-import-preview-1280.png").await;
+    client
+        .find(Locator::Css("main button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("a[href='/admin/stakeholders']"))
+        .await
+        .unwrap();
+    assert!(client
+        .source()
+        .await
+        .unwrap()
+        .contains("Created 30, updated 0"));
+
+    client
+        .goto(&app.url("/admin/stakeholders?a.business_unit=R%26D"))
+        .await
+        .unwrap();
+    let page = client.source().await.unwrap();
+    assert!(page.contains("10 matching"), "{page}");
+    screenshot(&client, 1280, "stakeholders-1280.png").await;
+    client.close().await.unwrap();
+}

@@ -78,3 +78,11 @@ pub fn is_suppressed(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
         .get_result::<i64>(conn)
         .map(|n| n > 0)
 }
+
+/// Every opt-out as `(stakeholder_id, survey_slug)`, for the stakeholder directory page.
+pub fn all(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
+    opt_outs::table
+        .order((opt_outs::stakeholder_id.asc(), opt_outs::survey_slug.asc()))
+        .select((opt_outs::stakeholder_id, opt_outs::survey_slug))
+        .load(conn)
+}

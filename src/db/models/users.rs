@@ -72,3 +72,17 @@ pub fn set_active(conn: &mut DbConn, id: &str, active: bool) -> QueryResult<usiz
         .set(users::active.eq(active))
         .execute(conn)
 }
+
+/// The ids of the active admins, locked until the transaction ends (`FOR UPDATE` on
+/// PostgreSQL; SQLite's `BEGIN IMMEDIATE` already serialises writers), so two admins demoting
+/// each other at once cannot both succeed and leave none.
+pub fn lock_active_admins(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    let query = users::table
+        .filter(users::role.eq("admin"))
+        .filter(users::active.eq(true))
+        .select(users::id);
+    match conn {
+        DbConn::Sqlite(c) => query.load(c),
+        DbConn::Pg(c) => query.for_update().load(c),
+    }
+}

@@ -17,8 +17,15 @@
 //! sets regions without touching names. A stakeholder in the file that was inactive becomes
 //! active again (counted as reactivated). With `deactivate_missing`, active stakeholders not
 //! in the file become inactive; rows are never deleted, so history stays.
+//!
+//! The admin import page runs the same three steps: upload → [`parse_csv`] → [`plan_import`]
+//! (its [`ImportPlan::preview`] shows the first rows as they will be stored) → confirm →
+//! [`apply_import`]. [`sealed`] carries the file from the preview to the confirmation;
+//! [`directory`] is the searchable list.
 
 pub mod csv_import;
+pub mod directory;
+pub mod sealed;
 
 use std::collections::HashMap;
 
@@ -60,6 +67,60 @@ pub struct ImportPlan {
     inserts: Vec<PlannedInsert>,
     updates: Vec<PlannedUpdate>,
     deactivations: Vec<String>,
+    preview: Vec<PreviewRow>,
+}
+
+/// How many rows of the file [`ImportPlan::preview`] keeps.
+pub const PREVIEW_ROWS: usize = 10;
+
+/// What an import does with one row of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowOutcome {
+    Created,
+    Updated,
+    Unchanged,
+    Reactivated,
+}
+
+/// One row of the file as it will be stored (after merging with the existing stakeholder).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PreviewRow {
+    pub line: u64,
+    pub outcome: RowOutcome,
+    pub email: String,
+    pub name: Option<String>,
+    pub language: Option<String>,
+    /// `(attribute, value)` pairs, sorted by attribute.
+    pub attributes: Vec<(String, String)>,
+}
+
+impl ImportPlan {
+    /// The first [`PREVIEW_ROWS`] rows of the file, as they will be stored.
+    pub fn preview(&self) -> &[PreviewRow] {
+        &self.preview
+    }
+}
+
+fn preview_row(
+    line: u64,
+    outcome: RowOutcome,
+    email: &str,
+    name: Option<&str>,
+    language: Option<&str>,
+    attributes: &Attributes,
+) -> PreviewRow {
+    PreviewRow {
+        line,
+        outcome,
+        email: email.to_string(),
+        name: name.map(str::to_string),
+        language: language.map(str::to_string),
+        attributes: attributes
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -177,6 +238,7 @@ fn build_plan(
         inserts: Vec::new(),
         updates: Vec::new(),
         deactivations: Vec::new(),
+        preview: Vec::new(),
     };
 
     for record in parsed.records() {
@@ -186,6 +248,16 @@ fn build_plan(
             .copied();
         let Some(index) = found else {
             plan.counts.created += 1;
+            if plan.preview.len() < PREVIEW_ROWS {
+                plan.preview.push(preview_row(
+                    record.line,
+                    RowOutcome::Created,
+                    record.email.as_str(),
+                    record.name.as_deref(),
+                    record.language.as_ref().map(|l| l.as_str()),
+                    &record.attributes,
+                ));
+            }
             plan.inserts.push(PlannedInsert {
                 email: record.email.as_str().to_string(),
                 name: record.name.clone(),
@@ -222,12 +294,27 @@ fn build_plan(
             || language != row.language
             || attributes != stored_attributes;
 
-        if !row.active {
+        let outcome = if !row.active {
             plan.counts.reactivated += 1;
+            RowOutcome::Reactivated
         } else if changed {
             plan.counts.updated += 1;
+            RowOutcome::Updated
         } else {
             plan.counts.unchanged += 1;
+            RowOutcome::Unchanged
+        };
+        if plan.preview.len() < PREVIEW_ROWS {
+            plan.preview.push(preview_row(
+                record.line,
+                outcome,
+                &email,
+                name.as_deref(),
+                language.as_deref(),
+                &attributes,
+            ));
+        }
+        if outcome == RowOutcome::Unchanged {
             continue;
         }
         plan.updates.push(PlannedUpdate {
@@ -382,6 +469,25 @@ mod tests {
         assert_eq!(ids, ["2", "3"]);
         assert_eq!(plan.updates[0].email, "bob@example.com");
         assert_eq!(plan.inserts[0].attributes, r#"{"region":"APAC"}"#);
+        let outcomes: Vec<RowOutcome> = plan.preview().iter().map(|r| r.outcome).collect();
+        assert_eq!(
+            outcomes,
+            [
+                RowOutcome::Unchanged,
+                RowOutcome::Updated,
+                RowOutcome::Reactivated,
+                RowOutcome::Created
+            ]
+        );
+        // The preview shows the row as stored: Anna keeps the site the file does not have.
+        assert_eq!(
+            plan.preview()[0].attributes,
+            [
+                ("region".to_string(), "EMEA".to_string()),
+                ("site".to_string(), "Graz".to_string())
+            ]
+        );
+        assert_eq!(plan.preview()[3].line, 5);
     }
 
     #[test]

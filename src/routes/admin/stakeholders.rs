@@ -1,0 +1,419 @@
+//! The stakeholder directory (admins only):
+//!
+//! * `GET /admin/stakeholders?q=&filter=&state=&a.ATTRIBUTE=&page=` — search by email or
+//!   name, filter by attributes (the audience syntax, `business_unit=R&D;region=EMEA`, and/or
+//!   one select per attribute), active/inactive/all, 50 per page.
+//! * `GET /admin/stakeholders/import` — the upload form (a file, or pasted text).
+//! * `POST /admin/stakeholders/import` (multipart) — parses with the same parser as
+//!   `pulse stakeholders import` and shows either *every* problem of the file or a preview:
+//!   the counts and the first rows as they will be stored. Nothing is written.
+//! * `POST /admin/stakeholders/import/confirm` — imports the previewed file, all or nothing.
+//!   The file travels in the confirmation form, sealed (see
+//!   [`crate::services::stakeholders::sealed`] for why and how).
+
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpResponse};
+use futures_util::TryStreamExt;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::SignedIn;
+use crate::domain::audience::AudienceFilter;
+use crate::domain::stakeholder::AttributeName;
+use crate::error::AppError;
+use crate::services::stakeholders::directory::{self, DirectoryQuery, StateFilter};
+use crate::services::stakeholders::sealed::{self, SealedImport};
+use crate::services::stakeholders::{self as service, parse_csv, ImportProblem, ParsedImport};
+use crate::startup::AppState;
+use crate::views::Page;
+
+use super::super::waves::blocking;
+
+/// The largest file the import page takes (about 150,000 typical rows).
+pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
+/// Form fields other than the file (the CSRF token, the checkbox) are small.
+const MAX_FIELD_BYTES: usize = 64 * 1024;
+/// The confirmation carries the file base64-encoded (4/3 of its size) plus a few fields.
+const CONFIRM_LIMIT: usize = MAX_UPLOAD_BYTES / 3 * 4 + 64 * 1024;
+
+/// Query parameter prefix of the per-attribute selects: `a.business_unit=R%26D`.
+const ATTRIBUTE_PARAM: &str = "a.";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/stakeholders", web::get().to(list))
+        .route("/admin/stakeholders/import", web::get().to(import_form))
+        .route("/admin/stakeholders/import", web::post().to(preview))
+        .service(
+            web::resource("/admin/stakeholders/import/confirm")
+                .app_data(web::FormConfig::default().limit(CONFIRM_LIMIT))
+                .route(web::post().to(confirm)),
+        );
+}
+
+fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+/// The search as typed, kept to fill the form and the page links again.
+#[derive(Debug, Default)]
+struct SearchParams {
+    q: String,
+    filter: String,
+    state: StateFilter,
+    page: usize,
+    /// `(attribute, value)` of the selects that have a value.
+    selects: Vec<(String, String)>,
+}
+
+impl SearchParams {
+    fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        let mut params = SearchParams {
+            page: 1,
+            ..Default::default()
+        };
+        for (name, value) in pairs {
+            match name.as_str() {
+                "q" => params.q = value,
+                "filter" => params.filter = value,
+                "state" => {
+                    params.state = match value.as_str() {
+                        "inactive" => StateFilter::Inactive,
+                        "all" => StateFilter::All,
+                        _ => StateFilter::Active,
+                    }
+                }
+                "page" => params.page = value.trim().parse().unwrap_or(1),
+                other => {
+                    if let Some(attribute) = other.strip_prefix(ATTRIBUTE_PARAM) {
+                        if !value.trim().is_empty() {
+                            params.selects.push((attribute.to_string(), value));
+                        }
+                    }
+                }
+            }
+        }
+        params
+    }
+
+    /// The typed filter and every select, as one filter.
+    fn audience(&self) -> Result<AudienceFilter, String> {
+        let mut filter = AudienceFilter::parse(&self.filter).map_err(|e| e.to_string())?;
+        for (attribute, value) in &self.selects {
+            let name = AttributeName::parse(attribute)?;
+            let condition =
+                AudienceFilter::condition(name, [value.as_str()]).map_err(|e| e.to_string())?;
+            filter = filter.and(condition).map_err(|e| e.to_string())?;
+        }
+        Ok(filter)
+    }
+
+    /// The query string of this search on another page.
+    fn href(&self, page: usize) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        if !self.q.is_empty() {
+            query.append_pair("q", &self.q);
+        }
+        if !self.filter.is_empty() {
+            query.append_pair("filter", &self.filter);
+        }
+        match self.state {
+            StateFilter::Active => {}
+            StateFilter::Inactive => {
+                query.append_pair("state", "inactive");
+            }
+            StateFilter::All => {
+                query.append_pair("state", "all");
+            }
+        }
+        for (attribute, value) in &self.selects {
+            query.append_pair(&format!("{ATTRIBUTE_PARAM}{attribute}"), value);
+        }
+        query.append_pair("page", &page.to_string());
+        format!("/admin/stakeholders?{}", query.finish())
+    }
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    query: web::Query<Vec<(String, String)>>,
+) -> Result<HttpResponse, AppError> {
+    signed_in.require_admin()?;
+    let params = SearchParams::from_pairs(query.into_inner());
+    let (filter, filter_error) = match params.audience() {
+        Ok(filter) => (filter, None),
+        Err(message) => (AudienceFilter::everyone(), Some(message)),
+    };
+    let search = DirectoryQuery {
+        text: params.q.clone(),
+        filter,
+        state: params.state,
+        page: params.page,
+    };
+    let result = blocking(&state, move |conn| Ok(directory::search(conn, &search)?)).await?;
+
+    let attributes: Vec<serde_json::Value> = result
+        .attributes
+        .iter()
+        .map(|(name, values)| {
+            let chosen = params
+                .selects
+                .iter()
+                .find(|(a, _)| a == name)
+                .map(|(_, v)| v.as_str());
+            json!({
+                "name": name,
+                "param": format!("{ATTRIBUTE_PARAM}{name}"),
+                "id": format!("attr-{name}"),
+                "options": values.iter().map(|v| json!({ "value": v, "selected": Some(v.as_str()) == chosen })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let status = if filter_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = Page::signed_in(
+        "Stakeholders",
+        &signed_in,
+        json!({
+            "search": {
+                "q": params.q, "filter": params.filter,
+                "state_active": params.state == StateFilter::Active,
+                "state_inactive": params.state == StateFilter::Inactive,
+                "state_all": params.state == StateFilter::All,
+            },
+            "filter_error": filter_error,
+            "show_results": filter_error.is_none(),
+            "attributes": attributes,
+            "result": result,
+            "prev_href": (result.page > 1).then(|| params.href(result.page - 1)),
+            "next_href": (result.page < result.pages).then(|| params.href(result.page + 1)),
+        }),
+    );
+    Ok(super::super::html(
+        status,
+        page.render("pages/admin/stakeholders")?,
+    ))
+}
+
+async fn import_form(signed_in: SignedIn) -> Result<HttpResponse, AppError> {
+    signed_in.require_admin()?;
+    render_import_form(&signed_in, StatusCode::OK, None)
+}
+
+fn render_import_form(
+    signed_in: &SignedIn,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Result<HttpResponse, AppError> {
+    let page = Page::signed_in(
+        "Import stakeholders",
+        signed_in,
+        json!({ "error": error, "max_megabytes": MAX_UPLOAD_BYTES / (1024 * 1024) }),
+    );
+    Ok(super::super::html(
+        status,
+        page.render("pages/admin/stakeholders_import")?,
+    ))
+}
+
+/// The fields of the upload form.
+#[derive(Default)]
+struct Upload {
+    csrf_token: String,
+    file: Vec<u8>,
+    file_name: Option<String>,
+    text: String,
+    deactivate_missing: bool,
+}
+
+/// Reads the multipart upload, refusing a file over [`MAX_UPLOAD_BYTES`] (413).
+async fn read_upload(mut multipart: Multipart) -> Result<Upload, AppError> {
+    let malformed = |e: actix_multipart::MultipartError| {
+        AppError::BadRequest(format!("The upload could not be read: {e}"))
+    };
+    let mut upload = Upload::default();
+    while let Some(mut field) = multipart.try_next().await.map_err(malformed)? {
+        let name = field.name().unwrap_or_default().to_string();
+        let limit = if name == "file" || name == "csv_text" {
+            MAX_UPLOAD_BYTES
+        } else {
+            MAX_FIELD_BYTES
+        };
+        if name == "file" {
+            upload.file_name = field
+                .content_disposition()
+                .and_then(|d| d.get_filename())
+                .map(str::to_string);
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.try_next().await.map_err(malformed)? {
+            if bytes.len() + chunk.len() > limit {
+                return Err(AppError::PayloadTooLarge(format!(
+                    "The file is larger than {} MB: split it, or use `pulse stakeholders import`.",
+                    MAX_UPLOAD_BYTES / (1024 * 1024)
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match name.as_str() {
+            "csrf_token" => upload.csrf_token = String::from_utf8_lossy(&bytes).into_owned(),
+            "file" => upload.file = bytes,
+            "csv_text" => upload.text = String::from_utf8_lossy(&bytes).into_owned(),
+            "deactivate_missing" => upload.deactivate_missing = !bytes.is_empty(),
+            _ => {}
+        }
+    }
+    Ok(upload)
+}
+
+async fn preview(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    multipart: Multipart,
+) -> Result<HttpResponse, AppError> {
+    signed_in.require_admin()?;
+    let upload = read_upload(multipart).await?;
+    signed_in.verify_csrf(&upload.csrf_token)?;
+    let (bytes, source) = if !upload.file.is_empty() {
+        let name = upload.file_name.unwrap_or_else(|| "the file".into());
+        (upload.file, name)
+    } else if !upload.text.trim().is_empty() {
+        (upload.text.into_bytes(), "the pasted text".to_string())
+    } else {
+        return render_import_form(
+            &signed_in,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("Choose a CSV file, or paste its text."),
+        );
+    };
+    let parsed = match parse_csv(&bytes) {
+        Ok(parsed) => parsed,
+        Err(problems) => return render_problems(&signed_in, &source, &problems),
+    };
+    let deactivate_missing = upload.deactivate_missing;
+    let planned = parsed.clone();
+    let plan = blocking(&state, move |conn| {
+        Ok(service::plan_import(conn, &planned, deactivate_missing)?)
+    })
+    .await?;
+    let sealed = sealed::seal(
+        &state.settings.secret_key,
+        signed_in.session_token(),
+        &bytes,
+        deactivate_missing,
+        now(),
+    );
+    let page = Page::signed_in(
+        "Import preview",
+        &signed_in,
+        json!({
+            "source": source,
+            "summary": summary(&parsed),
+            "counts": plan.counts,
+            "deactivate_missing": deactivate_missing,
+            "rows": plan.preview(),
+            "more_rows": parsed.len().saturating_sub(plan.preview().len()),
+            "sealed": sealed,
+        }),
+    );
+    Ok(super::super::html(
+        StatusCode::OK,
+        page.render("pages/admin/stakeholders_preview")?,
+    ))
+}
+
+/// Rows, columns and delimiter of a parsed file, for the preview page.
+fn summary(parsed: &ParsedImport) -> serde_json::Value {
+    let columns = parsed.columns();
+    let mut names = vec!["email".to_string()];
+    if columns.name {
+        names.push("name".into());
+    }
+    if columns.language {
+        names.push("language".into());
+    }
+    names.extend(columns.attributes.iter().map(|a| a.as_str().to_string()));
+    let delimiter = match parsed.delimiter() {
+        '\t' => "tab".to_string(),
+        other => format!("'{other}'"),
+    };
+    json!({ "rows": parsed.len(), "columns": names, "delimiter": delimiter })
+}
+
+fn render_problems(
+    signed_in: &SignedIn,
+    source: &str,
+    problems: &[ImportProblem],
+) -> Result<HttpResponse, AppError> {
+    let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    let page = Page::signed_in(
+        "Import problems",
+        signed_in,
+        json!({ "source": source, "problems": list, "count": list.len() }),
+    );
+    Ok(super::super::html(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        page.render("pages/admin/stakeholders_problems")?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct ConfirmForm {
+    csrf_token: String,
+    content: String,
+    issued_at: i64,
+    #[serde(default)]
+    deactivate_missing: bool,
+    seal: String,
+}
+
+async fn confirm(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    form: web::Form<ConfirmForm>,
+) -> Result<HttpResponse, AppError> {
+    signed_in.require_admin()?;
+    signed_in.verify_csrf(&form.csrf_token)?;
+    let form = form.into_inner();
+    let sealed_import = SealedImport {
+        content: form.content,
+        issued_at: form.issued_at,
+        deactivate_missing: form.deactivate_missing,
+        seal: form.seal,
+    };
+    let bytes = sealed::open(
+        &state.settings.secret_key,
+        signed_in.session_token(),
+        &sealed_import,
+        now(),
+    )
+    .map_err(|e| AppError::BadRequest(format!("Nothing was imported: {e}.")))?;
+    let parsed = match parse_csv(&bytes) {
+        Ok(parsed) => parsed,
+        Err(problems) => return render_problems(&signed_in, "the file", &problems),
+    };
+    let deactivate_missing = sealed_import.deactivate_missing;
+    let report = blocking(&state, move |conn| {
+        Ok(service::apply_import(
+            conn,
+            &parsed,
+            deactivate_missing,
+            now(),
+        )?)
+    })
+    .await?;
+    tracing::info!(counts = %report.counts, admin = %crate::telemetry::mask_email(&signed_in.user.email), "stakeholders imported from the web");
+    let page = Page::signed_in(
+        "Import done",
+        &signed_in,
+        json!({ "counts": report.counts }),
+    );
+    Ok(super::super::html(
+        StatusCode::OK,
+        page.render("pages/admin/stakeholders_imported")?,
+    ))
+}
