@@ -455,24 +455,25 @@ async fn metrics_are_prometheus_text_and_never_show_a_token_or_an_address(backen
     );
     assert_eq!(value_of(&before, "pulse_build_info", &[]), 1.0);
 
-    // Six invitations go out (one retried later, one refused); three people answer.
+    // Six invitations go out (one to be retried later, one refused) …
     let tokens = survey_tokens(&app.db, 6);
+    let started = Instant::now();
+    loop {
+        let (_, samples) = scrape(&app).await;
+        let settled = value_of(&samples, "pulse_outbox_sent_total", &[]) >= 4.0
+            && value_of(&samples, "pulse_outbox_send_failures_total", &[]) >= 2.0;
+        if settled || started.elapsed() > Duration::from_secs(60) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // … then three people answer, and someone asks for a page that does not exist.
     assert_eq!(app.get(&format!("/s/{}", tokens[0])).await.status(), 200);
     for (i, token) in tokens.iter().take(3).enumerate() {
         assert_eq!(post_answer(&app, token, &format!("metrics-{i}")).await, 303);
     }
     assert_eq!(app.get("/no/such/page").await.status(), 404);
-
-    let started = Instant::now();
-    let (body, samples) = loop {
-        let (body, samples) = scrape(&app).await;
-        let settled = value_of(&samples, "pulse_outbox_sent_total", &[]) >= 4.0
-            && value_of(&samples, "pulse_outbox_send_failures_total", &[]) >= 2.0;
-        if settled || started.elapsed() > Duration::from_secs(60) {
-            break (body, samples);
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let (body, samples) = scrape(&app).await;
     assert_eq!(value_of(&samples, "pulse_outbox_sent_total", &[]), 4.0);
     let failures = |kind| {
         value_of(
@@ -508,6 +509,14 @@ async fn metrics_are_prometheus_text_and_never_show_a_token_or_an_address(backen
     assert_eq!(requests("GET", "(unmatched)", "404"), 1.0);
     assert_eq!(requests("GET", "/metrics", "401"), 2.0);
     assert!(requests("GET", "/metrics", "200") >= 2.0);
+    assert_eq!(
+        value_of(
+            &before,
+            "pulse_http_requests_total",
+            &[("route", "/s/{token}")]
+        ),
+        0.0
+    );
     let timed = value_of(
         &samples,
         "pulse_http_request_duration_seconds_count",
@@ -626,6 +635,10 @@ async fn sigterm_finishes_requests_and_hands_unsent_mail_back(backend: Backend) 
     let (head, tail) = body.split_at(body.len() / 2);
     stream.write_all(head.as_bytes()).unwrap();
     stream.flush().unwrap();
+    // Give the server time to parse the head and call the handler, which then waits for
+    // the body: a request whose head was not read yet when the signal came is dropped with
+    // its connection, like one that never arrived.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     server.sigterm();
     // Let the server act on the signal before the request completes.
     tokio::time::sleep(Duration::from_millis(500)).await;
