@@ -141,6 +141,8 @@ async fn run(label: &str, url: DatabaseUrl, seconds: u64, clients: usize) -> any
         scheduler_interval: None,
         outbox_worker: false,
         outbox: pulse::outbox::OutboxConfig::default(),
+        metrics_token: None,
+        shutdown_grace: std::time::Duration::from_secs(10),
     };
     let app = Application::build(settings).await?;
     let port = app.port();

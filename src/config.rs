@@ -40,12 +40,42 @@ pub struct Settings {
     /// Whether this process runs the outbox worker.
     pub outbox_worker: bool,
     pub outbox: crate::outbox::OutboxConfig,
+    /// `GET /metrics` answers only this bearer token; `None`: no metrics endpoint.
+    pub metrics_token: Option<MetricsToken>,
+    /// At shutdown, how long in-flight requests and sends may take before they are cut
+    /// (unsent mail is handed back to the outbox at once).
+    pub shutdown_grace: Duration,
 }
 
 impl Settings {
     /// Cookies get `Secure` when the product is served over https.
     pub fn secure_cookies(&self) -> bool {
         self.base_url.starts_with("https://")
+    }
+}
+
+/// The bearer token of `GET /metrics`; redacted in `Debug`.
+#[derive(Clone)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// At least 16 characters: a scraper's secret, not a password to remember.
+    pub fn parse(raw: &str) -> anyhow::Result<Self> {
+        let raw = raw.trim();
+        if raw.len() < 16 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            anyhow::bail!("--metrics-token must be at least 16 characters without spaces; generate one with `openssl rand -hex 24`");
+        }
+        Ok(Self(raw.to_string()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MetricsToken(***)")
     }
 }
 

@@ -28,6 +28,7 @@ pub mod domain;
 pub mod email;
 pub mod error;
 pub mod export;
+pub mod metrics;
 pub mod outbox;
 pub mod routes;
 pub mod scheduler;

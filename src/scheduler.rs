@@ -62,6 +62,7 @@ pub async fn run(
     key: SecretKey,
     clock: Arc<dyn Clock>,
     interval: Duration,
+    metrics: Arc<crate::metrics::Metrics>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut timer = tokio::time::interval(interval);
@@ -80,6 +81,7 @@ pub async fn run(
             tick(&mut conn, &key, now)
         })
         .await;
+        metrics.scheduler_tick(outcome.as_ref().ok().and_then(|r| r.as_ref().ok()));
         match outcome {
             Ok(Ok(report)) if !report.is_empty() => tracing::info!(?report, "scheduler tick"),
             Ok(Ok(_)) => {}

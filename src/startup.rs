@@ -1,6 +1,7 @@
 //! `Application::build` opens the database, runs migrations, pins the survey definitions,
-//! binds the listener (port 0 in tests) and wires the routes; `run_until_stopped` serves
-//! until a shutdown signal.
+//! binds the listener (port 0 in tests) and wires the routes, the metrics middleware, the
+//! outbox worker and the scheduler; `run_until_stopped` serves until SIGTERM or SIGINT and
+//! then shuts down gracefully (see [`Application::run_until`]).
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::db;
 use crate::email::Mailer;
+use crate::metrics::Metrics;
 use crate::outbox::Outbox;
 use crate::routes;
 use crate::scheduler;
@@ -35,6 +37,8 @@ pub struct AppState {
     /// Results of open waves until their next response, and snapshots of closed ones.
     pub results: ResultsCache,
     pub clock: Arc<dyn Clock>,
+    /// Counters and histograms of `GET /metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 pub struct Application {
@@ -80,6 +84,7 @@ impl Application {
             settings.base_url = format!("http://{}:{port}", settings.host);
         }
         let mailer = Arc::new(Mailer::from_settings(&settings.email));
+        let metrics = Arc::new(Metrics::new());
         let (shutdown, shutdown_rx) = watch::channel(false);
         let mut background = Vec::new();
         if let Some(interval) = settings.scheduler_interval {
@@ -88,19 +93,25 @@ impl Application {
                 settings.secret_key.clone(),
                 clock.clone(),
                 interval,
+                metrics.clone(),
                 shutdown_rx.clone(),
             )));
         }
         if settings.outbox_worker {
-            let outbox = Arc::new(Outbox::new(
-                pool.clone(),
-                mailer.clone(),
-                settings.secret_key.clone(),
-                &settings.base_url,
-                clock.clone(),
-                settings.outbox.clone(),
+            let outbox = Arc::new(
+                Outbox::new(
+                    pool.clone(),
+                    mailer.clone(),
+                    settings.secret_key.clone(),
+                    &settings.base_url,
+                    clock.clone(),
+                    settings.outbox.clone(),
+                )
+                .with_metrics(metrics.clone()),
+            );
+            background.push(tokio::spawn(
+                outbox.run(shutdown_rx, settings.shutdown_grace),
             ));
-            background.push(tokio::spawn(outbox.run(shutdown_rx)));
         }
         let writer_clock = clock.clone();
         let submissions = SubmissionQueue::start(
@@ -116,14 +127,21 @@ impl Application {
             definitions: DefinitionCache::default(),
             results: ResultsCache::default(),
             clock,
+            metrics,
             settings: Arc::new(settings),
         });
         let app_state = state.clone();
+        let grace = state.settings.shutdown_grace;
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
+                .wrap(actix_web::middleware::from_fn(routes::metrics::record))
                 .configure(routes::configure)
         })
+        // Signals are ours (`run_until_stopped`), so the HTTP server, the outbox worker and
+        // the scheduler stop together.
+        .disable_signals()
+        .shutdown_timeout(grace.as_secs())
         .listen(listener)?
         .run();
         Ok(Self {
@@ -148,16 +166,69 @@ impl Application {
         self.state.pool.clone()
     }
 
-    /// Serves until SIGINT/SIGTERM. Shutdown is graceful: in-flight requests finish, the
-    /// scheduler completes its tick, and the outbox worker finishes the sends in flight
-    /// (each bounded by the SMTP timeout) before the process ends.
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully ([`Self::run_until`]).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let served = self.server.await;
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes, then shuts down gracefully, everything at once:
+    /// the listener closes and in-flight requests get `shutdown_grace` to finish; the
+    /// scheduler completes its tick; the outbox worker stops claiming, lets its sends
+    /// finish within the grace period and hands the rest back to pending (no lease).
+    pub async fn run_until(
+        self,
+        stop: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let mut server = self.server;
+        let served = tokio::select! {
+            served = &mut server => Some(served),
+            () = stop => None,
+        };
+        let served = match served {
+            Some(served) => served,
+            None => {
+                tracing::info!("shutting down: finishing in-flight requests and sends");
+                let _ = self.shutdown.send(true);
+                // Graceful: stop accepting, let the workers finish their requests.
+                let stopping = handle.stop(true);
+                let (served, ()) = tokio::join!(server, stopping);
+                served
+            }
+        };
         let _ = self.shutdown.send(true);
         for task in self.background {
             let _ = task.await;
         }
         self.mailer.shutdown().await;
+        tracing::info!("stopped");
         served
+    }
+}
+
+/// Completes at the first SIGTERM or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM received"),
+                    _ = int.recv() => tracing::info!("SIGINT received"),
+                }
+            }
+            _ => {
+                tracing::error!("cannot listen for SIGTERM/SIGINT; stop with SIGKILL");
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -1,8 +1,9 @@
 //! The command line: `pulse serve | migrate | user | stakeholders | survey | wave |
-//! schedule | tick | results`. Each command
+//! schedule | tick | results | backup | restore`. Each command
 //! group lives in its own file; this one holds the global options and the dispatch.
 //! Errors print what was wrong and what to do, and exit non-zero.
 
+mod backup;
 mod email_args;
 mod results;
 mod serve;
@@ -134,6 +135,10 @@ pub enum Command {
     Tick(tick::TickArgs),
     /// Print a wave's results (the figures of the results page) as JSON or CSV
     Results(results::ResultsArgs),
+    /// Write a consistent copy of the SQLite database while pulse keeps running
+    Backup(backup::BackupArgs),
+    /// Put a copy written by `pulse backup` in place of the SQLite database (pulse stopped)
+    Restore(backup::RestoreArgs),
 }
 
 /// Parses the command line and runs the command; the process exit code says how it went.
@@ -172,6 +177,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schedule(command) => wave::run_schedule(&global, command),
         Command::Tick(args) => tick::run(&global, args),
         Command::Results(args) => results::run(&global, args),
+        Command::Backup(args) => backup::run_backup(&global, args),
+        Command::Restore(args) => backup::run_restore(&global, args),
     }
 }
 

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use super::GlobalArgs;
-use crate::config::Settings;
+use crate::config::{MetricsToken, Settings};
 use crate::startup::Application;
 
 #[derive(Debug, Clone, clap::Args)]
@@ -42,6 +42,14 @@ pub struct ServeArgs {
     /// Do not run the outbox worker in this process
     #[arg(long, env = "PULSE_NO_OUTBOX_WORKER")]
     pub no_outbox_worker: bool,
+    /// Serve GET /metrics (Prometheus text format) to requests carrying
+    /// `Authorization: Bearer TOKEN`; without it there is no metrics endpoint
+    #[arg(long, env = "PULSE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+    /// On SIGTERM/SIGINT: seconds in-flight requests and email sends get to finish; unsent
+    /// mail is then handed back to the outbox at once
+    #[arg(long, env = "PULSE_SHUTDOWN_GRACE_SECONDS", default_value_t = 10)]
+    pub shutdown_grace_seconds: u64,
     #[command(flatten)]
     pub outbox: OutboxArgs,
     #[command(flatten)]
@@ -106,6 +114,13 @@ impl ServeArgs {
             scheduler_interval: (!self.no_scheduler)
                 .then(|| Duration::from_secs(self.tick_seconds.max(1))),
             outbox_worker: !self.no_outbox_worker,
+            metrics_token: self
+                .metrics_token
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .map(MetricsToken::parse)
+                .transpose()?,
+            shutdown_grace: Duration::from_secs(self.shutdown_grace_seconds),
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Storage: the database URL, the connection pool, embedded migrations per backend, and the
 //! transaction helper. All SQL of the product lives below this module (`models/`).
 
+pub mod backup;
 pub mod conn;
 pub mod models;
 pub mod schema;

@@ -174,7 +174,8 @@ impl Mailer {
             Err(error) => tracing::debug!(
                 to = %crate::telemetry::mask_email(message.to.address.as_str()),
                 message_id = %message.message_id,
-                %error,
+                // SMTP replies often repeat the address.
+                error = %crate::telemetry::mask_emails_in(&error.to_string()),
                 "mail not handed over"
             ),
         }

@@ -9,6 +9,12 @@
 //!   future waves.
 //! * A worker that dies leaves its rows leased; when the lease expires they are pending
 //!   again. The lease is longer than the send timeout, so a live worker never loses one.
+//! * Graceful shutdown ([`Outbox::run`]): the worker stops claiming, gives the sends in
+//!   flight a grace period, then cuts those still waiting for the mail server and hands
+//!   their rows back (pending, no lease, fenced by the claim), so the next worker takes them
+//!   at once instead of after the lease. A mail is "sent" only once the server said 250, so
+//!   a cut send was not delivered (unless the server kept it without answering — SMTP's
+//!   usual at-least-once edge).
 //! * Writes go one at a time per worker (claims, and outcomes written in groups: see
 //!   [`Outbox::finish`]). SQLite has one writer anyway, and its busy handler makes
 //!   concurrent writers sleep 1, 2, 5, 10… ms between tries: with 32 sends in flight that
@@ -30,6 +36,7 @@ use crate::db::models::opt_outs;
 use crate::db::models::outbox::{self as rows, Claimed};
 use crate::db::{DbConn, Pool};
 use crate::email::{Mailer, SendError};
+use crate::metrics::Metrics;
 
 use compose::{compose, Composed};
 
@@ -70,7 +77,7 @@ impl DispatchReport {
             Outcome::Retried => self.retried += 1,
             Outcome::Dead => self.dead += 1,
             Outcome::Cancelled => self.cancelled += 1,
-            Outcome::Lost => {}
+            Outcome::Lost | Outcome::Released => {}
         }
     }
 }
@@ -83,6 +90,8 @@ enum Outcome {
     Cancelled,
     /// The row was taken over by another worker after our lease expired.
     Lost,
+    /// Handed back unsent at shutdown.
+    Released,
 }
 
 /// What to write for a row whose attempt is over, decided (and logged) before writing.
@@ -101,6 +110,8 @@ enum Mark {
         at: NaiveDateTime,
     },
     Cancelled(&'static str),
+    /// Shutdown cut the send: back to pending, no lease.
+    Released,
 }
 
 /// A mark waiting for the next group write, and who waits for its outcome.
@@ -121,6 +132,9 @@ pub struct Outbox {
     queued: Mutex<Vec<QueuedMark>>,
     /// Held while this worker writes: a claim, or a group of marks.
     writer: tokio::sync::Mutex<()>,
+    /// Turns true when shutdown cuts the sends still in flight.
+    cut_sends: watch::Sender<bool>,
+    metrics: Arc<Metrics>,
 }
 
 impl Outbox {
@@ -141,7 +155,15 @@ impl Outbox {
             config,
             queued: Mutex::new(Vec::new()),
             writer: tokio::sync::Mutex::new(()),
+            cut_sends: watch::channel(false).0,
+            metrics: Arc::new(Metrics::new()),
         }
+    }
+
+    /// Counts sends and failures into `metrics` (those of `/metrics`).
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Sends everything that is due now, `max_in_flight` at a time, and returns when
@@ -163,8 +185,10 @@ impl Outbox {
     }
 
     /// The worker loop of `pulse serve`: keeps up to `max_in_flight` sends going, polls
-    /// when idle, and on shutdown stops claiming and lets in-flight sends finish.
-    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+    /// when idle. On shutdown it stops claiming and gives the sends in flight `grace` to
+    /// finish; those still waiting for the mail server then are cut and their rows handed
+    /// back to pending.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>, grace: Duration) {
         let slots = Arc::new(Semaphore::new(self.config.max_in_flight));
         loop {
             if *shutdown.borrow() {
@@ -201,9 +225,20 @@ impl Outbox {
                 });
             }
         }
-        // Graceful shutdown: wait for the sends in flight (each bounded by the send timeout).
+        // Graceful shutdown: wait for the sends in flight, at most `grace`; then cut the
+        // sends still waiting and wait for their rows to be handed back.
         let total = u32::try_from(self.config.max_in_flight).unwrap_or(u32::MAX);
-        let _ = slots.acquire_many(total).await;
+        let all_idle = slots.acquire_many(total);
+        tokio::pin!(all_idle);
+        if tokio::time::timeout(grace, &mut all_idle).await.is_err() {
+            let in_flight = self.config.max_in_flight - slots.available_permits();
+            tracing::info!(
+                in_flight,
+                "outbox: sends still in flight after the grace period; handing them back"
+            );
+            self.cut_sends.send_replace(true);
+            let _ = all_idle.await;
+        }
         tracing::info!("outbox worker stopped");
     }
 
@@ -257,7 +292,19 @@ impl Outbox {
                 return self.finish(row, Mark::Cancelled(reason)).await;
             }
         };
-        let result = self.mailer.send(&message).await;
+        let mut cut = self.cut_sends.subscribe();
+        let result = tokio::select! {
+            result = self.mailer.send(&message) => Some(result),
+            // (The watch guard must not live across an await: map it away here.)
+            _ = async { cut.wait_for(|cut| *cut).await.is_ok() } => None,
+        };
+        let Some(result) = result else {
+            let outcome = self.finish(row, Mark::Released).await?;
+            if outcome == Outcome::Released {
+                self.metrics.outbox_released(1);
+            }
+            return Ok(outcome);
+        };
         let mark = self.decide(row, result);
         self.finish(row, mark).await
     }
@@ -265,6 +312,10 @@ impl Outbox {
     /// What the result of a send attempt means for the row; logs failures.
     fn decide(&self, row: &Claimed, result: Result<(), SendError>) -> Mark {
         let now = self.clock.now();
+        match &result {
+            Ok(()) => self.metrics.outbox_sent(),
+            Err(error) => self.metrics.outbox_failed(error.is_transient()),
+        }
         match result {
             Ok(()) => Mark::Sent { at: now },
             Err(SendError::Transient { reason }) if row.attempts < self.config.max_attempts => {
@@ -385,6 +436,10 @@ fn write_mark(conn: &mut DbConn, queued: &QueuedMark) -> diesel::QueryResult<Out
         Mark::Cancelled(reason) => (
             rows::mark_cancelled(conn, &row.id, row.attempts, reason)?,
             Outcome::Cancelled,
+        ),
+        Mark::Released => (
+            rows::release_claim(conn, &row.id, row.attempts)?,
+            Outcome::Released,
         ),
     };
     Ok(if marked { outcome } else { Outcome::Lost })

@@ -7,6 +7,7 @@ mod assets;
 mod errors;
 mod health;
 mod login;
+pub mod metrics;
 mod optout;
 pub mod results;
 mod survey;
@@ -28,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(ErrorHandlers::new().default_handler(errors::render_error_page))
             .wrap(security_headers())
             .configure(health::configure)
+            .configure(metrics::configure)
             .configure(assets::configure)
             .configure(login::configure)
             .configure(admin::configure)

@@ -157,7 +157,10 @@ async fn submit(
         .await
         .map_err(AppError::Unexpected)?
     {
-        SubmitOutcome::Stored => Ok(super::see_other(&format!("/thanks?lang={language}"))),
+        SubmitOutcome::Stored => {
+            state.metrics.response_received();
+            Ok(super::see_other(&format!("/thanks?lang={language}")))
+        }
         SubmitOutcome::AlreadyAnswered | SubmitOutcome::WaveClosed => unavailable(&req),
     }
 }

@@ -141,6 +141,8 @@ pub fn test_settings(db: &TestDb) -> Settings {
         scheduler_interval: None,
         outbox_worker: false,
         outbox: pulse::outbox::OutboxConfig::default(),
+        metrics_token: None,
+        shutdown_grace: std::time::Duration::from_secs(5),
     }
 }
 
@@ -150,7 +152,11 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 
 /// Like `spawn_app`, with a chance to change the settings first.
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)) -> TestApp {
-    let db = TestDb::new(backend);
+    spawn_app_on(TestDb::new(backend), adjust).await
+}
+
+/// Like `spawn_app_with`, on a database that may hold data already (a restored backup).
+pub async fn spawn_app_on(db: TestDb, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = test_settings(&db);
     adjust(&mut settings);
     let app = Application::build(settings)
@@ -158,7 +164,8 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         .expect("the application starts");
     let port = app.port();
     let pool = app.pool();
-    tokio::spawn(app.run_until_stopped());
+    // Runs until the test ends; signals are left to the test runner.
+    tokio::spawn(app.run_until(std::future::pending()));
     let cookie_jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
     TestApp {
         address: format!("http://127.0.0.1:{port}"),
@@ -431,5 +438,58 @@ impl TestApp {
         ]);
         assert!(output.status.success(), "{}", text(&output.stderr));
         text(&output.stdout).trim().to_string()
+    }
+}
+
+/// A `pulse serve` child process ([`start_serve`]); killed if still running when dropped,
+/// so a failing test leaves no server behind.
+pub struct ServeProcess {
+    child: Option<std::process::Child>,
+    pub port: u16,
+}
+
+impl ServeProcess {
+    pub fn start(
+        db: &TestDb,
+        args: &[&str],
+        env: &[(&str, &str)],
+        stderr: std::process::Stdio,
+    ) -> Self {
+        let (child, port) = start_serve(db, args, env, stderr);
+        Self {
+            child: Some(child),
+            port,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Sends SIGTERM (graceful shutdown).
+    pub fn sigterm(&self) {
+        let child = self.child.as_ref().expect("still running");
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits for the process to end; its exit status.
+    pub async fn wait(mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("still running");
+        tokio::task::spawn_blocking(move || child.wait().expect("wait for pulse serve"))
+            .await
+            .expect("the waiting thread")
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The outbox and scheduler as separate processes: `pulse tick` and `pulse serve`, against
-//! a real SMTP server. Checks that tokens never reach the database or the logs, and that
-//! two instances on one PostgreSQL database never send anything twice.
+//! a real SMTP server. Checks that tokens never reach the database or the logs, that the
+//! logs show addresses only masked, and that two instances on one PostgreSQL database
+//! never send anything twice.
 
 use std::collections::HashSet;
 use std::process::{Child, Command, Stdio};
@@ -51,6 +52,13 @@ async fn no_plaintext_token_reaches_the_database_or_the_logs(backend: Backend) {
         assert!(
             !dump.contains(&token[..20]),
             "part of a token is in the database"
+        );
+    }
+    // Addresses appear in the debug log only masked (`p***@example.com`).
+    for i in 0..5 {
+        assert!(
+            !log.contains(&format!("person{i}@example.com")),
+            "an unmasked address is in the log"
         );
     }
     // The hashes are there instead.

@@ -111,21 +111,6 @@ pub fn release_expired_leases(conn: &mut DbConn, now: NaiveDateTime) -> QueryRes
     .execute(conn)
 }
 
-/// Returns every row this process holds to pending (graceful shutdown): `ids` are the rows
-/// in flight that were not finished.
-pub fn release(conn: &mut DbConn, ids: &[String]) -> QueryResult<usize> {
-    diesel::update(
-        outbox::table
-            .filter(outbox::id.eq_any(ids))
-            .filter(outbox::state.eq("sending")),
-    )
-    .set((
-        outbox::state.eq("pending"),
-        outbox::lease_until.eq(None::<NaiveDateTime>),
-    ))
-    .execute(conn)
-}
-
 /// Claims up to `limit` due rows: state sending, leased until `lease_until`, attempts + 1.
 pub fn claim(
     conn: &mut DbConn,
@@ -213,6 +198,20 @@ pub fn mark_dead(conn: &mut DbConn, id: &str, attempts: i32, error: &str) -> Que
         .map(|n| n == 1)
 }
 
+/// Hands a claimed row back unsent (graceful shutdown): pending again at once, no lease,
+/// so another worker (or this one after a restart) takes it without waiting for the lease
+/// to expire. Fenced like every mark; the interrupted attempt stays counted, which keeps
+/// `attempts` growing so a stale fence can never match a later claim.
+pub fn release_claim(conn: &mut DbConn, id: &str, attempts: i32) -> QueryResult<bool> {
+    diesel::update(fenced!(id, attempts))
+        .set((
+            outbox::state.eq("pending"),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
 pub fn mark_cancelled(
     conn: &mut DbConn,
     id: &str,
@@ -271,6 +270,17 @@ pub fn counts_for_wave(
         .filter(outbox::wave_id.eq(wave_id))
         .group_by((outbox::kind, outbox::state, outbox::attempts))
         .select((outbox::kind, outbox::state, outbox::attempts, count_star()))
+        .load(conn)
+}
+
+/// How many rows are in each of `states` (states without rows are left out), for
+/// `/metrics`. Served by the `(state, next_attempt_at)` index.
+pub fn counts_by_state(conn: &mut DbConn, states: &[&str]) -> QueryResult<Vec<(String, i64)>> {
+    use diesel::dsl::count_star;
+    outbox::table
+        .filter(outbox::state.eq_any(states))
+        .group_by(outbox::state)
+        .select((outbox::state, count_star()))
         .load(conn)
 }
 
