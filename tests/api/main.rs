@@ -14,6 +14,7 @@ mod health;
 mod migrations;
 mod operations;
 mod outbox_processes;
+mod readme;
 mod respondent;
 mod results;
 mod scale_out;
