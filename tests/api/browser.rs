@@ -267,6 +267,33 @@ async fn a_stakeholder_answers_in_a_real_browser() {
     client.close().await.unwrap();
 }
 
+/// Signs in through the real form (the test password) and waits for `landmark`.
+async fn sign_in(client: &Client, app: &crate::helpers::TestApp, email: &str, landmark: &str) {
+    client.goto(&app.url("/login")).await.unwrap();
+    for (id, value) in [("email", email), ("password", crate::helpers::PASSWORD)] {
+        client
+            .find(Locator::Id(id))
+            .await
+            .unwrap()
+            .send_keys(value)
+            .await
+            .unwrap();
+    }
+    client
+        .find(Locator::Css("button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(landmark))
+        .await
+        .unwrap();
+}
+
 /// What a procurement lead sees: a signed-in browser on the results page and the wave page
 /// of a realistic wave (40 invited, 32 answered, one unit below k). Screenshots go to
 /// `target/screenshots/results-1280.png` and `wave-1280.png`.
@@ -291,34 +318,7 @@ async fn a_lead_reads_the_results_in_a_real_browser() {
     );
     app.create_user("lead@example.com", pulse::domain::Role::Lead);
 
-    client.goto(&app.url("/login")).await.unwrap();
-    client
-        .find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys("lead@example.com")
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(crate::helpers::PASSWORD)
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("a[href='/admin/results']"))
-        .await
-        .unwrap();
+    sign_in(&client, &app, "lead@example.com", "a[href='/admin/results']").await;
 
     // The open wave: live progress.
     client
@@ -372,32 +372,7 @@ async fn an_admin_imports_stakeholders_in_a_real_browser() {
     let file = app.db.dir.path().join("people.csv");
     std::fs::write(&file, csv).unwrap();
 
-    client.goto(&app.url("/login")).await.unwrap();
-    for (id, value) in [
-        ("email", "admin@example.com"),
-        ("password", crate::helpers::PASSWORD),
-    ] {
-        client
-            .find(Locator::Id(id))
-            .await
-            .unwrap()
-            .send_keys(value)
-            .await
-            .unwrap();
-    }
-    client
-        .find(Locator::Css("button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("a[href='/admin/stakeholders']"))
-        .await
-        .unwrap();
+    sign_in(&client, &app, "admin@example.com", "a[href='/admin/stakeholders']").await;
 
     client
         .goto(&app.url("/admin/stakeholders/import"))
