@@ -1,8 +1,9 @@
 //! The command line: `pulse serve | migrate | user | stakeholders | survey | wave |
-//! schedule | tick | results`. Each command
+//! schedule | tick | results | demo`. Each command
 //! group lives in its own file; this one holds the global options and the dispatch.
 //! Errors print what was wrong and what to do, and exit non-zero.
 
+mod demo;
 mod email_args;
 mod results;
 mod serve;
@@ -134,6 +135,8 @@ pub enum Command {
     Tick(tick::TickArgs),
     /// Print a wave's results (the figures of the results page) as JSON or CSV
     Results(results::ResultsArgs),
+    /// Create a demo database (realistic organisation, two years of answers) and serve it
+    Demo(demo::DemoArgs),
 }
 
 /// Parses the command line and runs the command; the process exit code says how it went.
@@ -172,6 +175,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schedule(command) => wave::run_schedule(&global, command),
         Command::Tick(args) => tick::run(&global, args),
         Command::Results(args) => results::run(&global, args),
+        Command::Demo(args) => demo::run(&global, args),
     }
 }
 
