@@ -280,7 +280,7 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
     app.client = client_with_jar(app.cookie_jar.clone());
     let (role, lead_email, lead_password) = &accounts[1];
     assert_eq!(role, "lead");
-    assert_eq!(app.login(lead_email, "not the password").await.status(), 200);
+    assert_eq!(app.login(lead_email, "not the password").await.status(), 401);
     assert_eq!(app.login(lead_email, lead_password).await.status(), 303);
     let lead = &app;
 
