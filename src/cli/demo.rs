@@ -96,9 +96,7 @@ fn confirmed(url: &str, contents: &str) -> anyhow::Result<bool> {
         eprintln!("{url} holds data ({contents}) and there is no terminal to ask: add --yes to replace it.");
         return Ok(false);
     }
-    eprint!(
-        "{url} holds {contents}. Replace ALL of it with the demo? Type \"reset\" to confirm: "
-    );
+    eprint!("{url} holds {contents}. Replace ALL of it with the demo? Type \"reset\" to confirm: ");
     std::io::stderr().flush()?;
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
@@ -131,11 +129,16 @@ fn print_report(url: &str, report: &DemoReport, seconds: f64) {
             wave.responses,
         );
         if let Some(at) = wave.next_reminder_at {
-            line.push_str(&format!("; next reminder {}", at.format("%Y-%m-%d %H:%M UTC")));
+            line.push_str(&format!(
+                "; next reminder {}",
+                at.format("%Y-%m-%d %H:%M UTC")
+            ));
         }
         println!("{line}");
     }
-    println!("Accounts (the passwords are shown only now; change them with `pulse user set-password`):");
+    println!(
+        "Accounts (the passwords are shown only now; change them with `pulse user set-password`):"
+    );
     for account in &report.accounts {
         println!(
             "  {:<5}  {}  {}",

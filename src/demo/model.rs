@@ -32,85 +32,97 @@ pub const GROWING_PAIN_POINT: &str = "slow_supplier_onboarding";
 /// Internal-customer waves the demo plays: four closed half-years and the open one.
 pub const INTERNAL_WAVES: usize = 5;
 
-/// Business units: (name, people, base mood, mood change per wave, response rate,
-/// departments with their share of the unit).
-const UNITS: [(&str, usize, f64, f64, f64, &[(&str, f64)]); 6] = [
-    (
-        IMPROVING_UNIT,
-        340,
-        -0.55,
-        0.28,
-        0.55,
-        &[
+/// A business unit of the demo organisation.
+struct Unit {
+    name: &'static str,
+    people: usize,
+    /// Mean satisfaction in the first wave.
+    mood: f64,
+    /// Change of the mean satisfaction per wave.
+    drift: f64,
+    /// Share of people who answer a wave.
+    response_rate: f64,
+    /// Departments with their share of the unit's people.
+    departments: &'static [(&'static str, f64)],
+}
+
+const UNITS: [Unit; 6] = [
+    Unit {
+        name: IMPROVING_UNIT,
+        people: 340,
+        mood: -0.55,
+        drift: 0.28,
+        response_rate: 0.55,
+        departments: &[
             ("Production", 0.45),
             ("Maintenance", 0.2),
             ("Quality", 0.15),
             ("Plant Logistics", 0.2),
         ],
-    ),
-    (
-        "Research & Development",
-        250,
-        0.15,
-        0.0,
-        0.66,
-        &[
+    },
+    Unit {
+        name: "Research & Development",
+        people: 250,
+        mood: 0.15,
+        drift: 0.0,
+        response_rate: 0.66,
+        departments: &[
             ("Product Development", 0.5),
             ("Lab Services", 0.2),
             ("Engineering", 0.3),
         ],
-    ),
-    (
-        "Sales & Marketing",
-        240,
-        -0.05,
-        0.02,
-        0.48,
-        &[
+    },
+    Unit {
+        name: "Sales & Marketing",
+        people: 240,
+        mood: -0.05,
+        drift: 0.02,
+        response_rate: 0.48,
+        departments: &[
             ("Field Sales", 0.5),
             ("Marketing", 0.3),
             ("Customer Service", 0.2),
         ],
-    ),
-    (
-        "Finance",
-        130,
-        0.25,
-        0.0,
-        0.72,
-        &[
+    },
+    Unit {
+        name: "Finance",
+        people: 130,
+        mood: 0.25,
+        drift: 0.0,
+        response_rate: 0.72,
+        departments: &[
             ("Controlling", 0.45),
             ("Accounting", 0.4),
             ("Treasury", 0.115),
             // Tiny on purpose (4 people): its figures stay hidden (anonymity threshold 5).
             ("Internal Audit", 0.035),
         ],
-    ),
-    (
-        FALLING_UNIT,
-        190,
-        0.5,
-        -0.24,
-        0.6,
-        &[
+    },
+    Unit {
+        name: FALLING_UNIT,
+        people: 190,
+        mood: 0.5,
+        drift: -0.24,
+        response_rate: 0.6,
+        departments: &[
             ("Infrastructure", 0.35),
             ("Business Applications", 0.45),
             ("IT Security", 0.2),
         ],
-    ),
-    (
-        "Corporate Services",
-        250,
-        0.05,
-        0.03,
-        0.58,
-        &[
+    },
+    Unit {
+        name: "Corporate Services",
+        people: 250,
+        mood: 0.05,
+        drift: 0.03,
+        response_rate: 0.58,
+        departments: &[
             ("Human Resources", 0.3),
             ("Legal", 0.15),
             ("Facilities", 0.35),
             ("Communications", 0.2),
         ],
-    ),
+    },
 ];
 
 /// Suppliers invited to the supplier survey.
@@ -140,24 +152,104 @@ const SUPPLIER_CATEGORIES: [&str; 6] = [
 ];
 
 const FIRST_NAMES: [&str; 40] = [
-    "Anna", "Lukas", "Sophie", "Jonas", "Marie", "Felix", "Lena", "Paul", "Laura", "Maximilian",
-    "Julia", "Elias", "Sara", "Jürgen", "Katharina", "Stefan", "Emma", "Noah", "Olivia", "Liam",
-    "Mia", "James", "Charlotte", "Lucas", "Amelia", "Mateo", "Isabella", "Hiroshi", "Mei",
-    "Arjun", "Priya", "Chen", "Sofia", "Diego", "Camille", "Louis", "Giulia", "Marco", "Eva",
+    "Anna",
+    "Lukas",
+    "Sophie",
+    "Jonas",
+    "Marie",
+    "Felix",
+    "Lena",
+    "Paul",
+    "Laura",
+    "Maximilian",
+    "Julia",
+    "Elias",
+    "Sara",
+    "Jürgen",
+    "Katharina",
+    "Stefan",
+    "Emma",
+    "Noah",
+    "Olivia",
+    "Liam",
+    "Mia",
+    "James",
+    "Charlotte",
+    "Lucas",
+    "Amelia",
+    "Mateo",
+    "Isabella",
+    "Hiroshi",
+    "Mei",
+    "Arjun",
+    "Priya",
+    "Chen",
+    "Sofia",
+    "Diego",
+    "Camille",
+    "Louis",
+    "Giulia",
+    "Marco",
+    "Eva",
     "Björn",
 ];
 
 const LAST_NAMES: [&str; 40] = [
-    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz",
-    "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Smith", "Johnson",
-    "Brown", "Garcia", "Miller", "Davis", "Martinez", "Wilson", "Anderson", "Taylor", "Tanaka",
-    "Suzuki", "Wang", "Li", "Sharma", "Patel", "Rossi", "Bianchi", "Dubois", "Martin", "Novak",
-    "Jensen", "Lindqvist", "Kowalski",
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+    "Smith",
+    "Johnson",
+    "Brown",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Martinez",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Tanaka",
+    "Suzuki",
+    "Wang",
+    "Li",
+    "Sharma",
+    "Patel",
+    "Rossi",
+    "Bianchi",
+    "Dubois",
+    "Martin",
+    "Novak",
+    "Jensen",
+    "Lindqvist",
+    "Kowalski",
 ];
 
 const SUPPLIER_WORDS: [&str; 12] = [
-    "Alpen", "Nordstern", "Rhein", "Atlas", "Vertex", "Helix", "Kestrel", "Orion", "Bergmann",
-    "Meridian", "Falcon", "Lumen",
+    "Alpen",
+    "Nordstern",
+    "Rhein",
+    "Atlas",
+    "Vertex",
+    "Helix",
+    "Kestrel",
+    "Orion",
+    "Bergmann",
+    "Meridian",
+    "Falcon",
+    "Lumen",
 ];
 
 const SUPPLIER_KINDS: [&str; 8] = [
@@ -221,7 +313,8 @@ impl Organisation {
     pub fn generate(rng: &mut impl Rng) -> Self {
         let mut used = HashSet::new();
         let mut people = Vec::new();
-        for (unit, (unit_name, size, _, _, _, departments)) in UNITS.iter().enumerate() {
+        for (unit, spec) in UNITS.iter().enumerate() {
+            let (unit_name, size, departments) = (spec.name, &spec.people, spec.departments);
             for i in 0..*size {
                 let department = pick_weighted(
                     rng,
@@ -329,7 +422,7 @@ impl Organisation {
 
 /// The business unit names, in the model's order.
 pub fn unit_names() -> Vec<&'static str> {
-    UNITS.iter().map(|u| u.0).collect()
+    UNITS.iter().map(|u| u.name).collect()
 }
 
 /// Which wave of which survey is being answered.
@@ -344,8 +437,8 @@ pub struct WaveContext {
 fn mood(person: &Person, wave: WaveContext) -> f64 {
     match person.role {
         Role::Internal { unit } => {
-            let (_, _, base, drift, _, _) = UNITS[unit];
-            base + drift * wave.index as f64 + 0.03 * wave.index as f64
+            let unit = &UNITS[unit];
+            unit.mood + (unit.drift + 0.03) * wave.index as f64
         }
         Role::Supplier { tier_mood } => tier_mood,
     }
@@ -354,7 +447,7 @@ fn mood(person: &Person, wave: WaveContext) -> f64 {
 /// The probability that a person answers a wave at all (45–75 % per group).
 pub fn response_probability(person: &Person, wave: WaveContext) -> f64 {
     let base = match person.role {
-        Role::Internal { unit } => UNITS[unit].4,
+        Role::Internal { unit } => UNITS[unit].response_rate,
         Role::Supplier { .. } => 0.52,
     };
     // A little wave-to-wave variation, the same for everyone in the wave.

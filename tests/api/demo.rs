@@ -11,9 +11,7 @@ use std::process::Output;
 
 use diesel::sql_types::{BigInt, Integer, Nullable, Text};
 use diesel::QueryableByName;
-use pulse::demo::model::{
-    FADING_PAIN_POINT, FALLING_UNIT, GROWING_PAIN_POINT, IMPROVING_UNIT,
-};
+use pulse::demo::model::{FADING_PAIN_POINT, FALLING_UNIT, GROWING_PAIN_POINT, IMPROVING_UNIT};
 use pulse::startup::Application;
 use serde_json::Value;
 
@@ -118,8 +116,6 @@ fn count(db: &TestDb, sql: &str) -> i64 {
 #[derive(QueryableByName, Debug)]
 struct AnswerRow {
     #[diesel(sql_type = Text)]
-    response_id: String,
-    #[diesel(sql_type = Text)]
     cell: String,
     #[diesel(sql_type = Nullable<Integer>)]
     value_int: Option<i32>,
@@ -131,7 +127,7 @@ fn answers(db: &TestDb, wave_id: &str, question: &str) -> Vec<AnswerRow> {
     query(
         db,
         &format!(
-            "SELECT r.id AS response_id, r.cell, a.value_int, a.value_text
+            "SELECT r.cell, a.value_int, a.value_text
              FROM answers a JOIN responses r ON r.id = a.response_id
              WHERE r.wave_id = '{wave_id}' AND a.question_key = '{question}'"
         ),
@@ -221,11 +217,17 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
     let open = internal[4];
     let open_invited = count(
         &db,
-        &format!("SELECT COUNT(*) AS n FROM invitations WHERE wave_id = '{}'", open.id),
+        &format!(
+            "SELECT COUNT(*) AS n FROM invitations WHERE wave_id = '{}'",
+            open.id
+        ),
     );
     let open_responses = count(
         &db,
-        &format!("SELECT COUNT(*) AS n FROM responses WHERE wave_id = '{}'", open.id),
+        &format!(
+            "SELECT COUNT(*) AS n FROM responses WHERE wave_id = '{}'",
+            open.id
+        ),
     );
     assert_eq!(open_invited, 1400);
     assert!(
@@ -254,7 +256,10 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
     for wave in internal.iter().take(4).chain(&supplier) {
         let invited = count(
             &db,
-            &format!("SELECT COUNT(*) AS n FROM invitations WHERE wave_id = '{}'", wave.id),
+            &format!(
+                "SELECT COUNT(*) AS n FROM invitations WHERE wave_id = '{}'",
+                wave.id
+            ),
         );
         let responded = count(
             &db,
@@ -280,7 +285,10 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
     app.client = client_with_jar(app.cookie_jar.clone());
     let (role, lead_email, lead_password) = &accounts[1];
     assert_eq!(role, "lead");
-    assert_eq!(app.login(lead_email, "not the password").await.status(), 401);
+    assert_eq!(
+        app.login(lead_email, "not the password").await.status(),
+        401
+    );
     assert_eq!(app.login(lead_email, lead_password).await.status(), 303);
     let lead = &app;
 
@@ -295,11 +303,17 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
         let db = &app.db;
         let invited = count(
             db,
-            &format!("SELECT COUNT(*) AS n FROM invitations WHERE wave_id = '{}'", wave.id),
+            &format!(
+                "SELECT COUNT(*) AS n FROM invitations WHERE wave_id = '{}'",
+                wave.id
+            ),
         );
         let responses = count(
             db,
-            &format!("SELECT COUNT(*) AS n FROM responses WHERE wave_id = '{}'", wave.id),
+            &format!(
+                "SELECT COUNT(*) AS n FROM responses WHERE wave_id = '{}'",
+                wave.id
+            ),
         );
         assert_eq!(json["frozen"], true, "{}", wave.title);
         assert_eq!(json["invited"], invited);
@@ -390,7 +404,10 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
         unit_nps(db, first, FALLING_UNIT),
         unit_nps(db, last, FALLING_UNIT),
     );
-    assert!(down_after < down_before - 20.0, "{down_before} → {down_after}");
+    assert!(
+        down_after < down_before - 20.0,
+        "{down_before} → {down_after}"
+    );
     assert!(pain_share(db, first, FADING_PAIN_POINT) > pain_share(db, first, GROWING_PAIN_POINT));
     assert!(pain_share(db, last, FADING_PAIN_POINT) < pain_share(db, last, GROWING_PAIN_POINT));
     let german = count(
@@ -441,7 +458,10 @@ async fn a_non_empty_database_is_replaced_only_when_confirmed(backend: Backend) 
     assert!(replaced.status.success(), "{}", text(&replaced.stderr));
     let after: Vec<String> = waves(&db).into_iter().map(|w| w.id).collect();
     assert_eq!(after.len(), before.len());
-    assert!(after.iter().all(|id| !before.contains(id)), "all waves are new");
+    assert!(
+        after.iter().all(|id| !before.contains(id)),
+        "all waves are new"
+    );
     assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM stakeholders"), 1500);
     assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM users"), 2);
 }
