@@ -119,7 +119,7 @@ fn print_report(url: &str, report: &DemoReport, seconds: f64) {
             0.0
         };
         let mut line = format!(
-            "  {:<28} {:<17} {:<6} {} – {}  {:>4} invited, {:>4} answers ({rate:.0} %)",
+            "  {:<28} {:<20} {:<6} {} – {}  {:>4} invited, {:>4} answers ({rate:.0} %)",
             wave.survey,
             wave.title,
             wave.state,
