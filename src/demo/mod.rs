@@ -206,8 +206,10 @@ fn create_sqlite(
             return Err(error.context(format!("{} was not changed", file.display())));
         }
     };
-    remove_database_files(file)?;
+    // The old database's journal files go first (they belong to the old file, and a stale
+    // WAL must never meet the new one); the rename then replaces the file in one step.
     for suffix in ["-wal", "-shm"] {
+        remove_file_if_exists(&with_suffix(file, suffix))?;
         let side = with_suffix(&seeding, suffix);
         if side.exists() {
             std::fs::rename(&side, with_suffix(file, suffix))?;
@@ -240,15 +242,17 @@ fn remove_database_files(file: &Path) -> anyhow::Result<()> {
         with_suffix(file, "-wal"),
         with_suffix(file, "-shm"),
     ] {
-        match std::fs::remove_file(&path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(e).with_context(|| format!("cannot remove {}", path.display()));
-            }
-        }
+        remove_file_if_exists(&path)?;
     }
     Ok(())
+}
+
+fn remove_file_if_exists(path: &Path) -> anyhow::Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("cannot remove {}", path.display())),
+    }
 }
 
 /// A wave to play.
