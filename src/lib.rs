@@ -24,6 +24,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod definitions;
+pub mod demo;
 pub mod domain;
 pub mod email;
 pub mod error;

@@ -1,9 +1,10 @@
 //! The command line: `pulse serve | migrate | user | stakeholders | survey | wave |
-//! schedule | tick | results | backup | restore`. Each command
+//! schedule | tick | results | backup | restore | demo`. Each command
 //! group lives in its own file; this one holds the global options and the dispatch.
 //! Errors print what was wrong and what to do, and exit non-zero.
 
 mod backup;
+mod demo;
 mod email_args;
 mod results;
 mod serve;
@@ -139,6 +140,8 @@ pub enum Command {
     Backup(backup::BackupArgs),
     /// Put a copy written by `pulse backup` in place of the SQLite database (pulse stopped)
     Restore(backup::RestoreArgs),
+    /// Create a demo database (realistic organisation, two years of answers) and serve it
+    Demo(demo::DemoArgs),
 }
 
 /// Parses the command line and runs the command; the process exit code says how it went.
@@ -179,6 +182,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Results(args) => results::run(&global, args),
         Command::Backup(args) => backup::run_backup(&global, args),
         Command::Restore(args) => backup::run_restore(&global, args),
+        Command::Demo(args) => demo::run(&global, args),
     }
 }
 

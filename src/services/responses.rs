@@ -41,6 +41,20 @@ pub enum StoredValue {
     Text(String),
 }
 
+/// A parsed form answer, as stored.
+impl From<crate::domain::answers::AnswerValue> for StoredValue {
+    fn from(value: crate::domain::answers::AnswerValue) -> Self {
+        use crate::domain::answers::AnswerValue;
+        match value {
+            AnswerValue::Scale(n) => Self::Int(n),
+            AnswerValue::NotApplicable => Self::NotApplicable,
+            AnswerValue::Choice(option) => Self::Choice(option),
+            AnswerValue::Options(options) => Self::Options(options),
+            AnswerValue::Text(text) => Self::Text(text),
+        }
+    }
+}
+
 /// A validated answer set for one invitation.
 #[derive(Debug, Clone)]
 pub struct Submission {

@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod crash;
 mod definitions;
+mod demo;
 mod email;
 mod health;
 mod migrations;

@@ -173,3 +173,17 @@ pub fn responded_count(conn: &mut DbConn) -> QueryResult<i64> {
         .count()
         .get_result(conn)
 }
+
+/// The invitations of a wave with their stakeholder's email, ordered by email: a stable
+/// order (ids are random), e.g. for `pulse demo`'s seeded answers.
+pub fn of_wave_with_email(
+    conn: &mut DbConn,
+    wave_id: &str,
+) -> QueryResult<Vec<(InvitationRow, String)>> {
+    invitations::table
+        .inner_join(stakeholders::table)
+        .filter(invitations::wave_id.eq(wave_id))
+        .order(stakeholders::email.asc())
+        .select((InvitationRow::as_select(), stakeholders::email))
+        .load(conn)
+}

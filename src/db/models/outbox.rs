@@ -299,3 +299,20 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<OutboxRow>> {
         .first(conn)
         .optional()
 }
+
+/// Marks every pending row of a wave sent at the time it was due (`next_attempt_at`). Only
+/// for mail of a past that `pulse demo` plays through (`crate::demo`), so a demo server does
+/// not send it all at start.
+pub fn mark_pending_sent_for_wave(conn: &mut DbConn, wave_id: &str) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::wave_id.eq(wave_id))
+            .filter(outbox::state.eq("pending")),
+    )
+    .set((
+        outbox::state.eq("sent"),
+        outbox::attempts.eq(1),
+        outbox::sent_at.eq(outbox::next_attempt_at.nullable()),
+    ))
+    .execute(conn)
+}

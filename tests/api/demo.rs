@@ -1,0 +1,541 @@
+//! `pulse demo`: the binary seeds a fresh database (`--no-serve`), then a real server on that
+//! database is asked for results, which must equal figures computed here from the stored
+//! answers with raw SQL — never through `pulse::stats` or the results service. Also: the
+//! accounts sign in with the printed passwords, the intended trends are in the answers, a
+//! non-empty database is only replaced with `--reset --yes`, a failed reset changes nothing,
+//! and the same seed gives the same numbers.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Output;
+
+use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use diesel::QueryableByName;
+use pulse::demo::model::{FADING_PAIN_POINT, FALLING_UNIT, GROWING_PAIN_POINT, IMPROVING_UNIT};
+use pulse::startup::Application;
+use serde_json::Value;
+
+use crate::both_backends;
+use crate::helpers::{client_with_jar, run_cli, test_settings, text, Backend, TestApp, TestDb};
+
+fn demo(db: &TestDb, args: &[&str]) -> Output {
+    let mut all = vec!["demo", "--no-serve"];
+    all.extend_from_slice(args);
+    run_cli(&db.raw_url, db.dir.path(), &all, None)
+}
+
+fn seeded(backend: Backend, seed: &str) -> (TestDb, String) {
+    let db = TestDb::new(backend);
+    let output = demo(&db, &["--seed", seed]);
+    assert!(
+        output.status.success(),
+        "pulse demo failed: {}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    (db, text(&output.stdout))
+}
+
+/// (role, email, password) of the printed accounts.
+fn printed_accounts(stdout: &str) -> Vec<(String, String, String)> {
+    stdout
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|words| words.len() == 3 && (words[0] == "admin" || words[0] == "lead"))
+        .map(|w| (w[0].to_string(), w[1].to_string(), w[2].to_string()))
+        .collect()
+}
+
+/// A server on the seeded database (scheduler and outbox worker off, as in every test).
+async fn serve(db: TestDb) -> TestApp {
+    let app = Application::build(test_settings(&db))
+        .await
+        .expect("the application starts on the demo database");
+    let port = app.port();
+    let pool = app.pool();
+    tokio::spawn(app.run_until_stopped());
+    let cookie_jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        pool,
+        client: client_with_jar(cookie_jar.clone()),
+        cookie_jar,
+        db,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Raw SQL over the stored rows
+// ---------------------------------------------------------------------------------------
+
+fn query<T>(db: &TestDb, sql: &str) -> Vec<T>
+where
+    T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
+{
+    use diesel::RunQueryDsl;
+    let pool = pulse::db::connect(&db.url).unwrap();
+    let mut conn = pool.get().unwrap();
+    let conn: &mut pulse::db::DbConn = &mut conn;
+    pulse::on_backend!(conn, c => diesel::sql_query(sql).load::<T>(c)).unwrap()
+}
+
+#[derive(QueryableByName, Debug, Clone)]
+struct WaveRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Text)]
+    state: String,
+    #[diesel(sql_type = Text)]
+    slug: String,
+    #[diesel(sql_type = Integer)]
+    reminders_enqueued: i32,
+}
+
+fn waves(db: &TestDb) -> Vec<WaveRow> {
+    query(
+        db,
+        "SELECT w.id, w.title, w.state, v.slug, w.reminders_enqueued FROM waves w
+         JOIN survey_versions v ON v.id = w.survey_version_id ORDER BY w.opens_at",
+    )
+}
+
+#[derive(QueryableByName, Debug)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn count(db: &TestDb, sql: &str) -> i64 {
+    query::<Count>(db, sql)[0].n
+}
+
+/// One stored answer with its response's cell.
+#[derive(QueryableByName, Debug)]
+struct AnswerRow {
+    #[diesel(sql_type = Text)]
+    cell: String,
+    #[diesel(sql_type = Nullable<Integer>)]
+    value_int: Option<i32>,
+    #[diesel(sql_type = Nullable<Text>)]
+    value_text: Option<String>,
+}
+
+fn answers(db: &TestDb, wave_id: &str, question: &str) -> Vec<AnswerRow> {
+    query(
+        db,
+        &format!(
+            "SELECT r.cell, a.value_int, a.value_text
+             FROM answers a JOIN responses r ON r.id = a.response_id
+             WHERE r.wave_id = '{wave_id}' AND a.question_key = '{question}'"
+        ),
+    )
+}
+
+fn unit_of(cell: &str) -> String {
+    let map: BTreeMap<String, String> = serde_json::from_str(cell).unwrap();
+    map.get("business_unit").cloned().unwrap_or_default()
+}
+
+/// NPS in points, with (n, promoters, detractors).
+fn nps(values: impl IntoIterator<Item = i32>) -> (f64, u64, u64, u64) {
+    let (mut n, mut p, mut d) = (0u64, 0u64, 0u64);
+    for v in values {
+        n += 1;
+        if v >= 9 {
+            p += 1;
+        } else if v <= 6 {
+            d += 1;
+        }
+    }
+    (100.0 * (p as f64 - d as f64) / n as f64, n, p, d)
+}
+
+fn unit_nps(db: &TestDb, wave_id: &str, unit: &str) -> f64 {
+    nps(answers(db, wave_id, "recommend")
+        .into_iter()
+        .filter(|a| unit_of(&a.cell) == unit)
+        .map(|a| a.value_int.unwrap()))
+    .0
+}
+
+/// Share of the wave's respondents who ticked `option`.
+fn pain_share(db: &TestDb, wave_id: &str, option: &str) -> f64 {
+    let ticked = answers(db, wave_id, "pain_points")
+        .into_iter()
+        .filter(|a| a.value_text.as_deref() == Some(option))
+        .count();
+    let respondents = count(
+        db,
+        &format!("SELECT COUNT(*) AS n FROM responses WHERE wave_id = '{wave_id}'"),
+    );
+    ticked as f64 / respondents as f64
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-6
+}
+
+// ---------------------------------------------------------------------------------------
+// The tests
+// ---------------------------------------------------------------------------------------
+
+both_backends!(
+    the_demo_shows_figures_computed_from_its_stored_answers,
+    a_non_empty_database_is_replaced_only_when_confirmed,
+    the_same_seed_gives_the_same_numbers,
+);
+
+async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backend) {
+    let (db, stdout) = seeded(backend, "42");
+
+    // The organisation and the waves.
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM stakeholders"), 1500);
+    let units = count(
+        &db,
+        "SELECT COUNT(DISTINCT attributes) AS n FROM stakeholders WHERE attributes LIKE '%\"internal\"%'",
+    );
+    assert!(units > 50, "varied attributes: {units}");
+    let all = waves(&db);
+    let internal: Vec<&WaveRow> = all
+        .iter()
+        .filter(|w| w.slug == "internal-customer")
+        .collect();
+    let states: Vec<&str> = internal.iter().map(|w| w.state.as_str()).collect();
+    assert_eq!(states, ["closed", "closed", "closed", "closed", "open"]);
+    let supplier: Vec<&WaveRow> = all
+        .iter()
+        .filter(|w| w.slug == "supplier-customer-of-choice")
+        .collect();
+    assert_eq!(supplier.len(), 1);
+    assert_eq!(supplier[0].state, "closed");
+
+    // The open wave: some answers, one reminder round sent and the second one still to
+    // come; nothing of the past waits in the outbox to be sent at start.
+    let open = internal[4];
+    let open_invited = count(
+        &db,
+        &format!(
+            "SELECT COUNT(*) AS n FROM invitations WHERE wave_id = '{}'",
+            open.id
+        ),
+    );
+    let open_responses = count(
+        &db,
+        &format!(
+            "SELECT COUNT(*) AS n FROM responses WHERE wave_id = '{}'",
+            open.id
+        ),
+    );
+    assert_eq!(open_invited, 1400);
+    assert!(
+        open_responses > 200 && open_responses < open_invited / 2,
+        "{open_responses}"
+    );
+    assert_eq!(open.reminders_enqueued, 1);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT COUNT(*) AS n FROM outbox WHERE state NOT IN ('sent', 'cancelled')"
+        ),
+        0
+    );
+    assert!(
+        count(
+            &db,
+            &format!(
+                "SELECT COUNT(*) AS n FROM outbox WHERE wave_id = '{}' AND kind = 'reminder'",
+                open.id
+            )
+        ) > 0
+    );
+
+    // Response rates of the closed waves between 45 and 75 %.
+    for wave in internal.iter().take(4).chain(&supplier) {
+        let invited = count(
+            &db,
+            &format!(
+                "SELECT COUNT(*) AS n FROM invitations WHERE wave_id = '{}'",
+                wave.id
+            ),
+        );
+        let responded = count(
+            &db,
+            &format!(
+                "SELECT COUNT(*) AS n FROM invitations WHERE wave_id = '{}' AND responded = TRUE",
+                wave.id
+            ),
+        );
+        let rate = responded as f64 / invited as f64;
+        assert!((0.45..=0.75).contains(&rate), "{}: {rate}", wave.title);
+    }
+
+    // The printed accounts sign in.
+    let accounts = printed_accounts(&stdout);
+    assert_eq!(accounts.len(), 2, "{stdout}");
+    let mut app = serve(db).await;
+    let (_, admin_email, admin_password) = &accounts[0];
+    let response = app.login(admin_email, admin_password).await;
+    assert_eq!(response.status(), 303, "the admin signs in");
+    assert_eq!(app.get("/admin").await.status(), 200);
+    // The lead, in a browser of their own.
+    app.cookie_jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    app.client = client_with_jar(app.cookie_jar.clone());
+    let (role, lead_email, lead_password) = &accounts[1];
+    assert_eq!(role, "lead");
+    assert_eq!(
+        app.login(lead_email, "not the password").await.status(),
+        401
+    );
+    assert_eq!(app.login(lead_email, lead_password).await.status(), 303);
+    let lead = &app;
+
+    // Every closed wave's results equal what the stored answers say.
+    for wave in internal.iter().take(4).chain(&supplier) {
+        let json: Value = lead
+            .get(&format!("/api/v1/waves/{}/results", wave.id))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let db = &app.db;
+        let invited = count(
+            db,
+            &format!(
+                "SELECT COUNT(*) AS n FROM invitations WHERE wave_id = '{}'",
+                wave.id
+            ),
+        );
+        let responses = count(
+            db,
+            &format!(
+                "SELECT COUNT(*) AS n FROM responses WHERE wave_id = '{}'",
+                wave.id
+            ),
+        );
+        assert_eq!(json["frozen"], true, "{}", wave.title);
+        assert_eq!(json["invited"], invited);
+        assert_eq!(json["responses"], responses);
+        assert!(close(
+            json["response_rate"].as_f64().unwrap(),
+            responses as f64 / invited as f64
+        ));
+        let nps_question = if wave.slug == "internal-customer" {
+            "recommend"
+        } else {
+            "recommend_as_customer"
+        };
+        let (score, n, promoters, detractors) = nps(answers(db, &wave.id, nps_question)
+            .into_iter()
+            .map(|a| a.value_int.unwrap()));
+        assert_eq!(json["nps"]["n"], n);
+        assert_eq!(json["nps"]["promoters"], promoters);
+        assert_eq!(json["nps"]["detractors"], detractors);
+        assert!(
+            close(json["nps"]["score"].as_f64().unwrap(), score),
+            "{}: {} vs {score}",
+            wave.title,
+            json["nps"]["score"]
+        );
+        // A Likert dimension: the mean of the stored values ("not applicable" excluded).
+        if wave.slug == "internal-customer" {
+            let values: Vec<i32> = answers(db, &wave.id, "communication")
+                .into_iter()
+                .filter_map(|a| a.value_int)
+                .collect();
+            let mean = values.iter().map(|v| f64::from(*v)).sum::<f64>() / values.len() as f64;
+            let dimension = json["dimensions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["key"] == "communication")
+                .unwrap();
+            assert_eq!(dimension["figures"]["n"], values.len());
+            assert!(close(dimension["figures"]["mean"].as_f64().unwrap(), mean));
+            // NPS per business unit, as the segment breakdown shows it.
+            let units = json["segments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["attribute"] == "business_unit")
+                .unwrap();
+            for group in units["groups"].as_array().unwrap() {
+                let unit = group["value"].as_str().unwrap();
+                let shown = group["figures"]["nps"].as_f64().unwrap();
+                assert!(close(shown, unit_nps(db, &wave.id, unit)), "{unit}");
+            }
+            // The tiny department stays hidden.
+            let departments = json["segments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["attribute"] == "department")
+                .unwrap();
+            let audit = departments["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|g| g["value"] == "Internal Audit")
+                .unwrap();
+            assert!(audit["figures"].is_null(), "{audit}");
+            // Comments are shown.
+            let comments = json["comments"]["items"].as_array().unwrap();
+            assert!(comments.len() > 20);
+        }
+    }
+    let page = lead
+        .get(&format!("/admin/waves/{}/results", internal[3].id))
+        .await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains(&internal[3].title));
+
+    // The trend is in the answers: one unit improves, another falls, and the pain points
+    // shift from approvals to supplier onboarding.
+    let (first, last) = (&internal[0].id, &internal[3].id);
+    let db = &app.db;
+    let (up_before, up_after) = (
+        unit_nps(db, first, IMPROVING_UNIT),
+        unit_nps(db, last, IMPROVING_UNIT),
+    );
+    assert!(up_after > up_before + 20.0, "{up_before} → {up_after}");
+    let (down_before, down_after) = (
+        unit_nps(db, first, FALLING_UNIT),
+        unit_nps(db, last, FALLING_UNIT),
+    );
+    assert!(
+        down_after < down_before - 20.0,
+        "{down_before} → {down_after}"
+    );
+    assert!(pain_share(db, first, FADING_PAIN_POINT) > pain_share(db, first, GROWING_PAIN_POINT));
+    assert!(pain_share(db, last, FADING_PAIN_POINT) < pain_share(db, last, GROWING_PAIN_POINT));
+    let german = count(
+        db,
+        "SELECT COUNT(*) AS n FROM answers WHERE question_key = 'comment'
+         AND (value_text LIKE '%Lieferant%' OR value_text LIKE '%Einkauf%' OR value_text LIKE '%itte%')",
+    );
+    assert!(german > 0, "some comments are in German");
+}
+
+async fn a_non_empty_database_is_replaced_only_when_confirmed(backend: Backend) {
+    let (db, _) = seeded(backend, "1");
+    let before: Vec<String> = waves(&db).into_iter().map(|w| w.id).collect();
+
+    let again = demo(&db, &[]);
+    assert!(!again.status.success());
+    let message = text(&again.stderr);
+    assert!(message.contains("already holds data"), "{message}");
+    assert!(message.contains("--reset"), "{message}");
+
+    // No terminal to ask on: --reset alone is not enough.
+    let unconfirmed = demo(&db, &["--reset"]);
+    assert!(!unconfirmed.status.success());
+    assert!(text(&unconfirmed.stderr).contains("--yes"));
+
+    // A reset that fails half-way (here: broken survey definitions) changes nothing.
+    let broken = tempfile::tempdir().unwrap();
+    std::fs::write(broken.path().join("broken.json"), "{ not json").unwrap();
+    let failed = std::process::Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(["demo", "--no-serve", "--reset", "--yes"])
+        .current_dir(db.dir.path())
+        .env("PULSE_DATABASE_URL", &db.raw_url)
+        .env("PULSE_SECRET_KEY", crate::helpers::TEST_SECRET_HEX)
+        .env("PULSE_DEFINITIONS_DIR", broken.path())
+        .env("PULSE_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!failed.status.success());
+    assert!(text(&failed.stderr).contains("not changed") || backend == Backend::Postgres);
+    let kept: Vec<String> = waves(&db).into_iter().map(|w| w.id).collect();
+    assert_eq!(kept, before, "the failed reset left the old demo in place");
+    if let pulse::db::DatabaseUrl::Sqlite(path) = &db.url {
+        assert!(!PathBuf::from(format!("{path}.demo-seeding")).exists());
+    }
+
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM stakeholders"), 1500);
+    let replaced = demo(&db, &["--reset", "--yes", "--seed", "2"]);
+    assert!(replaced.status.success(), "{}", text(&replaced.stderr));
+    let after: Vec<String> = waves(&db).into_iter().map(|w| w.id).collect();
+    assert_eq!(after.len(), before.len());
+    assert!(
+        after.iter().all(|id| !before.contains(id)),
+        "all waves are new"
+    );
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM stakeholders"), 1500);
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM users"), 2);
+}
+
+#[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct CountsRow {
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Text)]
+    cell: String,
+    #[diesel(sql_type = Text)]
+    question_key: String,
+    #[diesel(sql_type = Text)]
+    value: String,
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn all_counts(db: &TestDb) -> Vec<CountsRow> {
+    let mut rows: Vec<CountsRow> = query(
+        db,
+        "SELECT w.title, c.cell, c.question_key, c.value, c.n
+         FROM answer_counts c JOIN waves w ON w.id = c.wave_id",
+    );
+    rows.sort();
+    rows
+}
+
+async fn the_same_seed_gives_the_same_numbers(backend: Backend) {
+    let (a, _) = seeded(backend, "7");
+    let (b, _) = seeded(backend, "7");
+    let (c, _) = seeded(backend, "8");
+    let (counts_a, counts_b, counts_c) = (all_counts(&a), all_counts(&b), all_counts(&c));
+    assert!(counts_a.len() > 1000);
+    assert!(counts_a == counts_b, "the same seed, the same answers");
+    assert!(counts_a != counts_c, "another seed, other answers");
+    let comments = |db: &TestDb| {
+        let mut texts: Vec<String> = query::<AnswerText>(
+            db,
+            "SELECT value_text FROM answers WHERE question_key = 'comment'",
+        )
+        .into_iter()
+        .map(|r| r.value_text)
+        .collect();
+        texts.sort();
+        texts
+    };
+    assert_eq!(comments(&a), comments(&b));
+}
+
+#[derive(QueryableByName)]
+struct AnswerText {
+    #[diesel(sql_type = Text)]
+    value_text: String,
+}
+
+/// Without --database-url the demo uses its own file, never the production `pulse.db`.
+#[tokio::test]
+async fn the_demo_database_is_pulse_demo_db_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_pulse"))
+        .args(["demo", "--no-serve", "--seed", "3"])
+        .current_dir(dir.path())
+        .env_remove("PULSE_DATABASE_URL")
+        .env("PULSE_SECRET_KEY", crate::helpers::TEST_SECRET_HEX)
+        .env(
+            "PULSE_DEFINITIONS_DIR",
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("survey-definitions"),
+        )
+        .env("PULSE_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(dir.path().join("pulse-demo.db").exists());
+    assert!(!dir.path().join("pulse.db").exists());
+    assert!(text(&output.stdout).contains("sqlite://pulse-demo.db"));
+}
