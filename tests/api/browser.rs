@@ -318,7 +318,13 @@ async fn a_lead_reads_the_results_in_a_real_browser() {
     );
     app.create_user("lead@example.com", pulse::domain::Role::Lead);
 
-    sign_in(&client, &app, "lead@example.com", "a[href='/admin/results']").await;
+    sign_in(
+        &client,
+        &app,
+        "lead@example.com",
+        "a[href='/admin/results']",
+    )
+    .await;
 
     // The open wave: live progress.
     client
@@ -372,7 +378,13 @@ async fn an_admin_imports_stakeholders_in_a_real_browser() {
     let file = app.db.dir.path().join("people.csv");
     std::fs::write(&file, csv).unwrap();
 
-    sign_in(&client, &app, "admin@example.com", "a[href='/admin/stakeholders']").await;
+    sign_in(
+        &client,
+        &app,
+        "admin@example.com",
+        "a[href='/admin/stakeholders']",
+    )
+    .await;
 
     client
         .goto(&app.url("/admin/stakeholders/import"))
