@@ -1033,9 +1033,25 @@ struct CellsRead {
     invited: Vec<(String, u64)>,
 }
 
+/// Reads what the figures need: every count of a wave whose answers are released, only
+/// the respondents per cell otherwise (participation is all an open wave shows).
 fn read_cells(conn: &mut DbConn, wave: &WaveRow, layout: &Layout) -> anyhow::Result<CellsRead> {
+    let table = if answers_released(wave) {
+        CellTable::build(layout, rows::cell_counts(conn, &wave.id)?)
+    } else {
+        CellTable {
+            cells: rows::respondents_per_cell(conn, &wave.id, RESPONSES_KEY)?
+                .into_iter()
+                .map(|(cell, n)| {
+                    let mut counts = Counts::zero(layout);
+                    counts.0[layout.responses] = count(n);
+                    (cell, counts)
+                })
+                .collect(),
+        }
+    };
     Ok(CellsRead {
-        table: CellTable::build(layout, rows::cell_counts(conn, &wave.id)?),
+        table,
         invited: rows::invited_per_cell(conn, &wave.id)?
             .into_iter()
             .map(|(cell, n)| (cell, count(n)))

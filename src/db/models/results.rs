@@ -68,6 +68,19 @@ pub fn respondents(conn: &mut DbConn, wave_id: &str, responses_key: &str) -> Que
     Ok(per_cell.iter().sum())
 }
 
+/// Respondents of a wave per segment cell: (cell, n), from the `_responses` counts alone.
+pub fn respondents_per_cell(
+    conn: &mut DbConn,
+    wave_id: &str,
+    responses_key: &str,
+) -> QueryResult<Vec<(String, i64)>> {
+    answer_counts::table
+        .filter(answer_counts::wave_id.eq(wave_id))
+        .filter(answer_counts::question_key.eq(responses_key))
+        .select((answer_counts::cell, answer_counts::n))
+        .load(conn)
+}
+
 /// Invitations of a wave per frozen segment cell: (cell, invited), as written at opening.
 pub fn invited_per_cell(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<(String, i64)>> {
     wave_cells::table
