@@ -1065,12 +1065,11 @@ fn figures_of(
     definition: &SurveyDefinition,
     layout: &Layout,
     k: Threshold,
-    read: CellsRead,
+    mut read: CellsRead,
     with_segments: bool,
     answers_released: bool,
     filter: Option<&SegmentFilter>,
 ) -> Result<Figures, anonymity::FilterRefusal> {
-    let mut read = read;
     // The plan is always of the whole wave: a filter is one of its groups.
     let plan = (with_segments || filter.is_some())
         .then(|| release_plan(definition, layout, &read.table, &read.invited, k));
