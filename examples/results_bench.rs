@@ -1,7 +1,9 @@
 //! Benchmark of the results page (`services::results` + `routes::results::render_page`): a
 //! wave with 1,000,000 responses to a 15-question survey reported by 6 segment attributes,
 //! timed cold (first computation, cache empty) and warm (cached), on SQLite and — when
-//! PULSE_TEST_POSTGRES_URL is set — on PostgreSQL.
+//! PULSE_TEST_POSTGRES_URL is set — on PostgreSQL. Timed: the open wave's page
+//! (participation only), the full page of the closed wave computed from its counts with no
+//! snapshot (what closing does once), warm reads, and cold reads of the frozen snapshot.
 //!
 //! ```text
 //! cargo run --release --example results_bench
