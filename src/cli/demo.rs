@@ -40,8 +40,8 @@ pub struct DemoArgs {
 
 pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut global = global.clone();
-    if !database_url_given() {
-        global.database_url = DEFAULT_DEMO_DATABASE.to_string();
+    if global.database_url.is_none() {
+        global.database_url = Some(DEFAULT_DEMO_DATABASE.to_string());
     }
     let url = global.database_url()?;
     let key = global.secret_key()?;
@@ -73,21 +73,6 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     super::serve::run(&global, args.serve)
-}
-
-/// Whether `--database-url` or `PULSE_DATABASE_URL` was given (rather than the default of
-/// the global option, which is the production database).
-fn database_url_given() -> bool {
-    use clap::parser::ValueSource;
-    use clap::CommandFactory;
-    match super::Cli::command().try_get_matches_from(std::env::args_os()) {
-        Ok(matches) => matches!(
-            matches.value_source("database_url"),
-            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
-        ),
-        // The command line parsed a moment ago; should it not now, do not guess.
-        Err(_) => true,
-    }
 }
 
 /// Asks on the terminal; without one (a script), the answer is no: use --yes.

@@ -37,17 +37,16 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The database when `--database-url` / `PULSE_DATABASE_URL` is not given.
+pub const DEFAULT_DATABASE: &str = "sqlite://pulse.db";
+
 /// Options every command understands.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
     /// Database: sqlite://FILE (created on first start) or postgres://USER@HOST/DB
-    #[arg(
-        long,
-        env = "PULSE_DATABASE_URL",
-        default_value = "sqlite://pulse.db",
-        global = true
-    )]
-    pub database_url: String,
+    /// [default: sqlite://pulse.db; for `pulse demo`: sqlite://pulse-demo.db]
+    #[arg(long, env = "PULSE_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
     /// File holding the server's secret key (64 hex characters), created with mode 0600 when
     /// missing. The environment variable PULSE_SECRET_KEY, when set, is used instead.
     #[arg(
@@ -77,7 +76,8 @@ pub struct GlobalArgs {
 
 impl GlobalArgs {
     pub fn database_url(&self) -> anyhow::Result<DatabaseUrl> {
-        DatabaseUrl::parse(&self.database_url).map_err(|e| anyhow::anyhow!("--database-url: {e}"))
+        let url = self.database_url.as_deref().unwrap_or(DEFAULT_DATABASE);
+        DatabaseUrl::parse(url).map_err(|e| anyhow::anyhow!("--database-url: {e}"))
     }
 
     /// `--base-url`, checked, without a trailing slash; `default` when not given.

@@ -82,7 +82,8 @@ fn the_configuration_table_matches_serve_help() {
         );
         if !default.is_empty() && flag != "--base-url" {
             assert!(
-                flat.contains(&format!("[default: {default}]")),
+                flat.contains(&format!("[default: {default}]"))
+                    || flat.contains(&format!("[default: {default};")),
                 "{flag}: the help's default is not {default}"
             );
         }
