@@ -624,15 +624,6 @@ fn ratio(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
-/// May a figure about `n` respondents (or answers) be shown? Through the anonymity API: a
-/// breakdown of one group, with no siblings that could be subtracted.
-fn admits(n: u64, k: Threshold) -> bool {
-    // One group in, one verdict out; `first` only guards the shape.
-    anonymity::suppress_breakdown(&[((), n)], n, k)
-        .first()
-        .is_some_and(|(_, v)| v.is_shown())
-}
-
 // ---------------------------------------------------------------------------------------
 // Counts laid out per cell
 // ---------------------------------------------------------------------------------------
@@ -1084,7 +1075,7 @@ fn figures_of(
     let shown = match (&plan, filter) {
         (Some(_), Some(_)) => true, // allowed by the plan: at least k respondents
         (Some(plan), None) => plan.total().is_shown(),
-        (None, _) => admits(responses, k),
+        (None, _) => k.admits(responses),
     };
     let mut figures = Figures {
         k: k.get(),
@@ -1142,7 +1133,7 @@ fn figures_of(
         let n: u64 = histogram.iter().sum();
         csat_answers += n;
         csat_top += histogram.iter().rev().take(2).sum::<u64>();
-        if !admits(n, k) {
+        if !k.admits(n) {
             continue;
         }
         result.figures = stats::likert_summary(&histogram).map(|s| DimensionFigures {
@@ -1157,7 +1148,7 @@ fn figures_of(
         });
     }
     figures.csat = stats::proportion_summary(csat_top, csat_answers)
-        .filter(|_| admits(csat_answers, k))
+        .filter(|_| k.admits(csat_answers))
         .map(|summary| CsatFigures {
             answers: csat_answers,
             top2_answers: csat_top,
@@ -1183,7 +1174,7 @@ fn nps_figures(counts: &Counts, layout: &Layout, k: Threshold) -> Option<NpsFigu
     let slots = layout.nps.as_ref()?;
     let nps = counts.nps(layout)?;
     let summary = stats::nps_summary(&nps)?;
-    if !admits(summary.n, k) {
+    if !k.admits(summary.n) {
         return None;
     }
     let share = |x: u64| x as f64 / summary.n as f64;
@@ -1209,7 +1200,7 @@ fn choice_figures(total: &Counts, choice: &ChoiceSlots, k: Threshold) -> Option<
         .iter()
         .map(|(_, _, slot)| total.0[*slot])
         .sum();
-    if !admits(answers, k) {
+    if !k.admits(answers) {
         return None;
     }
     let options = choice

@@ -239,19 +239,12 @@ async fn a_stakeholder_answers_in_a_real_browser() {
 
     // An empty submit: errors per field, focus on the summary.
     client.goto(&links[1]).await.unwrap();
-    client
-        .find(Locator::Css("button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(".error-summary"))
-        .await
-        .unwrap();
+    click_and_wait(
+        &client,
+        "button[type='submit']",
+        Locator::Css(".error-summary"),
+    )
+    .await;
     let source = client.source().await.unwrap();
     assert!(
         source.contains("q-recommend-error"),
@@ -267,6 +260,23 @@ async fn a_stakeholder_answers_in_a_real_browser() {
     client.close().await.unwrap();
 }
 
+/// Clicks the button `button` (CSS) and waits up to 10 s for `landmark` on the next page.
+async fn click_and_wait(client: &Client, button: &str, landmark: Locator<'_>) {
+    client
+        .find(Locator::Css(button))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(landmark)
+        .await
+        .unwrap();
+}
+
 /// Signs in through the real form (the test password) and waits for `landmark`.
 async fn sign_in(client: &Client, app: &crate::helpers::TestApp, email: &str, landmark: &str) {
     client.goto(&app.url("/login")).await.unwrap();
@@ -279,19 +289,7 @@ async fn sign_in(client: &Client, app: &crate::helpers::TestApp, email: &str, la
             .await
             .unwrap();
     }
-    client
-        .find(Locator::Css("button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(landmark))
-        .await
-        .unwrap();
+    click_and_wait(client, "button[type='submit']", Locator::Css(landmark)).await;
 }
 
 /// What a procurement lead sees: a signed-in browser on the results page and the wave page
@@ -397,35 +395,21 @@ async fn an_admin_imports_stakeholders_in_a_real_browser() {
         .send_keys(file.to_str().unwrap())
         .await
         .unwrap();
-    client
-        .find(Locator::Css("main button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Id("count-created"))
-        .await
-        .unwrap();
+    click_and_wait(
+        &client,
+        "main button[type='submit']",
+        Locator::Id("count-created"),
+    )
+    .await;
     let page = client.source().await.unwrap();
     assert!(page.contains("people.csv is valid: 30 stakeholder(s)"));
     screenshot(&client, 1280, "stakeholders-import-preview-1280.png").await;
-    client
-        .find(Locator::Css("main button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("a[href='/admin/stakeholders']"))
-        .await
-        .unwrap();
+    click_and_wait(
+        &client,
+        "main button[type='submit']",
+        Locator::Css("a[href='/admin/stakeholders']"),
+    )
+    .await;
     assert!(client
         .source()
         .await

@@ -16,7 +16,9 @@ use pulse::startup::Application;
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::helpers::{client_with_jar, run_cli, test_settings, text, Backend, TestApp, TestDb};
+use crate::helpers::{
+    client_with_jar, run_cli, segment, segment_group, test_settings, text, Backend, TestApp, TestDb,
+};
 
 fn demo(db: &TestDb, args: &[&str]) -> Output {
     let mut all = vec!["demo", "--no-serve"];
@@ -355,30 +357,16 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
             assert_eq!(dimension["figures"]["n"], values.len());
             assert!(close(dimension["figures"]["mean"].as_f64().unwrap(), mean));
             // NPS per business unit, as the segment breakdown shows it.
-            let units = json["segments"]
+            for group in segment(&json, "business_unit")["groups"]
                 .as_array()
                 .unwrap()
-                .iter()
-                .find(|s| s["attribute"] == "business_unit")
-                .unwrap();
-            for group in units["groups"].as_array().unwrap() {
+            {
                 let unit = group["value"].as_str().unwrap();
                 let shown = group["figures"]["nps"].as_f64().unwrap();
                 assert!(close(shown, unit_nps(db, &wave.id, unit)), "{unit}");
             }
             // The tiny department stays hidden.
-            let departments = json["segments"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|s| s["attribute"] == "department")
-                .unwrap();
-            let audit = departments["groups"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|g| g["value"] == "Internal Audit")
-                .unwrap();
+            let audit = segment_group(&json, "department", "Internal Audit");
             assert!(audit["figures"].is_null(), "{audit}");
             // Comments are shown.
             let comments = json["comments"]["items"].as_array().unwrap();

@@ -493,3 +493,27 @@ impl Drop for ServeProcess {
         }
     }
 }
+
+/// The breakdown by `attribute` in a results JSON document (`segments[]`).
+pub fn segment<'a>(results: &'a serde_json::Value, attribute: &str) -> &'a serde_json::Value {
+    results["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["attribute"] == attribute)
+        .unwrap_or_else(|| panic!("no breakdown by {attribute}"))
+}
+
+/// The group `attribute = value` in a results JSON document.
+pub fn segment_group<'a>(
+    results: &'a serde_json::Value,
+    attribute: &str,
+    value: &str,
+) -> &'a serde_json::Value {
+    segment(results, attribute)["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["value"] == value)
+        .unwrap_or_else(|| panic!("no group {attribute}={value}"))
+}

@@ -17,7 +17,7 @@ use serde_json::Value;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::both_backends;
-use crate::helpers::{new_client, spawn_app, text, Backend, TestApp};
+use crate::helpers::{new_client, segment_group, spawn_app, text, Backend, TestApp};
 
 const Z: f64 = 1.959963984540054;
 const DIMENSIONS: [&str; 7] = [
@@ -482,21 +482,7 @@ async fn a_small_wave_agrees_on_the_page_csv_xlsx_json_and_cli(backend: Backend)
         "Pareto: the most named stage first"
     );
     // Segments: Legal (2) is hidden, and Sales (5, the smallest shown) with it.
-    let units = json["segments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["attribute"] == "business_unit")
-        .unwrap();
-    let group = |value: &str| {
-        units["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|g| g["value"] == value)
-            .unwrap()
-            .clone()
-    };
+    let group = |value: &str| segment_group(&json, "business_unit", value).clone();
     assert!(group("Legal")["figures"].is_null());
     assert!(
         group("Sales")["figures"].is_null(),
@@ -976,18 +962,7 @@ async fn an_open_wave_shows_participation_only_until_it_closes(backend: Backend)
         .iter()
         .all(|d| d["figures"].is_null()));
     // Participation per segment is live; no answer figure in any group.
-    let units = open["segments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["attribute"] == "business_unit")
-        .unwrap();
-    let manufacturing = units["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["value"] == "Manufacturing")
-        .unwrap();
+    let manufacturing = segment_group(&open, "business_unit", "Manufacturing");
     assert_eq!(manufacturing["figures"]["responses"], 14);
     assert_eq!(manufacturing["figures"]["invited"], 16);
     assert!(manufacturing["figures"]["nps"].is_null());

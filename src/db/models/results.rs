@@ -60,12 +60,10 @@ pub fn cell_counts(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<CellCoun
 /// Respondents of a wave: the sum of its `_responses` counts (one row per cell, found
 /// through the `answer_counts_question` index without reading the other counts).
 pub fn respondents(conn: &mut DbConn, wave_id: &str, responses_key: &str) -> QueryResult<i64> {
-    let per_cell: Vec<i64> = answer_counts::table
-        .filter(answer_counts::wave_id.eq(wave_id))
-        .filter(answer_counts::question_key.eq(responses_key))
-        .select(answer_counts::n)
-        .load(conn)?;
-    Ok(per_cell.iter().sum())
+    Ok(respondents_per_cell(conn, wave_id, responses_key)?
+        .iter()
+        .map(|(_, n)| n)
+        .sum())
 }
 
 /// Respondents of a wave per segment cell: (cell, n), from the `_responses` counts alone.
