@@ -143,6 +143,7 @@ async fn run(label: &str, url: DatabaseUrl, seconds: u64, clients: usize) -> any
         outbox: pulse::outbox::OutboxConfig::default(),
         metrics_token: None,
         shutdown_grace: std::time::Duration::from_secs(10),
+        time_zone: pulse::domain::schedule::Tz::UTC,
     };
     let app = Application::build(settings).await?;
     let port = app.port();

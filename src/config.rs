@@ -45,6 +45,8 @@ pub struct Settings {
     /// At shutdown, how long in-flight requests and sends may take before they are cut
     /// (unsent mail is handed back to the outbox at once).
     pub shutdown_grace: Duration,
+    /// The organisation's time zone: forms read dates in it, pages show times in it.
+    pub time_zone: crate::domain::schedule::Tz,
 }
 
 impl Settings {

@@ -135,6 +135,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(app_state.clone())
+                .app_data(routes::form_config())
                 .wrap(actix_web::middleware::from_fn(routes::metrics::record))
                 .configure(routes::configure)
         })

@@ -3,16 +3,18 @@
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber. `filter` is an `EnvFilter` directive such as `info` or
+/// Installs the global subscriber: logs go to stderr (stdout is for what a command prints). `filter` is an `EnvFilter` directive such as `info` or
 /// `pulse=debug,actix_web=info`; `RUST_LOG` wins when set.
 pub fn init(filter: &str) {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(filter))
         .unwrap_or_else(|_| EnvFilter::new("info"));
     // A second call (tests start many apps in one process) keeps the first subscriber.
+    // Colour codes only for a terminal: a log file or a pipe gets plain text.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .try_init();
 }

@@ -93,7 +93,7 @@ mod tests {
     fn every_template_compiles_and_html_escapes() {
         let page = super::render_html(
             "errors/404",
-            &serde_json::json!({"title": "<b>x</b>", "message": "<script>alert(1)</script>", "status": 404, "user": null, "lang": "en"}),
+            &serde_json::json!({"title": "<b>x</b>", "message": "<script>alert(1)</script>", "status": 404, "user": null, "lang": "en", "flash": null, "back_href": "/", "back_label": "Start", "role_note": null}),
         )
         .unwrap();
         assert!(page.contains("&lt;script&gt;"), "{page}");
@@ -108,6 +108,8 @@ pub struct Page<'a, T: Serialize> {
     pub lang: &'a str,
     pub user: Option<&'a crate::auth::CurrentUser>,
     pub csrf_token: Option<&'a str>,
+    /// The message the previous action left for this page ("H1 2027 closed; …").
+    pub flash: Option<&'a str>,
     #[serde(flatten)]
     pub data: T,
 }
@@ -120,6 +122,7 @@ impl<'a, T: Serialize> Page<'a, T> {
             lang: "en",
             user: Some(&signed_in.user),
             csrf_token: Some(&signed_in.csrf_token),
+            flash: signed_in.flash.as_deref(),
             data,
         }
     }
@@ -131,6 +134,7 @@ impl<'a, T: Serialize> Page<'a, T> {
             lang,
             user: None,
             csrf_token: None,
+            flash: None,
             data,
         }
     }

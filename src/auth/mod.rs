@@ -32,11 +32,13 @@ pub struct CurrentUser {
     pub is_admin: bool,
 }
 
-/// A signed-in request: the user, and the CSRF token its forms must carry.
+/// A signed-in request: the user, the CSRF token its forms must carry, and the message
+/// the previous action left for this page (see `routes::flash`).
 #[derive(Debug, Clone)]
 pub struct SignedIn {
     pub user: CurrentUser,
     pub csrf_token: String,
+    pub flash: Option<String>,
     session_token: String,
 }
 
@@ -70,6 +72,9 @@ impl FromRequest for SignedIn {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+        let flash = crate::routes::flash::read(req);
+        // Kept on the request so an error page after this can show the navigation.
+        let request = req.clone();
         let next = req
             .uri()
             .path_and_query()
@@ -96,11 +101,16 @@ impl FromRequest for SignedIn {
             })
             .await??;
             match user {
-                Some(user) => Ok(SignedIn {
-                    csrf_token: csrf::session_token(&state.settings.secret_key, &token),
-                    user,
-                    session_token: token,
-                }),
+                Some(user) => {
+                    let signed_in = SignedIn {
+                        csrf_token: csrf::session_token(&state.settings.secret_key, &token),
+                        user,
+                        flash,
+                        session_token: token,
+                    };
+                    actix_web::HttpMessage::extensions_mut(&request).insert(signed_in.clone());
+                    Ok(signed_in)
+                }
                 None => Err(AppError::SignInRequired { next }),
             }
         })

@@ -11,6 +11,9 @@ use super::serve::ServeArgs;
 use super::GlobalArgs;
 use crate::demo::{self, DemoOptions, DemoReport};
 
+/// How many invitations of the open wave the demo writes out for a newcomer to answer.
+const TRY_LINKS: usize = 3;
+
 /// The demo's own database unless one is given: never the production default `pulse.db`.
 pub const DEFAULT_DEMO_DATABASE: &str = "sqlite://pulse-demo.db";
 
@@ -65,13 +68,54 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     eprintln!("Creating the demo in {url} (seed {}) …", args.seed);
     let started = Instant::now();
-    let report = demo::create(&url, args.reset, &key, &options)
-        .context("the demo database could not be created")?;
+    // Two years of invented waves log hundreds of lines ("wave opened", "reminders
+    // enqueued"); the summary below says what matters, so only warnings are logged here.
+    let quiet = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .with_max_level(tracing::Level::WARN)
+        .finish();
+    let report = tracing::subscriber::with_default(quiet, || {
+        demo::create(&url, args.reset, &key, &options)
+    })
+    .context("the demo database could not be created")?;
+    let base_url = global.base_url(|| format!("http://{}:{}", args.serve.host, args.serve.port))?;
     print_report(&url.to_string(), &report, started.elapsed().as_secs_f64());
+    let email = args.serve.email.settings()?;
+    if let Some(open) = report.waves.iter().find(|w| w.state == "open") {
+        let links = demo::try_links(
+            &url,
+            &key,
+            &base_url,
+            &email.from,
+            &email.mail_dir,
+            &open.id,
+            TRY_LINKS,
+        )
+        .context("the sample invitations could not be written")?;
+        println!();
+        println!(
+            "Answer the open wave ({}) as a stakeholder: these {} have not answered yet.",
+            open.title,
+            links.len()
+        );
+        println!(
+            "Their invitations are in {}/ as .eml files; open a link in a browser:",
+            email.mail_dir.display()
+        );
+        for link in &links {
+            println!("  {}", link.url);
+            println!("      for {}, mail {}", link.email, link.eml.display());
+        }
+    }
+    println!();
     if args.no_serve {
         println!("Serve it with: pulse serve --database-url {url}");
+        println!("then sign in at {base_url}/login");
         return Ok(ExitCode::SUCCESS);
     }
+    println!("Sign in at {base_url}/login with one of the accounts above.");
     super::serve::run(&global, args.serve)
 }
 
@@ -121,6 +165,11 @@ fn print_report(url: &str, report: &DemoReport, seconds: f64) {
         }
         println!("{line}");
     }
+    println!(
+        "  The past waves are invented: none of their invitations, reminders or \"results are\n  \
+         ready\" mails was sent to anyone. They are recorded as sent, so nothing goes out now."
+    );
+    println!();
     println!(
         "Accounts (the passwords are shown only now; change them with `pulse user set-password`):"
     );

@@ -72,6 +72,11 @@ pub struct GlobalArgs {
     /// Log filter, e.g. info or pulse=debug (RUST_LOG wins when set)
     #[arg(long, env = "PULSE_LOG", default_value = "info", global = true)]
     pub log: String,
+    /// The organisation's time zone, an IANA name such as Europe/Berlin: dates typed in forms
+    /// and on the command line without an offset are read in it; pages show times in it, with
+    /// UTC beside them
+    #[arg(long, env = "PULSE_TIME_ZONE", default_value = "UTC", global = true)]
+    pub time_zone: String,
 }
 
 impl GlobalArgs {
@@ -94,6 +99,11 @@ impl GlobalArgs {
             anyhow::bail!("--base-url must start with http:// or https://");
         }
         Ok(url.trim_end_matches('/').to_string())
+    }
+
+    pub fn time_zone(&self) -> anyhow::Result<crate::domain::schedule::Tz> {
+        crate::domain::schedule::parse_time_zone(&self.time_zone)
+            .map_err(|e| anyhow::anyhow!("--time-zone: {e}"))
     }
 
     pub fn secret_key(&self) -> anyhow::Result<SecretKey> {

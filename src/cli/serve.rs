@@ -121,6 +121,7 @@ impl ServeArgs {
                 .map(MetricsToken::parse)
                 .transpose()?,
             shutdown_grace: Duration::from_secs(self.shutdown_grace_seconds),
+            time_zone: global.time_zone()?,
         })
     }
 }

@@ -1,5 +1,5 @@
-//! `pulse wave schedule|list|show|open|close|cancel|resend`, `pulse schedule add|list`,
-//! and `pulse tick`.
+//! `pulse wave schedule|list|show|open|close|cancel|resend` and
+//! `pulse schedule add|list|pause|resume|edit|stop`.
 
 use std::process::ExitCode;
 
@@ -9,6 +9,7 @@ use super::GlobalArgs;
 use crate::clock::{Clock, SystemClock};
 use crate::db::models::waves as wave_rows;
 use crate::db::DbConn;
+use crate::domain::schedule::display_in;
 use crate::domain::wave::WaveInput;
 use crate::services::schedules::{self, ScheduleInput};
 use crate::services::waves::{self, WaveError};
@@ -23,10 +24,10 @@ pub enum WaveCommand {
         /// Title, e.g. "H1 2027"
         #[arg(long)]
         title: String,
-        /// When it opens: now, a date (2027-01-15) or RFC 3339
+        /// When it opens: now, a date (2027-01-15), 2027-01-15T09:00 (in --time-zone) or RFC 3339
         #[arg(long)]
         opens: String,
-        /// When it closes: a date or RFC 3339
+        /// When it closes: a date, 2027-01-15T17:00 (in --time-zone) or RFC 3339
         #[arg(long)]
         closes: String,
         /// Who is invited: everyone active (default) or a filter such as business_unit=Manufacturing,R&D
@@ -66,7 +67,7 @@ pub enum ScheduleCommand {
         /// Cadence: 6m (half-yearly, the default), 3m, 1y…
         #[arg(long, default_value = "6m")]
         every: String,
-        /// First opening: a date (2027-01-15) or RFC 3339
+        /// First opening: a date (2027-01-15), 2027-01-15T09:00 (in --time-zone) or RFC 3339
         #[arg(long)]
         starting: String,
         /// How long each wave is open
@@ -84,8 +85,41 @@ pub enum ScheduleCommand {
         #[arg(long, default_value = "")]
         anonymity_k: String,
     },
-    /// List schedules
+    /// List schedules: state (active, paused, stopped) and the next wave
     List,
+    /// Pause a schedule: it creates and opens no wave until resumed (an open wave runs on)
+    Pause {
+        /// Schedule id or a unique prefix (see `pulse schedule list`)
+        id: String,
+    },
+    /// Resume a paused schedule (a planned wave whose time passed opens at once)
+    Resume { id: String },
+    /// Change a schedule; options not given keep their value. Its planned wave follows
+    Edit {
+        id: String,
+        /// Cadence: 6m, 3m, 1y…
+        #[arg(long)]
+        every: Option<String>,
+        /// When the next wave opens: a date (2027-01-15), 2027-01-15T09:00 (in --time-zone) or RFC 3339
+        #[arg(long)]
+        starting: Option<String>,
+        /// How long each wave is open, e.g. 21d
+        #[arg(long)]
+        open_for: Option<String>,
+        /// Reminders after opening, e.g. 7d,14d or none
+        #[arg(long)]
+        remind: Option<String>,
+        /// Audience filter ("" or everyone: everyone active)
+        #[arg(long)]
+        audience: Option<String>,
+        /// Title template: {half}, {quarter}, {year}, {month}
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        anonymity_k: Option<String>,
+    },
+    /// Stop a schedule for good: its planned wave is cancelled (an open wave runs on)
+    Stop { id: String },
 }
 
 fn invalid(error: WaveError) -> anyhow::Error {
@@ -128,14 +162,16 @@ pub fn run_wave(global: &GlobalArgs, command: WaveCommand) -> anyhow::Result<Exi
                 audience,
                 remind,
                 anonymity_k,
+                outside_trend: false,
             };
-            let wave = waves::schedule_wave(&mut conn, &input, now).map_err(invalid)?;
+            let tz = global.time_zone()?;
+            let wave = waves::schedule_wave_in(&mut conn, &input, now, tz).map_err(invalid)?;
             println!("{}", wave.id);
             eprintln!(
-                "scheduled '{}': opens {} UTC, closes {} UTC",
+                "scheduled '{}': opens {}, closes {}",
                 wave.title,
-                wave.opens_at.format("%Y-%m-%d %H:%M"),
-                wave.closes_at.format("%Y-%m-%d %H:%M")
+                display_in(wave.opens_at, tz),
+                display_in(wave.closes_at, tz)
             );
         }
         WaveCommand::List => {
@@ -226,6 +262,8 @@ pub fn run_wave(global: &GlobalArgs, command: WaveCommand) -> anyhow::Result<Exi
 pub fn run_schedule(global: &GlobalArgs, command: ScheduleCommand) -> anyhow::Result<ExitCode> {
     let pool = global.connect()?;
     let mut conn = pool.get()?;
+    let tz = global.time_zone()?;
+    let now = SystemClock.now();
     match command {
         ScheduleCommand::Add {
             survey,
@@ -247,28 +285,64 @@ pub fn run_schedule(global: &GlobalArgs, command: ScheduleCommand) -> anyhow::Re
                 title,
                 anonymity_k,
             };
-            let schedule =
-                schedules::add_schedule(&mut conn, &input, SystemClock.now()).map_err(invalid)?;
+            let schedule = schedules::add_schedule_in(&mut conn, &input, now, tz).map_err(invalid)?;
             println!("{}", schedule.id);
             eprintln!(
-                "schedule added; the first wave opens {} UTC (see `pulse wave list`)",
-                schedule.next_opens_at.format("%Y-%m-%d %H:%M")
+                "schedule added; the first wave opens {} (see `pulse wave list`)",
+                display_in(schedule.next_opens_at, tz)
             );
         }
         ScheduleCommand::List => {
-            for s in schedules::list(&mut conn).map_err(invalid)? {
+            let list = schedules::list(&mut conn, tz).map_err(invalid)?;
+            if list.is_empty() {
+                eprintln!("no schedules yet; add one with `pulse schedule add`");
+            }
+            for s in list {
+                let next = match &s.next_wave {
+                    Some(title) => format!("next: {title}, opens {}", s.next_opens_at),
+                    None => "no more waves".into(),
+                };
                 println!(
-                    "{}  {:<22} every {:<4} open {:<4} remind {:<8} k={} {} next wave after {}",
-                    s.id,
-                    s.survey_slug,
-                    s.every,
-                    s.open_for,
-                    s.remind,
-                    s.anonymity_k,
-                    if s.active { "active" } else { "paused" },
-                    s.next_opens_at
+                    "{}  {:<7} {:<22} every {:<4} open {:<4} remind {:<8} k={}  {next}",
+                    s.id, s.state, s.survey_slug, s.every, s.open_for, s.remind, s.anonymity_k,
                 );
             }
+        }
+        ScheduleCommand::Pause { id } => {
+            println!("{}", schedules::pause(&mut conn, &id).map_err(invalid)?.message);
+        }
+        ScheduleCommand::Resume { id } => {
+            let outcome = schedules::resume(&mut conn, &id, now, tz).map_err(invalid)?;
+            println!("{}", outcome.message);
+        }
+        ScheduleCommand::Stop { id } => {
+            println!("{}", schedules::stop(&mut conn, &id, now).map_err(invalid)?.message);
+        }
+        ScheduleCommand::Edit {
+            id,
+            every,
+            starting,
+            open_for,
+            remind,
+            audience,
+            title,
+            anonymity_k,
+        } => {
+            let schedule = schedules::resolve(&mut conn, &id).map_err(invalid)?;
+            let current = schedules::input_of(&mut conn, &schedule, tz).map_err(invalid)?;
+            let input = ScheduleInput {
+                survey: current.survey,
+                every: every.unwrap_or(current.every),
+                starting: starting.unwrap_or(current.starting),
+                open_for: open_for.unwrap_or(current.open_for),
+                remind: remind.unwrap_or(current.remind),
+                audience: audience.unwrap_or(current.audience),
+                title: title.unwrap_or(current.title),
+                anonymity_k: anonymity_k.unwrap_or(current.anonymity_k),
+            };
+            let outcome =
+                schedules::edit(&mut conn, &schedule.id, &input, now, tz).map_err(invalid)?;
+            println!("{}", outcome.message);
         }
     }
     Ok(ExitCode::SUCCESS)

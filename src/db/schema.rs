@@ -61,6 +61,7 @@ diesel::table! {
         active -> Bool,
         next_opens_at -> Timestamp,
         created_at -> Timestamp,
+        stopped_at -> Nullable<Timestamp>,
     }
 }
 
@@ -211,3 +212,14 @@ diesel::table! {
 }
 
 diesel::joinable!(wave_cells -> waves (wave_id));
+
+diesel::table! {
+    trend_exclusions (wave_id) {
+        wave_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(trend_exclusions -> waves (wave_id));
+diesel::allow_tables_to_appear_in_same_query!(trend_exclusions, waves);
+diesel::allow_tables_to_appear_in_same_query!(trend_exclusions, survey_versions);

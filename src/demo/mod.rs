@@ -408,6 +408,7 @@ fn play_wave(
             .collect::<Vec<_>>()
             .join(","),
         anonymity_k: String::new(),
+        outside_trend: false,
     };
     let wave = wave_service::schedule_wave(conn, &input, clock.now())?;
     clock.set(spec.opens_at);
@@ -512,4 +513,75 @@ fn play_wave(
         closes_at,
         next_reminder_at,
     })
+}
+
+/// An invitation of the open demo wave a newcomer can answer in the browser.
+#[derive(Debug, Clone)]
+pub struct TryLink {
+    pub email: String,
+    pub url: String,
+    /// The invitation mail, written as a `.eml` file.
+    pub eml: PathBuf,
+}
+
+/// Writes the invitation mails of `n` stakeholders of the open wave `wave_id` who have not
+/// answered as `.eml` files into `mail_dir` (exactly what the outbox would send them) and
+/// returns their links. Nothing is stored: the demo's outbox stays as it was.
+pub fn try_links(
+    url: &DatabaseUrl,
+    key: &SecretKey,
+    base_url: &str,
+    from: &lettre::message::Mailbox,
+    mail_dir: &Path,
+    wave_id: &str,
+    n: usize,
+) -> anyhow::Result<Vec<TryLink>> {
+    use crate::domain::token::{LinkToken, TokenPurpose};
+    use crate::email::{format_date, EmailTemplate, MessageId, Recipient, SurveyEmail};
+
+    let pool = db::connect(url)?;
+    let mut conn = pool.get().context("cannot open a database connection")?;
+    let wave = waves::find_with_survey(&mut conn, wave_id)?.context("the open wave is gone")?;
+    let estimated_minutes = wave.parsed_definition()?.estimated_minutes.unwrap_or(2);
+    std::fs::create_dir_all(mail_dir)
+        .with_context(|| format!("cannot create {}", mail_dir.display()))?;
+    let mut links = Vec::new();
+    for (invitation, email) in invitations::of_wave_with_email(&mut conn, wave_id)?
+        .into_iter()
+        .filter(|(invitation, _)| !invitation.responded)
+        .take(n)
+    {
+        let person = stakeholder_rows::find(&mut conn, &invitation.stakeholder_id)?
+            .context("the stakeholder is gone")?;
+        let survey_url = format!(
+            "{base_url}/s/{}",
+            LinkToken::derive(key, TokenPurpose::Survey, &invitation.id).expose()
+        );
+        let message = SurveyEmail {
+            kind: crate::email::SurveyEmailKind::Invitation,
+            name: person.name.clone(),
+            survey_title: wave.survey_title.clone(),
+            survey_url: survey_url.clone(),
+            unsubscribe_url: format!(
+                "{base_url}/u/{}",
+                LinkToken::derive(key, TokenPurpose::Unsubscribe, &invitation.id).expose()
+            ),
+            closes_on: format_date(wave.wave.closes_at.date()),
+            estimated_minutes,
+            k: u32::try_from(wave.wave.anonymity_k).unwrap_or(5),
+        }
+        .render(
+            Recipient::new(EmailAddress::parse(&email).map_err(anyhow::Error::msg)?, person.name.as_deref()),
+            MessageId::for_outbox(format!("demo-{}", invitation.id), base_url)?,
+        )?;
+        let raw = message.to_lettre(from)?.formatted();
+        let path = mail_dir.join(format!("{}.eml", message.message_id.file_stem()));
+        std::fs::write(&path, raw).with_context(|| format!("cannot write {}", path.display()))?;
+        links.push(TryLink {
+            email,
+            url: survey_url,
+            eml: path,
+        });
+    }
+    Ok(links)
 }

@@ -5,6 +5,7 @@ pub mod answers;
 pub mod audience;
 pub mod definition;
 pub mod email;
+pub mod labels;
 pub mod role;
 pub mod schedule;
 pub mod stakeholder;

@@ -1,9 +1,11 @@
 //! Time spans as admins write them: reminder offsets (`7d,14d`, `36h`), how long a wave is
-//! open (`21d`), and how often a schedule repeats (`6m` = six months, `1y`).
+//! open (`21d`), how often a schedule repeats (`6m` = six months, `1y`), and times in the
+//! organisation's time zone (stored as UTC).
 
 use chrono::{Datelike, Duration, Months, NaiveDate, NaiveDateTime, Utc};
+pub use chrono_tz::Tz;
 
-/// A span in whole hours (`7d` = 168 h, `36h`).
+/// A span in whole hours (`7d` = 168 h, `36h`; a bare number is days: `7` = `7d`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Hours(pub i64);
 
@@ -15,8 +17,8 @@ impl Hours {
         let n: i64 = number
             .parse()
             .map_err(|_| format!("'{raw}' is not a duration: use e.g. 7d or 36h"))?;
-        let hours = match unit {
-            "d" => n * 24,
+        let hours = match unit.trim() {
+            "d" | "" => n * 24,
             "h" => n,
             "w" => n * 24 * 7,
             _ => {
@@ -35,6 +37,16 @@ impl Hours {
         Duration::hours(self.0)
     }
 
+    /// `168` → `7 days`, `24` → `1 day`, `36` → `36 hours`.
+    pub fn display_words(self) -> String {
+        match (self.0 % 24, self.0 / 24) {
+            (0, 1) => "1 day".into(),
+            (0, days) => format!("{days} days"),
+            _ if self.0 == 1 => "1 hour".into(),
+            _ => format!("{} hours", self.0),
+        }
+    }
+
     /// `168` → `7d`, `36` → `36h`.
     pub fn display(self) -> String {
         if self.0 % 24 == 0 {
@@ -45,13 +57,15 @@ impl Hours {
     }
 }
 
-/// Reminder offsets after a wave opens, ascending and distinct: `7d,14d`.
+/// Reminder offsets after a wave opens, ascending and distinct: `7d,14d`, or days as a
+/// list `7, 14`.
 pub fn parse_offsets(raw: &str) -> Result<Vec<Hours>, String> {
     if raw.trim().is_empty() || raw.trim() == "none" {
         return Ok(Vec::new());
     }
     let mut offsets = raw
-        .split(',')
+        .split([',', ' ', ';'])
+        .filter(|part| !part.trim().is_empty())
         .map(Hours::parse)
         .collect::<Result<Vec<_>, _>>()?;
     offsets.sort();
@@ -115,6 +129,13 @@ impl EveryMonths {
 /// A point in time given on the command line or in a form: `now`, RFC 3339
 /// (`2027-01-15T09:00:00+01:00`), or a date (`2027-01-15`, midnight UTC). Stored as UTC.
 pub fn parse_time(raw: &str, now: NaiveDateTime) -> Result<NaiveDateTime, String> {
+    parse_time_in(raw, now, Tz::UTC)
+}
+
+/// Like [`parse_time`], but a date or a date and time without an offset (what a
+/// `datetime-local` form input sends: `2027-01-15T09:00`) is read in the organisation's time
+/// zone `tz`. The result is UTC.
+pub fn parse_time_in(raw: &str, now: NaiveDateTime, tz: Tz) -> Result<NaiveDateTime, String> {
     let raw = raw.trim();
     if raw.eq_ignore_ascii_case("now") {
         return Ok(now);
@@ -122,14 +143,66 @@ pub fn parse_time(raw: &str, now: NaiveDateTime) -> Result<NaiveDateTime, String
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
         return Ok(t.with_timezone(&Utc).naive_utc());
     }
-    // `datetime-local` form inputs send `2027-01-15T09:00` (taken as UTC).
-    if let Ok(t) = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M") {
-        return Ok(t);
+    let local = NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(raw, "%Y-%m-%d %H:%M"))
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        });
+    let Some(local) = local else {
+        return Err(if raw.is_empty() {
+            "give a date, e.g. 2027-01-15".to_string()
+        } else {
+            format!("'{raw}' is not a time: use now, a date like 2027-01-15, or 2027-01-15T09:00")
+        });
+    };
+    to_utc(local, tz)
+}
+
+/// A wall-clock time in `tz` as UTC; an error for a time skipped by a clock change.
+pub fn to_utc(local: NaiveDateTime, tz: Tz) -> Result<NaiveDateTime, String> {
+    use chrono::TimeZone;
+    match tz.from_local_datetime(&local).earliest() {
+        Some(t) => Ok(t.with_timezone(&Utc).naive_utc()),
+        None => Err(format!(
+            "{} does not exist in {tz}: the clocks skip it; choose another hour",
+            local.format("%Y-%m-%d %H:%M")
+        )),
     }
-    if let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default());
+}
+
+/// A UTC time as the wall-clock time in `tz`.
+pub fn to_local(utc: NaiveDateTime, tz: Tz) -> NaiveDateTime {
+    use chrono::TimeZone;
+    tz.from_utc_datetime(&utc).naive_local()
+}
+
+/// `2027-01-15 10:00 Europe/Berlin (09:00 UTC)`; just `… UTC` when `tz` is UTC.
+pub fn display_in(utc: NaiveDateTime, tz: Tz) -> String {
+    if tz == Tz::UTC {
+        return format!("{} UTC", utc.format("%Y-%m-%d %H:%M"));
     }
-    Err(format!("'{raw}' is not a time: use now, a date like 2027-01-15, or RFC 3339 like 2027-01-15T09:00:00Z"))
+    let local = to_local(utc, tz);
+    let utc_part = if local.date() == utc.date() {
+        utc.format("%H:%M").to_string()
+    } else {
+        utc.format("%Y-%m-%d %H:%M").to_string()
+    };
+    format!("{} {tz} ({utc_part} UTC)", local.format("%Y-%m-%d %H:%M"))
+}
+
+/// The value of a `datetime-local` input for a UTC time: `2027-01-15T10:00` in `tz`.
+pub fn input_value(utc: NaiveDateTime, tz: Tz) -> String {
+    to_local(utc, tz).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+/// The organisation's time zone from an IANA name (`Europe/Berlin`, `UTC`).
+pub fn parse_time_zone(raw: &str) -> Result<Tz, String> {
+    raw.trim().parse::<Tz>().map_err(|_| {
+        format!("'{raw}' is not a time zone: use an IANA name such as Europe/Berlin, America/New_York or UTC")
+    })
 }
 
 /// Fills a title template: `{half}` (1/2), `{quarter}`, `{year}`, `{month}` (January…).
@@ -182,6 +255,11 @@ mod tests {
             vec![Hours(168), Hours(336)]
         );
         assert_eq!(parse_offsets("none").unwrap(), vec![]);
+        assert_eq!(
+            parse_offsets("7, 14").unwrap(),
+            vec![Hours(168), Hours(336)],
+            "a list of days"
+        );
         assert!(parse_offsets("7x").unwrap_err().contains("unknown unit"));
         assert!(Hours::parse("0d").is_err());
         assert_eq!(Hours(36).display(), "36h");
@@ -196,6 +274,30 @@ mod tests {
         assert_eq!(t("2027-01-15T10:00:00+01:00"), t("2027-01-15T09:00:00Z"));
         assert_eq!(t("2027-01-15"), t("2027-01-15T00:00:00Z"));
         assert!(parse_time("tomorrow", NaiveDateTime::default()).is_err());
+    }
+
+    #[test]
+    fn local_times_follow_the_time_zone() {
+        let berlin = parse_time_zone("Europe/Berlin").unwrap();
+        let now = NaiveDateTime::default();
+        // Winter: UTC+1; summer: UTC+2.
+        assert_eq!(
+            parse_time_in("2027-01-15T10:00", now, berlin).unwrap(),
+            t("2027-01-15T09:00:00Z")
+        );
+        assert_eq!(
+            parse_time_in("2027-07-15", now, berlin).unwrap(),
+            t("2027-07-14T22:00:00Z")
+        );
+        assert!(parse_time_in("2027-03-28T02:30", now, berlin)
+            .unwrap_err()
+            .contains("clocks skip"));
+        assert_eq!(
+            display_in(t("2027-01-15T09:00:00Z"), berlin),
+            "2027-01-15 10:00 Europe/Berlin (09:00 UTC)"
+        );
+        assert_eq!(input_value(t("2027-01-15T09:00:00Z"), berlin), "2027-01-15T10:00");
+        assert!(parse_time_zone("Mars/Olympus").is_err());
     }
 
     #[test]

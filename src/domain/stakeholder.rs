@@ -155,6 +155,20 @@ impl fmt::Display for Attributes {
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct LanguageCode(String);
 
+/// The ISO 639-1 languages (two letters), and the few three-letter ones without a
+/// two-letter code that a directory is likely to hold.
+const KNOWN_LANGUAGES: &str = "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca \
+ce ch co cr cs cu cv cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv \
+ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks \
+ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr \
+nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss \
+st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo za zh \
+zu fil gsw yue haw ceb hmn";
+
+fn is_known_language(code: &str) -> bool {
+    KNOWN_LANGUAGES.split_whitespace().any(|known| known == code)
+}
+
 impl LanguageCode {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let trimmed = raw.trim();
@@ -167,6 +181,11 @@ impl LanguageCode {
             return Err(invalid());
         }
         let mut code = language.to_ascii_lowercase();
+        if !is_known_language(&code) {
+            return Err(format!(
+                "'{trimmed}' is not a known language: use an ISO 639 code like en, de, fr or pt-BR"
+            ));
+        }
         let mut rest: Vec<&str> = parts.collect();
         if rest.len() > 2 {
             return Err(invalid());
@@ -294,12 +313,18 @@ mod tests {
             "de DE",
             "en--US",
             "zh-Hant-TW-x",
+            "xx",
+            "xx-DE",
         ] {
             assert!(LanguageCode::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert_eq!(
             LanguageCode::parse("english").unwrap_err(),
             "'english' is not a language code: use a code like en, de or pt-BR"
+        );
+        assert_eq!(
+            LanguageCode::parse("xx").unwrap_err(),
+            "'xx' is not a known language: use an ISO 639 code like en, de, fr or pt-BR"
         );
     }
 }

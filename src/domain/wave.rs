@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 
 use super::audience::AudienceFilter;
-use super::schedule::{parse_offsets, parse_time, Hours};
+use super::schedule::{parse_offsets, parse_time_in, Hours, Tz};
 
 /// Below this, a group is too small to hide one person: refused.
 pub const MIN_ANONYMITY_K: i32 = 3;
@@ -44,6 +44,15 @@ pub struct WaveInput {
     pub audience: String,
     pub remind: String,
     pub anonymity_k: String,
+    /// An ad-hoc or test wave: left out of the survey's trend (a form checkbox).
+    #[serde(deserialize_with = "checkbox")]
+    pub outside_trend: bool,
+}
+
+/// A checkbox: present (any value but "false"/"off") means ticked.
+fn checkbox<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let raw = <String as serde::Deserialize>::deserialize(d)?;
+    Ok(!matches!(raw.trim(), "" | "false" | "off" | "0"))
 }
 
 /// What was wrong with one field.
@@ -83,8 +92,9 @@ pub struct WavePlan {
 }
 
 impl WavePlan {
-    /// Parses every field and reports every problem at once.
-    pub fn parse(input: &WaveInput, now: NaiveDateTime) -> Result<Self, Vec<FieldError>> {
+    /// Parses every field and reports every problem at once. Dates without an offset are
+    /// read in the organisation's time zone `tz`.
+    pub fn parse(input: &WaveInput, now: NaiveDateTime, tz: Tz) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
         let survey_slug = input.survey.trim().to_string();
         if survey_slug.is_empty() {
@@ -102,10 +112,10 @@ impl WavePlan {
                 "use at most 120 characters on one line",
             ));
         }
-        let opens_at = parse_time(&input.opens, now)
+        let opens_at = parse_time_in(&input.opens, now, tz)
             .map_err(|e| errors.push(FieldError::new("opens", e)))
             .ok();
-        let closes_at = parse_time(&input.closes, now)
+        let closes_at = parse_time_in(&input.closes, now, tz)
             .map_err(|e| errors.push(FieldError::new("closes", e)))
             .ok();
         if let (Some(opens), Some(closes)) = (opens_at, closes_at) {
@@ -191,7 +201,7 @@ mod tests {
     use super::*;
 
     fn now() -> NaiveDateTime {
-        parse_time("2027-01-10", NaiveDateTime::default()).unwrap()
+        crate::domain::schedule::parse_time("2027-01-10", NaiveDateTime::default()).unwrap()
     }
 
     fn input() -> WaveInput {
@@ -206,7 +216,7 @@ mod tests {
 
     #[test]
     fn defaults_apply() {
-        let plan = WavePlan::parse(&input(), now()).unwrap();
+        let plan = WavePlan::parse(&input(), now(), Tz::UTC).unwrap();
         assert_eq!(plan.anonymity_k, 5);
         assert_eq!(plan.reminders, vec![Hours(168), Hours(336)]);
         assert!(plan.audience.is_none());
@@ -222,7 +232,7 @@ mod tests {
             anonymity_k: "2".into(),
             ..Default::default()
         };
-        let errors = WavePlan::parse(&bad, now()).unwrap_err();
+        let errors = WavePlan::parse(&bad, now(), Tz::UTC).unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
         assert_eq!(fields, vec!["survey", "title", "closes", "anonymity_k"]);
     }
@@ -231,7 +241,7 @@ mod tests {
     fn reminders_must_fall_inside_the_window() {
         let mut late = input();
         late.remind = "7d,30d".into();
-        let errors = WavePlan::parse(&late, now()).unwrap_err();
+        let errors = WavePlan::parse(&late, now(), Tz::UTC).unwrap_err();
         assert_eq!(errors[0].field, "remind");
     }
 }

@@ -77,6 +77,27 @@ impl EmailTemplate for ResultsReadyEmail {
     }
 }
 
+/// Context of `email/results_too_small`: sent to the leads instead of "results are ready"
+/// when a wave closed with fewer answers than its anonymity threshold, so nothing can be
+/// shown — the mail says so and why, rather than pointing at an empty page.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultsTooSmallEmail {
+    pub name: Option<String>,
+    pub wave_title: String,
+    /// The wave's page (participation is shown there).
+    pub wave_url: String,
+    pub response_count: u64,
+    /// The wave's anonymity threshold k.
+    pub k: u32,
+    pub closed_on: String,
+}
+
+impl EmailTemplate for ResultsTooSmallEmail {
+    fn template_name(&self) -> &'static str {
+        "results_too_small"
+    }
+}
+
 /// "Friday 14 March 2025": unambiguous in every English-speaking country.
 pub fn format_date(date: NaiveDate) -> String {
     date.format("%A %-d %B %Y").to_string()

@@ -11,7 +11,7 @@ use crate::domain::token::{LinkToken, TokenPurpose};
 use crate::domain::EmailAddress;
 use crate::email::{
     format_date, EmailMessage, EmailTemplate, ListUnsubscribe, MessageId, Recipient,
-    ResultsReadyEmail, SurveyEmail, SurveyEmailKind,
+    ResultsReadyEmail, ResultsTooSmallEmail, SurveyEmail, SurveyEmailKind,
 };
 
 pub enum Composed {
@@ -35,6 +35,20 @@ pub fn compose(
     let message_id = MessageId::for_outbox(&row.id, base_url)?;
     if row.kind == "results_ready" {
         let (_, responded) = invitations::counts(conn, wave_id)?;
+        if responded < i64::from(wave.wave.anonymity_k) {
+            // Nothing can be shown: tell the lead why instead of "results are ready".
+            let email = ResultsTooSmallEmail {
+                name: None,
+                wave_title: format!("{} — {}", wave.survey_title, wave.wave.title),
+                wave_url: format!("{base_url}/admin/waves/{wave_id}"),
+                response_count: u64::try_from(responded).unwrap_or(0),
+                k: u32::try_from(wave.wave.anonymity_k).unwrap_or(5),
+                closed_on: format_date(wave.wave.closed_at.unwrap_or(wave.wave.closes_at).date()),
+            };
+            return Ok(Composed::Send(Box::new(
+                email.render(Recipient::new(address, None), message_id)?,
+            )));
+        }
         let email = ResultsReadyEmail {
             name: None,
             wave_title: format!("{} — {}", wave.survey_title, wave.wave.title),

@@ -5,10 +5,12 @@
 mod admin;
 mod assets;
 mod errors;
+pub mod flash;
 mod health;
 mod login;
 pub mod metrics;
 mod optout;
+mod schedules;
 pub mod results;
 mod survey;
 mod waves;
@@ -27,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("")
             .wrap(ErrorHandlers::new().default_handler(errors::render_error_page))
+            .wrap(actix_web::middleware::from_fn(flash::clear_after_show))
             .wrap(security_headers())
             .configure(health::configure)
             .configure(metrics::configure)
@@ -50,6 +53,25 @@ fn security_headers() -> DefaultHeaders {
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::REFERRER_POLICY, "no-referrer"))
         .add((header::CACHE_CONTROL, "no-store"))
+}
+
+/// How a form that cannot be read is answered: a form without its CSRF field is treated like
+/// one with a wrong token ("this form has expired…"); anything else missing or malformed gets
+/// the product's words, not the parser's.
+pub fn form_config() -> web::FormConfig {
+    web::FormConfig::default().error_handler(|error, _req| {
+        let detail = error.to_string();
+        tracing::debug!(%detail, "a form could not be read");
+        if detail.contains("csrf_token") {
+            AppError::Csrf.into()
+        } else {
+            AppError::BadRequest(
+                "This form arrived incomplete or changed, so nothing was done. Go back, reload the page and fill it in again."
+                    .into(),
+            )
+            .into()
+        }
+    })
 }
 
 /// 303 See Other to `location` (Post/Redirect/Get).

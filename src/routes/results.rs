@@ -507,6 +507,7 @@ pub fn render_page(
         lang: "en",
         user,
         csrf_token,
+        flash: None,
         data,
     };
     page.render("pages/admin/results")

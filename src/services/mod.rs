@@ -2,6 +2,7 @@
 //! transaction where it writes; route handlers and CLI commands call these, never SQL.
 
 pub mod accounts;
+pub mod audience;
 pub mod respondent;
 pub mod responses;
 pub mod results;

@@ -47,8 +47,22 @@ pub fn schedule_wave(
     input: &WaveInput,
     now: NaiveDateTime,
 ) -> Result<waves::WaveRow, WaveError> {
-    let plan = WavePlan::parse(input, now).map_err(WaveError::Invalid)?;
-    create_wave(conn, &plan, None, now)
+    schedule_wave_in(conn, input, now, crate::domain::schedule::Tz::UTC)
+}
+
+/// [`schedule_wave`], with dates without an offset read in the organisation's time zone.
+pub fn schedule_wave_in(
+    conn: &mut DbConn,
+    input: &WaveInput,
+    now: NaiveDateTime,
+    tz: crate::domain::schedule::Tz,
+) -> Result<waves::WaveRow, WaveError> {
+    let plan = WavePlan::parse(input, now, tz).map_err(WaveError::Invalid)?;
+    let wave = create_wave(conn, &plan, None, now)?;
+    if input.outside_trend {
+        waves::set_outside_trend(conn, &wave.id, true, now)?;
+    }
+    Ok(wave)
 }
 
 /// Inserts the wave of a parsed plan (also used by schedules).

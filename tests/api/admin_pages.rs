@@ -208,6 +208,15 @@ async fn an_import_is_previewed_then_confirmed_all_or_nothing(backend: Backend) 
         .await
         .unwrap();
     assert!(form.contains("enctype=\"multipart/form-data\""));
+    let sample = app.get("/admin/stakeholders/import/sample.csv").await;
+    assert_eq!(sample.status(), 200);
+    assert!(sample.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("stakeholders-sample.csv"));
+    let sample = sample.bytes().await.unwrap();
+    let parsed = pulse::services::stakeholders::parse_csv(&sample).expect("the sample imports");
+    assert_eq!(parsed.len(), 4);
 
     // person0 updated (new name), person1 unchanged, 12 new; person2 not in the file.
     let mut csv = String::from("email;name;business_unit;region\r\n");
@@ -239,6 +248,11 @@ async fn an_import_is_previewed_then_confirmed_all_or_nothing(backend: Backend) 
     );
     assert!(page.contains("… and 4 more."), "ten rows are shown");
     assert!(
+        page.contains("<strong>APAC</strong> is new for Region (12 row(s)): the directory has Americas, EMEA."),
+        "a new value of a short list is flagged: {page}"
+    );
+    assert!(page.contains("1 active stakeholder(s) are not in the file and will be deactivated"));
+    assert!(
         !page.contains("new9@example.com"),
         "only the first ten rows"
     );
@@ -251,7 +265,16 @@ async fn an_import_is_previewed_then_confirmed_all_or_nothing(backend: Backend) 
     let fields = confirmation_fields(&page);
     // A confirmation without the CSRF token, or with an altered file, is refused.
     let refused = post_pairs(&app, "/admin/stakeholders/import/confirm", &fields[1..]).await;
-    assert_eq!(refused.status(), 400, "no csrf_token field at all");
+    assert_eq!(
+        refused.status(),
+        403,
+        "no csrf_token field at all: the same \"expired\" answer as a wrong token"
+    );
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("This form has expired"));
     let mut forged = fields.clone();
     forged[0].1 = "forged".into();
     let refused = post_pairs(&app, "/admin/stakeholders/import/confirm", &forged).await;
@@ -268,10 +291,13 @@ async fn an_import_is_previewed_then_confirmed_all_or_nothing(backend: Backend) 
     assert_eq!(stakeholder_emails(&app).len(), 3);
 
     let done = post_pairs(&app, "/admin/stakeholders/import/confirm", &fields).await;
-    assert_eq!(done.status(), 200);
-    let page = done.text().await.unwrap();
+    assert_eq!(done.status(), 303, "then the directory, with a message");
+    assert_eq!(done.headers()["location"], "/admin/stakeholders");
+    let page = app.get("/admin/stakeholders").await.text().await.unwrap();
     assert!(
-        page.contains("Created 12, updated 1, unchanged 1, reactivated 0, deactivated 1."),
+        page.contains(
+            "Import done: created 12, updated 1, unchanged 1, reactivated 0, deactivated 1."
+        ),
         "{page}"
     );
     let mut conn = app.pool.get().unwrap();
@@ -309,6 +335,10 @@ async fn a_bad_file_shows_every_problem_and_writes_nothing(backend: Backend) {
     assert!(
         !page.contains("name=\"seal\""),
         "no way to confirm a bad file"
+    );
+    assert!(
+        page.contains("bob@example.com,Bob,klingon-xx-1"),
+        "the pasted text is kept for the correction"
     );
     assert_eq!(stakeholder_emails(&app).len(), 2);
 

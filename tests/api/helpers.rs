@@ -143,6 +143,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         outbox: pulse::outbox::OutboxConfig::default(),
         metrics_token: None,
         shutdown_grace: std::time::Duration::from_secs(5),
+        time_zone: pulse::domain::schedule::Tz::UTC,
     }
 }
 

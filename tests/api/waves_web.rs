@@ -36,7 +36,7 @@ async fn the_schedule_form_explains_every_wrong_field_and_saves_nothing(backend:
     let page = response.text().await.unwrap();
     assert!(page.contains("id=\"title-error\""), "{page}");
     assert!(page.contains("aria-describedby=\"opens-hint opens-error\""));
-    assert!(page.contains("must be at least 3"));
+    assert!(page.contains("Must be at least 3"));
     assert!(
         page.contains("value=\"2099-01-01\""),
         "the typed values are kept"
@@ -73,14 +73,15 @@ async fn an_admin_schedules_watches_and_closes_a_wave(backend: Backend) {
     tick(&app, t("2027-01-15"));
     let page = app.get(&location).await;
     assert_eq!(page.status(), 200);
-    assert_eq!(
-        page.headers()["refresh"],
-        "15",
-        "an open wave's page refreshes itself"
+    assert!(
+        page.headers().get("refresh").is_none(),
+        "the page never reloads itself (typed text would be lost)"
     );
     let html = page.text().await.unwrap();
     assert!(html.contains("H1 2027") && html.contains("<span class=\"tag\">open</span>"));
     assert!(html.contains("<p class=\"figure\">3</p>"), "three invited");
+    assert!(html.contains("Figures as of "), "the page says when it was computed");
+    assert!(html.contains(&format!("href=\"{location}\">Refresh</a>")));
 
     let resend = app
         .post_form(
@@ -95,18 +96,39 @@ async fn an_admin_schedules_watches_and_closes_a_wave(backend: Backend) {
             &[("csrf_token", &csrf), ("email", "stranger@example.com")],
         )
         .await;
-    assert_eq!(unknown.status(), 400);
+    assert_eq!(unknown.status(), 422, "the wave page again, the message at the field");
+    let html = unknown.text().await.unwrap();
+    assert!(html.contains("id=\"resend-email-error\""), "{html}");
+    assert!(html.contains("stranger@example.com is not invited to this wave."));
+    assert!(html.contains("value=\"stranger@example.com\""), "the typed address is kept");
+    assert!(html.contains("<nav aria-label=\"Main\">"), "with the navigation");
+    assert!(!html.contains("--email"), "no command-line wording");
 
     let forged = app
         .post_form(&format!("{location}/close"), &[("csrf_token", "forged")])
         .await;
     assert_eq!(forged.status(), 403);
+
+    // Close early: a confirmation first (GET changes nothing), then the message.
+    let confirm = app.get(&format!("{location}/close")).await;
+    assert_eq!(confirm.status(), 200);
+    let confirm = confirm.text().await.unwrap();
+    assert!(confirm.contains("Close H1 2027 early?"), "{confirm}");
+    assert!(confirm.contains("<strong>0</strong> of 3 invited have answered"));
+    assert!(confirm.contains("Too few answers to show anything"));
+    let html = app.get(&location).await.text().await.unwrap();
+    assert!(html.contains("<span class=\"tag\">open</span>"), "still open");
     let closed = app
         .post_form(&format!("{location}/close"), &[("csrf_token", &csrf)])
         .await;
     assert_eq!(closed.status(), 303);
     let html = app.get(&location).await.text().await.unwrap();
     assert!(html.contains("<span class=\"tag\">closed</span>"));
+    assert!(
+        html.contains("H1 2027 closed with 0 answer(s): fewer than 5"),
+        "the message on the next page: {html}"
+    );
+    assert!(html.contains("(early; planned for 2099-01-01 00:00 UTC)"));
 }
 
 async fn leads_see_waves_but_cannot_change_them(backend: Backend) {

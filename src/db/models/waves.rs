@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{schedules, survey_versions, waves};
+use crate::db::schema::{schedules, survey_versions, trend_exclusions, waves};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -102,10 +102,20 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<(WaveRow, String, String)>> {
         .load(conn)
 }
 
+/// Scheduled waves whose opening time has come — except those of a paused or stopped
+/// schedule: a paused schedule opens nothing.
 pub fn due_to_open(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Vec<String>> {
+    let active_schedules = schedules::table
+        .filter(schedules::active.eq(true))
+        .select(schedules::id.nullable());
     waves::table
         .filter(waves::state.eq("scheduled"))
         .filter(waves::opens_at.le(now))
+        .filter(
+            waves::schedule_id
+                .is_null()
+                .or(waves::schedule_id.eq_any(active_schedules)),
+        )
         .order(waves::opens_at.asc())
         .select(waves::id)
         .load(conn)
@@ -194,11 +204,15 @@ pub fn set_counts(conn: &mut DbConn, id: &str, invited: i32, skipped: i32) -> Qu
 }
 
 /// The waves of a survey (any version) that opened (open or closed), oldest first: the trend.
+/// Waves marked outside the trend (ad-hoc or test waves) are left out.
 pub fn opened_of_survey(conn: &mut DbConn, slug: &str) -> QueryResult<Vec<WaveRow>> {
     waves::table
         .inner_join(survey_versions::table)
         .filter(survey_versions::slug.eq(slug))
         .filter(waves::state.eq_any(["open", "closed"]))
+        .filter(diesel::dsl::not(
+            waves::id.eq_any(trend_exclusions::table.select(trend_exclusions::wave_id)),
+        ))
         .order((waves::opens_at.asc(), waves::id.asc()))
         .select(WaveRow::as_select())
         .load(conn)
@@ -215,6 +229,9 @@ pub fn previous_of_survey(
         .filter(survey_versions::slug.eq(slug))
         .filter(waves::opens_at.lt(before))
         .filter(waves::state.eq_any(["open", "closed"]))
+        .filter(diesel::dsl::not(
+            waves::id.eq_any(trend_exclusions::table.select(trend_exclusions::wave_id)),
+        ))
         .order(waves::opens_at.desc())
         .select(WaveRow::as_select())
         .first(conn)
@@ -235,6 +252,8 @@ pub struct ScheduleRow {
     pub active: bool,
     pub next_opens_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
+    /// Set when the schedule was stopped for good.
+    pub stopped_at: Option<NaiveDateTime>,
 }
 
 pub fn insert_schedule(conn: &mut DbConn, schedule: &ScheduleRow) -> QueryResult<usize> {
@@ -284,8 +303,118 @@ pub fn advance_schedule(
     .map(|n| n == 1)
 }
 
-pub fn set_schedule_active(conn: &mut DbConn, id: &str, active: bool) -> QueryResult<usize> {
-    diesel::update(schedules::table.find(id))
-        .set(schedules::active.eq(active))
-        .execute(conn)
+/// Pauses (false) or resumes (true) a schedule that was not stopped; true for the one
+/// caller that changed it.
+pub fn set_schedule_active(conn: &mut DbConn, id: &str, active: bool) -> QueryResult<bool> {
+    diesel::update(
+        schedules::table
+            .filter(schedules::id.eq(id))
+            .filter(schedules::stopped_at.is_null())
+            .filter(schedules::active.eq(!active)),
+    )
+    .set(schedules::active.eq(active))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Stops a schedule for good; true for the one caller that stopped it.
+pub fn stop_schedule(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(
+        schedules::table
+            .filter(schedules::id.eq(id))
+            .filter(schedules::stopped_at.is_null()),
+    )
+    .set((schedules::active.eq(false), schedules::stopped_at.eq(now)))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// The settings an admin may change on a schedule (not its survey).
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = schedules, treat_none_as_null = true)]
+pub struct ScheduleChanges {
+    pub title_template: String,
+    pub every_months: i32,
+    pub open_for_hours: i32,
+    pub reminder_hours: String,
+    pub audience: Option<String>,
+    pub anonymity_k: i32,
+    pub next_opens_at: NaiveDateTime,
+}
+
+/// Changes a schedule that was not stopped; true if it was changed.
+pub fn update_schedule(
+    conn: &mut DbConn,
+    id: &str,
+    changes: &ScheduleChanges,
+) -> QueryResult<bool> {
+    diesel::update(
+        schedules::table
+            .filter(schedules::id.eq(id))
+            .filter(schedules::stopped_at.is_null()),
+    )
+    .set(changes)
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// The waves of a schedule, newest opening first.
+pub fn of_schedule(conn: &mut DbConn, schedule_id: &str) -> QueryResult<Vec<WaveRow>> {
+    waves::table
+        .filter(waves::schedule_id.eq(schedule_id))
+        .order(waves::opens_at.desc())
+        .select(WaveRow::as_select())
+        .load(conn)
+}
+
+/// The settings of a wave not yet opened that follow its schedule.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = waves, treat_none_as_null = true)]
+pub struct PlannedWaveChanges {
+    pub title: String,
+    pub audience: Option<String>,
+    pub opens_at: NaiveDateTime,
+    pub closes_at: NaiveDateTime,
+    pub reminder_hours: String,
+    pub anonymity_k: i32,
+}
+
+/// Changes a wave that is still scheduled (not opened); true if it was changed.
+pub fn update_planned_wave(
+    conn: &mut DbConn,
+    id: &str,
+    changes: &PlannedWaveChanges,
+) -> QueryResult<bool> {
+    diesel::update(
+        waves::table
+            .filter(waves::id.eq(id))
+            .filter(waves::state.eq("scheduled")),
+    )
+    .set(changes)
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
+/// Marks a wave as outside its survey's trend (or back inside).
+pub fn set_outside_trend(
+    conn: &mut DbConn,
+    id: &str,
+    outside: bool,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::delete(trend_exclusions::table.find(id)).execute(conn)?;
+    if outside {
+        diesel::insert_into(trend_exclusions::table)
+            .values((
+                trend_exclusions::wave_id.eq(id),
+                trend_exclusions::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Is the wave marked outside its survey's trend?
+pub fn is_outside_trend(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(trend_exclusions::table.find(id))).get_result(conn)
 }

@@ -6,8 +6,12 @@
 //! * `GET /admin/stakeholders/import` — the upload form (a file, or pasted text).
 //! * `POST /admin/stakeholders/import` (multipart) — parses with the same parser as
 //!   `pulse stakeholders import` and shows either *every* problem of the file or a preview:
-//!   the counts and the first rows as they will be stored. Nothing is written.
-//! * `POST /admin/stakeholders/import/confirm` — imports the previewed file, all or nothing.
+//!   the counts and the first rows as they will be stored, with a warning for each value
+//!   that is new to a short list (a region "EMEA" among DACH, Americas, APAC). Problems come
+//!   back on the form, with pasted text kept. Nothing is written.
+//! * `GET /admin/stakeholders/import/sample.csv` — a sample file to start from.
+//! * `POST /admin/stakeholders/import/confirm` — imports the previewed file, all or nothing,
+//!   then the directory with a message saying what changed.
 //!   The file travels in the confirmation form, sealed (see
 //!   [`crate::services::stakeholders::sealed`] for why and how).
 
@@ -23,8 +27,9 @@ use crate::domain::audience::AudienceFilter;
 use crate::domain::stakeholder::AttributeName;
 use crate::error::AppError;
 use crate::services::stakeholders::directory::{self, DirectoryQuery, StateFilter};
+use crate::services::stakeholders::import_checks;
 use crate::services::stakeholders::sealed::{self, SealedImport};
-use crate::services::stakeholders::{self as service, parse_csv, ImportProblem, ParsedImport};
+use crate::services::stakeholders::{self as service, parse_csv, ParsedImport};
 use crate::startup::AppState;
 use crate::views::Page;
 
@@ -44,9 +49,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/stakeholders", web::get().to(list))
         .route("/admin/stakeholders/import", web::get().to(import_form))
         .route("/admin/stakeholders/import", web::post().to(preview))
+        .route(
+            "/admin/stakeholders/import/sample.csv",
+            web::get().to(sample_csv),
+        )
         .service(
             web::resource("/admin/stakeholders/import/confirm")
-                .app_data(web::FormConfig::default().limit(CONFIRM_LIMIT))
+                .app_data(super::super::form_config().limit(CONFIRM_LIMIT))
                 .route(web::post().to(confirm)),
         );
 }
@@ -201,18 +210,56 @@ async fn list(
 
 async fn import_form(signed_in: SignedIn) -> Result<HttpResponse, AppError> {
     signed_in.require_admin()?;
-    render_import_form(&signed_in, StatusCode::OK, None)
+    render_import_form(&signed_in, StatusCode::OK, ImportFormState::default())
+}
+
+/// A sample file to start from: the columns Pulse knows, a few made-up people.
+const SAMPLE_CSV: &str = "email,name,language,business_unit,department,region\n\
+anna.berg@example.com,Anna Berg,de,Manufacturing,Plant maintenance,DACH\n\
+james.okafor@example.com,James Okafor,en,R&D,Electronics,EMEA\n\
+maria.silva@example.com,Maria Silva,pt-BR,Sales,Key accounts,Americas\n\
+li.wei@example.com,Li Wei,en,Finance,Controlling,APAC\n";
+
+async fn sample_csv(signed_in: SignedIn) -> Result<HttpResponse, AppError> {
+    signed_in.require_admin()?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            actix_web::http::header::CONTENT_DISPOSITION,
+            "attachment; filename=\"stakeholders-sample.csv\"",
+        ))
+        .body(SAMPLE_CSV))
+}
+
+/// What the import form shows besides its fields: a message, or the problems of the last
+/// attempt with the pasted text kept.
+#[derive(Default)]
+struct ImportFormState<'a> {
+    error: Option<&'a str>,
+    source: Option<&'a str>,
+    problems: Vec<String>,
+    csv_text: String,
+    deactivate_missing: bool,
 }
 
 fn render_import_form(
     signed_in: &SignedIn,
     status: StatusCode,
-    error: Option<&str>,
+    form: ImportFormState<'_>,
 ) -> Result<HttpResponse, AppError> {
+    let title = if form.problems.is_empty() {
+        "Import stakeholders"
+    } else {
+        "Import problems"
+    };
     let page = Page::signed_in(
-        "Import stakeholders",
+        title,
         signed_in,
-        json!({ "error": error, "max_megabytes": MAX_UPLOAD_BYTES / (1024 * 1024) }),
+        json!({
+            "error": form.error, "max_megabytes": MAX_UPLOAD_BYTES / (1024 * 1024),
+            "source": form.source, "problems": form.problems, "count": form.problems.len(),
+            "csv_text": form.csv_text, "deactivate_missing": form.deactivate_missing,
+        }),
     );
     Ok(super::super::html(
         status,
@@ -278,26 +325,42 @@ async fn preview(
     signed_in.require_admin()?;
     let upload = read_upload(multipart).await?;
     signed_in.verify_csrf(&upload.csrf_token)?;
+    let pasted = upload.text.clone();
     let (bytes, source) = if !upload.file.is_empty() {
         let name = upload.file_name.unwrap_or_else(|| "the file".into());
         (upload.file, name)
     } else if !upload.text.trim().is_empty() {
         (upload.text.into_bytes(), "the pasted text".to_string())
     } else {
-        return render_import_form(
-            &signed_in,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some("Choose a CSV file, or paste its text."),
-        );
+        let form = ImportFormState {
+            error: Some("Choose a CSV file, or paste its text."),
+            deactivate_missing: upload.deactivate_missing,
+            ..Default::default()
+        };
+        return render_import_form(&signed_in, StatusCode::UNPROCESSABLE_ENTITY, form);
     };
     let parsed = match parse_csv(&bytes) {
         Ok(parsed) => parsed,
-        Err(problems) => return render_problems(&signed_in, &source, &problems),
+        Err(problems) => {
+            // The form again, with every problem and the pasted text as it was.
+            let form = ImportFormState {
+                source: Some(&source),
+                problems: problems.iter().map(ToString::to_string).collect(),
+                csv_text: pasted,
+                deactivate_missing: upload.deactivate_missing,
+                ..Default::default()
+            };
+            return render_import_form(&signed_in, StatusCode::UNPROCESSABLE_ENTITY, form);
+        }
     };
     let deactivate_missing = upload.deactivate_missing;
     let planned = parsed.clone();
-    let plan = blocking(&state, move |conn| {
-        Ok(service::plan_import(conn, &planned, deactivate_missing)?)
+    let (plan, new_values) = blocking(&state, move |conn| {
+        let existing = import_checks::directory_values(conn)?;
+        Ok((
+            service::plan_import(conn, &planned, deactivate_missing)?,
+            import_checks::new_values(&existing, &planned),
+        ))
     })
     .await?;
     let sealed = sealed::seal(
@@ -317,6 +380,7 @@ async fn preview(
             "deactivate_missing": deactivate_missing,
             "rows": plan.preview(),
             "more_rows": parsed.len().saturating_sub(plan.preview().len()),
+            "new_values": new_values,
             "sealed": sealed,
         }),
     );
@@ -342,23 +406,6 @@ fn summary(parsed: &ParsedImport) -> serde_json::Value {
         other => format!("'{other}'"),
     };
     json!({ "rows": parsed.len(), "columns": names, "delimiter": delimiter })
-}
-
-fn render_problems(
-    signed_in: &SignedIn,
-    source: &str,
-    problems: &[ImportProblem],
-) -> Result<HttpResponse, AppError> {
-    let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
-    let page = Page::signed_in(
-        "Import problems",
-        signed_in,
-        json!({ "source": source, "problems": list, "count": list.len() }),
-    );
-    Ok(super::super::html(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        page.render("pages/admin/stakeholders_problems")?,
-    ))
 }
 
 #[derive(Deserialize)]
@@ -394,7 +441,14 @@ async fn confirm(
     .map_err(|e| AppError::BadRequest(format!("Nothing was imported: {e}.")))?;
     let parsed = match parse_csv(&bytes) {
         Ok(parsed) => parsed,
-        Err(problems) => return render_problems(&signed_in, "the file", &problems),
+        Err(problems) => {
+            let form = ImportFormState {
+                source: Some("the file"),
+                problems: problems.iter().map(ToString::to_string).collect(),
+                ..Default::default()
+            };
+            return render_import_form(&signed_in, StatusCode::UNPROCESSABLE_ENTITY, form);
+        }
     };
     let deactivate_missing = sealed_import.deactivate_missing;
     let report = blocking(&state, move |conn| {
@@ -407,13 +461,14 @@ async fn confirm(
     })
     .await?;
     tracing::info!(counts = %report.counts, admin = %crate::telemetry::mask_email(&signed_in.user.email), "stakeholders imported from the web");
-    let page = Page::signed_in(
-        "Import done",
-        &signed_in,
-        json!({ "counts": report.counts }),
+    let c = &report.counts;
+    let message = format!(
+        "Import done: created {}, updated {}, unchanged {}, reactivated {}, deactivated {}.",
+        c.created, c.updated, c.unchanged, c.reactivated, c.deactivated
     );
-    Ok(super::super::html(
-        StatusCode::OK,
-        page.render("pages/admin/stakeholders_imported")?,
+    Ok(super::super::flash::see_other_with(
+        "/admin/stakeholders",
+        &message,
+        state.settings.secure_cookies(),
     ))
 }

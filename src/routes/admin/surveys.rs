@@ -42,7 +42,7 @@ const FOLDER: &str = "folder";
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/surveys", web::get().to(list)).service(
         web::resource("/admin/surveys/{slug}/preview")
-            .app_data(web::FormConfig::default().limit(BODY_LIMIT))
+            .app_data(super::super::form_config().limit(BODY_LIMIT))
             .route(web::get().to(preview))
             .route(web::post().to(check)),
     );

@@ -174,6 +174,7 @@ struct ActiveForm {
 async fn change(
     state: &AppState,
     signed_in: &SignedIn,
+    done: String,
     f: impl FnOnce(&mut crate::db::DbConn) -> Result<(), AccountError> + Send + 'static,
 ) -> Result<HttpResponse, AppError> {
     let outcome = blocking(state, move |conn| match f(conn) {
@@ -183,7 +184,11 @@ async fn change(
     })
     .await?;
     match outcome {
-        None => Ok(super::super::see_other("/admin/users")),
+        None => Ok(super::super::flash::see_other_with(
+            "/admin/users",
+            &done,
+            state.settings.secure_cookies(),
+        )),
         Some(message) => {
             let extras = Extras {
                 alert: Some(message),
@@ -205,7 +210,8 @@ async fn set_role(
     let role: Role = form.role.parse().map_err(AppError::BadRequest)?;
     let actor = signed_in.user.id.clone();
     let target = id.into_inner();
-    change(&state, &signed_in, move |conn| {
+    let done = format!("The role is now {}.", role.as_str());
+    change(&state, &signed_in, done, move |conn| {
         accounts::change_role(conn, &actor, &target, role)
     })
     .await
@@ -226,7 +232,13 @@ async fn set_active(
     };
     let actor = signed_in.user.id.clone();
     let target = id.into_inner();
-    change(&state, &signed_in, move |conn| {
+    let done = if active {
+        "The account is active again: it can sign in."
+    } else {
+        "The account is deactivated: it can no longer sign in, and its sessions have ended."
+    }
+    .to_string();
+    change(&state, &signed_in, done, move |conn| {
         accounts::change_active(conn, &actor, &target, active)
     })
     .await

@@ -25,6 +25,7 @@
 
 pub mod csv_import;
 pub mod directory;
+pub mod import_checks;
 pub mod sealed;
 
 use std::collections::HashMap;

@@ -1,0 +1,2 @@
+DROP TABLE trend_exclusions;
+ALTER TABLE schedules DROP COLUMN stopped_at;
