@@ -103,7 +103,11 @@ fn error_page_for(
         500..=599 => "errors/500",
         _ => "errors/error",
     };
-    let heading = heading(status);
+    let heading = if message.starts_with("This form has expired") {
+        "This form has expired"
+    } else {
+        heading(status)
+    };
     let (back_href, back_label) = way_back(path, signed_in.is_some());
     let data = serde_json::json!({
         "status": status.as_u16(), "heading": heading, "message": message,

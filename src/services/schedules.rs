@@ -492,6 +492,8 @@ fn create_next_wave(
 pub struct ScheduleView {
     pub id: String,
     pub survey_slug: String,
+    /// The title of the survey's latest loaded version (the slug if none is loaded).
+    pub survey_title: String,
     pub every: String,
     /// "every 6 months"
     pub every_words: String,
@@ -526,7 +528,11 @@ pub fn list(conn: &mut DbConn, tz: Tz) -> Result<Vec<ScheduleView>, WaveError> {
             ),
         };
         let reminders = offsets_from_json(&s.reminder_hours);
+        let survey_title = survey_versions::latest(conn, &s.survey_slug)?
+            .map(|v| v.title)
+            .unwrap_or_else(|| s.survey_slug.clone());
         views.push(ScheduleView {
+            survey_title,
             every: format!("{}m", s.every_months),
             every_words: every_words(s.every_months),
             open_for: Hours(i64::from(s.open_for_hours)).display(),

@@ -168,7 +168,7 @@ async fn an_admin_schedules_counts_and_closes_a_wave_and_every_admin_page_passes
     .await;
     let page = page_text(&client).await;
     assert!(
-        page.contains("<strong>12</strong> would be invited"),
+        page.contains("<strong>12</strong> people would be invited"),
         "the count of R&D: {page}"
     );
     assert!(page.contains("value=\"R&amp;D pulse\""), "typed text survives the count");

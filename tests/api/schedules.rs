@@ -143,7 +143,7 @@ async fn a_stopped_schedule_cancels_its_planned_wave_and_creates_no_more(backend
     let confirm = app.get(&format!("/admin/schedules/{id}/stop")).await;
     assert_eq!(confirm.status(), 200);
     let confirm = confirm.text().await.unwrap();
-    assert!(confirm.contains("Stop the internal-customer schedule?"));
+    assert!(confirm.contains("Stop the “How is Procurement doing for you?” schedule?"));
     assert!(confirm.contains("cannot be undone"));
     assert_eq!(waves_of(&app, &id)[0].state, "scheduled", "showing changes nothing");
 
