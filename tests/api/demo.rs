@@ -35,6 +35,10 @@ fn seeded(backend: Backend, seed: &str) -> (TestDb, String) {
         text(&output.stdout),
         text(&output.stderr)
     );
+    assert!(
+        !text(&output.stderr).contains('\u{1b}'),
+        "no colour codes in logs that go to a file or a pipe"
+    );
     (db, text(&output.stdout))
 }
 
@@ -274,6 +278,29 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
         assert!((0.45..=0.75).contains(&rate), "{}: {rate}", wave.title);
     }
 
+    // The summary says plainly that past mail was never sent, and where to sign in.
+    assert!(stdout.contains("none of their invitations, reminders or"), "{stdout}");
+    assert!(stdout.contains("sign in at http://127.0.0.1:8080/login"), "{stdout}");
+    assert!(!stdout.contains("enqueued"), "no log lines in the summary");
+    // Three invitations of the open wave, printed and written as .eml files.
+    let links: Vec<&str> = stdout
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("http://127.0.0.1:8080/s/"))
+        .collect();
+    assert_eq!(links.len(), 3, "{stdout}");
+    let emls: Vec<String> = std::fs::read_dir(db.dir.path().join("outbox-mail"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(emls.len(), 3);
+    assert!(
+        emls.iter()
+            .any(|eml| eml.contains(links[0].trim_start_matches("http://127.0.0.1:8080"))),
+        "the printed link is the one in the mail"
+    );
+    let try_path = links[0].trim_start_matches("http://127.0.0.1:8080").to_string();
+
     // The printed accounts sign in.
     let accounts = printed_accounts(&stdout);
     assert_eq!(accounts.len(), 2, "{stdout}");
@@ -292,6 +319,9 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
         401
     );
     assert_eq!(app.login(lead_email, lead_password).await.status(), 303);
+    let form = app.get(&try_path).await;
+    assert_eq!(form.status(), 200, "a printed link opens the survey");
+    assert!(form.text().await.unwrap().contains("How likely are you to recommend"));
     let lead = &app;
 
     // Every closed wave's results equal what the stored answers say.

@@ -22,5 +22,6 @@ mod results;
 mod scale_out;
 mod schedules;
 mod stakeholders;
+mod wave_outcomes;
 mod waves;
 mod waves_web;
