@@ -76,10 +76,9 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
         .with_target(false)
         .with_max_level(tracing::Level::WARN)
         .finish();
-    let report = tracing::subscriber::with_default(quiet, || {
-        demo::create(&url, args.reset, &key, &options)
-    })
-    .context("the demo database could not be created")?;
+    let report =
+        tracing::subscriber::with_default(quiet, || demo::create(&url, args.reset, &key, &options))
+            .context("the demo database could not be created")?;
     let base_url = global.base_url(|| format!("http://{}:{}", args.serve.host, args.serve.port))?;
     print_report(&url.to_string(), &report, started.elapsed().as_secs_f64());
     let email = args.serve.email.settings()?;

@@ -285,7 +285,8 @@ pub fn run_schedule(global: &GlobalArgs, command: ScheduleCommand) -> anyhow::Re
                 title,
                 anonymity_k,
             };
-            let schedule = schedules::add_schedule_in(&mut conn, &input, now, tz).map_err(invalid)?;
+            let schedule =
+                schedules::add_schedule_in(&mut conn, &input, now, tz).map_err(invalid)?;
             println!("{}", schedule.id);
             eprintln!(
                 "schedule added; the first wave opens {} (see `pulse wave list`)",
@@ -309,14 +310,22 @@ pub fn run_schedule(global: &GlobalArgs, command: ScheduleCommand) -> anyhow::Re
             }
         }
         ScheduleCommand::Pause { id } => {
-            println!("{}", schedules::pause(&mut conn, &id).map_err(invalid)?.message);
+            println!(
+                "{}",
+                schedules::pause(&mut conn, &id).map_err(invalid)?.message
+            );
         }
         ScheduleCommand::Resume { id } => {
             let outcome = schedules::resume(&mut conn, &id, now, tz).map_err(invalid)?;
             println!("{}", outcome.message);
         }
         ScheduleCommand::Stop { id } => {
-            println!("{}", schedules::stop(&mut conn, &id, now).map_err(invalid)?.message);
+            println!(
+                "{}",
+                schedules::stop(&mut conn, &id, now)
+                    .map_err(invalid)?
+                    .message
+            );
         }
         ScheduleCommand::Edit {
             id,

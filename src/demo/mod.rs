@@ -571,7 +571,10 @@ pub fn try_links(
             k: u32::try_from(wave.wave.anonymity_k).unwrap_or(5),
         }
         .render(
-            Recipient::new(EmailAddress::parse(&email).map_err(anyhow::Error::msg)?, person.name.as_deref()),
+            Recipient::new(
+                EmailAddress::parse(&email).map_err(anyhow::Error::msg)?,
+                person.name.as_deref(),
+            ),
             MessageId::for_outbox(format!("demo-{}", invitation.id), base_url)?,
         )?;
         let raw = message.to_lettre(from)?.formatted();

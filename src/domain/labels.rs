@@ -15,9 +15,17 @@ const KNOWN: &[(&str, &str, &str)] = &[
     ("cost_center", "Cost centre", "Kostenstelle"),
     ("role", "Role", "Rolle"),
     ("seniority", "Seniority", "Erfahrungsstufe"),
-    ("supplier_category", "Supplier category", "Lieferantenkategorie"),
+    (
+        "supplier_category",
+        "Supplier category",
+        "Lieferantenkategorie",
+    ),
     ("category", "Category", "Kategorie"),
-    ("stakeholder_type", "Stakeholder type", "Art der Stakeholder"),
+    (
+        "stakeholder_type",
+        "Stakeholder type",
+        "Art der Stakeholder",
+    ),
     ("kind", "Kind", "Art"),
     ("language", "Language", "Sprache"),
 ];

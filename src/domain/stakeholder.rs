@@ -157,7 +157,8 @@ pub struct LanguageCode(String);
 
 /// The ISO 639-1 languages (two letters), and the few three-letter ones without a
 /// two-letter code that a directory is likely to hold.
-const KNOWN_LANGUAGES: &str = "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca \
+const KNOWN_LANGUAGES: &str =
+    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca \
 ce ch co cr cs cu cv cy da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv \
 ha he hi ho hr ht hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks \
 ku kv kw ky la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr \
@@ -166,7 +167,9 @@ st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo
 zu fil gsw yue haw ceb hmn";
 
 fn is_known_language(code: &str) -> bool {
-    KNOWN_LANGUAGES.split_whitespace().any(|known| known == code)
+    KNOWN_LANGUAGES
+        .split_whitespace()
+        .any(|known| known == code)
 }
 
 impl LanguageCode {

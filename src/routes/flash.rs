@@ -13,8 +13,9 @@ pub const FLASH_COOKIE: &str = "pulse_flash";
 
 /// 303 See Other to `location`, with `message` for the next page.
 pub fn see_other_with(location: &str, message: &str, secure: bool) -> HttpResponse {
-    let encoded = percent_encoding::utf8_percent_encode(message, percent_encoding::NON_ALPHANUMERIC)
-        .to_string();
+    let encoded =
+        percent_encoding::utf8_percent_encode(message, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
     let cookie = Cookie::build(FLASH_COOKIE, encoded)
         .path("/")
         .http_only(true)

@@ -10,8 +10,8 @@ mod health;
 mod login;
 pub mod metrics;
 mod optout;
-mod schedules;
 pub mod results;
+mod schedules;
 mod survey;
 mod waves;
 

@@ -123,7 +123,9 @@ async fn render(
         .iter()
         .map(|(value, label)| json!({"value": value, "label": label, "selected": *value == r.input.every.trim()}))
         .collect();
-    let editing = r.editing.and_then(|id| list.iter().find(|s| s.id == id).cloned());
+    let editing = r
+        .editing
+        .and_then(|id| list.iter().find(|s| s.id == id).cloned());
     let title = if editing.is_some() {
         "Edit a schedule"
     } else {

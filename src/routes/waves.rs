@@ -120,10 +120,7 @@ pub(super) fn time_zone_note(tz: Tz) -> String {
     if tz == Tz::UTC {
         return "UTC".into();
     }
-    let offset = tz
-        .offset_from_utc_datetime(&now())
-        .fix()
-        .local_minus_utc();
+    let offset = tz.offset_from_utc_datetime(&now()).fix().local_minus_utc();
     let sign = if offset < 0 { '-' } else { '+' };
     let offset = offset.abs();
     format!(
@@ -174,7 +171,10 @@ async fn list(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRes
         &signed_in,
         json!({ "waves": rows, "time_zone": tz.to_string() }),
     );
-    Ok(super::html(StatusCode::OK, page.render("pages/admin/waves")?))
+    Ok(super::html(
+        StatusCode::OK,
+        page.render("pages/admin/waves")?,
+    ))
 }
 
 /// `2027-01-15 10:00` in the organisation's time zone (tables name the zone once).
@@ -281,8 +281,8 @@ impl WaveForm {
                 }
             }
         }
-        let filter = audience::filter_from_choices(&choices)
-            .map_err(|e| FieldError::new("audience", e))?;
+        let filter =
+            audience::filter_from_choices(&choices).map_err(|e| FieldError::new("audience", e))?;
         form.input.audience = filter.to_string();
         if form.input.opens.trim().is_empty() {
             form.input.opens = "now".into();
@@ -665,7 +665,10 @@ async fn resend(
     match outcome {
         Ok(()) => Ok(super::flash::see_other_with(
             &format!("/admin/waves/{id}"),
-            &format!("The invitation to {} is on its way again (the same link).", email.trim()),
+            &format!(
+                "The invitation to {} is on its way again (the same link).",
+                email.trim()
+            ),
             state.settings.secure_cookies(),
         )),
         Err(message) => {

@@ -135,20 +135,18 @@ fn parse_settings(
         ));
     }
     match (every, starting, open_for) {
-        (Some(every), Some(starting), Some(open_for)) if errors.is_empty() => {
-            Ok(ParsedSchedule {
-                every,
-                starting,
-                open_for,
-                reminders,
-                audience,
-                anonymity_k,
-                title_template: match title {
-                    "" => default_title_template(every).to_string(),
-                    t => t.to_string(),
-                },
-            })
-        }
+        (Some(every), Some(starting), Some(open_for)) if errors.is_empty() => Ok(ParsedSchedule {
+            every,
+            starting,
+            open_for,
+            reminders,
+            audience,
+            anonymity_k,
+            title_template: match title {
+                "" => default_title_template(every).to_string(),
+                t => t.to_string(),
+            },
+        }),
         _ => Err(errors),
     }
 }
@@ -223,10 +221,7 @@ pub fn resolve(conn: &mut DbConn, id: &str) -> Result<waves::ScheduleRow, WaveEr
 }
 
 /// The wave of a schedule that is created but not opened yet, if any.
-fn planned_wave(
-    conn: &mut DbConn,
-    schedule_id: &str,
-) -> Result<Option<waves::WaveRow>, WaveError> {
+fn planned_wave(conn: &mut DbConn, schedule_id: &str) -> Result<Option<waves::WaveRow>, WaveError> {
     Ok(waves::of_schedule(conn, schedule_id)?
         .into_iter()
         .find(|w| w.state == "scheduled"))
@@ -249,7 +244,9 @@ pub fn pause(conn: &mut DbConn, id: &str) -> Result<ScheduleOutcome, WaveError> 
         ));
     }
     if !waves::set_schedule_active(conn, &schedule.id, false)? {
-        return Err(WaveError::Conflict("this schedule is already paused".into()));
+        return Err(WaveError::Conflict(
+            "this schedule is already paused".into(),
+        ));
     }
     let planned = planned_wave(conn, &schedule.id)?;
     Ok(ScheduleOutcome {
@@ -314,7 +311,9 @@ pub fn stop(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<ScheduleO
     let schedule = resolve(conn, id)?;
     db::write_transaction(conn, |conn| {
         if !waves::stop_schedule(conn, &schedule.id, now)? {
-            return Err(WaveError::Conflict("this schedule is already stopped".into()));
+            return Err(WaveError::Conflict(
+                "this schedule is already stopped".into(),
+            ));
         }
         let message = match planned_wave(conn, &schedule.id)? {
             Some(w) => {
@@ -373,9 +372,11 @@ pub fn edit(
     let parsed = parse_settings(input, now, tz, Vec::new()).map_err(WaveError::Invalid)?;
     db::write_transaction(conn, |conn| {
         let planned = planned_wave(conn, &schedule.id)?;
-        let taken = waves::of_schedule(conn, &schedule.id)?.into_iter().any(|w| {
-            w.opens_at == parsed.starting && planned.as_ref().is_none_or(|p| p.id != w.id)
-        });
+        let taken = waves::of_schedule(conn, &schedule.id)?
+            .into_iter()
+            .any(|w| {
+                w.opens_at == parsed.starting && planned.as_ref().is_none_or(|p| p.id != w.id)
+            });
         if taken {
             return Err(WaveError::Invalid(vec![FieldError::new(
                 "starting",
@@ -575,7 +576,11 @@ pub fn reminders_words(offsets: &[Hours]) -> String {
     }
     if offsets.iter().all(|h| h.0 % 24 == 0) {
         let days: Vec<String> = offsets.iter().map(|h| (h.0 / 24).to_string()).collect();
-        let unit = if days.len() == 1 && days[0] == "1" { "day" } else { "days" };
+        let unit = if days.len() == 1 && days[0] == "1" {
+            "day"
+        } else {
+            "days"
+        };
         return format!("after {} {unit}", join_and(&days));
     }
     let parts: Vec<String> = offsets.iter().map(|h| h.display_words()).collect();

@@ -412,7 +412,7 @@ async fn an_admin_imports_stakeholders_in_a_real_browser() {
     click_and_wait(
         &client,
         "main button[type='submit']",
-        Locator::Css("a[href='/admin/stakeholders']"),
+        Locator::Css(".flash"),
     )
     .await;
     assert!(client
@@ -420,6 +420,38 @@ async fn an_admin_imports_stakeholders_in_a_real_browser() {
         .await
         .unwrap()
         .contains("Import done: created 30, updated 0"));
+
+    // A second file with a region the directory has never seen: a warning to confirm.
+    let mut update = String::from("email;name;language;business_unit;region\n");
+    for i in 0..3 {
+        update.push_str(&format!("latam{i}@example.com;Latam {i};es;Sales;LATAM\n"));
+    }
+    let second = app.db.dir.path().join("more-people.csv");
+    std::fs::write(&second, update).unwrap();
+    client
+        .goto(&app.url("/admin/stakeholders/import"))
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("file"))
+        .await
+        .unwrap()
+        .send_keys(second.to_str().unwrap())
+        .await
+        .unwrap();
+    click_and_wait(
+        &client,
+        "main button[type='submit']",
+        Locator::Id("new-values-heading"),
+    )
+    .await;
+    let page = client.source().await.unwrap();
+    assert!(
+        page.contains("<strong>LATAM</strong> is new for Region (3 row(s))"),
+        "{page}"
+    );
+    screenshot(&client, 1280, "stakeholders-import-warning-1280.png").await;
+    screenshot(&client, 390, "stakeholders-import-warning-390.png").await;
 
     client
         .goto(&app.url("/admin/stakeholders?a.business_unit=R%26D"))

@@ -76,7 +76,7 @@ async fn axe_violations(client: &Client, axe: &str, page: &str, width: u32) -> V
         .collect()
 }
 
-/// Opens `path` at both widths: a screenshot each (`name-390.png`, `name-1280.png`) and,
+/// Opens `path` at both widths: a screenshot each (`page-NAME-390.png`, `…-1280.png`) and,
 /// with axe-core, its violations.
 async fn check_page(
     client: &Client,
@@ -89,7 +89,7 @@ async fn check_page(
     for width in [1280, 390] {
         client.set_window_size(width, 1000).await.unwrap();
         client.goto(&app.url(path)).await.unwrap();
-        screenshot(client, width, &format!("{name}-{width}.png")).await;
+        screenshot(client, width, &format!("page-{name}-{width}.png")).await;
         if let Some(axe) = axe {
             violations.extend(axe_violations(client, axe, path, width).await);
         }
@@ -124,7 +124,12 @@ async fn an_admin_schedules_counts_and_closes_a_wave_and_every_admin_page_passes
     crate::results::respond(
         &app,
         &past,
-        &[("Manufacturing", 12), ("R&D", 9), ("Sales", 6), ("Legal", 2)],
+        &[
+            ("Manufacturing", 12),
+            ("R&D", 9),
+            ("Sales", 6),
+            ("Legal", 2),
+        ],
     );
     let schedule = {
         let mut conn = app.pool.get().unwrap();
@@ -141,7 +146,13 @@ async fn an_admin_schedules_counts_and_closes_a_wave_and_every_admin_page_passes
     };
     app.create_user("admin@example.com", Role::Admin);
     app.create_user("lead@example.com", Role::Lead);
-    sign_in(&client, &app, "admin@example.com", "a[href='/admin/schedules']").await;
+    sign_in(
+        &client,
+        &app,
+        "admin@example.com",
+        "a[href='/admin/schedules']",
+    )
+    .await;
 
     // The form: R&D chosen in the audience builder, counted before anything is saved.
     client.set_window_size(1280, 1000).await.unwrap();
@@ -171,24 +182,28 @@ async fn an_admin_schedules_counts_and_closes_a_wave_and_every_admin_page_passes
         page.contains("<strong>12</strong> people would be invited"),
         "the count of R&D: {page}"
     );
-    assert!(page.contains("value=\"R&amp;D pulse\""), "typed text survives the count");
+    assert!(
+        page.contains("value=\"R&amp;D pulse\""),
+        "typed text survives the count"
+    );
     screenshot(&client, 1280, "wave-new-count-1280.png").await;
     set_value(&client, "closes", "2099-01-01T12:00").await;
-    click_and_wait(
-        &client,
-        "button[value='schedule']",
-        Locator::Css(".flash"),
-    )
-    .await;
+    click_and_wait(&client, "button[value='schedule']", Locator::Css(".flash")).await;
     let page = page_text(&client).await;
     assert!(page.contains("R&amp;D pulse is scheduled"), "{page}");
     let wave_url = client.current_url().await.unwrap();
     let wave_path = wave_url.path().to_string();
-    crate::waves::tick(&app, chrono::Utc::now().naive_utc() + chrono::Duration::seconds(5));
+    crate::waves::tick(
+        &app,
+        chrono::Utc::now().naive_utc() + chrono::Duration::seconds(5),
+    );
     client.goto(wave_url.as_str()).await.unwrap();
     let page = page_text(&client).await;
     assert!(page.contains("<p class=\"figure\">12</p>"), "12 invited");
-    assert!(page.contains("Business unit: R&amp;D"), "the audience in words");
+    assert!(
+        page.contains("Business unit: R&amp;D"),
+        "the audience in words"
+    );
     assert!(!page.contains("flash"), "the message was shown once");
 
     // A resend to an address that was not invited: the message at the field, page intact.
@@ -266,12 +281,7 @@ async fn an_admin_schedules_counts_and_closes_a_wave_and_every_admin_page_passes
     // Close early: the confirmation says what happens, then the message on the next page.
     client.set_window_size(1280, 1000).await.unwrap();
     client.goto(wave_url.as_str()).await.unwrap();
-    click_and_wait(
-        &client,
-        "a[href$='/close']",
-        Locator::Css(".confirm"),
-    )
-    .await;
+    click_and_wait(&client, "a[href$='/close']", Locator::Css(".confirm")).await;
     let page = page_text(&client).await;
     assert!(page.contains("Close R&amp;D pulse early?"));
     assert!(page.contains("Too few answers to show anything"));
@@ -298,15 +308,38 @@ async fn an_admin_schedules_counts_and_closes_a_wave_and_every_admin_page_passes
         )
         .await
         .unwrap();
-    click_and_wait(
-        &client,
-        "form.trend button[type='submit']",
-        Locator::Css("main h1"),
-    )
-    .await;
+    client
+        .find(Locator::Css("form.trend button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The error page answers the POST: wait until the browser is on its address.
+    for _ in 0..100 {
+        if client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/trend")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("main h1"))
+        .await
+        .unwrap();
     let page = page_text(&client).await;
     assert!(page.contains("This form has expired"), "{page}");
-    assert!(page.contains("<nav aria-label=\"Main\">"), "the navigation stays");
+    assert!(
+        page.contains("<nav aria-label=\"Main\">"),
+        "the navigation stays"
+    );
     assert!(page.contains("Back to the wave"), "and a way back");
     screenshot(&client, 390, "error-csrf-390.png").await;
     if let Some(axe) = axe.as_deref() {
@@ -322,7 +355,13 @@ async fn an_admin_schedules_counts_and_closes_a_wave_and_every_admin_page_passes
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    sign_in(&client, &app, "lead@example.com", "a[href='/admin/results']").await;
+    sign_in(
+        &client,
+        &app,
+        "lead@example.com",
+        "a[href='/admin/results']",
+    )
+    .await;
     check_page(
         &client,
         &app,

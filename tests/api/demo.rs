@@ -279,8 +279,14 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
     }
 
     // The summary says plainly that past mail was never sent, and where to sign in.
-    assert!(stdout.contains("none of their invitations, reminders or"), "{stdout}");
-    assert!(stdout.contains("sign in at http://127.0.0.1:8080/login"), "{stdout}");
+    assert!(
+        stdout.contains("none of their invitations, reminders or"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("sign in at http://127.0.0.1:8080/login"),
+        "{stdout}"
+    );
     assert!(!stdout.contains("enqueued"), "no log lines in the summary");
     // Three invitations of the open wave, printed and written as .eml files.
     let links: Vec<&str> = stdout
@@ -299,7 +305,9 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
             .any(|eml| eml.contains(links[0].trim_start_matches("http://127.0.0.1:8080"))),
         "the printed link is the one in the mail"
     );
-    let try_path = links[0].trim_start_matches("http://127.0.0.1:8080").to_string();
+    let try_path = links[0]
+        .trim_start_matches("http://127.0.0.1:8080")
+        .to_string();
 
     // The printed accounts sign in.
     let accounts = printed_accounts(&stdout);
@@ -321,7 +329,11 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
     assert_eq!(app.login(lead_email, lead_password).await.status(), 303);
     let form = app.get(&try_path).await;
     assert_eq!(form.status(), 200, "a printed link opens the survey");
-    assert!(form.text().await.unwrap().contains("How likely are you to recommend"));
+    assert!(form
+        .text()
+        .await
+        .unwrap()
+        .contains("How likely are you to recommend"));
     let lead = &app;
 
     // Every closed wave's results equal what the stored answers say.

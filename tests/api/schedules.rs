@@ -61,7 +61,11 @@ async fn a_paused_schedule_opens_nothing_until_resumed(backend: Backend) {
         pulse::domain::schedule::Tz::UTC,
     )
     .unwrap();
-    assert!(outcome.message.contains("H1 2027 opens now"), "{}", outcome.message);
+    assert!(
+        outcome.message.contains("H1 2027 opens now"),
+        "{}",
+        outcome.message
+    );
     let report = tick(&app, t("2027-01-16"));
     assert_eq!((report.waves_opened, report.waves_created), (1, 1));
     assert_eq!(report.invitations, 3);
@@ -81,7 +85,11 @@ async fn a_schedule_whose_window_passed_while_paused_skips_that_wave(backend: Ba
         pulse::domain::schedule::Tz::UTC,
     )
     .unwrap();
-    assert!(outcome.message.contains("H1 2027 was cancelled"), "{}", outcome.message);
+    assert!(
+        outcome.message.contains("H1 2027 was cancelled"),
+        "{}",
+        outcome.message
+    );
     assert_eq!(waves_of(&app, &id)[0].state, "cancelled");
     assert_eq!(tick(&app, t("2027-03-01")).waves_opened, 0);
 }
@@ -113,7 +121,11 @@ async fn editing_a_schedule_moves_its_planned_wave(backend: Backend) {
     let waves = waves_of(&app, &id);
     assert_eq!(waves.len(), 1, "the planned wave moved, none was added");
     let planned = &waves[0];
-    assert_eq!(planned.opens_at, t("2099-02-01T08:30:00Z"), "09:30 in Berlin");
+    assert_eq!(
+        planned.opens_at,
+        t("2099-02-01T08:30:00Z"),
+        "09:30 in Berlin"
+    );
     assert_eq!(planned.closes_at, t("2099-02-15T08:30:00Z"));
     assert_eq!(planned.reminder_hours, "[72,240]");
     assert_eq!(planned.title, "H1 2099");
@@ -123,10 +135,21 @@ async fn editing_a_schedule_moves_its_planned_wave(backend: Backend) {
     assert_eq!(schedule.next_opens_at, t("2099-05-01T08:30:00Z"));
 
     // Bad values: every problem named, nothing changed.
-    let bad = app.cli(&["schedule", "edit", &id, "--open-for", "0d", "--anonymity-k", "2"]);
+    let bad = app.cli(&[
+        "schedule",
+        "edit",
+        &id,
+        "--open-for",
+        "0d",
+        "--anonymity-k",
+        "2",
+    ]);
     assert!(!bad.status.success());
     let err = text(&bad.stderr);
-    assert!(err.contains("--open-for") && err.contains("--anonymity-k"), "{err}");
+    assert!(
+        err.contains("--open-for") && err.contains("--anonymity-k"),
+        "{err}"
+    );
     assert_eq!(waves_of(&app, &id)[0].closes_at, t("2099-02-15T08:30:00Z"));
 }
 
@@ -137,7 +160,10 @@ async fn a_stopped_schedule_cancels_its_planned_wave_and_creates_no_more(backend
 
     // Listed with its next wave, in navigation, with a confirmation before stopping.
     let page = app.get("/admin/schedules").await.text().await.unwrap();
-    assert!(page.contains("href=\"/admin/schedules\">Schedules</a>"), "in the navigation");
+    assert!(
+        page.contains("href=\"/admin/schedules\">Schedules</a>"),
+        "in the navigation"
+    );
     assert!(page.contains("every 6 months, open 21 days"), "{page}");
     assert!(page.contains("H1 2027, opens"));
     let confirm = app.get(&format!("/admin/schedules/{id}/stop")).await;
@@ -145,10 +171,17 @@ async fn a_stopped_schedule_cancels_its_planned_wave_and_creates_no_more(backend
     let confirm = confirm.text().await.unwrap();
     assert!(confirm.contains("Stop the “How is Procurement doing for you?” schedule?"));
     assert!(confirm.contains("cannot be undone"));
-    assert_eq!(waves_of(&app, &id)[0].state, "scheduled", "showing changes nothing");
+    assert_eq!(
+        waves_of(&app, &id)[0].state,
+        "scheduled",
+        "showing changes nothing"
+    );
 
     let stopped = app
-        .post_form(&format!("/admin/schedules/{id}/stop"), &[("csrf_token", &csrf)])
+        .post_form(
+            &format!("/admin/schedules/{id}/stop"),
+            &[("csrf_token", &csrf)],
+        )
         .await;
     assert_eq!(stopped.status(), 303);
     let page = app.get("/admin/schedules").await.text().await.unwrap();
@@ -157,7 +190,10 @@ async fn a_stopped_schedule_cancels_its_planned_wave_and_creates_no_more(backend
         "the message on the next page"
     );
     let again = app.get("/admin/schedules").await.text().await.unwrap();
-    assert!(!again.contains("Schedule stopped."), "a message is shown once");
+    assert!(
+        !again.contains("Schedule stopped."),
+        "a message is shown once"
+    );
     assert_eq!(waves_of(&app, &id)[0].state, "cancelled");
     assert_eq!(tick(&app, t("2027-07-15")).waves_created, 0);
     let resumed = app.cli(&["schedule", "resume", &id]);
@@ -170,7 +206,10 @@ async fn schedules_are_paused_and_edited_from_the_web(backend: Backend) {
     let id = half_yearly(&app);
     let csrf = app.signed_in_admin().await;
     let paused = app
-        .post_form(&format!("/admin/schedules/{id}/pause"), &[("csrf_token", &csrf)])
+        .post_form(
+            &format!("/admin/schedules/{id}/pause"),
+            &[("csrf_token", &csrf)],
+        )
         .await;
     assert_eq!(paused.status(), 303);
     let page = app.get("/admin/schedules").await.text().await.unwrap();
@@ -178,9 +217,20 @@ async fn schedules_are_paused_and_edited_from_the_web(backend: Backend) {
     assert!(page.contains("<span class=\"tag\">paused</span>"));
     assert!(page.contains(">Resume<"));
 
-    let form = app.get(&format!("/admin/schedules/{id}")).await.text().await.unwrap();
-    assert!(form.contains("value=\"2027-01-15T00:00\""), "the next opening, as a date input");
-    assert!(form.contains("value=\"7, 14\""), "reminders as a list of days");
+    let form = app
+        .get(&format!("/admin/schedules/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("value=\"2027-01-15T00:00\""),
+        "the next opening, as a date input"
+    );
+    assert!(
+        form.contains("value=\"7, 14\""),
+        "reminders as a list of days"
+    );
     let bad = app
         .post_form(
             &format!("/admin/schedules/{id}"),
@@ -223,7 +273,10 @@ async fn schedules_are_paused_and_edited_from_the_web(backend: Backend) {
     let page = app.get("/admin/schedules").await.text().await.unwrap();
     assert!(page.contains("Schedule saved."), "{page}");
     assert!(page.contains("every year"));
-    assert!(page.contains("<span class=\"tag\">paused</span>"), "editing does not resume");
+    assert!(
+        page.contains("<span class=\"tag\">paused</span>"),
+        "editing does not resume"
+    );
 }
 
 both_backends!(

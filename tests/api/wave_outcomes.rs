@@ -27,7 +27,12 @@ async fn mails_to(app: &TestApp, to: &str) -> Vec<(String, String)> {
     smtp.messages()
         .into_iter()
         .filter(|m| m.to.iter().any(|t| t.contains(to)))
-        .map(|m| (m.subject().unwrap_or_default(), m.text_body().unwrap_or_default()))
+        .map(|m| {
+            (
+                m.subject().unwrap_or_default(),
+                m.text_body().unwrap_or_default(),
+            )
+        })
         .collect()
 }
 
@@ -35,7 +40,12 @@ async fn a_wave_too_small_to_show_anything_tells_the_leads_why(backend: Backend)
     let app = spawn_app(backend).await;
     import(&app, &organisation());
     app.create_user("lead@example.com", Role::Lead);
-    let small = open_wave(&app, "internal-customer", "Ad-hoc check", "business_unit=Legal");
+    let small = open_wave(
+        &app,
+        "internal-customer",
+        "Ad-hoc check",
+        "business_unit=Legal",
+    );
     respond(&app, &small, &[("Legal", 2)]);
     let big = open_wave(&app, "internal-customer", "H1 2027", "business_unit=R&D");
     respond(&app, &big, &[("R&D", 6)]);
@@ -51,9 +61,16 @@ async fn a_wave_too_small_to_show_anything_tells_the_leads_why(backend: Backend)
         small_mail.0,
         "No results to show: How is Procurement doing for you? — Ad-hoc check"
     );
-    assert!(small_mail.1.contains("with 2 response(s)"), "{}", small_mail.1);
+    assert!(
+        small_mail.1.contains("with 2 response(s)"),
+        "{}",
+        small_mail.1
+    );
     assert!(small_mail.1.contains("fewer than 5"), "{}", small_mail.1);
-    assert!(!small_mail.1.contains("/results"), "no link to an empty page");
+    assert!(
+        !small_mail.1.contains("/results"),
+        "no link to an empty page"
+    );
     let big_mail = mails
         .iter()
         .find(|(subject, _)| subject.contains("H1 2027"))

@@ -80,7 +80,10 @@ async fn an_admin_schedules_watches_and_closes_a_wave(backend: Backend) {
     let html = page.text().await.unwrap();
     assert!(html.contains("H1 2027") && html.contains("<span class=\"tag\">open</span>"));
     assert!(html.contains("<p class=\"figure\">3</p>"), "three invited");
-    assert!(html.contains("Figures as of "), "the page says when it was computed");
+    assert!(
+        html.contains("Figures as of "),
+        "the page says when it was computed"
+    );
     assert!(html.contains(&format!("href=\"{location}\">Refresh</a>")));
 
     let resend = app
@@ -96,12 +99,22 @@ async fn an_admin_schedules_watches_and_closes_a_wave(backend: Backend) {
             &[("csrf_token", &csrf), ("email", "stranger@example.com")],
         )
         .await;
-    assert_eq!(unknown.status(), 422, "the wave page again, the message at the field");
+    assert_eq!(
+        unknown.status(),
+        422,
+        "the wave page again, the message at the field"
+    );
     let html = unknown.text().await.unwrap();
     assert!(html.contains("id=\"resend-email-error\""), "{html}");
     assert!(html.contains("stranger@example.com is not invited to this wave."));
-    assert!(html.contains("value=\"stranger@example.com\""), "the typed address is kept");
-    assert!(html.contains("<nav aria-label=\"Main\">"), "with the navigation");
+    assert!(
+        html.contains("value=\"stranger@example.com\""),
+        "the typed address is kept"
+    );
+    assert!(
+        html.contains("<nav aria-label=\"Main\">"),
+        "with the navigation"
+    );
     assert!(!html.contains("--email"), "no command-line wording");
 
     let forged = app
@@ -117,7 +130,10 @@ async fn an_admin_schedules_watches_and_closes_a_wave(backend: Backend) {
     assert!(confirm.contains("<strong>0</strong> of 3 invited have answered"));
     assert!(confirm.contains("Too few answers to show anything"));
     let html = app.get(&location).await.text().await.unwrap();
-    assert!(html.contains("<span class=\"tag\">open</span>"), "still open");
+    assert!(
+        html.contains("<span class=\"tag\">open</span>"),
+        "still open"
+    );
     let closed = app
         .post_form(&format!("{location}/close"), &[("csrf_token", &csrf)])
         .await;

@@ -210,9 +210,9 @@ pub fn opened_of_survey(conn: &mut DbConn, slug: &str) -> QueryResult<Vec<WaveRo
         .inner_join(survey_versions::table)
         .filter(survey_versions::slug.eq(slug))
         .filter(waves::state.eq_any(["open", "closed"]))
-        .filter(diesel::dsl::not(
-            waves::id.eq_any(trend_exclusions::table.select(trend_exclusions::wave_id)),
-        ))
+        .filter(diesel::dsl::not(waves::id.eq_any(
+            trend_exclusions::table.select(trend_exclusions::wave_id),
+        )))
         .order((waves::opens_at.asc(), waves::id.asc()))
         .select(WaveRow::as_select())
         .load(conn)
@@ -229,9 +229,9 @@ pub fn previous_of_survey(
         .filter(survey_versions::slug.eq(slug))
         .filter(waves::opens_at.lt(before))
         .filter(waves::state.eq_any(["open", "closed"]))
-        .filter(diesel::dsl::not(
-            waves::id.eq_any(trend_exclusions::table.select(trend_exclusions::wave_id)),
-        ))
+        .filter(diesel::dsl::not(waves::id.eq_any(
+            trend_exclusions::table.select(trend_exclusions::wave_id),
+        )))
         .order(waves::opens_at.desc())
         .select(WaveRow::as_select())
         .first(conn)
