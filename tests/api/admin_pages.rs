@@ -241,14 +241,14 @@ async fn an_import_is_previewed_then_confirmed_all_or_nothing(backend: Backend) 
     assert!(page.contains("<p class=\"figure\" id=\"count-unchanged\">1</p>"));
     assert!(page.contains("<p class=\"figure\" id=\"count-deactivated\">1</p>"));
     assert!(page.contains("Berg, Anna") && page.contains("<span class=\"tag\">updated</span>"));
-    assert!(page.contains("business_unit: Sales"));
+    assert!(page.contains("Business unit: Sales"), "attributes as people read them");
     assert!(
         page.contains("New &lt;b&gt;0&lt;/b&gt;"),
         "cells are escaped"
     );
     assert!(page.contains("… and 4 more."), "ten rows are shown");
     assert!(
-        page.contains("<strong>APAC</strong> is new for Region (12 row(s)): the directory has Americas, EMEA."),
+        page.contains("<strong>APAC</strong> is new for Region, in 12 row(s): the directory has Americas, EMEA."),
         "a new value of a short list is flagged: {page}"
     );
     assert!(page.contains("1 active stakeholder(s) are not in the file and will be deactivated"));

@@ -447,7 +447,7 @@ async fn an_admin_imports_stakeholders_in_a_real_browser() {
     .await;
     let page = client.source().await.unwrap();
     assert!(
-        page.contains("<strong>LATAM</strong> is new for Region (3 row(s))"),
+        page.contains("<strong>LATAM</strong> is new for Region, in 3 row(s)"),
         "{page}"
     );
     screenshot(&client, 1280, "stakeholders-import-warning-1280.png").await;

@@ -378,7 +378,7 @@ async fn preview(
             "summary": summary(&parsed),
             "counts": plan.counts,
             "deactivate_missing": deactivate_missing,
-            "rows": plan.preview(),
+            "rows": labelled(plan.preview()),
             "more_rows": parsed.len().saturating_sub(plan.preview().len()),
             "new_values": new_values,
             "sealed": sealed,
@@ -388,6 +388,23 @@ async fn preview(
         StatusCode::OK,
         page.render("pages/admin/stakeholders_preview")?,
     ))
+}
+
+/// The preview rows with attribute names as people read them ("Business unit").
+fn labelled(rows: &[service::PreviewRow]) -> serde_json::Value {
+    let mut value = json!(rows);
+    if let Some(rows) = value.as_array_mut() {
+        for row in rows {
+            if let Some(pairs) = row["attributes"].as_array_mut() {
+                for pair in pairs {
+                    if let Some(name) = pair[0].as_str() {
+                        pair[0] = json!(crate::domain::labels::attribute_label(name, "en"));
+                    }
+                }
+            }
+        }
+    }
+    value
 }
 
 /// Rows, columns and delimiter of a parsed file, for the preview page.
