@@ -241,7 +241,10 @@ async fn an_import_is_previewed_then_confirmed_all_or_nothing(backend: Backend) 
     assert!(page.contains("<p class=\"figure\" id=\"count-unchanged\">1</p>"));
     assert!(page.contains("<p class=\"figure\" id=\"count-deactivated\">1</p>"));
     assert!(page.contains("Berg, Anna") && page.contains("<span class=\"tag\">updated</span>"));
-    assert!(page.contains("Business unit: Sales"), "attributes as people read them");
+    assert!(
+        page.contains("Business unit: Sales"),
+        "attributes as people read them"
+    );
     assert!(
         page.contains("New &lt;b&gt;0&lt;/b&gt;"),
         "cells are escaped"

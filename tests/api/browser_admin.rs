@@ -90,6 +90,27 @@ async fn check_page(
         client.set_window_size(width, 1000).await.unwrap();
         client.goto(&app.url(path)).await.unwrap();
         screenshot(client, width, &format!("page-{name}-{width}.png")).await;
+        // Nothing wider than the window: on a phone only tables scroll, inside their box
+        // (the first elements that reach past the window are named).
+        let overflow = client
+            .execute(
+                "const w = document.documentElement.clientWidth;
+                 if (document.documentElement.scrollWidth <= w) return null;
+                 const wide = [...document.querySelectorAll('body *')]
+                     .filter(e => e.getBoundingClientRect().right > w + 1)
+                     .filter(e => !e.parentElement.closest('.table-wrap'))
+                     .map(e => e.tagName + '.' + e.className);
+                 return document.documentElement.scrollWidth + ' px in ' + w + ' px '
+                     + '(long text, or: ' + wide.slice(0, 8).join(', ') + ')';",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if let Some(wide) = overflow.as_str() {
+            violations.push(format!(
+                "{path} at {width} px: wider than the window: {wide}"
+            ));
+        }
         if let Some(axe) = axe {
             violations.extend(axe_violations(client, axe, path, width).await);
         }
