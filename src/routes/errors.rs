@@ -108,7 +108,13 @@ fn error_page_for(
     } else {
         heading(status)
     };
-    let (back_href, back_label) = way_back(path, signed_in.is_some());
+    let expired = message.starts_with("This form has expired");
+    // A page someone may not see is no way back; the overview is.
+    let (back_href, back_label) = if status == StatusCode::FORBIDDEN && !expired {
+        way_back("/admin", signed_in.is_some())
+    } else {
+        way_back(path, signed_in.is_some())
+    };
     let data = serde_json::json!({
         "status": status.as_u16(), "heading": heading, "message": message,
         "back_href": back_href, "back_label": back_label,

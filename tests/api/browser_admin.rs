@@ -396,6 +396,10 @@ async fn an_admin_schedules_counts_and_closes_a_wave_and_every_admin_page_passes
     assert!(page.contains("Not allowed"));
     assert!(page.contains("<nav aria-label=\"Main\">"));
     assert!(page.contains("with the lead role"));
+    assert!(
+        page.contains("Back to the overview"),
+        "no way back to a page they may not see"
+    );
 
     client.close().await.unwrap();
     assert!(
