@@ -117,8 +117,20 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
         DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
     }
     .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-    Ok(applied.iter().map(|m| m.to_string()).collect())
+    let applied: Vec<String> = applied.iter().map(|m| m.to_string()).collect();
+    if applied
+        .iter()
+        .any(|v| v.replace('-', "").starts_with(DIRECTORY_INDEX_VERSION))
+    {
+        models::stakeholders::refold_search_keys(conn)
+            .map_err(|e| anyhow::anyhow!("migration failed: cannot fold the search keys: {e}"))?;
+    }
+    Ok(applied)
 }
+
+/// The migration that added the directory's search keys (`2026-12-01-000009_directory_index`),
+/// which SQL alone cannot fold like the application does.
+const DIRECTORY_INDEX_VERSION: &str = "20261201000009";
 
 /// Reverts every applied migration, newest first (used by the up → down → up test and by
 /// operators rolling back a release).

@@ -10,6 +10,7 @@ mod browser;
 mod crash;
 mod definitions;
 mod demo;
+mod directory;
 mod email;
 mod health;
 mod migrations;
