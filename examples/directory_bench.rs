@@ -137,7 +137,10 @@ fn list(url: &str, filter: &str) -> anyhow::Result<()> {
     })?;
     sink.flush()?;
     let seconds = started.elapsed().as_secs_f64();
-    println!("{count} {seconds} {}", status_kb(std::process::id(), "VmHWM")?);
+    println!(
+        "{count} {seconds} {}",
+        status_kb(std::process::id(), "VmHWM")?
+    );
     Ok(())
 }
 
@@ -191,8 +194,8 @@ fn plain_page(conn: &mut DbConn, page: usize) -> anyhow::Result<usize> {
         (page - 1) * 50
     ))
     .load(conn)?;
-    let count: Count =
-        diesel::sql_query("SELECT COUNT(*) AS n FROM stakeholders WHERE active").get_result(conn)?;
+    let count: Count = diesel::sql_query("SELECT COUNT(*) AS n FROM stakeholders WHERE active")
+        .get_result(conn)?;
     Ok(rows.len() + usize::from(count.n > 0))
 }
 
@@ -227,7 +230,11 @@ fn run(label: &str, url: &DatabaseUrl, csv: &Path, dir: &Path) -> anyhow::Result
     let port_file = dir.join(format!("port-{}", uuid::Uuid::new_v4().simple()));
     let server = Server(
         Command::new(std::env::current_exe()?)
-            .args(["--serve", &url.to_string(), &port_file.display().to_string()])
+            .args([
+                "--serve",
+                &url.to_string(),
+                &port_file.display().to_string(),
+            ])
             .env("PULSE_LOG", "warn")
             .spawn()?,
     );
@@ -257,7 +264,11 @@ fn run(label: &str, url: &DatabaseUrl, csv: &Path, dir: &Path) -> anyhow::Result
         let url = format!("{base}{path}");
         async move {
             let response = client.get(&url).send().await?;
-            anyhow::ensure!(response.status().is_success(), "{url}: {}", response.status());
+            anyhow::ensure!(
+                response.status().is_success(),
+                "{url}: {}",
+                response.status()
+            );
             Ok::<String, anyhow::Error>(response.text().await?)
         }
     };
@@ -317,8 +328,14 @@ fn run(label: &str, url: &DatabaseUrl, csv: &Path, dir: &Path) -> anyhow::Result
             "filter business_unit=R&D, region=EMEA",
             "a.business_unit=R%26D&a.region=EMEA",
         ),
-        ("filter cost_center=CC-4242 (typed)", "a.cost_center=CC-4242"),
-        ("audience filter, page 20", "filter=region%3DNA%3Bdepartment%3DLabs,IT&page=20"),
+        (
+            "filter cost_center=CC-4242 (typed)",
+            "a.cost_center=CC-4242",
+        ),
+        (
+            "audience filter, page 20",
+            "filter=region%3DNA%3Bdepartment%3DLabs,IT&page=20",
+        ),
     ];
     for (what, query) in searches {
         let (mut pulse, mut plain) = (Vec::new(), Vec::new());

@@ -36,7 +36,11 @@ use pulse::services::stakeholders::{apply_import, parse_csv, plan_import};
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--import") {
-        return import(&args[1], Path::new(&args[2]), args.get(3).map(String::as_str) == Some("--dry-run"));
+        return import(
+            &args[1],
+            Path::new(&args[2]),
+            args.get(3).map(String::as_str) == Some("--dry-run"),
+        );
     }
     let rows: usize = match std::env::var("PULSE_BENCH_ROWS") {
         Ok(raw) => raw.parse().context("PULSE_BENCH_ROWS must be a number")?,
@@ -88,8 +92,9 @@ fn import(url: &str, file: &Path, dry_run: bool) -> anyhow::Result<()> {
     let mut conn = pool.get()?;
     let started = Instant::now();
     let bytes = std::fs::read(file)?;
-    let parsed = parse_csv(&bytes)
-        .map_err(|problems| anyhow::anyhow!("{} problems, first: {}", problems.len(), problems[0]))?;
+    let parsed = parse_csv(&bytes).map_err(|problems| {
+        anyhow::anyhow!("{} problems, first: {}", problems.len(), problems[0])
+    })?;
     drop(bytes);
     let parse_time = started.elapsed();
     let counts = if dry_run {
@@ -120,7 +125,11 @@ fn peak_kb() -> anyhow::Result<u64> {
 }
 
 /// Runs an import in a child process; returns (rows, counts, seconds, peak MB, parse seconds).
-fn child_import(url: &DatabaseUrl, file: &Path, dry_run: bool) -> anyhow::Result<(usize, String, f64, f64, f64)> {
+fn child_import(
+    url: &DatabaseUrl,
+    file: &Path,
+    dry_run: bool,
+) -> anyhow::Result<(usize, String, f64, f64, f64)> {
     let mut command = std::process::Command::new(std::env::current_exe()?);
     command.args(["--import", &url.to_string(), &file.display().to_string()]);
     if dry_run {
@@ -199,4 +208,3 @@ fn run(label: &str, url: &DatabaseUrl, initial: &Path, changed: &Path) -> anyhow
     }
     Ok(())
 }
-

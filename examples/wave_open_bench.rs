@@ -80,7 +80,10 @@ fn run(label: &str, url: &DatabaseUrl, csv: &Path) -> anyhow::Result<()> {
     let (random, uuid) = if url.is_sqlite() {
         ("lower(hex(randomblob(32)))", "lower(hex(randomblob(16)))")
     } else {
-        ("md5(random()::text) || md5(random()::text)", "gen_random_uuid()::text")
+        (
+            "md5(random()::text) || md5(random()::text)",
+            "gen_random_uuid()::text",
+        )
     };
     conn.batch_execute(
         "CREATE TABLE bench_invitations (id TEXT PRIMARY KEY, wave_id TEXT NOT NULL,
@@ -113,7 +116,8 @@ fn run(label: &str, url: &DatabaseUrl, csv: &Path) -> anyhow::Result<()> {
         remind: "none".into(),
         ..Default::default()
     };
-    let wave = waves::schedule_wave(&mut conn, &input, now()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let wave =
+        waves::schedule_wave(&mut conn, &input, now()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let key = SecretKey::parse_hex(KEY_HEX)?;
     let started = Instant::now();
     let report = waves::open_wave(&mut conn, &key, &wave.id, now())

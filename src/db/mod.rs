@@ -143,6 +143,17 @@ pub fn revert_all_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     Ok(reverted.iter().map(|m| m.to_string()).collect())
 }
 
+/// Reverts the newest applied migration; returns its version (used by the test that
+/// migrates a directory written before `2026-12-01-000009_directory_index`).
+pub fn revert_last_migration(conn: &mut DbConn) -> anyhow::Result<String> {
+    let reverted = match conn {
+        DbConn::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.revert_last_migration(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("reverting the last migration failed: {e}"))?;
+    Ok(reverted.to_string())
+}
+
 /// Runs `f` in a write transaction. On SQLite the transaction is `BEGIN IMMEDIATE`, so a
 /// read-then-write transaction takes the write lock up front and waits (busy timeout)
 /// instead of failing half-way; on PostgreSQL it is a normal transaction. Nested

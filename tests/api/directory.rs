@@ -89,9 +89,7 @@ fn reference_search(app: &TestApp, query: &DirectoryQuery) -> Reference {
             active: row.active,
         })
         .collect();
-    (
-        total, active, matching, page, pages, entries, attributes,
-    )
+    (total, active, matching, page, pages, entries, attributes)
 }
 
 const UNITS: [&str; 3] = ["Manufacturing", "R&D", "Sales"];
@@ -122,7 +120,13 @@ fn awkward_directory(app: &TestApp) {
         } else {
             format!("{} {i}", NAMES[i % NAMES.len()])
         };
-        let region = if i % 7 == 0 { "" } else if i % 2 == 0 { "EMEA" } else { "NA" };
+        let region = if i % 7 == 0 {
+            ""
+        } else if i % 2 == 0 {
+            "EMEA"
+        } else {
+            "NA"
+        };
         csv.push_str(&format!(
             "{email},{name},{},{},{region},\"{}\",CC-{:03}\n",
             if i % 3 == 0 { "de" } else { "" },
@@ -155,8 +159,20 @@ async fn sql_directory_gives_the_results_of_the_in_memory_search(backend: Backen
     let app = spawn_app(backend).await;
     awkward_directory(&app);
     let texts = [
-        "", "person1", "MÜLL", "ö", "özlem", "%", "_", "a_l", "100%", "@EXAMPLE.COM", " straße ",
-        "STRASSE", "zzz", "p.2",
+        "",
+        "person1",
+        "MÜLL",
+        "ö",
+        "özlem",
+        "%",
+        "_",
+        "a_l",
+        "100%",
+        "@EXAMPLE.COM",
+        " straße ",
+        "STRASSE",
+        "zzz",
+        "p.2",
     ];
     let filters = [
         "",
@@ -219,7 +235,10 @@ async fn sql_directory_gives_the_results_of_the_in_memory_search(backend: Backen
         }
     }
     assert_eq!(compared, texts.len() * filters.len() * 3 * 5);
-    assert!(nonempty > compared / 3, "only {nonempty} searches found anyone");
+    assert!(
+        nonempty > compared / 3,
+        "only {nonempty} searches found anyone"
+    );
 }
 
 /// An attribute with more values than a select offers is a text field with suggestions, and
@@ -247,7 +266,10 @@ async fn many_values_are_a_text_field_with_suggestions(backend: Backend) {
         .unwrap();
     // i % 40 == 7 for i < 230: 7, 47, 87, 127, 167, 207.
     assert!(html.contains("6 matching · page 1 of 1"), "{html}");
-    assert!(html.contains("value=\"CC-007\""), "the typed value stays in the field");
+    assert!(
+        html.contains("value=\"CC-007\""),
+        "the typed value stays in the field"
+    );
 }
 
 /// 5,050 people: every one of the 102 pages of the web page holds exactly the right 50 (the
@@ -303,10 +325,74 @@ async fn a_hundred_pages_and_the_streamed_list_are_complete(backend: Backend) {
 
     let output = app.cli(&["stakeholders", "list", "--filter", "region=EMEA"]);
     let stdout = text(&output.stdout);
-    assert!(stdout.contains("2525 active stakeholders matching region=EMEA"), "{stdout}");
+    assert!(
+        stdout.contains("2525 active stakeholders matching region=EMEA"),
+        "{stdout}"
+    );
+}
+
+/// A directory stored before the search index existed: the migration indexes its attributes
+/// (trimmed, as they are read), counts the values and folds names the way the search does —
+/// non-ASCII capitals included, which SQLite's lower() leaves alone.
+async fn a_directory_from_before_the_index_is_migrated(backend: Backend) {
+    let test_db = crate::helpers::TestDb::new(backend);
+    let pool = pulse::db::connect(&test_db.url).unwrap();
+    let mut conn = pool.get().unwrap();
+    pulse::db::run_migrations(&mut conn).unwrap();
+    let reverted = pulse::db::revert_last_migration(&mut conn).unwrap();
+    assert!(
+        reverted.replace('-', "").starts_with("20261201000009"),
+        "{reverted}"
+    );
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute(
+        r#"INSERT INTO stakeholders (id, email, name, language, attributes, active, created_at, updated_at) VALUES
+        ('a', 'Odon@Example.com', 'ÖDÖN Ülker', 'de', '{"region":"EMEA","site":" Graz "}', TRUE, '2026-01-01 00:00:00', '2026-01-01 00:00:00'),
+        ('b', 'anna@example.com', 'Anna', NULL, '{"region":"NA"}', TRUE, '2026-01-01 00:00:00', '2026-01-01 00:00:00'),
+        ('c', 'carl@example.com', NULL, NULL, '{"region":"EMEA"}', FALSE, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"#,
+    )
+    .unwrap();
+    pulse::db::run_migrations(&mut conn).unwrap();
+
+    let search = |conn: &mut pulse::db::DbConn, text: &str, filter: &str, state| {
+        let query = DirectoryQuery {
+            text: text.into(),
+            filter: AudienceFilter::parse(filter).unwrap(),
+            state,
+            page: 1,
+        };
+        directory::search(conn, &query)
+            .unwrap()
+            .entries
+            .into_iter()
+            .map(|e| e.email)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        search(&mut conn, "ödön ü", "", StateFilter::Active),
+        ["Odon@Example.com"]
+    );
+    assert_eq!(
+        search(&mut conn, "odon@example", "", StateFilter::Active),
+        ["Odon@Example.com"]
+    );
+    assert_eq!(
+        search(&mut conn, "", "site=Graz", StateFilter::Active),
+        ["Odon@Example.com"]
+    );
+    // (The order is the database's collation of emails, which differs between backends.)
+    let mut emea = search(&mut conn, "", "region=EMEA", StateFilter::All);
+    emea.sort();
+    assert_eq!(emea, ["Odon@Example.com", "carl@example.com"]);
+    let choices = directory::attribute_choices(&mut conn).unwrap();
+    let region = choices.iter().find(|c| c.name == "region").unwrap();
+    assert_eq!(region.values, ["EMEA", "NA"]);
+    let site = choices.iter().find(|c| c.name == "site").unwrap();
+    assert_eq!(site.values, ["Graz"]);
 }
 
 both_backends!(
+    a_directory_from_before_the_index_is_migrated,
     sql_directory_gives_the_results_of_the_in_memory_search,
     many_values_are_a_text_field_with_suggestions,
     a_hundred_pages_and_the_streamed_list_are_complete,

@@ -172,10 +172,7 @@ pub fn delete_attributes(conn: &mut DbConn, rows: &[NewAttribute<'_>]) -> QueryR
 
 /// Adds `delta` to the number of stakeholders with each `(attribute, value)`; values no one
 /// has any more are removed.
-pub fn count_attribute_values(
-    conn: &mut DbConn,
-    delta: &[(&str, &str, i64)],
-) -> QueryResult<()> {
+pub fn count_attribute_values(conn: &mut DbConn, delta: &[(&str, &str, i64)]) -> QueryResult<()> {
     use diesel::upsert::excluded;
     for chunk in delta.chunks(ATTRIBUTE_BATCH_ROWS) {
         let rows: Vec<_> = chunk
@@ -192,7 +189,10 @@ pub fn count_attribute_values(
             .values(&rows)
             .on_conflict((attribute_values::name, attribute_values::value))
             .do_update()
-            .set(attribute_values::people.eq(attribute_values::people + excluded(attribute_values::people)));
+            .set(
+                attribute_values::people
+                    .eq(attribute_values::people + excluded(attribute_values::people)),
+            );
         crate::on_backend!(conn, c => upsert.execute(c))?;
     }
     diesel::delete(attribute_values::table.filter(attribute_values::people.le(0))).execute(conn)?;

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 
-use crate::db::models::stakeholders::{self, ActiveFilter, DirectorySql};
 use crate::db::models::opt_outs;
+use crate::db::models::stakeholders::{self, ActiveFilter, DirectorySql};
 use crate::db::DbConn;
 use crate::domain::audience::AudienceFilter;
 
@@ -139,7 +139,11 @@ pub fn search(conn: &mut DbConn, query: &DirectoryQuery) -> anyhow::Result<Direc
     let total = to_usize(stakeholders::count_all(conn).context(read)?);
     let active = to_usize(stakeholders::count_active(conn).context(read)?);
     let sql = query.sql();
-    let matching = match (query.text.trim().is_empty(), query.filter.is_everyone(), query.state) {
+    let matching = match (
+        query.text.trim().is_empty(),
+        query.filter.is_everyone(),
+        query.state,
+    ) {
         (true, true, StateFilter::Active) => active,
         (true, true, StateFilter::Inactive) => total - active.min(total),
         (true, true, StateFilter::All) => total,
@@ -148,9 +152,7 @@ pub fn search(conn: &mut DbConn, query: &DirectoryQuery) -> anyhow::Result<Direc
     let pages = matching.div_ceil(PAGE_SIZE).max(1);
     let page = query.page.clamp(1, pages);
     let offset = i64::try_from((page - 1) * PAGE_SIZE).unwrap_or(i64::MAX);
-    let rows = sql
-        .page(conn, offset, PAGE_SIZE as i64)
-        .context(read)?;
+    let rows = sql.page(conn, offset, PAGE_SIZE as i64).context(read)?;
     let entries = entries(conn, rows)?;
     Ok(DirectoryPage {
         total,

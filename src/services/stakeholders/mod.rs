@@ -247,7 +247,11 @@ fn write_plan(
             active: true,
             updated_at: now,
             email_key: stakeholders::search_key(&update.email),
-            name_key: update.name.as_deref().map(stakeholders::search_key).unwrap_or_default(),
+            name_key: update
+                .name
+                .as_deref()
+                .map(stakeholders::search_key)
+                .unwrap_or_default(),
         };
         stakeholders::update(conn, &update.id, &changes)
             .with_context(|| format!("cannot update the stakeholder {}", update.email))?;
