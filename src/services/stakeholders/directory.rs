@@ -222,7 +222,7 @@ pub fn attribute_choices(conn: &mut DbConn) -> anyhow::Result<Vec<AttributeChoic
     for (choice, mut values) in choices.iter_mut().zip(counts) {
         if choice.many() {
             // Most common first; equal counts by value (the rows come sorted by value).
-            values.sort_by(|a, b| b.1.cmp(&a.1));
+            values.sort_by_key(|v| std::cmp::Reverse(v.1));
             values.truncate(SUGGESTIONS);
         }
         choice.values = values.into_iter().map(|(value, _)| value).collect();
