@@ -1,11 +1,18 @@
 //! Benchmark of the stakeholder import (`services::stakeholders`): generates a realistic
 //! directory of 100,000 stakeholders with 6 attribute columns as CSV in a temp dir, imports
 //! it into a fresh database, then imports a second file in which 10% of the rows changed
-//! (a dry run of it first, then the real upsert). Prints wall times and rows per second.
+//! (a dry run of it first, then the real upsert). Prints wall time, rows per second and the
+//! peak memory of each import — each runs in a process of its own (this example started
+//! again with `--import`), reading the file and importing it as `pulse stakeholders import`
+//! does.
+//!
+//! The baseline, in the same run on SQLite: Python's `csv` + `sqlite3` reading the same file
+//! into a stakeholders table in one transaction (examples/support/python_import.py), and the
+//! ratio Pulse / Python (target ≤ 0.5 at 100,000 rows).
 //!
 //! ```text
 //! cargo run --release --example import_bench
-//! PULSE_BENCH_ROWS=20000 cargo run --release --example import_bench   # other sizes
+//! PULSE_BENCH_ROWS=1000000 cargo run --release --example import_bench   # other sizes
 //! ```
 //!
 //! SQLite always (a file in the temp dir, with the product's pragmas: WAL,
@@ -13,63 +20,28 @@
 //! database is created next to the one named there, and dropped afterwards).
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
-use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-use rand::{Rng, SeedableRng};
+
+#[path = "support/directory_csv.rs"]
+mod directory_csv;
+use directory_csv::write_directory;
 
 use pulse::db::{self, DatabaseUrl};
-use pulse::services::stakeholders::{apply_import, parse_csv, plan_import, ImportCounts};
-
-const FIRST_NAMES: &[&str] = &[
-    "Anna", "Jörg", "Zoë", "Mohammed", "Li", "Sofia", "Lukas", "Emma", "Mateo", "Aiko", "Olivia",
-    "Noah", "Chloé", "Ingrid", "Pedro", "Fatima", "Sven", "Priya", "Tomasz", "Grace",
-];
-const LAST_NAMES: &[&str] = &[
-    "Berg", "Müller", "Nguyen", "García", "Smith", "Kowalski", "Rossi", "Tanaka", "O'Brien",
-    "Jensen", "Dubois", "Silva", "Novak", "Ivanova", "Haddad", "Kumar", "Svensson", "Okafor",
-];
-const LANGUAGES: &[&str] = &["en", "de", "fr", "es", "pt-BR", "it", "nl", "pl", "ja", ""];
-const BUSINESS_UNITS: &[(&str, &[&str])] = &[
-    (
-        "Manufacturing",
-        &["Plant Operations", "Quality", "Maintenance", "Engineering"],
-    ),
-    (
-        "R&D",
-        &["Labs", "Product Development", "Regulatory Affairs"],
-    ),
-    ("Finance", &["Controlling", "Treasury", "Accounts Payable"]),
-    (
-        "Sales",
-        &["Sales, Marketing", "Key Accounts", "Customer Service"],
-    ),
-    (
-        "Corporate",
-        &["HR", "Legal; Compliance", "IT", "Facilities"],
-    ),
-    ("Logistics", &["Warehousing", "Transport", "Customs"]),
-];
-const SITES: &[(&str, &str, &str)] = &[
-    ("EMEA", "Germany", "Stuttgart"),
-    ("EMEA", "Germany", "Hamburg"),
-    ("EMEA", "France", "Lyon"),
-    ("EMEA", "Poland", "Wrocław"),
-    ("EMEA", "United Kingdom", "Manchester"),
-    ("NA", "United States", "Chicago"),
-    ("NA", "United States", "Austin"),
-    ("NA", "Canada", "Toronto"),
-    ("APAC", "Japan", "Osaka"),
-    ("APAC", "India", "Pune"),
-    ("LATAM", "Brazil", "São Paulo"),
-    ("LATAM", "Mexico", "Monterrey"),
-];
+use pulse::services::stakeholders::{apply_import, parse_csv, plan_import};
 
 fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--import") {
+        return import(
+            &args[1],
+            Path::new(&args[2]),
+            args.get(3).map(String::as_str) == Some("--dry-run"),
+        );
+    }
     let rows: usize = match std::env::var("PULSE_BENCH_ROWS") {
         Ok(raw) => raw.parse().context("PULSE_BENCH_ROWS must be a number")?,
         Err(_) => 100_000,
@@ -112,115 +84,127 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Child process: reads `file` and imports it (or plans it, for a dry run) like
+/// `pulse stakeholders import`; prints `counts seconds peak_kb parse_seconds`.
+fn import(url: &str, file: &Path, dry_run: bool) -> anyhow::Result<()> {
+    let url = DatabaseUrl::parse(url).map_err(anyhow::Error::msg)?;
+    let pool = db::connect(&url)?;
+    let mut conn = pool.get()?;
+    let started = Instant::now();
+    let bytes = std::fs::read(file)?;
+    let parsed = parse_csv(&bytes).map_err(|problems| {
+        anyhow::anyhow!("{} problems, first: {}", problems.len(), problems[0])
+    })?;
+    drop(bytes);
+    let parse_time = started.elapsed();
+    let counts = if dry_run {
+        plan_import(&mut conn, &parsed, false)?.counts
+    } else {
+        apply_import(&mut conn, &parsed, false, chrono::Utc::now().naive_utc())?.counts
+    };
+    let total = started.elapsed();
+    println!(
+        "{}|{}|{}|{}|{}",
+        parsed.len(),
+        counts,
+        total.as_secs_f64(),
+        peak_kb()?,
+        parse_time.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// This process's peak resident memory (VmHWM of /proc/self/status), in kB.
+fn peak_kb() -> anyhow::Result<u64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmHWM in /proc/self/status")
+}
+
+/// Runs an import in a child process; returns (rows, counts, seconds, peak MB, parse seconds).
+fn child_import(
+    url: &DatabaseUrl,
+    file: &Path,
+    dry_run: bool,
+) -> anyhow::Result<(usize, String, f64, f64, f64)> {
+    let mut command = std::process::Command::new(std::env::current_exe()?);
+    command.args(["--import", &url.to_string(), &file.display().to_string()]);
+    if dry_run {
+        command.arg("--dry-run");
+    }
+    let output = command.output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "the import failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let parts: Vec<&str> = stdout.trim().split('|').collect();
+    anyhow::ensure!(parts.len() == 5, "the import printed {stdout:?}");
+    Ok((
+        parts[0].parse()?,
+        parts[1].to_string(),
+        parts[2].parse()?,
+        parts[3].parse::<f64>()? / 1024.0,
+        parts[4].parse()?,
+    ))
+}
+
+/// The Python baseline into a fresh SQLite file; its wall time in seconds.
+fn python_import(file: &Path, database: &Path) -> anyhow::Result<f64> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/support/python_import.py");
+    let started = Instant::now();
+    let output = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(file)
+        .arg(database)
+        .output()
+        .context("python3 is needed for the baseline")?;
+    let seconds = started.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        output.status.success(),
+        "the Python baseline failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Ok(seconds)
+}
+
 /// Imports `initial` into a fresh database, then dry-runs and imports `changed`.
 fn run(label: &str, url: &DatabaseUrl, initial: &Path, changed: &Path) -> anyhow::Result<()> {
-    let pool = db::connect(url)?;
-    let mut conn = pool.get()?;
-    db::run_migrations(&mut conn)?;
+    {
+        let pool = db::connect(url)?;
+        let mut conn = pool.get()?;
+        db::run_migrations(&mut conn)?;
+    }
     println!("\n{label}");
+    let baseline = if url.is_sqlite() {
+        let folder = initial.parent().context("the file has a folder")?;
+        let database = folder.join(format!("python-{}.db", uuid::Uuid::new_v4().simple()));
+        Some(python_import(initial, &database)?)
+    } else {
+        None
+    };
     for (step, file, dry_run) in [
         ("import into an empty directory", initial, false),
         ("dry run of the 10%-changed file", changed, true),
         ("re-import, 10% of rows changed", changed, false),
     ] {
-        let started = Instant::now();
-        let bytes = std::fs::read(file)?;
-        let parsed = parse_csv(&bytes).map_err(|problems| {
-            anyhow::anyhow!("{} problems, first: {}", problems.len(), problems[0])
-        })?;
-        let parse_time = started.elapsed();
-        let counts = if dry_run {
-            plan_import(&mut conn, &parsed, false)?.counts
-        } else {
-            apply_import(&mut conn, &parsed, false, chrono::Utc::now().naive_utc())?.counts
-        };
-        let total = started.elapsed();
-        report(step, parsed.len(), parse_time, total, &counts);
-    }
-    Ok(())
-}
-
-fn report(step: &str, rows: usize, parse: Duration, total: Duration, counts: &ImportCounts) {
-    println!(
-        "  {step:<34} total {:>6.3} s (read+parse {:>5.3} s, database {:>6.3} s)  {:>9.0} rows/s   [{counts}]",
-        total.as_secs_f64(),
-        parse.as_secs_f64(),
-        (total - parse).as_secs_f64(),
-        rows as f64 / total.as_secs_f64(),
-    );
-}
-
-/// Writes the initial directory and a copy in which every 10th row changed (department,
-/// name or language); returns the number of changed rows.
-fn write_directory(initial: &Path, changed: &Path, rows: usize) -> anyhow::Result<usize> {
-    let mut rng = StdRng::seed_from_u64(2026);
-    let header = [
-        "email",
-        "name",
-        "language",
-        "business_unit",
-        "department",
-        "region",
-        "country",
-        "site",
-        "cost_center",
-    ];
-    let mut first = csv::Writer::from_path(initial)?;
-    let mut second = csv::Writer::from_path(changed)?;
-    first.write_record(header)?;
-    second.write_record(header)?;
-    let mut changed_rows = 0;
-    for i in 0..rows {
-        let given = pick(&mut rng, FIRST_NAMES);
-        let family = pick(&mut rng, LAST_NAMES);
-        let email = format!(
-            "{}.{}.{i}@example-corp.com",
-            ascii_lower(given),
-            ascii_lower(family)
+        let (rows, counts, total, peak_mb, parse) = child_import(url, file, dry_run)?;
+        println!(
+            "  {step:<34} total {total:>6.3} s (read+parse {parse:>5.3} s)  {:>9.0} rows/s  peak memory {peak_mb:>6.1} MB   [{counts}]",
+            rows as f64 / total,
         );
-        let name = format!("{given} {family}");
-        let language = pick(&mut rng, LANGUAGES);
-        let (unit, departments) = *BUSINESS_UNITS
-            .choose(&mut rng)
-            .context("there are business units")?;
-        let department = pick(&mut rng, departments);
-        let (region, country, site) = *SITES.choose(&mut rng).context("there are sites")?;
-        let cost_center = format!("CC-{:04}", rng.gen_range(1000..10_000));
-        let mut record = [
-            email,
-            name,
-            language.to_string(),
-            unit.to_string(),
-            department.to_string(),
-            region.to_string(),
-            country.to_string(),
-            site.to_string(),
-            cost_center,
-        ];
-        first.write_record(&record)?;
-        if i % 10 == 0 {
-            changed_rows += 1;
-            match i % 30 {
-                0 => record[4] = format!("{} (reorganised)", record[4]),
-                10 => record[1] = format!("{given} {family}-Lund"),
-                _ => record[2] = if language == "de" { "en" } else { "de" }.to_string(),
+        if let (Some(python), false) = (baseline, dry_run) {
+            if step.starts_with("import into") {
+                println!(
+                    "  baseline: Python csv + sqlite3, same file, one transaction: {python:.3} s; ratio {:.2} (target ≤ 0.5; memory target < 100 MB)",
+                    total / python
+                );
             }
         }
-        second.write_record(&record)?;
     }
-    first.flush()?;
-    second.flush()?;
-    Ok(changed_rows)
-}
-
-fn pick<'a>(rng: &mut StdRng, items: &[&'a str]) -> &'a str {
-    items[rng.gen_range(0..items.len())]
-}
-
-/// An email-safe version of a name: ASCII letters only.
-fn ascii_lower(name: &str) -> String {
-    name.chars()
-        .filter(char::is_ascii_alphabetic)
-        .collect::<String>()
-        .to_lowercase()
+    Ok(())
 }

@@ -121,37 +121,35 @@ fn import(
 }
 
 fn list(global: &GlobalArgs, filter: &AudienceFilter, all: bool) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
     let pool = global.connect()?;
     let mut conn = pool.get()?;
-    let stakeholders = directory::list(&mut conn, filter, all)?;
-    let width = stakeholders
-        .iter()
-        .map(|s| s.email.chars().count())
-        .max()
-        .unwrap_or(5)
-        .max(5);
-    let name_width = stakeholders
-        .iter()
-        .filter_map(|s| s.name.as_ref().map(|n| n.chars().count()))
-        .max()
-        .unwrap_or(4)
-        .max(4);
-    println!(
+    // Streamed: the column widths come from the database first, then the rows a thousand
+    // at a time, so a directory of a million lists in constant memory.
+    let (longest_email, longest_name) = directory::directory::longest(&mut conn, filter, all)?;
+    let width = longest_email.max(5);
+    let name_width = longest_name.max(4);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    writeln!(
+        out,
         "{:<width$}  {:<name_width$}  {:<8}  {:<8}  ATTRIBUTES",
         "EMAIL", "NAME", "LANGUAGE", "STATUS"
-    );
-    for s in &stakeholders {
-        println!(
+    )?;
+    let count = directory::directory::for_each(&mut conn, filter, all, |s| {
+        writeln!(
+            out,
             "{:<width$}  {:<name_width$}  {:<8}  {:<8}  {}",
             s.email,
             s.name.as_deref().unwrap_or("-"),
             s.language.as_deref().unwrap_or("-"),
             if s.active { "active" } else { "inactive" },
             s.attributes
-        );
-    }
+        )?;
+        Ok(())
+    })?;
     let status = if all { "" } else { "active " };
-    let noun = if stakeholders.len() == 1 {
+    let noun = if count == 1 {
         "stakeholder"
     } else {
         "stakeholders"
@@ -161,6 +159,7 @@ fn list(global: &GlobalArgs, filter: &AudienceFilter, all: bool) -> anyhow::Resu
     } else {
         format!(" matching {filter}")
     };
-    println!("{} {status}{noun}{matching}", stakeholders.len());
+    writeln!(out, "{count} {status}{noun}{matching}")?;
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -117,8 +117,20 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
         DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
     }
     .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
-    Ok(applied.iter().map(|m| m.to_string()).collect())
+    let applied: Vec<String> = applied.iter().map(|m| m.to_string()).collect();
+    if applied
+        .iter()
+        .any(|v| v.replace('-', "").starts_with(DIRECTORY_INDEX_VERSION))
+    {
+        models::stakeholders::refold_search_keys(conn)
+            .map_err(|e| anyhow::anyhow!("migration failed: cannot fold the search keys: {e}"))?;
+    }
+    Ok(applied)
 }
+
+/// The migration that added the directory's search keys (`2026-12-01-000009_directory_index`),
+/// which SQL alone cannot fold like the application does.
+const DIRECTORY_INDEX_VERSION: &str = "20261201000009";
 
 /// Reverts every applied migration, newest first (used by the up → down → up test and by
 /// operators rolling back a release).
@@ -129,6 +141,17 @@ pub fn revert_all_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     }
     .map_err(|e| anyhow::anyhow!("reverting migrations failed: {e}"))?;
     Ok(reverted.iter().map(|m| m.to_string()).collect())
+}
+
+/// Reverts the newest applied migration; returns its version (used by the test that
+/// migrates a directory written before `2026-12-01-000009_directory_index`).
+pub fn revert_last_migration(conn: &mut DbConn) -> anyhow::Result<String> {
+    let reverted = match conn {
+        DbConn::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.revert_last_migration(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("reverting the last migration failed: {e}"))?;
+    Ok(reverted.to_string())
 }
 
 /// Runs `f` in a write transaction. On SQLite the transaction is `BEGIN IMMEDIATE`, so a

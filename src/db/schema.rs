@@ -11,8 +11,32 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// `email` lower-cased for search (`db::models::stakeholders::search_key`).
+        email_key -> Text,
+        /// `name` lower-cased for search; empty without a name.
+        name_key -> Text,
     }
 }
+
+diesel::table! {
+    /// One row per stakeholder and attribute: the index of `stakeholders.attributes`.
+    stakeholder_attributes (name, value, stakeholder_id) {
+        name -> Text,
+        value -> Text,
+        stakeholder_id -> Text,
+    }
+}
+
+diesel::table! {
+    /// Each attribute's distinct values with how many stakeholders have them.
+    attribute_values (name, value) {
+        name -> Text,
+        value -> Text,
+        people -> BigInt,
+    }
+}
+
+diesel::joinable!(stakeholder_attributes -> stakeholders (stakeholder_id));
 
 diesel::table! {
     users (id) {
@@ -158,6 +182,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     answer_counts,
     result_snapshots,
     wave_cells,
+    stakeholder_attributes,
+    attribute_values,
 );
 
 diesel::table! {

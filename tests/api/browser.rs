@@ -462,3 +462,57 @@ async fn an_admin_imports_stakeholders_in_a_real_browser() {
     screenshot(&client, 1280, "stakeholders-1280.png").await;
     client.close().await.unwrap();
 }
+
+/// The directory page in a browser: an attribute with 40 values is a text field with
+/// suggestions (a select for the few-valued ones), typing a value and searching filters.
+/// Screenshots: `stakeholders-directory-1280.png` and `stakeholders-directory-390.png`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_filters_the_directory_by_typing_a_value_in_a_real_browser() {
+    let profile = tempfile::tempdir().unwrap();
+    let Some((_driver, client)) = browser(profile.path()).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.create_user("admin@example.com", pulse::domain::Role::Admin);
+    let mut csv = String::from("email,name,business_unit,region,cost_center\n");
+    for i in 0..120 {
+        csv.push_str(&format!(
+            "person{i}@example.com,Person {i},{},{},CC-{:04}\n",
+            ["Manufacturing", "R&D", "Sales"][i % 3],
+            ["EMEA", "Americas"][i % 2],
+            1000 + i % 40
+        ));
+    }
+    let file = app.db.dir.path().join("people.csv");
+    std::fs::write(&file, csv).unwrap();
+    let output = app.cli(&["stakeholders", "import", file.to_str().unwrap()]);
+    assert!(output.status.success());
+
+    sign_in(
+        &client,
+        &app,
+        "admin@example.com",
+        "a[href='/admin/stakeholders']",
+    )
+    .await;
+    client.goto(&app.url("/admin/stakeholders")).await.unwrap();
+    let field = client.find(Locator::Id("attr-cost_center")).await.unwrap();
+    assert_eq!(
+        field.attr("list").await.unwrap().as_deref(),
+        Some("attr-cost_center-values")
+    );
+    screenshot(&client, 1280, "stakeholders-directory-1280.png").await;
+    screenshot(&client, 390, "stakeholders-directory-390.png").await;
+    field.send_keys("CC-1007").await.unwrap();
+    click_and_wait(
+        &client,
+        "form[role='search'] button[type='submit']",
+        Locator::Id("matching"),
+    )
+    .await;
+    let page = client.source().await.unwrap();
+    // i % 40 == 7 for i < 120: 7, 47, 87.
+    assert!(page.contains("3 matching"), "{page}");
+    screenshot(&client, 1280, "stakeholders-directory-filtered-1280.png").await;
+    client.close().await.unwrap();
+}

@@ -11,6 +11,7 @@ mod browser_admin;
 mod crash;
 mod definitions;
 mod demo;
+mod directory;
 mod email;
 mod health;
 mod migrations;

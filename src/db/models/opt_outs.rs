@@ -86,3 +86,22 @@ pub fn all(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
         .select((opt_outs::stakeholder_id, opt_outs::survey_slug))
         .load(conn)
 }
+
+/// The opt-outs of these stakeholders as `(stakeholder_id, survey_slug)`, sorted (one page
+/// of the stakeholder directory).
+pub fn of_stakeholders(conn: &mut DbConn, ids: &[&str]) -> QueryResult<Vec<(String, String)>> {
+    opt_outs::table
+        .filter(opt_outs::stakeholder_id.eq_any(ids))
+        .order((opt_outs::stakeholder_id.asc(), opt_outs::survey_slug.asc()))
+        .select((opt_outs::stakeholder_id, opt_outs::survey_slug))
+        .load(conn)
+}
+
+/// Which of these addresses are suppressed (one page of the stakeholder directory).
+pub fn suppressed_among(conn: &mut DbConn, emails: &[&str]) -> QueryResult<HashSet<String>> {
+    suppressions::table
+        .filter(suppressions::email.eq_any(emails))
+        .select(suppressions::email)
+        .load::<String>(conn)
+        .map(|emails| emails.into_iter().collect())
+}

@@ -3,11 +3,19 @@
 //! The bulk functions exist for the CSV import (`services::stakeholders`): one multi-row
 //! INSERT per [`INSERT_BATCH_ROWS`] rows, and updates that always set the same columns so the
 //! prepared statement is reused.
+//!
+//! Every write of a stakeholder keeps its two search helpers in step, in the same
+//! transaction: the folded `email_key` / `name_key` columns ([`search_key`]) and the
+//! `stakeholder_attributes` rows (one per attribute, the index of the JSON column);
+//! `attribute_values` is counted by [`count_attribute_values`] on every import. The
+//! directory search ([`DirectorySql`]) runs on those, with the indexes of migration
+//! `2026-12-01-000009_directory_index`.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::stakeholders;
+use crate::db::conn::MultiBackend;
+use crate::db::schema::{attribute_values, stakeholder_attributes, stakeholders};
 use crate::db::DbConn;
 
 /// Rows per multi-row INSERT: 8 columns × 1000 rows = 8,000 bound parameters, well under
@@ -43,6 +51,10 @@ pub struct NewStakeholder<'a> {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// [`search_key`] of `email`.
+    pub email_key: String,
+    /// [`search_key`] of `name`; empty without a name.
+    pub name_key: String,
 }
 
 /// The full new state of an existing row (every column but the id and `created_at`).
@@ -56,7 +68,29 @@ pub struct StakeholderChanges<'a> {
     pub attributes: &'a str,
     pub active: bool,
     pub updated_at: NaiveDateTime,
+    /// [`search_key`] of `email`.
+    pub email_key: String,
+    /// [`search_key`] of `name`; empty without a name.
+    pub name_key: String,
 }
+
+/// The folded form of an email or a name that the directory search compares with a
+/// substring (Unicode lower case, like the search text is folded).
+pub fn search_key(text: &str) -> String {
+    text.to_lowercase()
+}
+
+/// One attribute of a stakeholder, as indexed in `stakeholder_attributes`.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = stakeholder_attributes)]
+pub struct NewAttribute<'a> {
+    pub stakeholder_id: &'a str,
+    pub name: &'a str,
+    pub value: &'a str,
+}
+
+/// Rows per multi-row INSERT of attributes: 3 columns × 3000 = 9,000 bound parameters.
+const ATTRIBUTE_BATCH_ROWS: usize = 3000;
 
 pub fn count_active(conn: &mut DbConn) -> QueryResult<i64> {
     stakeholders::table
@@ -106,6 +140,236 @@ pub fn insert_many(conn: &mut DbConn, rows: &[NewStakeholder<'_>]) -> QueryResul
         };
     }
     Ok(inserted)
+}
+
+/// Indexes attributes of stakeholders (rows of new stakeholders, or of ones whose rows were
+/// removed by [`delete_attributes`] first).
+pub fn insert_attributes(conn: &mut DbConn, rows: &[NewAttribute<'_>]) -> QueryResult<usize> {
+    let mut inserted = 0;
+    for chunk in rows.chunks(ATTRIBUTE_BATCH_ROWS) {
+        let statement = diesel::insert_into(stakeholder_attributes::table).values(chunk);
+        inserted += match conn {
+            DbConn::Sqlite(inner) => statement.execute(inner)?,
+            DbConn::Pg(inner) => statement.execute(inner)?,
+        };
+    }
+    Ok(inserted)
+}
+
+/// Removes these indexed attributes (each by its full key: the caller knows the old values).
+pub fn delete_attributes(conn: &mut DbConn, rows: &[NewAttribute<'_>]) -> QueryResult<usize> {
+    let mut deleted = 0;
+    for row in rows {
+        deleted += diesel::delete(stakeholder_attributes::table.find((
+            row.name,
+            row.value,
+            row.stakeholder_id,
+        )))
+        .execute(conn)?;
+    }
+    Ok(deleted)
+}
+
+/// Adds `delta` to the number of stakeholders with each `(attribute, value)`; values no one
+/// has any more are removed.
+pub fn count_attribute_values(conn: &mut DbConn, delta: &[(&str, &str, i64)]) -> QueryResult<()> {
+    use diesel::upsert::excluded;
+    for chunk in delta.chunks(ATTRIBUTE_BATCH_ROWS) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(name, value, n)| {
+                (
+                    attribute_values::name.eq(*name),
+                    attribute_values::value.eq(*value),
+                    attribute_values::people.eq(*n),
+                )
+            })
+            .collect();
+        let upsert = diesel::insert_into(attribute_values::table)
+            .values(&rows)
+            .on_conflict((attribute_values::name, attribute_values::value))
+            .do_update()
+            .set(
+                attribute_values::people
+                    .eq(attribute_values::people + excluded(attribute_values::people)),
+            );
+        crate::on_backend!(conn, c => upsert.execute(c))?;
+    }
+    diesel::delete(attribute_values::table.filter(attribute_values::people.le(0))).execute(conn)?;
+    Ok(())
+}
+
+/// Every attribute with its distinct values and how many stakeholders (active or not) have
+/// each, sorted by attribute and value.
+pub fn attribute_values(conn: &mut DbConn) -> QueryResult<Vec<(String, String, i64)>> {
+    attribute_values::table
+        .order((attribute_values::name.asc(), attribute_values::value.asc()))
+        .select((
+            attribute_values::name,
+            attribute_values::value,
+            attribute_values::people,
+        ))
+        .load(conn)
+}
+
+/// Which stakeholders by state, in SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActiveFilter {
+    Active,
+    Inactive,
+    Any,
+}
+
+/// A directory search as SQL: a folded substring of the email or the name, the state and
+/// conditions on attributes (each attribute must have one of its values).
+#[derive(Debug, Clone)]
+pub struct DirectorySql {
+    /// Already folded with [`search_key`]; empty for everyone.
+    pub text: String,
+    pub active: ActiveFilter,
+    /// `(attribute, values)`; every condition must hold.
+    pub conditions: Vec<(String, Vec<String>)>,
+}
+
+diesel::define_sql_function! {
+    /// Length in characters (`length` on both backends).
+    #[sql_name = "length"]
+    fn char_length(text: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Integer>;
+}
+
+type BoxedStakeholders<'a> = stakeholders::BoxedQuery<'a, MultiBackend>;
+
+/// `text` as a LIKE pattern matching it anywhere, with `\`, `%` and `_` escaped.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+impl DirectorySql {
+    fn query(&self) -> BoxedStakeholders<'_> {
+        let mut query = stakeholders::table.into_boxed();
+        match self.active {
+            ActiveFilter::Active => query = query.filter(stakeholders::active.eq(true)),
+            ActiveFilter::Inactive => query = query.filter(stakeholders::active.eq(false)),
+            ActiveFilter::Any => {}
+        }
+        if !self.text.is_empty() {
+            let pattern = contains_pattern(&self.text);
+            query = query.filter(
+                stakeholders::email_key
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(stakeholders::name_key.like(pattern).escape('\\')),
+            );
+        }
+        for (name, values) in &self.conditions {
+            query = query.filter(
+                stakeholders::id.eq_any(
+                    stakeholder_attributes::table
+                        .filter(stakeholder_attributes::name.eq(name))
+                        .filter(stakeholder_attributes::value.eq_any(values))
+                        .select(stakeholder_attributes::stakeholder_id),
+                ),
+            );
+        }
+        query
+    }
+
+    /// How many stakeholders the search selects.
+    pub fn count(&self, conn: &mut DbConn) -> QueryResult<i64> {
+        self.query().count().get_result(conn)
+    }
+
+    /// `limit` stakeholders the search selects, ordered by email, from `offset`.
+    pub fn page(
+        &self,
+        conn: &mut DbConn,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<StakeholderRow>> {
+        self.query()
+            .order(stakeholders::email.asc())
+            .offset(offset)
+            .limit(limit)
+            .select(StakeholderRow::as_select())
+            .load(conn)
+    }
+
+    /// The longest email and name (in characters) among the stakeholders the search selects,
+    /// to align a listing before streaming it.
+    pub fn longest(&self, conn: &mut DbConn) -> QueryResult<(usize, usize)> {
+        use diesel::dsl::max;
+        let (email, name): (Option<i32>, Option<i32>) = self
+            .query()
+            .select((
+                max(char_length(stakeholders::email.nullable())),
+                max(char_length(stakeholders::name)),
+            ))
+            .get_result(conn)?;
+        let width = |n: Option<i32>| n.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+        Ok((width(email), width(name)))
+    }
+
+    /// `limit` stakeholders the search selects with an email after `after` (all from the
+    /// start with `None`), ordered by email: the pages of a stream, each one index seek.
+    pub fn after(
+        &self,
+        conn: &mut DbConn,
+        after: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<StakeholderRow>> {
+        let mut query = self.query();
+        if let Some(email) = after {
+            query = query.filter(stakeholders::email.gt(email.to_string()));
+        }
+        query
+            .order(stakeholders::email.asc())
+            .limit(limit)
+            .select(StakeholderRow::as_select())
+            .load(conn)
+    }
+}
+
+/// Every stakeholder, active or not.
+pub fn count_all(conn: &mut DbConn) -> QueryResult<i64> {
+    stakeholders::table.count().get_result(conn)
+}
+
+/// Sets `email_key` / `name_key` to [`search_key`] wherever they differ from it (rows
+/// folded by the database's `lower()` in the migration: ASCII only on SQLite, and on
+/// PostgreSQL by the database's locale); returns how many rows changed.
+pub fn refold_search_keys(conn: &mut DbConn) -> QueryResult<usize> {
+    let rows: Vec<(String, String, Option<String>, String, String)> = stakeholders::table
+        .select((
+            stakeholders::id,
+            stakeholders::email,
+            stakeholders::name,
+            stakeholders::email_key,
+            stakeholders::name_key,
+        ))
+        .load(conn)?;
+    let mut changed = 0;
+    for (id, email, name, email_key, name_key) in rows {
+        let email_folded = search_key(&email);
+        let name_folded = name.as_deref().map(search_key).unwrap_or_default();
+        if email_folded != email_key || name_folded != name_key {
+            changed += diesel::update(stakeholders::table.find(&id))
+                .set((
+                    stakeholders::email_key.eq(email_folded),
+                    stakeholders::name_key.eq(name_folded),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(changed)
 }
 
 pub fn update(conn: &mut DbConn, id: &str, changes: &StakeholderChanges<'_>) -> QueryResult<usize> {

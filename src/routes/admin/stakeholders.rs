@@ -165,17 +165,21 @@ async fn list(
     let attributes: Vec<serde_json::Value> = result
         .attributes
         .iter()
-        .map(|(name, values)| {
+        .map(|choice| {
             let chosen = params
                 .selects
                 .iter()
-                .find(|(a, _)| a == name)
+                .find(|(a, _)| a == &choice.name)
                 .map(|(_, v)| v.as_str());
             json!({
-                "name": name,
-                "param": format!("{ATTRIBUTE_PARAM}{name}"),
-                "id": format!("attr-{name}"),
-                "options": values.iter().map(|v| json!({ "value": v, "selected": Some(v.as_str()) == chosen })).collect::<Vec<_>>(),
+                "name": choice.name,
+                "param": format!("{ATTRIBUTE_PARAM}{}", choice.name),
+                "id": format!("attr-{}", choice.name),
+                // Many values: a text field with the most common ones as suggestions.
+                "many": choice.many(),
+                "distinct": choice.distinct,
+                "chosen": chosen,
+                "options": choice.values.iter().map(|v| json!({ "value": v, "selected": Some(v.as_str()) == chosen })).collect::<Vec<_>>(),
             })
         })
         .collect();

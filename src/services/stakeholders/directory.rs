@@ -3,14 +3,19 @@
 //! invite?" is one search), active/inactive, one page at a time, with each person's
 //! opt-outs and whether their address is suppressed (hard bounce).
 //!
-//! Like [`super::list`], matching runs in Rust over the loaded directory: attributes are JSON
-//! text, which the two backends query differently, and a directory of 100,000 loads fast.
+//! Everything runs in the database ([`stakeholders::DirectorySql`]): the counts, and one page
+//! of 50 ordered by email, so a page costs the same for 100 or 100,000 stakeholders and
+//! nothing but that page is held in memory. The filter controls read each attribute's values
+//! from `attribute_values`; an attribute with many values gets a text field with the most
+//! common ones as suggestions instead of a select of every value. [`for_each`] streams a
+//! whole search in pages by email (`pulse stakeholders list`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use anyhow::Context;
 
-use crate::db::models::{opt_outs, stakeholders};
+use crate::db::models::opt_outs;
+use crate::db::models::stakeholders::{self, ActiveFilter, DirectorySql};
 use crate::db::DbConn;
 use crate::domain::audience::AudienceFilter;
 
@@ -18,6 +23,15 @@ use super::Stakeholder;
 
 /// Rows per page.
 pub const PAGE_SIZE: usize = 50;
+
+/// An attribute with at most this many distinct values is offered as a select.
+pub const SELECT_MAX_VALUES: usize = 30;
+
+/// Suggestions offered for an attribute with more values: the most common ones.
+pub const SUGGESTIONS: usize = 100;
+
+/// Rows per query when streaming a search ([`for_each`]).
+const STREAM_BATCH: i64 = 1000;
 
 /// Which stakeholders by state.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -30,11 +44,11 @@ pub enum StateFilter {
 }
 
 impl StateFilter {
-    fn admits(self, active: bool) -> bool {
+    fn sql(self) -> ActiveFilter {
         match self {
-            StateFilter::Active => active,
-            StateFilter::Inactive => !active,
-            StateFilter::All => true,
+            StateFilter::Active => ActiveFilter::Active,
+            StateFilter::Inactive => ActiveFilter::Inactive,
+            StateFilter::All => ActiveFilter::Any,
         }
     }
 }
@@ -50,8 +64,25 @@ pub struct DirectoryQuery {
     pub page: usize,
 }
 
+impl DirectoryQuery {
+    fn sql(&self) -> DirectorySql {
+        sql_search(&self.text, &self.filter, self.state)
+    }
+}
+
+fn sql_search(text: &str, filter: &AudienceFilter, state: StateFilter) -> DirectorySql {
+    DirectorySql {
+        text: stakeholders::search_key(text.trim()),
+        active: state.sql(),
+        conditions: filter
+            .conditions()
+            .map(|(name, values)| (name.as_str().to_string(), values.iter().cloned().collect()))
+            .collect(),
+    }
+}
+
 /// One stakeholder as listed.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct DirectoryEntry {
     pub email: String,
     pub name: Option<String>,
@@ -65,6 +96,24 @@ pub struct DirectoryEntry {
     pub suppressed: bool,
 }
 
+/// An attribute of the directory, for the filter controls.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AttributeChoice {
+    pub name: String,
+    /// How many distinct values it has (active and inactive stakeholders).
+    pub distinct: usize,
+    /// Every value when there are at most [`SELECT_MAX_VALUES`] (sorted); otherwise the
+    /// [`SUGGESTIONS`] most common ones (most common first).
+    pub values: Vec<String>,
+}
+
+impl AttributeChoice {
+    /// Too many values for a select: a text field with suggestions.
+    pub fn many(&self) -> bool {
+        self.distinct > SELECT_MAX_VALUES
+    }
+}
+
 /// One page of a search, with the counts and the values the filters can offer.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct DirectoryPage {
@@ -76,70 +125,35 @@ pub struct DirectoryPage {
     pub page: usize,
     pub pages: usize,
     pub entries: Vec<DirectoryEntry>,
-    /// Every attribute in the directory with its distinct values, sorted.
-    pub attributes: BTreeMap<String, BTreeSet<String>>,
+    /// Every attribute in the directory, sorted by name.
+    pub attributes: Vec<AttributeChoice>,
+}
+
+fn to_usize(n: i64) -> usize {
+    usize::try_from(n).unwrap_or(0)
 }
 
 /// Runs `query` over the directory.
 pub fn search(conn: &mut DbConn, query: &DirectoryQuery) -> anyhow::Result<DirectoryPage> {
-    let rows = stakeholders::load_all(conn).context("cannot read the stakeholders")?;
-    let mut opted_out: HashMap<String, Vec<String>> = HashMap::new();
-    for (stakeholder_id, slug) in opt_outs::all(conn).context("cannot read the opt-outs")? {
-        opted_out.entry(stakeholder_id).or_default().push(slug);
-    }
-    let suppressed = opt_outs::suppressed_emails(conn).context("cannot read the suppressions")?;
-
-    let needle = query.text.trim().to_lowercase();
-    let total = rows.len();
-    let mut active = 0;
-    let mut attributes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut selected = Vec::new();
-    for row in rows {
-        let stakeholder = Stakeholder::try_from(row)?;
-        if stakeholder.active {
-            active += 1;
-        }
-        for (name, value) in stakeholder.attributes.iter() {
-            attributes
-                .entry(name.to_string())
-                .or_default()
-                .insert(value.to_string());
-        }
-        let text_matches = needle.is_empty()
-            || stakeholder.email.to_lowercase().contains(&needle)
-            || stakeholder
-                .name
-                .as_deref()
-                .is_some_and(|name| name.to_lowercase().contains(&needle));
-        if text_matches
-            && query.state.admits(stakeholder.active)
-            && query.filter.matches(&stakeholder.attributes)
-        {
-            selected.push(stakeholder);
-        }
-    }
-
-    let matching = selected.len();
+    let read = "cannot read the stakeholders";
+    let total = to_usize(stakeholders::count_all(conn).context(read)?);
+    let active = to_usize(stakeholders::count_active(conn).context(read)?);
+    let sql = query.sql();
+    let matching = match (
+        query.text.trim().is_empty(),
+        query.filter.is_everyone(),
+        query.state,
+    ) {
+        (true, true, StateFilter::Active) => active,
+        (true, true, StateFilter::Inactive) => total - active.min(total),
+        (true, true, StateFilter::All) => total,
+        _ => to_usize(sql.count(conn).context(read)?),
+    };
     let pages = matching.div_ceil(PAGE_SIZE).max(1);
     let page = query.page.clamp(1, pages);
-    let entries = selected
-        .into_iter()
-        .skip((page - 1) * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .map(|s| DirectoryEntry {
-            opted_out_of: opted_out.remove(&s.id).unwrap_or_default(),
-            suppressed: suppressed.contains(&s.email),
-            attributes: s
-                .attributes
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            email: s.email,
-            name: s.name,
-            language: s.language,
-            active: s.active,
-        })
-        .collect();
+    let offset = i64::try_from((page - 1) * PAGE_SIZE).unwrap_or(i64::MAX);
+    let rows = sql.page(conn, offset, PAGE_SIZE as i64).context(read)?;
+    let entries = entries(conn, rows)?;
     Ok(DirectoryPage {
         total,
         active,
@@ -147,6 +161,122 @@ pub fn search(conn: &mut DbConn, query: &DirectoryQuery) -> anyhow::Result<Direc
         page,
         pages,
         entries,
-        attributes,
+        attributes: attribute_choices(conn)?,
     })
+}
+
+/// The rows of one page with their opt-outs and suppressions.
+fn entries(
+    conn: &mut DbConn,
+    rows: Vec<stakeholders::StakeholderRow>,
+) -> anyhow::Result<Vec<DirectoryEntry>> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let emails: Vec<&str> = rows.iter().map(|r| r.email.as_str()).collect();
+    let mut opted_out: HashMap<String, Vec<String>> = HashMap::new();
+    for (stakeholder_id, slug) in
+        opt_outs::of_stakeholders(conn, &ids).context("cannot read the opt-outs")?
+    {
+        opted_out.entry(stakeholder_id).or_default().push(slug);
+    }
+    let suppressed =
+        opt_outs::suppressed_among(conn, &emails).context("cannot read the suppressions")?;
+    rows.into_iter()
+        .map(|row| {
+            let s = Stakeholder::try_from(row)?;
+            Ok(DirectoryEntry {
+                opted_out_of: opted_out.remove(&s.id).unwrap_or_default(),
+                suppressed: suppressed.contains(&s.email),
+                attributes: s
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                email: s.email,
+                name: s.name,
+                language: s.language,
+                active: s.active,
+            })
+        })
+        .collect()
+}
+
+/// Every attribute with the values its filter control offers.
+pub fn attribute_choices(conn: &mut DbConn) -> anyhow::Result<Vec<AttributeChoice>> {
+    let rows = stakeholders::attribute_values(conn).context("cannot read the attribute values")?;
+    let mut choices: Vec<AttributeChoice> = Vec::new();
+    let mut counts: Vec<Vec<(String, i64)>> = Vec::new();
+    for (name, value, people) in rows {
+        if choices.last().is_none_or(|c| c.name != name) {
+            choices.push(AttributeChoice {
+                name,
+                distinct: 0,
+                values: Vec::new(),
+            });
+            counts.push(Vec::new());
+        }
+        if let (Some(choice), Some(values)) = (choices.last_mut(), counts.last_mut()) {
+            choice.distinct += 1;
+            values.push((value, people));
+        }
+    }
+    for (choice, mut values) in choices.iter_mut().zip(counts) {
+        if choice.many() {
+            // Most common first; equal counts by value (the rows come sorted by value).
+            values.sort_by_key(|v| std::cmp::Reverse(v.1));
+            values.truncate(SUGGESTIONS);
+        }
+        choice.values = values.into_iter().map(|(value, _)| value).collect();
+    }
+    Ok(choices)
+}
+
+/// The longest email and name (in characters) among the stakeholders [`for_each`] would
+/// give, to align a listing before streaming it.
+pub fn longest(
+    conn: &mut DbConn,
+    filter: &AudienceFilter,
+    include_inactive: bool,
+) -> anyhow::Result<(usize, usize)> {
+    sql_search("", filter, stream_state(include_inactive))
+        .longest(conn)
+        .context("cannot read the stakeholders")
+}
+
+fn stream_state(include_inactive: bool) -> StateFilter {
+    if include_inactive {
+        StateFilter::All
+    } else {
+        StateFilter::Active
+    }
+}
+
+/// Calls `each` with every stakeholder `filter` selects, ordered by email — the active ones,
+/// or all with `include_inactive` — reading [`STREAM_BATCH`] rows at a time, so memory stays
+/// flat however large the directory. Returns how many there were.
+pub fn for_each(
+    conn: &mut DbConn,
+    filter: &AudienceFilter,
+    include_inactive: bool,
+    mut each: impl FnMut(Stakeholder) -> anyhow::Result<()>,
+) -> anyhow::Result<usize> {
+    let sql = sql_search("", filter, stream_state(include_inactive));
+    let mut after: Option<String> = None;
+    let mut seen = 0;
+    loop {
+        let rows = sql
+            .after(conn, after.as_deref(), STREAM_BATCH)
+            .context("cannot read the stakeholders")?;
+        let Some(last) = rows.last() else {
+            return Ok(seen);
+        };
+        after = Some(last.email.clone());
+        let full = rows.len() as i64 == STREAM_BATCH;
+        for row in rows {
+            seen += 1;
+            each(Stakeholder::try_from(row)?)?;
+        }
+        if !full {
+            return Ok(seen);
+        }
+    }
 }
