@@ -105,6 +105,7 @@ fn settings(url: DatabaseUrl, dir: &Path) -> anyhow::Result<Settings> {
         outbox: pulse::outbox::OutboxConfig::default(),
         metrics_token: None,
         shutdown_grace: Duration::from_secs(1),
+        time_zone: pulse::domain::schedule::Tz::UTC,
     })
 }
 

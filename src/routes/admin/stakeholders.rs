@@ -173,6 +173,7 @@ async fn list(
                 .map(|(_, v)| v.as_str());
             json!({
                 "name": choice.name,
+                "label": crate::domain::labels::attribute_label(&choice.name, "en"),
                 "param": format!("{ATTRIBUTE_PARAM}{}", choice.name),
                 "id": format!("attr-{}", choice.name),
                 // Many values: a text field with the most common ones as suggestions.
