@@ -114,6 +114,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        retryable -> Bool,
     }
 }
 
@@ -130,6 +131,7 @@ diesel::table! {
         email -> Text,
         reason -> Text,
         created_at -> Timestamp,
+        wave_id -> Nullable<Text>,
     }
 }
 

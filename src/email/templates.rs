@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::locale::MailLanguage;
 use super::message::{EmailError, EmailMessage, MessageId, Recipient};
 
 /// A context that knows which template it belongs to.
@@ -12,8 +13,19 @@ pub trait EmailTemplate: Serialize + Sized {
     /// The folder below `templates/email/`.
     fn template_name(&self) -> &'static str;
 
+    /// In English.
     fn render(&self, to: Recipient, message_id: MessageId) -> Result<EmailMessage, EmailError> {
-        EmailMessage::from_template(self.template_name(), self, to, message_id)
+        self.render_in(MailLanguage::En, to, message_id)
+    }
+
+    /// In `language` (English where the template has no such language).
+    fn render_in(
+        &self,
+        language: MailLanguage,
+        to: Recipient,
+        message_id: MessageId,
+    ) -> Result<EmailMessage, EmailError> {
+        EmailMessage::from_template(self.template_name(), language, self, to, message_id)
     }
 }
 
@@ -77,9 +89,10 @@ impl EmailTemplate for ResultsReadyEmail {
     }
 }
 
-/// "Friday 14 March 2025": unambiguous in every English-speaking country.
+/// "Friday 14 March 2025": unambiguous in every English-speaking country (see
+/// [`MailLanguage::format_date`] for the other languages).
 pub fn format_date(date: NaiveDate) -> String {
-    date.format("%A %-d %B %Y").to_string()
+    MailLanguage::En.format_date(date)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::db::DbConn;
 use crate::domain::token::{LinkToken, TokenPurpose};
 use crate::domain::EmailAddress;
 use crate::email::{
-    format_date, EmailMessage, EmailTemplate, ListUnsubscribe, MessageId, Recipient,
+    EmailMessage, EmailTemplate, ListUnsubscribe, MailLanguage, MessageId, Recipient,
     ResultsReadyEmail, SurveyEmail, SurveyEmailKind,
 };
 
@@ -33,18 +33,27 @@ pub fn compose(
     let wave = waves::find_with_survey(conn, wave_id)?.context("the row's wave is gone")?;
     let address = EmailAddress::parse(&row.recipient).map_err(anyhow::Error::msg)?;
     let message_id = MessageId::for_outbox(&row.id, base_url)?;
+    let definition = wave.parsed_definition()?;
     if row.kind == "results_ready" {
+        // Accounts have no language of their own: the survey's default language.
+        let language = MailLanguage::choose(None, Some(definition.default_language()));
         let (_, responded) = invitations::counts(conn, wave_id)?;
+        let survey_title = definition
+            .title
+            .get(language.code(), definition.default_language());
         let email = ResultsReadyEmail {
             name: None,
-            wave_title: format!("{} — {}", wave.survey_title, wave.wave.title),
+            wave_title: format!("{survey_title} — {}", wave.wave.title),
             results_url: format!("{base_url}/admin/waves/{wave_id}/results"),
             response_count: u64::try_from(responded).unwrap_or(0),
-            closed_on: format_date(wave.wave.closed_at.unwrap_or(wave.wave.closes_at).date()),
+            closed_on: language
+                .format_date(wave.wave.closed_at.unwrap_or(wave.wave.closes_at).date()),
         };
-        return Ok(Composed::Send(Box::new(
-            email.render(Recipient::new(address, None), message_id)?,
-        )));
+        return Ok(Composed::Send(Box::new(email.render_in(
+            language,
+            Recipient::new(address, None),
+            message_id,
+        )?)));
     }
     if wave.wave.state != "open" {
         return Ok(Composed::Cancel("the wave is no longer open"));
@@ -64,10 +73,22 @@ pub fn compose(
     let person =
         stakeholders::find(conn, &invitation.stakeholder_id)?.context("the stakeholder is gone")?;
     let name = person.name.filter(|n| !n.trim().is_empty());
-    let estimated_minutes = wave.parsed_definition()?.estimated_minutes.unwrap_or(2);
+    let estimated_minutes = definition.estimated_minutes.unwrap_or(2);
+    // The stakeholder's language (as at invitation time), else the survey's default.
+    let language = MailLanguage::choose(
+        invitation.language.as_deref().or(person.language.as_deref()),
+        Some(definition.default_language()),
+    );
+    // The survey's title in that language if the definition has it.
+    let survey_title = definition
+        .title
+        .get(language.code(), definition.default_language())
+        .to_string();
+    // `?lang=`: the opt-out page speaks the mail's language without looking the token up.
     let unsubscribe_url = format!(
-        "{base_url}/u/{}",
-        LinkToken::derive(key, TokenPurpose::Unsubscribe, invitation_id).expose()
+        "{base_url}/u/{}?lang={}",
+        LinkToken::derive(key, TokenPurpose::Unsubscribe, invitation_id).expose(),
+        language.code()
     );
     let email = SurveyEmail {
         kind: if row.kind == "reminder" {
@@ -76,18 +97,22 @@ pub fn compose(
             SurveyEmailKind::Invitation
         },
         name: name.clone(),
-        survey_title: wave.survey_title,
+        survey_title,
         survey_url: format!(
             "{base_url}/s/{}",
             LinkToken::derive(key, TokenPurpose::Survey, invitation_id).expose()
         ),
         unsubscribe_url: unsubscribe_url.clone(),
-        closes_on: format_date(wave.wave.closes_at.date()),
+        closes_on: language.format_date(wave.wave.closes_at.date()),
         estimated_minutes,
         k: u32::try_from(wave.wave.anonymity_k).unwrap_or(5),
     };
     let message = email
-        .render(Recipient::new(address, name.as_deref()), message_id)?
+        .render_in(
+            language,
+            Recipient::new(address, name.as_deref()),
+            message_id,
+        )?
         .with_list_unsubscribe(ListUnsubscribe::new(&unsubscribe_url, None)?);
     Ok(Composed::Send(Box::new(message)))
 }

@@ -199,6 +199,7 @@ async fn show(
     .await?;
     let state_name = wave.wave.state.as_str();
     let live = state_name == "open" || state_name == "scheduled";
+    let undelivered = progress.failed;
     let page = Page::signed_in(
         &wave.wave.title,
         &signed_in,
@@ -218,6 +219,8 @@ async fn show(
             "can_cancel": signed_in.user.is_admin && (state_name == "scheduled" || state_name == "open"),
             "can_resend": signed_in.user.is_admin && state_name == "open",
             "has_results": state_name == "open" || state_name == "closed",
+            "can_retry_failed": signed_in.user.is_admin && undelivered > 0 && (state_name == "open" || state_name == "closed"),
+            "relay_pause": state.metrics.relay_pause(),
         }),
     );
     let mut response = super::html(StatusCode::OK, page.render("pages/admin/wave")?);
@@ -261,6 +264,10 @@ async fn act(
                 waves::resend_invitation(conn, &wave_id, &email, now()).map_err(wave_error)?;
                 true
             }
+            "retry-failed" => {
+                waves::retry_failed(conn, &wave_id, now()).map_err(wave_error)?;
+                true
+            }
             _ => return Err(AppError::NotFound),
         };
         if done {
@@ -272,6 +279,8 @@ async fn act(
         }
     })
     .await?;
+    // Mail may have been enqueued (invitations, a resend, undelivered mail again).
+    crate::outbox::wake();
     Ok(super::see_other(&format!("/admin/waves/{id}")))
 }
 

@@ -200,8 +200,10 @@ async fn with_the_server_down_mail_waits_and_goes_out_once_it_is_back(backend: B
     let worker = outbox(&app, &smtp, &clock).await;
 
     smtp.stop().await;
+    // A relay that cannot be reached pauses sending; no mail uses up an attempt.
     let down = worker.drain().await.unwrap();
-    assert_eq!((down.sent, down.retried), (0, 5));
+    assert_eq!((down.sent, down.retried, down.given_back), (0, 0, 5));
+    assert!(down.relay_problem.unwrap().contains("cannot connect"));
 
     smtp.restart().await;
     clock.advance(chrono::Duration::minutes(2));
