@@ -383,6 +383,11 @@ async fn head_answers_like_get_and_the_survey_link_says_when_to_retry(backend: B
         .unwrap();
     assert_eq!(head.status(), 404, "as GET answers an unknown link");
     assert!(head.text().await.unwrap().is_empty());
+    // Three requests a minute: the third is the last one allowed.
+    let third = app
+        .get("/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+        .await;
+    assert_eq!(third.status(), 404);
     let limited = app
         .get("/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
         .await;
@@ -530,13 +535,28 @@ async fn kill_9_of_one_of_two_instances_duplicates_at_most_its_mails_in_flight()
     let survivor = ServeProcess::start(&app.db, &args, &env, Stdio::null());
 
     // Mid-wave: SIGKILL one (dropping a ServeProcess kills it with SIGKILL).
+    let began = Instant::now();
     smtp.wait_for(PEOPLE / 5, Duration::from_secs(120)).await;
+    let before_kill = smtp.messages().len();
     drop(victim.take());
     let killed_at = Instant::now();
+    eprintln!(
+        "kill -9 after {before_kill} mails ({:.1} s after the first)",
+        began.elapsed().as_secs_f64()
+    );
     // Everyone gets the invitation, the killed instance's rows within a lease or so.
     let started = Instant::now();
+    let mut last_report = Instant::now();
     while distinct_recipients(&smtp) < PEOPLE && started.elapsed() < Duration::from_secs(120) {
         tokio::time::sleep(Duration::from_millis(100)).await;
+        if last_report.elapsed() > Duration::from_secs(2) {
+            eprintln!(
+                "  {:.1} s after the kill: {} mails",
+                killed_at.elapsed().as_secs_f64(),
+                smtp.messages().len()
+            );
+            last_report = Instant::now();
+        }
     }
     let recovered_in = killed_at.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await;
