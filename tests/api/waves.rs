@@ -421,7 +421,8 @@ async fn the_cli_schedules_shows_and_refuses_bad_input(backend: Backend) {
     for field in [
         "invited       3",
         "emailed       0",
-        "bounced       0",
+        "refused       0",
+        "undelivered   0",
         "responded     0",
         "response rate 0.0 %",
     ] {
