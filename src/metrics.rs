@@ -39,7 +39,8 @@ const LATENCY_BUCKETS: [f64; 12] = [
 /// `crate::outbox`). Shown on the admin pages and in the log, counted in `/metrics`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RelayPause {
-    /// When sending was paused (UTC).
+    /// When sending was paused (UTC), shown to the minute.
+    #[serde(serialize_with = "to_the_minute")]
     pub since: chrono::NaiveDateTime,
     /// The relay's answer or the connection error (addresses masked).
     pub reason: String,
@@ -47,6 +48,13 @@ pub struct RelayPause {
     pub kind: &'static str,
     /// Seconds until the next try of the relay.
     pub retry_seconds: u64,
+}
+
+fn to_the_minute<S: serde::Serializer>(
+    at: &chrono::NaiveDateTime,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&at.format("%Y-%m-%d %H:%M"))
 }
 
 pub struct Metrics {

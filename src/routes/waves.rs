@@ -101,7 +101,11 @@ async fn list(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRes
         Ok(rows)
     })
     .await?;
-    let page = Page::signed_in("Waves", &signed_in, json!({ "waves": rows }));
+    let page = Page::signed_in(
+        "Waves",
+        &signed_in,
+        json!({ "waves": rows, "relay_pause": state.metrics.relay_pause() }),
+    );
     Ok(super::html(
         StatusCode::OK,
         page.render("pages/admin/waves")?,

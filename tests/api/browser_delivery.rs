@@ -10,9 +10,18 @@ use fantoccini::Locator;
 use pulse::clock::ManualClock;
 use pulse::outbox::{Outbox, OutboxConfig};
 
-use crate::browser::{browser, click_and_wait, screenshot, sign_in};
+use crate::browser::{browser, click_and_wait, sign_in};
 use crate::helpers::{spawn_app_with, text, unsubscribe_link, Backend};
 use crate::smtp_server::{Action, Match, SmtpServer};
+
+/// A screenshot tall enough for the whole page (`target/screenshots/NAME`).
+async fn screenshot(client: &fantoccini::Client, width: u32, name: &str) {
+    client.set_window_size(width, 1800).await.unwrap();
+    let png = client.screenshot().await.unwrap();
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn delivery_pages_in_a_real_browser() {
@@ -96,7 +105,7 @@ async fn delivery_pages_in_a_real_browser() {
     client.goto(&app.url("/admin/suppressions")).await.unwrap();
     screenshot(&client, 390, "suppressions-390.png").await;
     screenshot(&client, 1280, "suppressions-1280.png").await;
-    click_and_wait(&client, "td form button", Locator::Css("div.notice")).await;
+    click_and_wait(&client, "ul.blocked form button", Locator::Css("div.notice")).await;
     assert!(client
         .source()
         .await
