@@ -159,7 +159,9 @@ async fn run(
             let parsed = parse_csv(&csv).map_err(|problems| {
                 anyhow::anyhow!("{} problems, first: {}", problems.len(), problems[0])
             })?;
-            Ok(apply_import(&mut conn, &parsed, false, now())?.counts.created)
+            Ok(apply_import(&mut conn, &parsed, false, now())?
+                .counts
+                .created)
         })
         .await??;
         println!(
@@ -362,7 +364,8 @@ async fn count_all(pool: &db::Pool) -> anyhow::Result<usize> {
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
         let mut conn = pool.get()?;
-        let n: i64 = pulse::on_backend!(&mut *conn, c => stakeholders::table.count().get_result(c))?;
+        let n: i64 =
+            pulse::on_backend!(&mut *conn, c => stakeholders::table.count().get_result(c))?;
         Ok(usize::try_from(n).unwrap_or(0))
     })
     .await?

@@ -36,11 +36,18 @@ struct Failures {
 }
 
 /// Failures within the window (dropping older ones).
-fn recent<K: std::hash::Hash + Eq>(map: &mut HashMap<K, VecDeque<Instant>>, key: &K, now: Instant) -> usize {
+fn recent<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, VecDeque<Instant>>,
+    key: &K,
+    now: Instant,
+) -> usize {
     let Some(times) = map.get_mut(key) else {
         return 0;
     };
-    while times.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+    while times
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+    {
         times.pop_front();
     }
     times.len()
@@ -64,7 +71,12 @@ impl LoginLimiter {
             return false;
         }
         let under_attack = recent(&mut failures.by_account, &account, now) >= self.per_minute;
-        !under_attack || recent(&mut failures.by_ip_and_account, &(ip.to_string(), account), now) == 0
+        !under_attack
+            || recent(
+                &mut failures.by_ip_and_account,
+                &(ip.to_string(), account),
+                now,
+            ) == 0
     }
 
     /// Records a failed sign-in of `ip` on `account`.
@@ -72,17 +84,30 @@ impl LoginLimiter {
         let account = account.trim().to_lowercase();
         let now = Instant::now();
         let mut failures = self.lock();
-        failures.by_ip.entry(ip.to_string()).or_default().push_back(now);
-        failures.by_account.entry(account.clone()).or_default().push_back(now);
+        failures
+            .by_ip
+            .entry(ip.to_string())
+            .or_default()
+            .push_back(now);
+        failures
+            .by_account
+            .entry(account.clone())
+            .or_default()
+            .push_back(now);
         failures
             .by_ip_and_account
             .entry((ip.to_string(), account))
             .or_default()
             .push_back(now);
         // Forget keys whose failures are all older than the window, once a minute.
-        if failures.last_sweep.is_none_or(|t| now.duration_since(t) >= WINDOW) {
+        if failures
+            .last_sweep
+            .is_none_or(|t| now.duration_since(t) >= WINDOW)
+        {
             let fresh = |times: &mut VecDeque<Instant>| {
-                times.back().is_some_and(|t| now.duration_since(*t) < WINDOW)
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < WINDOW)
             };
             failures.by_ip.retain(|_, t| fresh(t));
             failures.by_account.retain(|_, t| fresh(t));

@@ -79,7 +79,10 @@ fn suppressions(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
         .max()
         .unwrap_or(5)
         .max(5);
-    println!("{:<width$}  {:<16}  {:<24}  REASON", "EMAIL", "SINCE (UTC)", "WAVE");
+    println!(
+        "{:<width$}  {:<16}  {:<24}  REASON",
+        "EMAIL", "SINCE (UTC)", "WAVE"
+    );
     for s in &list {
         let wave = match (&s.wave_title, &s.wave_id) {
             (Some(title), _) => title.clone(),

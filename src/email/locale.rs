@@ -91,12 +91,21 @@ mod tests {
 
     #[test]
     fn languages_are_matched_by_their_primary_tag() {
-        assert_eq!(MailLanguage::from_code(Some("de-CH")), Some(MailLanguage::De));
+        assert_eq!(
+            MailLanguage::from_code(Some("de-CH")),
+            Some(MailLanguage::De)
+        );
         assert_eq!(MailLanguage::from_code(Some("DE")), Some(MailLanguage::De));
         assert_eq!(MailLanguage::from_code(Some("fr")), None);
-        assert_eq!(MailLanguage::choose(Some("fr"), Some("de")), MailLanguage::De);
+        assert_eq!(
+            MailLanguage::choose(Some("fr"), Some("de")),
+            MailLanguage::De
+        );
         assert_eq!(MailLanguage::choose(None, None), MailLanguage::En);
-        assert_eq!(MailLanguage::choose(Some("en-GB"), Some("de")), MailLanguage::En);
+        assert_eq!(
+            MailLanguage::choose(Some("en-GB"), Some("de")),
+            MailLanguage::En
+        );
     }
 
     #[test]

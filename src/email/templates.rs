@@ -193,6 +193,72 @@ mod tests {
     }
 
     #[test]
+    fn every_template_speaks_german_with_the_right_plurals() {
+        for kind in [SurveyEmailKind::Invitation, SurveyEmailKind::Reminder] {
+            for minutes in [1, 2] {
+                let mut ctx = survey(kind, Some("Anna"));
+                ctx.estimated_minutes = minutes;
+                ctx.closes_on =
+                    MailLanguage::De.format_date(NaiveDate::from_ymd_opt(2025, 3, 14).unwrap());
+                let msg = ctx
+                    .render_in(MailLanguage::De, to(Some("Anna")), id())
+                    .unwrap();
+                assert!(msg.text.starts_with("Guten Tag Anna,"), "{}", msg.text);
+                assert!(msg.text.contains("Freitag, 14. März 2025"), "{}", msg.text);
+                let expected = if minutes == 1 {
+                    "1 Minute"
+                } else {
+                    "2 Minuten"
+                };
+                assert!(msg.text.contains(expected), "{}", msg.text);
+                assert!(!msg.text.contains("1 Minuten"), "{}", msg.text);
+                assert!(msg.html.contains("<html lang=\"de\""));
+                for part in [&msg.subject, &msg.text, &msg.html] {
+                    assert!(!part.contains("{{"), "unrendered placeholder: {part}");
+                    assert!(
+                        !part.contains("Hello") && !part.contains("minutes"),
+                        "{part}"
+                    );
+                }
+                let html = msg.html.to_ascii_lowercase();
+                assert!(!html.contains("<svg") && !html.contains("<script"));
+                assert!(
+                    html.contains("role=\"presentation\""),
+                    "table layout for Outlook"
+                );
+            }
+        }
+        // English says "1 minute", never "1 minutes".
+        let mut ctx = survey(SurveyEmailKind::Invitation, None);
+        ctx.estimated_minutes = 1;
+        let msg = ctx.render(to(None), id()).unwrap();
+        assert!(
+            msg.subject.starts_with("1 minute to tell"),
+            "{}",
+            msg.subject
+        );
+        assert!(!msg.text.contains("1 minutes"));
+        for count in [1, 7] {
+            let results = ResultsReadyEmail {
+                name: None,
+                wave_title: "Wie gut unterstützt Sie der Einkauf? — H1".into(),
+                results_url: "https://pulse.example.com/results/w1".into(),
+                response_count: count,
+                closed_on: "Freitag, 14. März 2025".into(),
+            }
+            .render_in(MailLanguage::De, to(None), id())
+            .unwrap();
+            assert!(results.subject.starts_with("Ergebnisse verfügbar:"));
+            let expected = if count == 1 {
+                "mit 1 Antwort "
+            } else {
+                "mit 7 Antworten "
+            };
+            assert!(results.text.contains(expected), "{}", results.text);
+        }
+    }
+
+    #[test]
     fn html_escapes_and_text_does_not() {
         let hostile = "<script>alert(1)</script> Ann \"A&B\" O'Neil";
         let mut ctx = survey(SurveyEmailKind::Invitation, Some(hostile));

@@ -471,7 +471,10 @@ impl SmtpMailer {
         };
         let tls = || {
             inner.tls.clone().map_err(|e| {
-                SendError::relay(RelayProblem::Tls, format!("{url}: TLS is not possible: {e}"))
+                SendError::relay(
+                    RelayProblem::Tls,
+                    format!("{url}: TLS is not possible: {e}"),
+                )
             })
         };
         let mut conn = if url.security == SmtpSecurity::Implicit {
@@ -483,21 +486,25 @@ impl SmtpMailer {
                 None,
             )
             .await
-            .map_err(|e| failed(RelayProblem::Unreachable, "cannot connect to", &error_text(&e)))?
+            .map_err(|e| {
+                failed(
+                    RelayProblem::Unreachable,
+                    "cannot connect to",
+                    &error_text(&e),
+                )
+            })?
         } else {
             let stream = tokio::net::TcpStream::connect((url.host.as_str(), url.port))
                 .await
                 .map_err(|e| failed(RelayProblem::Unreachable, "cannot connect to", &e))?;
             // See the module comment: without it each message waits for a delayed ACK.
-            stream
-                .set_nodelay(true)
-                .map_err(|e| {
-                    failed(
-                        RelayProblem::Unreachable,
-                        "cannot configure the connection to",
-                        &e,
-                    )
-                })?;
+            stream.set_nodelay(true).map_err(|e| {
+                failed(
+                    RelayProblem::Unreachable,
+                    "cannot configure the connection to",
+                    &e,
+                )
+            })?;
             AsyncSmtpConnection::connect_with_transport(Box::new(stream), &inner.hello)
                 .await
                 .map_err(|e| {
@@ -510,9 +517,9 @@ impl SmtpMailer {
         };
         match url.security {
             SmtpSecurity::Opportunistic if conn.can_starttls() => {
-                conn.starttls(tls()?, &inner.hello)
-                    .await
-                    .map_err(|e| failed(RelayProblem::Tls, "STARTTLS failed with", &error_text(&e)))?;
+                conn.starttls(tls()?, &inner.hello).await.map_err(|e| {
+                    failed(RelayProblem::Tls, "STARTTLS failed with", &error_text(&e))
+                })?;
             }
             SmtpSecurity::Required => {
                 if !conn.can_starttls() {
@@ -522,9 +529,9 @@ impl SmtpMailer {
                         format!("{url} does not offer STARTTLS, and ?tls=required insists on it"),
                     ));
                 }
-                conn.starttls(tls()?, &inner.hello)
-                    .await
-                    .map_err(|e| failed(RelayProblem::Tls, "STARTTLS failed with", &error_text(&e)))?;
+                conn.starttls(tls()?, &inner.hello).await.map_err(|e| {
+                    failed(RelayProblem::Tls, "STARTTLS failed with", &error_text(&e))
+                })?;
             }
             _ => {}
         }

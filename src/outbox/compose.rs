@@ -7,6 +7,7 @@ use crate::config::SecretKey;
 use crate::db::models::outbox::Claimed;
 use crate::db::models::{invitations, opt_outs, stakeholders, waves};
 use crate::db::DbConn;
+use crate::services::respondent::DefinitionCache;
 use crate::domain::token::{LinkToken, TokenPurpose};
 use crate::domain::EmailAddress;
 use crate::email::{
@@ -20,20 +21,23 @@ pub enum Composed {
     Cancel(&'static str),
 }
 
+/// `definitions` keeps each pinned definition parsed (they never change), so a wave of
+/// 10,000 mails reads and parses its definition once.
 pub fn compose(
     conn: &mut DbConn,
     key: &SecretKey,
     base_url: &str,
+    definitions: &DefinitionCache,
     row: &Claimed,
 ) -> anyhow::Result<Composed> {
     let wave_id = row
         .wave_id
         .as_deref()
         .context("outbox row without a wave")?;
-    let wave = waves::find_with_survey(conn, wave_id)?.context("the row's wave is gone")?;
+    let wave = waves::find(conn, wave_id)?.context("the row's wave is gone")?;
     let address = EmailAddress::parse(&row.recipient).map_err(anyhow::Error::msg)?;
     let message_id = MessageId::for_outbox(&row.id, base_url)?;
-    let definition = wave.parsed_definition()?;
+    let definition = definitions.get(conn, &wave.survey_version_id)?;
     if row.kind == "results_ready" {
         // Accounts have no language of their own: the survey's default language.
         let language = MailLanguage::choose(None, Some(definition.default_language()));
@@ -43,11 +47,11 @@ pub fn compose(
             .get(language.code(), definition.default_language());
         let email = ResultsReadyEmail {
             name: None,
-            wave_title: format!("{survey_title} — {}", wave.wave.title),
+            wave_title: format!("{survey_title} — {}", wave.title),
             results_url: format!("{base_url}/admin/waves/{wave_id}/results"),
             response_count: u64::try_from(responded).unwrap_or(0),
             closed_on: language
-                .format_date(wave.wave.closed_at.unwrap_or(wave.wave.closes_at).date()),
+                .format_date(wave.closed_at.unwrap_or(wave.closes_at).date()),
         };
         return Ok(Composed::Send(Box::new(email.render_in(
             language,
@@ -55,7 +59,7 @@ pub fn compose(
             message_id,
         )?)));
     }
-    if wave.wave.state != "open" {
+    if wave.state != "open" {
         return Ok(Composed::Cancel("the wave is no longer open"));
     }
     let invitation_id = row
@@ -67,7 +71,7 @@ pub fn compose(
     if invitation.responded {
         return Ok(Composed::Cancel("already answered"));
     }
-    if opt_outs::is_opted_out(conn, &invitation.stakeholder_id, &wave.survey_slug)? {
+    if opt_outs::is_opted_out(conn, &invitation.stakeholder_id, &definition.slug)? {
         return Ok(Composed::Cancel("opted out"));
     }
     let person =
@@ -76,7 +80,10 @@ pub fn compose(
     let estimated_minutes = definition.estimated_minutes.unwrap_or(2);
     // The stakeholder's language (as at invitation time), else the survey's default.
     let language = MailLanguage::choose(
-        invitation.language.as_deref().or(person.language.as_deref()),
+        invitation
+            .language
+            .as_deref()
+            .or(person.language.as_deref()),
         Some(definition.default_language()),
     );
     // The survey's title in that language if the definition has it.
@@ -103,9 +110,9 @@ pub fn compose(
             LinkToken::derive(key, TokenPurpose::Survey, invitation_id).expose()
         ),
         unsubscribe_url: unsubscribe_url.clone(),
-        closes_on: language.format_date(wave.wave.closes_at.date()),
+        closes_on: language.format_date(wave.closes_at.date()),
         estimated_minutes,
-        k: u32::try_from(wave.wave.anonymity_k).unwrap_or(5),
+        k: u32::try_from(wave.anonymity_k).unwrap_or(5),
     };
     let message = email
         .render_in(

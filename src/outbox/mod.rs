@@ -46,6 +46,7 @@ use crate::db::models::outbox::{self as rows, Claimed};
 use crate::db::Pool;
 use crate::email::{Mailer, SendError};
 use crate::metrics::{Metrics, RelayPause};
+use crate::services::respondent::DefinitionCache;
 
 use compose::{compose, Composed};
 use marks::{write_marks, Mark, Outcome, QueuedMark};
@@ -151,6 +152,8 @@ pub struct Outbox {
     pause: Mutex<Option<Pause>>,
     /// What this worker did since it started.
     report: Mutex<DispatchReport>,
+    /// Pinned definitions, parsed once.
+    definitions: Arc<DefinitionCache>,
 }
 
 impl Outbox {
@@ -177,6 +180,7 @@ impl Outbox {
             finished: Notify::new(),
             pause: Mutex::new(None),
             report: Mutex::new(DispatchReport::default()),
+            definitions: Arc::new(DefinitionCache::default()),
         }
     }
 
@@ -202,9 +206,8 @@ impl Outbox {
             if claimed.is_empty() {
                 break;
             }
-            let sends = futures_util::future::join_all(
-                claimed.into_iter().map(|row| self.process(row)),
-            );
+            let sends =
+                futures_util::future::join_all(claimed.into_iter().map(|row| self.process(row)));
             self.renewing(sends).await;
         }
         let after = self.lock_report().clone();
@@ -363,7 +366,10 @@ impl Outbox {
         match renewed {
             Ok(Ok(_)) => {}
             Ok(Err(error)) => {
-                tracing::warn!(error = format!("{error:#}"), "renewing outbox leases failed")
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "renewing outbox leases failed"
+                )
             }
             Err(error) => tracing::warn!(%error, "renewing outbox leases failed"),
         }
@@ -413,15 +419,16 @@ impl Outbox {
     }
 
     async fn try_process(&self, row: &Claimed) -> anyhow::Result<Outcome> {
-        let (pool, key, base_url, claimed) = (
+        let (pool, key, base_url, definitions, claimed) = (
             self.pool.clone(),
             self.key.clone(),
             self.base_url.clone(),
+            self.definitions.clone(),
             row.clone(),
         );
         let composed = tokio::task::spawn_blocking(move || -> anyhow::Result<Composed> {
             let mut conn = pool.get()?;
-            compose(&mut conn, &key, &base_url, &claimed)
+            compose(&mut conn, &key, &base_url, &definitions, &claimed)
         })
         .await??;
         let message = match composed {

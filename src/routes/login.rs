@@ -150,13 +150,13 @@ async fn login(
             // Only failures count toward the limits (see `auth::rate_limit`).
             state.login_limiter.failed(&ip, &form.email);
             render_login(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            &login_cookie,
-            &form.email,
-            &next,
-            Some("The email or password is not right."),
-        )
+                &state,
+                StatusCode::UNAUTHORIZED,
+                &login_cookie,
+                &form.email,
+                &next,
+                Some("The email or password is not right."),
+            )
         }
     }
 }

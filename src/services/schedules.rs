@@ -44,7 +44,9 @@ pub fn add_schedule(
     } else if survey_versions::latest(conn, &survey)?.is_none() {
         errors.push(FieldError::new(
             "survey",
-            format!("no survey '{survey}' is loaded: run `pulse survey load` (see `pulse survey list`)"),
+            format!(
+                "no survey '{survey}' is loaded: run `pulse survey load` (see `pulse survey list`)"
+            ),
         ));
     }
     let every_raw = if input.every.trim().is_empty() {

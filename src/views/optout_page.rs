@@ -120,7 +120,10 @@ mod tests {
             assert!(!page["link_stays"].as_str().unwrap().is_empty());
         }
         assert_eq!(page_language(Some("de"), None), MailLanguage::De);
-        assert_eq!(page_language(None, Some("de-AT,en;q=0.5")), MailLanguage::De);
+        assert_eq!(
+            page_language(None, Some("de-AT,en;q=0.5")),
+            MailLanguage::De
+        );
         assert_eq!(page_language(Some("xx"), None), MailLanguage::En);
     }
 }

@@ -278,7 +278,12 @@ pub(crate) async fn click_and_wait(client: &Client, button: &str, landmark: Loca
 }
 
 /// Signs in through the real form (the test password) and waits for `landmark`.
-pub(crate) async fn sign_in(client: &Client, app: &crate::helpers::TestApp, email: &str, landmark: &str) {
+pub(crate) async fn sign_in(
+    client: &Client,
+    app: &crate::helpers::TestApp,
+    email: &str,
+    landmark: &str,
+) {
     client.goto(&app.url("/login")).await.unwrap();
     for (id, value) in [("email", email), ("password", crate::helpers::PASSWORD)] {
         client

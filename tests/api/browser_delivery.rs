@@ -98,14 +98,22 @@ async fn delivery_pages_in_a_real_browser() {
         .unwrap();
     let source = client.source().await.unwrap();
     assert!(source.contains("Sending is paused"), "relay pause shown");
-    assert!(source.contains("2 mails could not be delivered"), "undelivered shown");
+    assert!(
+        source.contains("2 mails could not be delivered"),
+        "undelivered shown"
+    );
     screenshot(&client, 390, "wave-delivery-390.png").await;
     screenshot(&client, 1280, "wave-delivery-1280.png").await;
 
     client.goto(&app.url("/admin/suppressions")).await.unwrap();
     screenshot(&client, 390, "suppressions-390.png").await;
     screenshot(&client, 1280, "suppressions-1280.png").await;
-    click_and_wait(&client, "ul.blocked form button", Locator::Css("div.notice")).await;
+    click_and_wait(
+        &client,
+        "ul.blocked form button",
+        Locator::Css("div.notice"),
+    )
+    .await;
     assert!(client
         .source()
         .await
@@ -119,7 +127,12 @@ async fn delivery_pages_in_a_real_browser() {
     client.goto(&local).await.unwrap();
     screenshot(&client, 390, "optout-de-390.png").await;
     screenshot(&client, 1280, "optout-de-1280.png").await;
-    click_and_wait(&client, "form button", Locator::Css("section[role='status']")).await;
+    click_and_wait(
+        &client,
+        "form button",
+        Locator::Css("section[role='status']"),
+    )
+    .await;
     assert!(client.source().await.unwrap().contains("Erledigt"));
     screenshot(&client, 390, "optout-done-de-390.png").await;
     screenshot(&client, 1280, "optout-done-de-1280.png").await;

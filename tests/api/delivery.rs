@@ -145,16 +145,14 @@ async fn a_refused_recipient_is_suppressed_and_can_be_lifted(backend: Backend) {
         .lines()
         .find(|l| l.starts_with("person2@example.com"))
         .unwrap_or_else(|| panic!("{out}"));
-    assert!(row.contains("550 5.1.1") && row.contains("H1 2027"), "{row}");
+    assert!(
+        row.contains("550 5.1.1") && row.contains("H1 2027"),
+        "{row}"
+    );
 
     // The admin page lists it; lifting needs the CSRF token.
     let csrf = app.signed_in_admin().await;
-    let page = app
-        .get("/admin/suppressions")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = app.get("/admin/suppressions").await.text().await.unwrap();
     assert!(page.contains("person2@example.com") && page.contains("550 5.1.1"));
     let forged = app
         .post_form(
@@ -167,7 +165,10 @@ async fn a_refused_recipient_is_suppressed_and_can_be_lifted(backend: Backend) {
     let lifted = app
         .post_form(
             "/admin/suppressions/lift",
-            &[("csrf_token", csrf.as_str()), ("email", "person2@example.com")],
+            &[
+                ("csrf_token", csrf.as_str()),
+                ("email", "person2@example.com"),
+            ],
         )
         .await;
     assert_eq!(lifted.status(), 200);
@@ -309,11 +310,17 @@ async fn mails_and_opt_out_pages_speak_the_stakeholders_language(backend: Backen
     );
     let body = anna.text_body().unwrap();
     assert!(body.starts_with("Guten Tag Anna,"), "{body}");
-    assert!(body.contains("„Wie gut unterstützt Sie der Einkauf?“"), "{body}");
+    assert!(
+        body.contains("„Wie gut unterstützt Sie der Einkauf?“"),
+        "{body}"
+    );
     assert!(body.contains("dauert etwa 2 Minuten"), "{body}");
     assert!(body.contains("Freitag, 5. Februar 2027"), "{body}");
     let html = anna.html_body().unwrap();
-    assert!(html.contains("<html lang=\"de\""), "the HTML part says its language");
+    assert!(
+        html.contains("<html lang=\"de\""),
+        "the HTML part says its language"
+    );
     assert!(html.contains("Umfrage starten"));
     for english in ["Hello", "minutes", "survey"] {
         assert!(!body.contains(english), "English '{english}' in: {body}");
@@ -452,14 +459,20 @@ async fn a_stranger_cannot_lock_the_admin_out(backend: Backend) {
     for _ in 0..3 {
         assert_eq!(login_from("203.0.113.9", "guess guess guess").await, 401);
     }
-    assert_eq!(login_from("203.0.113.9", crate::helpers::PASSWORD).await, 429);
+    assert_eq!(
+        login_from("203.0.113.9", crate::helpers::PASSWORD).await,
+        429
+    );
     // Many addresses guess (the account is under attack): each fails once, then waits.
     for ip in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
         assert_eq!(login_from(ip, "guess guess guess").await, 401);
         assert_eq!(login_from(ip, "guess guess guess").await, 429);
     }
     // The admin, from their own address, signs in.
-    assert_eq!(login_from("192.0.2.10", crate::helpers::PASSWORD).await, 303);
+    assert_eq!(
+        login_from("192.0.2.10", crate::helpers::PASSWORD).await,
+        303
+    );
 }
 
 both_backends!(
@@ -561,7 +574,11 @@ async fn kill_9_of_one_of_two_instances_duplicates_at_most_its_mails_in_flight()
     let recovered_in = killed_at.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let mails = smtp.messages();
-    assert_eq!(distinct_recipients(&smtp), PEOPLE, "every invitation arrived");
+    assert_eq!(
+        distinct_recipients(&smtp),
+        PEOPLE,
+        "every invitation arrived"
+    );
     let mut by_recipient: HashMap<String, Vec<String>> = HashMap::new();
     for mail in &mails {
         by_recipient

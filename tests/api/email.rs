@@ -462,7 +462,11 @@ async fn a_server_that_goes_away_and_comes_back_gets_the_mail_once() {
     // Down: the pooled connection dies with it, new ones are refused.
     server.stop().await;
     let error = mailer.send(&simple("bo@example.com", 2)).await.unwrap_err();
-    assert_eq!(error.relay_problem(), Some(RelayProblem::Unreachable), "{error:?}");
+    assert_eq!(
+        error.relay_problem(),
+        Some(RelayProblem::Unreachable),
+        "{error:?}"
+    );
     assert_eq!(server.attempts("bo@example.com"), 0);
 
     // Back on the same port: the retry gets through once.
