@@ -7,13 +7,13 @@ use crate::config::SecretKey;
 use crate::db::models::outbox::Claimed;
 use crate::db::models::{invitations, opt_outs, stakeholders, waves};
 use crate::db::DbConn;
-use crate::services::respondent::DefinitionCache;
 use crate::domain::token::{LinkToken, TokenPurpose};
 use crate::domain::EmailAddress;
 use crate::email::{
     EmailMessage, EmailTemplate, ListUnsubscribe, MailLanguage, MessageId, Recipient,
     ResultsReadyEmail, SurveyEmail, SurveyEmailKind,
 };
+use crate::services::respondent::DefinitionCache;
 
 pub enum Composed {
     Send(Box<EmailMessage>),
@@ -50,8 +50,7 @@ pub fn compose(
             wave_title: format!("{survey_title} — {}", wave.title),
             results_url: format!("{base_url}/admin/waves/{wave_id}/results"),
             response_count: u64::try_from(responded).unwrap_or(0),
-            closed_on: language
-                .format_date(wave.closed_at.unwrap_or(wave.closes_at).date()),
+            closed_on: language.format_date(wave.closed_at.unwrap_or(wave.closes_at).date()),
         };
         return Ok(Composed::Send(Box::new(email.render_in(
             language,

@@ -347,11 +347,11 @@ pub fn cancel_pending_reminders(
     .execute(conn)
 }
 
+/// `(kind, state, attempts, retryable, count)`: one group of a wave's mail.
+pub type WaveMailCount = (String, String, i32, bool, i64);
+
 /// (kind, state, attempts, retryable) → count, for a wave's progress.
-pub fn counts_for_wave(
-    conn: &mut DbConn,
-    wave_id: &str,
-) -> QueryResult<Vec<(String, String, i32, bool, i64)>> {
+pub fn counts_for_wave(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<WaveMailCount>> {
     use diesel::dsl::count_star;
     outbox::table
         .filter(outbox::wave_id.eq(wave_id))
