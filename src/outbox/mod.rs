@@ -3,10 +3,12 @@
 //! documents the state machine) and then call [`wake`].
 //!
 //! * **Driven by free slots and new work** ([`Outbox::run`]): at most `max_in_flight` sends
-//!   at once; a finished send frees a slot and wakes the loop, which claims more at once
-//!   (in groups of at least a quarter of the slots, so claims stay few). It sleeps only
-//!   when nothing is due — until [`wake`] (mail enqueued in this process) or
-//!   `poll_interval` (mail enqueued by another instance, retries falling due).
+//!   at once; the worker holds up to four times as many rows (being sent, waiting for a
+//!   send slot, or waiting for the commit of their outcome), so that claims and outcome
+//!   commits stay few and large — on SQLite each commit is an fsync. A row whose outcome is
+//!   written wakes the loop, which claims more at once (a quarter of what it may hold, at
+//!   least). It sleeps only when nothing is due — until [`wake`] (mail enqueued in this
+//!   process) or `poll_interval` (mail enqueued by another instance, retries falling due).
 //! * **Temporary failures** (4xx, timeouts, a connection reset mid-way): retried with
 //!   backoff `retry_base · 2^(attempts−1)`, capped at 6 hours, up to `max_attempts`. After
 //!   the last one the row is *dead, retryable*: nobody is suppressed, and
@@ -23,8 +25,8 @@
 //!   for `lease` and the worker renews the lease of the rows it holds every `lease / 4`,
 //!   so a live worker never loses a row however slow the relay, and the rows of a killed
 //!   worker are free again at most `lease` later. A killed worker's duplicates are at
-//!   most the mails it had handed to the server and not yet marked: at most its
-//!   connections (`--smtp-pool-size`), each with its row's Message-ID.
+//!   most the mails the server had accepted and whose outcome was not committed yet:
+//!   fewer than the rows it held (4 × `max_in_flight`), each with its row's Message-ID.
 //! * **Graceful shutdown**: the worker stops claiming, gives the sends in flight a grace
 //!   period, then cuts those still waiting for the mail server and hands their rows back
 //!   (pending, no lease, fenced by the claim), so the next worker takes them at once.
@@ -76,6 +78,10 @@ impl Default for OutboxConfig {
         }
     }
 }
+
+/// Rows a worker holds per send slot (`max_in_flight`): sent, waiting to be sent, or
+/// waiting for the commit of their outcome.
+const HELD_PER_SLOT: usize = 4;
 
 /// The longest wait between two tries of a relay that cannot be used.
 const MAX_RELAY_PROBE: Duration = Duration::from_secs(120);
@@ -207,7 +213,7 @@ impl Outbox {
                 break;
             }
             let sends =
-                futures_util::future::join_all(claimed.into_iter().map(|row| self.process(row)));
+                futures_util::future::join_all(claimed.into_iter().map(|row| self.process(row, None)));
             self.renewing(sends).await;
         }
         let after = self.lock_report().clone();
@@ -227,18 +233,24 @@ impl Outbox {
     /// the mail server then are cut and their rows handed back to pending.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>, grace: Duration) {
         let max = self.config.max_in_flight.max(1);
-        let slots = Arc::new(Semaphore::new(max));
+        // Rows this worker holds at most: those being sent (`max`) plus those waiting for a
+        // send slot or for the commit of their outcome. Holding more than are sent keeps
+        // claims and outcome commits few and large (one fsync each on SQLite).
+        let held_cap = max * HELD_PER_SLOT;
+        let sending = Arc::new(Semaphore::new(max));
+        let tasks = Arc::new(Semaphore::new(held_cap));
+        let (stopping_tx, stopping) = watch::channel(false);
         let mut enqueued = ENQUEUED.subscribe();
         let (stop_renewing, renewing_stopped) = watch::channel(false);
         let renewer = tokio::spawn(self.clone().renew_until(renewing_stopped));
-        // Claim when a quarter of the slots are free (or all of them): fewer, larger claims.
-        let batch = (max / 4).max(1);
+        // Claim when a quarter of the rows can be taken (or nothing is held).
+        let batch = (held_cap / 4).max(1);
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            let free = slots.available_permits();
-            let in_flight = max - free;
+            let free = tasks.available_permits();
+            let in_flight = held_cap - free;
             let want = match self.paused() {
                 None if free >= batch || in_flight == 0 => free,
                 None => {
@@ -280,27 +292,29 @@ impl Outbox {
                 continue;
             }
             for row in claimed {
-                // `want` ≤ the free slots, and only this loop takes slots.
-                let Ok(permit) = slots.clone().try_acquire_owned() else {
+                // `want` ≤ the free permits, and only this loop takes them.
+                let Ok(permit) = tasks.clone().try_acquire_owned() else {
                     tracing::error!("outbox: no free slot for a claimed row; handing it back");
                     let _ = self.finish(&row, Mark::Released).await;
                     continue;
                 };
-                let this = self.clone();
+                let (this, sending, stopping) = (self.clone(), sending.clone(), stopping.clone());
                 tokio::spawn(async move {
-                    this.process(row).await;
+                    this.process(row, Some((&sending, stopping))).await;
                     drop(permit);
                     this.finished.notify_one();
                 });
             }
         }
-        // Graceful shutdown: wait for the sends in flight, at most `grace`; then cut the
-        // sends still waiting and wait for their rows to be handed back.
-        let total = u32::try_from(max).unwrap_or(u32::MAX);
-        let all_idle = slots.acquire_many(total);
+        // Graceful shutdown: rows waiting for a send slot go back at once; the sends in
+        // flight get at most `grace`; then the sends still waiting for the server are cut
+        // and their rows handed back.
+        let _ = stopping_tx.send(true);
+        let total = u32::try_from(held_cap).unwrap_or(u32::MAX);
+        let all_idle = tasks.acquire_many(total);
         tokio::pin!(all_idle);
         if tokio::time::timeout(grace, &mut all_idle).await.is_err() {
-            let in_flight = max - slots.available_permits();
+            let in_flight = held_cap - tasks.available_permits();
             tracing::info!(
                 in_flight,
                 "outbox: sends still in flight after the grace period; handing them back"
@@ -401,24 +415,52 @@ impl Outbox {
         Ok(claimed)
     }
 
-    async fn process(&self, row: Claimed) {
-        let outcome = match self.try_process(&row).await {
-            Ok(outcome) => outcome,
+    /// One row from claim to outcome. With a `gate` (the worker loop), the send waits for
+    /// one of the send slots, and a row still waiting when the worker stops goes back.
+    async fn process(&self, row: Claimed, gate: Option<(&Semaphore, watch::Receiver<bool>)>) {
+        let mark = match gate {
+            None => self.attempt(&row).await,
+            Some((sending, mut stopping)) => {
+                let permit = tokio::select! {
+                    permit = sending.acquire() => permit.ok(),
+                    // (The watch guard must not live across an await: map it away here.)
+                    _ = async { stopping.wait_for(|stop| *stop).await.is_ok() } => None,
+                };
+                match permit {
+                    // The slot is free again as soon as the server answered.
+                    Some(_slot) => self.attempt(&row).await,
+                    None => Mark::Released,
+                }
+            }
+        };
+        let released = matches!(mark, Mark::Released);
+        let outcome = self.finish(&row, mark).await.unwrap_or_else(|error| {
+            tracing::error!(row = %row.id, error = format!("{error:#}"), "writing the outcome of an outbox row failed");
+            Outcome::Lost
+        });
+        if released && outcome == Outcome::Released {
+            self.metrics.outbox_released(1);
+        }
+        self.lock_held().remove(&row.id);
+        self.lock_report().add(outcome);
+    }
+
+    /// Composes and sends one row; what to write for it.
+    async fn attempt(&self, row: &Claimed) -> Mark {
+        match self.try_attempt(row).await {
+            Ok(mark) => mark,
             Err(error) => {
                 // Our own failure (database, template): retry later like a transient error.
                 tracing::error!(row = %row.id, error = format!("{error:#}"), "outbox row failed");
                 let error = SendError::Transient {
                     reason: format!("internal error: {error:#}"),
                 };
-                let mark = self.decide(&row, Err(error));
-                self.finish(&row, mark).await.unwrap_or(Outcome::Lost)
+                self.decide(row, Err(error))
             }
-        };
-        self.lock_held().remove(&row.id);
-        self.lock_report().add(outcome);
+        }
     }
 
-    async fn try_process(&self, row: &Claimed) -> anyhow::Result<Outcome> {
+    async fn try_attempt(&self, row: &Claimed) -> anyhow::Result<Mark> {
         let (pool, key, base_url, definitions, claimed) = (
             self.pool.clone(),
             self.key.clone(),
@@ -433,9 +475,7 @@ impl Outbox {
         .await??;
         let message = match composed {
             Composed::Send(message) => message,
-            Composed::Cancel(reason) => {
-                return self.finish(row, Mark::Cancelled(reason)).await;
-            }
+            Composed::Cancel(reason) => return Ok(Mark::Cancelled(reason)),
         };
         let mut cut = self.cut_sends.subscribe();
         let result = tokio::select! {
@@ -443,15 +483,10 @@ impl Outbox {
             // (The watch guard must not live across an await: map it away here.)
             _ = async { cut.wait_for(|cut| *cut).await.is_ok() } => None,
         };
-        let Some(result) = result else {
-            let outcome = self.finish(row, Mark::Released).await?;
-            if outcome == Outcome::Released {
-                self.metrics.outbox_released(1);
-            }
-            return Ok(outcome);
-        };
-        let mark = self.decide(row, result);
-        self.finish(row, mark).await
+        Ok(match result {
+            Some(result) => self.decide(row, result),
+            None => Mark::Released,
+        })
     }
 
     /// What the result of a send attempt means for the row; logs failures and pauses or
