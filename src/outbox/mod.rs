@@ -212,8 +212,9 @@ impl Outbox {
             if claimed.is_empty() {
                 break;
             }
-            let sends =
-                futures_util::future::join_all(claimed.into_iter().map(|row| self.process(row, None)));
+            let sends = futures_util::future::join_all(
+                claimed.into_iter().map(|row| self.process(row, None)),
+            );
             self.renewing(sends).await;
         }
         let after = self.lock_report().clone();
