@@ -25,7 +25,7 @@ pub struct Settings {
     pub session_idle_timeout: Duration,
     /// A session is over this long after sign-in, however active.
     pub session_absolute_timeout: Duration,
-    /// Failed-or-not sign-in attempts allowed per minute, per client IP and per account.
+    /// Failed sign-ins per minute per client IP (and per account under attack, per IP).
     pub login_attempts_per_minute: u32,
     /// Requests per minute and client IP on survey and opt-out links.
     pub survey_requests_per_minute: u32,

@@ -108,7 +108,12 @@ impl ResponseError for AppError {
             }
             other => other.to_string(),
         };
-        let mut response = HttpResponse::build(status)
+        let mut builder = HttpResponse::build(status);
+        if let Self::TooManyRequests = self {
+            // The limits count per minute: a minute from now the client is allowed again.
+            builder.insert_header((actix_web::http::header::RETRY_AFTER, "60"));
+        }
+        let mut response = builder
             .content_type("text/plain; charset=utf-8")
             .body(message.clone());
         response.extensions_mut().insert(PublicMessage(message));

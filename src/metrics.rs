@@ -8,7 +8,8 @@
 //! | `pulse_http_request_duration_seconds` | histogram | `method`, `route` |
 //! | `pulse_responses_received_total` | counter | |
 //! | `pulse_outbox_sent_total` | counter | |
-//! | `pulse_outbox_send_failures_total` | counter | `kind` = `transient` (retried) or `permanent` |
+//! | `pulse_outbox_send_failures_total` | counter | `kind` = `transient` (retried), `permanent` or `relay` (the relay cannot be used) |
+//! | `pulse_outbox_relay_paused` | gauge, 1 while this process's sending is paused because the relay cannot be used | `reason` = `unreachable`, `tls`, `authentication`, `sender` |
 //! | `pulse_outbox_released_total` | counter | rows handed back unsent at shutdown |
 //! | `pulse_outbox_messages` | gauge, read from the database at scrape time | `state` = `pending`, `sending`, `dead` |
 //! | `pulse_scheduler_ticks_total` | counter | `result` = `ok` or `error` |
@@ -23,6 +24,9 @@ use prometheus::{
     TextEncoder,
 };
 
+/// The `reason` label of `pulse_outbox_relay_paused`.
+const RELAY_REASONS: [&str; 4] = ["unreachable", "tls", "authentication", "sender"];
+
 /// Outbox states reported by `pulse_outbox_messages` (the unfinished ones and the failures).
 pub const OUTBOX_STATES: [&str; 3] = ["pending", "sending", "dead"];
 
@@ -31,8 +35,32 @@ const LATENCY_BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
+/// Why this process stopped sending: the mail relay cannot be used (see
+/// `crate::outbox`). Shown on the admin pages and in the log, counted in `/metrics`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RelayPause {
+    /// When sending was paused (UTC), shown to the minute.
+    #[serde(serialize_with = "to_the_minute")]
+    pub since: chrono::NaiveDateTime,
+    /// The relay's answer or the connection error (addresses masked).
+    pub reason: String,
+    /// `unreachable`, `tls`, `authentication` or `sender`.
+    pub kind: &'static str,
+    /// Seconds until the next try of the relay.
+    pub retry_seconds: u64,
+}
+
+fn to_the_minute<S: serde::Serializer>(
+    at: &chrono::NaiveDateTime,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&at.format("%Y-%m-%d %H:%M"))
+}
+
 pub struct Metrics {
     registry: Registry,
+    relay_paused: IntGaugeVec,
+    relay: std::sync::Mutex<Option<RelayPause>>,
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
     responses_received: IntCounter,
@@ -99,6 +127,13 @@ impl Metrics {
             ),
             &["state"],
         )?;
+        let relay_paused = IntGaugeVec::new(
+            Opts::new(
+                "pulse_outbox_relay_paused",
+                "1 while sending is paused because the mail relay cannot be used",
+            ),
+            &["reason"],
+        )?;
         let scheduler_ticks = IntCounterVec::new(
             Opts::new("pulse_scheduler_ticks_total", "Scheduler passes"),
             &["result"],
@@ -129,14 +164,18 @@ impl Metrics {
         registry.register(Box::new(outbox_failures.clone()))?;
         registry.register(Box::new(outbox_released.clone()))?;
         registry.register(Box::new(outbox_messages.clone()))?;
+        registry.register(Box::new(relay_paused.clone()))?;
         registry.register(Box::new(scheduler_ticks.clone()))?;
         registry.register(Box::new(waves_opened.clone()))?;
         registry.register(Box::new(waves_closed.clone()))?;
         registry.register(Box::new(reminders_enqueued.clone()))?;
         registry.register(Box::new(build_info))?;
         // Series that exist from the start, so a dashboard sees 0 rather than nothing.
-        for kind in ["transient", "permanent"] {
+        for kind in ["transient", "permanent", "relay"] {
             outbox_failures.with_label_values(&[kind]);
+        }
+        for reason in RELAY_REASONS {
+            relay_paused.with_label_values(&[reason]);
         }
         for result in ["ok", "error"] {
             scheduler_ticks.with_label_values(&[result]);
@@ -146,6 +185,8 @@ impl Metrics {
         }
         Ok(Self {
             registry,
+            relay_paused,
+            relay: std::sync::Mutex::new(None),
             http_requests,
             http_duration,
             responses_received,
@@ -178,9 +219,27 @@ impl Metrics {
         self.outbox_sent.inc();
     }
 
-    pub fn outbox_failed(&self, transient: bool) {
-        let kind = if transient { "transient" } else { "permanent" };
+    /// A failed send attempt: `kind` is `transient`, `permanent` or `relay`.
+    pub fn outbox_failed(&self, kind: &'static str) {
         self.outbox_failures.with_label_values(&[kind]).inc();
+    }
+
+    /// Sending paused (`Some`) or resumed (`None`).
+    pub fn set_relay_pause(&self, pause: Option<RelayPause>) {
+        for reason in RELAY_REASONS {
+            let on = pause.as_ref().is_some_and(|p| p.kind == reason);
+            self.relay_paused
+                .with_label_values(&[reason])
+                .set(i64::from(on));
+        }
+        if let Ok(mut relay) = self.relay.lock() {
+            *relay = pause;
+        }
+    }
+
+    /// Why sending is paused, if it is.
+    pub fn relay_pause(&self) -> Option<RelayPause> {
+        self.relay.lock().ok().and_then(|relay| relay.clone())
     }
 
     pub fn outbox_released(&self, rows: u64) {
@@ -241,7 +300,7 @@ mod tests {
     fn renders_the_text_format_with_help_and_type() {
         let metrics = Metrics::new();
         metrics.observe_request("GET", "/s/{token}", 200, 0.004);
-        metrics.outbox_failed(true);
+        metrics.outbox_failed("transient");
         metrics.set_outbox_counts(&[("pending".into(), 7)]);
         let text = metrics.render().unwrap();
         assert!(text.contains("# TYPE pulse_http_requests_total counter"));

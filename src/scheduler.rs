@@ -83,7 +83,11 @@ pub async fn run(
         .await;
         metrics.scheduler_tick(outcome.as_ref().ok().and_then(|r| r.as_ref().ok()));
         match outcome {
-            Ok(Ok(report)) if !report.is_empty() => tracing::info!(?report, "scheduler tick"),
+            Ok(Ok(report)) if !report.is_empty() => {
+                tracing::info!(?report, "scheduler tick");
+                // Invitations, reminders or results-ready mail may be waiting.
+                crate::outbox::wake();
+            }
             Ok(Ok(_)) => {}
             Ok(Err(error)) => {
                 tracing::error!(error = format!("{error:#}"), "scheduler tick failed")

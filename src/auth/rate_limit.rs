@@ -1,34 +1,123 @@
-//! Sign-in rate limits, per client IP and per account, in memory (governor's GCRA).
-//! Each `pulse serve` instance counts on its own; behind a load balancer with N instances
-//! an attacker gets at most N times the budget, still far too little to guess passwords.
+//! Rate limits, in memory: sign-in failures ([`LoginLimiter`]) and requests on the survey
+//! and opt-out links ([`IpLimiter`], governor's GCRA). Each `pulse serve` instance counts
+//! on its own; behind a load balancer with N instances an attacker gets at most N times
+//! the budget, still far too little to guess passwords.
 
+use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU32;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
+/// How far back sign-in failures count.
+const WINDOW: Duration = Duration::from_secs(60);
+
+/// Sign-in limiting that slows attackers without letting a stranger lock an admin out.
+/// Only **failed** attempts count (a successful sign-in costs nothing):
+///
+/// * an address (client IP) with `per_minute` failures in the last minute is refused, for
+///   every account — that slows one guesser;
+/// * an account with `per_minute` failures in the last minute (from any addresses) is
+///   *under attack*: while it is, each address gets one failure on it per minute, then
+///   waits. An address that has not failed on the account — the real owner's — still signs
+///   in with the right password.
 pub struct LoginLimiter {
-    per_ip: DefaultKeyedRateLimiter<String>,
-    per_account: DefaultKeyedRateLimiter<String>,
+    per_minute: usize,
+    failures: Mutex<Failures>,
+}
+
+#[derive(Default)]
+struct Failures {
+    by_ip: HashMap<String, VecDeque<Instant>>,
+    by_account: HashMap<String, VecDeque<Instant>>,
+    by_ip_and_account: HashMap<(String, String), VecDeque<Instant>>,
+    last_sweep: Option<Instant>,
+}
+
+/// Failures within the window (dropping older ones).
+fn recent<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, VecDeque<Instant>>,
+    key: &K,
+    now: Instant,
+) -> usize {
+    let Some(times) = map.get_mut(key) else {
+        return 0;
+    };
+    while times
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+    {
+        times.pop_front();
+    }
+    times.len()
 }
 
 impl LoginLimiter {
-    /// `per_minute` attempts per IP and per account, with that many allowed in a burst.
+    /// `per_minute` failures per address and per account.
     pub fn new(per_minute: u32) -> Self {
-        let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         Self {
-            per_ip: RateLimiter::keyed(Quota::per_minute(n)),
-            per_account: RateLimiter::keyed(Quota::per_minute(n)),
+            per_minute: usize::try_from(per_minute.max(1)).unwrap_or(usize::MAX),
+            failures: Mutex::new(Failures::default()),
         }
     }
 
-    /// Counts an attempt from `ip`; false when over the limit.
-    pub fn allow_ip(&self, ip: &str) -> bool {
-        self.per_ip.check_key(&ip.to_string()).is_ok()
+    /// May `ip` try to sign in to `account` (an email as typed) now?
+    pub fn allowed(&self, ip: &str, account: &str) -> bool {
+        let account = account.trim().to_lowercase();
+        let now = Instant::now();
+        let mut failures = self.lock();
+        if recent(&mut failures.by_ip, &ip.to_string(), now) >= self.per_minute {
+            return false;
+        }
+        let under_attack = recent(&mut failures.by_account, &account, now) >= self.per_minute;
+        !under_attack
+            || recent(
+                &mut failures.by_ip_and_account,
+                &(ip.to_string(), account),
+                now,
+            ) == 0
     }
 
-    /// Counts an attempt on `account` (normalised email); false when over the limit.
-    pub fn allow_account(&self, account: &str) -> bool {
-        self.per_account.check_key(&account.to_lowercase()).is_ok()
+    /// Records a failed sign-in of `ip` on `account`.
+    pub fn failed(&self, ip: &str, account: &str) {
+        let account = account.trim().to_lowercase();
+        let now = Instant::now();
+        let mut failures = self.lock();
+        failures
+            .by_ip
+            .entry(ip.to_string())
+            .or_default()
+            .push_back(now);
+        failures
+            .by_account
+            .entry(account.clone())
+            .or_default()
+            .push_back(now);
+        failures
+            .by_ip_and_account
+            .entry((ip.to_string(), account))
+            .or_default()
+            .push_back(now);
+        // Forget keys whose failures are all older than the window, once a minute.
+        if failures
+            .last_sweep
+            .is_none_or(|t| now.duration_since(t) >= WINDOW)
+        {
+            let fresh = |times: &mut VecDeque<Instant>| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < WINDOW)
+            };
+            failures.by_ip.retain(|_, t| fresh(t));
+            failures.by_account.retain(|_, t| fresh(t));
+            failures.by_ip_and_account.retain(|_, t| fresh(t));
+            failures.last_sweep = Some(now);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Failures> {
+        self.failures.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -76,5 +165,33 @@ pub fn client_ip(req: &actix_web::HttpRequest, trust_proxy: bool) -> String {
             Err(_) => addr.to_string(),
         },
         None => "unknown".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LoginLimiter;
+
+    #[test]
+    fn failures_slow_their_address_and_not_the_owner() {
+        let limiter = LoginLimiter::new(3);
+        for _ in 0..3 {
+            assert!(limiter.allowed("10.0.0.1", "admin@example.com"));
+            limiter.failed("10.0.0.1", "admin@example.com");
+        }
+        // The guessing address waits, for every account.
+        assert!(!limiter.allowed("10.0.0.1", "admin@example.com"));
+        assert!(!limiter.allowed("10.0.0.1", "other@example.com"));
+        // The account is under attack, but the owner's address has not failed: allowed.
+        assert!(limiter.allowed("192.168.1.7", "ADMIN@example.com"));
+        // Many addresses, one failure each: each of them then waits on this account.
+        for i in 0..5 {
+            let ip = format!("172.16.0.{i}");
+            assert!(limiter.allowed(&ip, "admin@example.com"));
+            limiter.failed(&ip, "admin@example.com");
+            assert!(!limiter.allowed(&ip, "admin@example.com"));
+            assert!(limiter.allowed(&ip, "other@example.com"));
+        }
+        assert!(limiter.allowed("192.168.1.7", "admin@example.com"));
     }
 }

@@ -156,6 +156,7 @@ pub enum Command {
 
 /// Parses the command line and runs the command; the process exit code says how it went.
 pub fn run() -> ExitCode {
+    quiet_on_closed_pipe();
     let cli = Cli::parse();
     crate::telemetry::init(&cli.global.log);
     match dispatch(cli) {
@@ -165,6 +166,29 @@ pub fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `pulse stakeholders list | head`: once the reader has gone, `println!` fails with a
+/// broken pipe and panics. That is not an error of ours: end quietly with status 141, as
+/// programs killed by SIGPIPE do, instead of printing a panic. (Rust ignores SIGPIPE, so
+/// the failed write is the only sign; std words that panic "failed printing to stdout: …".)
+fn quiet_on_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        let broken_pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe).to_string();
+        if message.starts_with("failed printing to stdout")
+            && (message.contains("Broken pipe") || message.contains(&broken_pipe))
+        {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }
 
 fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {

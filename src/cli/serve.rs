@@ -21,7 +21,8 @@ pub struct ServeArgs {
     /// Hours after sign-in at which a session ends, however active
     #[arg(long, env = "PULSE_SESSION_MAX_HOURS", default_value_t = 12)]
     pub session_max_hours: u64,
-    /// Sign-in attempts allowed per minute, per client IP and per account
+    /// Failed sign-ins per minute before the client IP waits (and before an account under
+    /// attack from many IPs lets each of them fail only once a minute)
     #[arg(long, env = "PULSE_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub login_attempts_per_minute: u32,
     /// Requests per minute and client IP on survey and opt-out links
@@ -68,20 +69,27 @@ pub struct OutboxArgs {
     /// First retry delay after a temporary failure, doubled each attempt (capped at 6 h)
     #[arg(long, env = "PULSE_OUTBOX_RETRY_BASE_SECONDS", default_value_t = 60)]
     pub outbox_retry_base_seconds: u64,
-    /// Attempts before an email is given up (and the address suppressed)
+    /// Attempts before an email is given up as undelivered (retryable with
+    /// `pulse wave retry-failed`; the address is not suppressed)
     #[arg(long, env = "PULSE_OUTBOX_MAX_ATTEMPTS", default_value_t = 8)]
     pub outbox_max_attempts: i32,
+    /// Seconds a claimed email stays with its instance without renewal (renewed every
+    /// quarter of it while sending): a killed instance's emails are sent by another
+    /// instance at most this long after the kill
+    #[arg(long, env = "PULSE_OUTBOX_LEASE_SECONDS", default_value_t = 20)]
+    pub outbox_lease_seconds: u64,
 }
 
 impl OutboxArgs {
-    pub fn config(&self, email: &crate::email::EmailSettings) -> crate::outbox::OutboxConfig {
+    pub fn config(&self) -> crate::outbox::OutboxConfig {
         crate::outbox::OutboxConfig {
             max_in_flight: self.outbox_max_in_flight.max(1),
-            // Longer than any send can take, so a live worker never loses its lease.
-            lease: email.timeout * 4 + Duration::from_secs(60),
+            // The worker renews it every quarter while it sends, so a live worker keeps it.
+            lease: Duration::from_secs(self.outbox_lease_seconds.max(2)),
             retry_base: Duration::from_secs(self.outbox_retry_base_seconds),
             max_attempts: self.outbox_max_attempts.max(1),
             poll_interval: Duration::from_millis(self.outbox_poll_millis.max(10)),
+            ..Default::default()
         }
     }
 }
@@ -109,7 +117,7 @@ impl ServeArgs {
                     4
                 },
             ),
-            outbox: self.outbox.config(&email),
+            outbox: self.outbox.config(),
             email,
             scheduler_interval: (!self.no_scheduler)
                 .then(|| Duration::from_secs(self.tick_seconds.max(1))),

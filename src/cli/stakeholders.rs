@@ -1,4 +1,4 @@
-//! `pulse stakeholders import|list`.
+//! `pulse stakeholders import|list|suppressions|lift`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,6 +39,15 @@ pub enum StakeholdersCommand {
         #[arg(long)]
         all: bool,
     },
+    /// List blocked addresses: those the mail server refused (address, reason, date, wave).
+    /// They get no mail until lifted
+    Suppressions,
+    /// Unblock an address the mail server once refused: the next wave invites it again and
+    /// a resend reaches it
+    Lift {
+        /// The email address
+        email: String,
+    },
 }
 
 pub fn run(global: &GlobalArgs, command: StakeholdersCommand) -> anyhow::Result<ExitCode> {
@@ -55,7 +64,58 @@ pub fn run(global: &GlobalArgs, command: StakeholdersCommand) -> anyhow::Result<
             }
             list(global, &filter, all)
         }
+        StakeholdersCommand::Suppressions => suppressions(global),
+        StakeholdersCommand::Lift { email } => lift(global, &email),
     }
+}
+
+fn suppressions(global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let pool = global.connect()?;
+    let mut conn = pool.get()?;
+    let list = crate::services::suppressions::list(&mut conn)?;
+    let width = list
+        .iter()
+        .map(|s| s.email.chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    println!(
+        "{:<width$}  {:<16}  {:<24}  REASON",
+        "EMAIL", "SINCE (UTC)", "WAVE"
+    );
+    for s in &list {
+        let wave = match (&s.wave_title, &s.wave_id) {
+            (Some(title), _) => title.clone(),
+            (None, Some(id)) => id.clone(),
+            (None, None) => "-".into(),
+        };
+        println!(
+            "{:<width$}  {:<16}  {:<24}  {}",
+            s.email,
+            s.created_at.format("%Y-%m-%d %H:%M"),
+            wave,
+            s.reason
+        );
+    }
+    println!(
+        "{} blocked address{}{}",
+        list.len(),
+        if list.len() == 1 { "" } else { "es" },
+        if list.is_empty() {
+            ""
+        } else {
+            " (unblock one with `pulse stakeholders lift EMAIL`)"
+        }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn lift(global: &GlobalArgs, email: &str) -> anyhow::Result<ExitCode> {
+    let pool = global.connect()?;
+    let mut conn = pool.get()?;
+    let address = crate::services::suppressions::lift(&mut conn, email)?;
+    println!("{address} is no longer blocked: the next wave invites it, and a resend reaches it");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn import(

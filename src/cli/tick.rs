@@ -43,7 +43,7 @@ pub fn run(global: &GlobalArgs, args: TickArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let email = args.email.settings()?;
-    let config = args.outbox.config(&email);
+    let config = args.outbox.config();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -55,8 +55,15 @@ pub fn run(global: &GlobalArgs, args: TickArgs) -> anyhow::Result<ExitCode> {
         report
     })?;
     println!(
-        "outbox: {} sent, {} to retry, {} undeliverable, {} no longer needed",
-        sent.sent, sent.retried, sent.dead, sent.cancelled
+        "outbox: {} sent, {} to retry, {} refused, {} undelivered after every retry, {} no longer needed",
+        sent.sent, sent.retried, sent.dead, sent.failed, sent.cancelled
     );
+    if let Some(problem) = sent.relay_problem {
+        eprintln!(
+            "error: sending stopped because the mail relay cannot be used: {problem}\n\
+             No mail used up an attempt; fix the relay settings (--smtp-url) and run `pulse tick` again."
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }

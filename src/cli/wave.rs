@@ -56,6 +56,9 @@ pub enum WaveCommand {
         #[arg(long)]
         email: String,
     },
+    /// Send the wave's mail that could not be delivered after every retry again (mail the
+    /// server refused stays refused: see `pulse stakeholders suppressions`)
+    RetryFailed { id: String },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -214,7 +217,19 @@ pub fn run_wave(global: &GlobalArgs, command: WaveCommand) -> anyhow::Result<Exi
             println!("skipped       {} (opted out or suppressed)", p.skipped);
             println!("emailed       {}", p.emailed);
             println!("pending       {} ({} retrying)", p.pending, p.retrying);
-            println!("bounced       {}", p.bounced);
+            println!("refused       {} (a refused address is blocked)", p.bounced);
+            println!(
+                "undelivered   {}{}",
+                p.failed,
+                if p.failed > 0 {
+                    format!(" after every retry: `pulse wave retry-failed {}`", wave.id)
+                } else {
+                    String::new()
+                }
+            );
+            for reason in &p.failure_reasons {
+                println!("  {} × {}", reason.mails, reason.reason);
+            }
             println!(
                 "reminders     {} sent, {} pending",
                 p.reminders_sent, p.reminders_pending
@@ -254,6 +269,15 @@ pub fn run_wave(global: &GlobalArgs, command: WaveCommand) -> anyhow::Result<Exi
             let wave = resolve(&mut conn, &id)?;
             waves::resend_invitation(&mut conn, &wave.id, &email, now).map_err(invalid)?;
             println!("the invitation to {email} is queued again");
+        }
+        WaveCommand::RetryFailed { id } => {
+            let wave = resolve(&mut conn, &id)?;
+            let queued = waves::retry_failed(&mut conn, &wave.id, now).map_err(invalid)?;
+            println!(
+                "{queued} undelivered mail{} queued again; `pulse serve` or `pulse tick` sends {}",
+                if queued == 1 { "" } else { "s" },
+                if queued == 1 { "it" } else { "them" }
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

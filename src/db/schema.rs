@@ -139,6 +139,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        retryable -> Bool,
     }
 }
 
@@ -155,6 +156,7 @@ diesel::table! {
         email -> Text,
         reason -> Text,
         created_at -> Timestamp,
+        wave_id -> Nullable<Text>,
     }
 }
 

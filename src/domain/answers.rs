@@ -814,8 +814,9 @@ mod tests {
             errors.messages_for(&d, Some("fr"))["recommend"],
             "Choose a number from 0 to 10."
         );
-        // pulse-check is English only: its form, and so its messages, stay English.
-        let d = shipped("pulse-check");
+        // A survey in English only: its form, and so its messages, stay English.
+        let mut d = shipped("pulse-check");
+        d.languages = vec!["en".into()];
         let errors = parse(&d, &fields).unwrap_err();
         assert_eq!(
             errors.messages_for(&d, Some("de"))["recommend"],

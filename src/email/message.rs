@@ -198,21 +198,40 @@ pub struct EmailMessage {
 impl EmailMessage {
     /// Renders `templates/email/{name}/subject.txt.hbs` and `body.txt.hbs` (plain text, not
     /// escaped) and `body.html.hbs` (HTML, escaped) with `context`.
+    /// Renders `templates/email/<name>/` in English, or `templates/email/<name>/<lang>/`
+    /// when that folder exists. The context gets `lang` (the language written) added.
     pub fn from_template(
         name: &str,
+        language: super::MailLanguage,
         context: &impl Serialize,
         to: Recipient,
         message_id: MessageId,
     ) -> Result<Self, EmailError> {
+        let localized = format!("email/{name}/{}", language.code());
+        let (folder, language) = if language != super::MailLanguage::En
+            && views::has_html(&format!("{localized}/body"))
+        {
+            (localized, language)
+        } else {
+            (format!("email/{name}"), super::MailLanguage::En)
+        };
+        let mut context = serde_json::to_value(context).map_err(|e| EmailError::Render {
+            template: folder.clone(),
+            source: handlebars::RenderError::from(handlebars::RenderErrorReason::SerdeError(e)),
+        })?;
+        if let serde_json::Value::Object(map) = &mut context {
+            map.insert("lang".into(), language.code().into());
+        }
+        let context = &context;
         let render_error = |part: &str| {
-            let template = format!("email/{name}/{part}");
+            let template = format!("{folder}/{part}");
             move |source| EmailError::Render { template, source }
         };
-        let subject = views::render_text(&format!("email/{name}/subject"), context)
+        let subject = views::render_text(&format!("{folder}/subject"), context)
             .map_err(render_error("subject.txt"))?;
-        let text = views::render_text(&format!("email/{name}/body"), context)
+        let text = views::render_text(&format!("{folder}/body"), context)
             .map_err(render_error("body.txt"))?;
-        let html = views::render_html(&format!("email/{name}/body"), context)
+        let html = views::render_html(&format!("{folder}/body"), context)
             .map_err(render_error("body.html"))?;
         Ok(Self {
             to,

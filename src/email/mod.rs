@@ -14,15 +14,19 @@
 //!   [`SendError::suppresses_address`] says whether the recipient itself was refused).
 //! * [`EmailSettings`]: the `--smtp-*` / `--mail-dir` options, parsed once at the edge.
 
+mod locale;
 mod message;
 mod settings;
 mod templates;
 mod transport;
 
+pub use locale::MailLanguage;
 pub use message::{EmailError, EmailMessage, ListUnsubscribe, MessageId, Recipient};
 pub use settings::{EmailSettings, SmtpCredentials, SmtpSecurity, SmtpUrl};
 pub use templates::{
     format_date, EmailTemplate, ResultsReadyEmail, ResultsTooSmallEmail, SurveyEmail,
     SurveyEmailKind,
 };
-pub use transport::{FileMailer, Mailer, MemoryMailer, Rejected, SendError, SentEmail, SmtpMailer};
+pub use transport::{
+    FileMailer, Mailer, MemoryMailer, Rejected, RelayProblem, SendError, SentEmail, SmtpMailer,
+};

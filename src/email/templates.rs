@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::locale::MailLanguage;
 use super::message::{EmailError, EmailMessage, MessageId, Recipient};
 
 /// A context that knows which template it belongs to.
@@ -12,8 +13,19 @@ pub trait EmailTemplate: Serialize + Sized {
     /// The folder below `templates/email/`.
     fn template_name(&self) -> &'static str;
 
+    /// In English.
     fn render(&self, to: Recipient, message_id: MessageId) -> Result<EmailMessage, EmailError> {
-        EmailMessage::from_template(self.template_name(), self, to, message_id)
+        self.render_in(MailLanguage::En, to, message_id)
+    }
+
+    /// In `language` (English where the template has no such language).
+    fn render_in(
+        &self,
+        language: MailLanguage,
+        to: Recipient,
+        message_id: MessageId,
+    ) -> Result<EmailMessage, EmailError> {
+        EmailMessage::from_template(self.template_name(), language, self, to, message_id)
     }
 }
 
@@ -98,9 +110,10 @@ impl EmailTemplate for ResultsTooSmallEmail {
     }
 }
 
-/// "Friday 14 March 2025": unambiguous in every English-speaking country.
+/// "Friday 14 March 2025": unambiguous in every English-speaking country (see
+/// [`MailLanguage::format_date`] for the other languages).
 pub fn format_date(date: NaiveDate) -> String {
-    date.format("%A %-d %B %Y").to_string()
+    MailLanguage::En.format_date(date)
 }
 
 #[cfg(test)]
@@ -198,6 +211,72 @@ mod tests {
             .html
             .contains("https://pulse.example.com/results/w1"));
         assert!(results.text.contains("42"));
+    }
+
+    #[test]
+    fn every_template_speaks_german_with_the_right_plurals() {
+        for kind in [SurveyEmailKind::Invitation, SurveyEmailKind::Reminder] {
+            for minutes in [1, 2] {
+                let mut ctx = survey(kind, Some("Anna"));
+                ctx.estimated_minutes = minutes;
+                ctx.closes_on =
+                    MailLanguage::De.format_date(NaiveDate::from_ymd_opt(2025, 3, 14).unwrap());
+                let msg = ctx
+                    .render_in(MailLanguage::De, to(Some("Anna")), id())
+                    .unwrap();
+                assert!(msg.text.starts_with("Guten Tag Anna,"), "{}", msg.text);
+                assert!(msg.text.contains("Freitag, 14. März 2025"), "{}", msg.text);
+                let expected = if minutes == 1 {
+                    "1 Minute"
+                } else {
+                    "2 Minuten"
+                };
+                assert!(msg.text.contains(expected), "{}", msg.text);
+                assert!(!msg.text.contains("1 Minuten"), "{}", msg.text);
+                assert!(msg.html.contains("<html lang=\"de\""));
+                for part in [&msg.subject, &msg.text, &msg.html] {
+                    assert!(!part.contains("{{"), "unrendered placeholder: {part}");
+                    assert!(
+                        !part.contains("Hello") && !part.contains("minutes"),
+                        "{part}"
+                    );
+                }
+                let html = msg.html.to_ascii_lowercase();
+                assert!(!html.contains("<svg") && !html.contains("<script"));
+                assert!(
+                    html.contains("role=\"presentation\""),
+                    "table layout for Outlook"
+                );
+            }
+        }
+        // English says "1 minute", never "1 minutes".
+        let mut ctx = survey(SurveyEmailKind::Invitation, None);
+        ctx.estimated_minutes = 1;
+        let msg = ctx.render(to(None), id()).unwrap();
+        assert!(
+            msg.subject.starts_with("1 minute to tell"),
+            "{}",
+            msg.subject
+        );
+        assert!(!msg.text.contains("1 minutes"));
+        for count in [1, 7] {
+            let results = ResultsReadyEmail {
+                name: None,
+                wave_title: "Wie gut unterstützt Sie der Einkauf? — H1".into(),
+                results_url: "https://pulse.example.com/results/w1".into(),
+                response_count: count,
+                closed_on: "Freitag, 14. März 2025".into(),
+            }
+            .render_in(MailLanguage::De, to(None), id())
+            .unwrap();
+            assert!(results.subject.starts_with("Ergebnisse verfügbar:"));
+            let expected = if count == 1 {
+                "mit 1 Antwort "
+            } else {
+                "mit 7 Antworten "
+            };
+            assert!(results.text.contains(expected), "{}", results.text);
+        }
     }
 
     #[test]

@@ -36,14 +36,44 @@ use super::settings::{EmailSettings, SmtpSecurity, SmtpUrl};
 /// Why a send failed, in the terms the outbox needs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SendError {
-    /// Try again later: a 4xx reply, connection refused or reset, TLS or AUTH trouble, no
+    /// Try again later: a 4xx reply about this message, a connection reset mid-way, no
     /// answer within the per-send timeout. Nothing about the recipient is known to be wrong.
     #[error("temporary failure: {reason}")]
     Transient { reason: String },
+    /// The relay itself cannot be used: connection refused, no greeting, TLS or AUTH
+    /// failure (535, 530), our sender refused. Nothing about this mail or its recipient is
+    /// wrong, so the outbox pauses sending instead of using up the rows' attempts.
+    #[error("the mail relay cannot be used: {reason}")]
+    Relay { reason: String, kind: RelayProblem },
     /// Retrying cannot help: a 5xx reply to RCPT (the address is refused), to DATA or to
     /// the message, or a message that cannot be built. `reply` is the server's text.
     #[error("permanent failure: {reply}")]
     Permanent { reply: String, rejected: Rejected },
+}
+
+/// What kind of relay problem paused sending (the `reason` label of
+/// `pulse_outbox_relay_paused`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelayProblem {
+    /// Cannot connect, no greeting, the connection closed at once, 421.
+    Unreachable,
+    /// STARTTLS or TLS failed, or TLS is required and not offered.
+    Tls,
+    /// The relay refused our credentials (535) or wants some (530).
+    Authentication,
+    /// The relay refused our sender address.
+    Sender,
+}
+
+impl RelayProblem {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Unreachable => "unreachable",
+            Self::Tls => "tls",
+            Self::Authentication => "authentication",
+            Self::Sender => "sender",
+        }
+    }
 }
 
 /// What a permanent failure was about.
@@ -57,8 +87,24 @@ pub enum Rejected {
 }
 
 impl SendError {
+    /// A failure of this one attempt, worth retrying later (not a relay problem).
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Transient { .. })
+    }
+
+    /// A failure of the relay rather than of this mail: pause sending.
+    pub fn relay_problem(&self) -> Option<RelayProblem> {
+        match self {
+            Self::Relay { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+
+    fn relay(kind: RelayProblem, reason: impl Into<String>) -> Self {
+        Self::Relay {
+            reason: reason.into(),
+            kind,
+        }
     }
 
     /// Should the outbox suppress the recipient's address from now on?
@@ -376,11 +422,13 @@ impl SmtpMailer {
                 // A reused connection the server has closed meanwhile (or is closing
                 // with 421): nothing was accepted yet, so try again on another one.
                 Err(Failure::Stale(_)) if reused => continue,
+                // A fresh connection closed (or 421) before anything was accepted: the
+                // relay is not taking mail.
                 Err(Failure::Stale(reason)) => {
-                    return Err(SendError::transient(format!(
-                        "{}: {reason}",
-                        self.inner.url
-                    )))
+                    return Err(SendError::relay(
+                        RelayProblem::Unreachable,
+                        format!("{}: {reason}", self.inner.url),
+                    ))
                 }
                 Err(Failure::Broken(error)) => return Err(error),
                 Err(Failure::Refused(error)) => {
@@ -418,14 +466,16 @@ impl SmtpMailer {
     async fn connect(&self) -> Result<AsyncSmtpConnection, SendError> {
         let inner = &self.inner;
         let url = &inner.url;
-        let failed = |what: &str, error: &dyn std::fmt::Display| {
-            SendError::transient(format!("{what} {url}: {error}"))
+        let failed = |kind: RelayProblem, what: &str, error: &dyn std::fmt::Display| {
+            SendError::relay(kind, format!("{what} {url}: {error}"))
         };
         let tls = || {
-            inner
-                .tls
-                .clone()
-                .map_err(|e| SendError::transient(format!("{url}: TLS is not possible: {e}")))
+            inner.tls.clone().map_err(|e| {
+                SendError::relay(
+                    RelayProblem::Tls,
+                    format!("{url}: TLS is not possible: {e}"),
+                )
+            })
         };
         let mut conn = if url.security == SmtpSecurity::Implicit {
             AsyncSmtpConnection::connect_tokio1(
@@ -436,44 +486,67 @@ impl SmtpMailer {
                 None,
             )
             .await
-            .map_err(|e| failed("cannot connect to", &error_text(&e)))?
+            .map_err(|e| {
+                failed(
+                    RelayProblem::Unreachable,
+                    "cannot connect to",
+                    &error_text(&e),
+                )
+            })?
         } else {
             let stream = tokio::net::TcpStream::connect((url.host.as_str(), url.port))
                 .await
-                .map_err(|e| failed("cannot connect to", &e))?;
+                .map_err(|e| failed(RelayProblem::Unreachable, "cannot connect to", &e))?;
             // See the module comment: without it each message waits for a delayed ACK.
-            stream
-                .set_nodelay(true)
-                .map_err(|e| failed("cannot configure the connection to", &e))?;
+            stream.set_nodelay(true).map_err(|e| {
+                failed(
+                    RelayProblem::Unreachable,
+                    "cannot configure the connection to",
+                    &e,
+                )
+            })?;
             AsyncSmtpConnection::connect_with_transport(Box::new(stream), &inner.hello)
                 .await
-                .map_err(|e| failed("no SMTP greeting from", &error_text(&e)))?
+                .map_err(|e| {
+                    failed(
+                        RelayProblem::Unreachable,
+                        "no SMTP greeting from",
+                        &error_text(&e),
+                    )
+                })?
         };
         match url.security {
             SmtpSecurity::Opportunistic if conn.can_starttls() => {
-                conn.starttls(tls()?, &inner.hello)
-                    .await
-                    .map_err(|e| failed("STARTTLS failed with", &error_text(&e)))?;
+                conn.starttls(tls()?, &inner.hello).await.map_err(|e| {
+                    failed(RelayProblem::Tls, "STARTTLS failed with", &error_text(&e))
+                })?;
             }
             SmtpSecurity::Required => {
                 if !conn.can_starttls() {
                     conn.abort().await;
-                    return Err(SendError::transient(format!(
-                        "{url} does not offer STARTTLS, and ?tls=required insists on it"
-                    )));
+                    return Err(SendError::relay(
+                        RelayProblem::Tls,
+                        format!("{url} does not offer STARTTLS, and ?tls=required insists on it"),
+                    ));
                 }
-                conn.starttls(tls()?, &inner.hello)
-                    .await
-                    .map_err(|e| failed("STARTTLS failed with", &error_text(&e)))?;
+                conn.starttls(tls()?, &inner.hello).await.map_err(|e| {
+                    failed(RelayProblem::Tls, "STARTTLS failed with", &error_text(&e))
+                })?;
             }
             _ => {}
         }
         if let Some(credentials) = &inner.credentials {
             // 5xx here means wrong credentials or mechanism: a configuration problem,
-            // never the recipient's, so it stays transient.
+            // never the recipient's.
             conn.auth(&[Mechanism::Plain, Mechanism::Login], credentials)
                 .await
-                .map_err(|e| failed("authentication failed at", &error_text(&e)))?;
+                .map_err(|e| {
+                    failed(
+                        RelayProblem::Authentication,
+                        "authentication failed at",
+                        &error_text(&e),
+                    )
+                })?;
         }
         Ok(conn)
     }
@@ -532,10 +605,15 @@ async fn transaction(
         }
         Err(e) if e.status().is_some() => {
             // The relay refuses our sender: configuration, not the recipient.
-            return Err(Failure::Refused(SendError::transient(format!(
-                "the relay refused the sender: {}",
-                error_text(&e)
-            ))));
+            let kind = if is_auth_required(&e) {
+                RelayProblem::Authentication
+            } else {
+                RelayProblem::Sender
+            };
+            return Err(Failure::Refused(SendError::relay(
+                kind,
+                format!("the relay refused the sender: {}", error_text(&e)),
+            )));
         }
         Err(e) => return Err(Failure::Stale(error_text(&e))),
     }
@@ -563,15 +641,39 @@ fn classify(error: &lettre::transport::smtp::Error, rejected: Rejected) -> Failu
     }
 }
 
-/// 5xx → permanent (except 530, "authentication required": configuration); 4xx → transient.
+/// 530 ("authentication required"): the relay's configuration, not the mail.
+fn is_auth_required(error: &lettre::transport::smtp::Error) -> bool {
+    error.status().is_some_and(|c| c.to_string() == "530")
+}
+
+/// 5xx → permanent; 4xx → transient; 530 → a relay problem. A 5xx to RCPT refuses the
+/// recipient; so does a 5xx with an enhanced code 5.1.x (bad address) or 5.2.1 (mailbox
+/// disabled) given after DATA. Other 5xx after DATA refuse the message only.
 fn reply_error(error: &lettre::transport::smtp::Error, rejected: Rejected) -> SendError {
     let reply = error_text(error);
-    let auth_required = error.status().is_some_and(|c| c.to_string() == "530");
-    if error.is_permanent() && !auth_required {
+    if is_auth_required(error) {
+        return SendError::relay(RelayProblem::Authentication, reply);
+    }
+    if error.is_permanent() {
+        let rejected = if refuses_recipient(&reply) {
+            Rejected::Recipient
+        } else {
+            rejected
+        };
         SendError::Permanent { reply, rejected }
     } else {
         SendError::Transient { reason: reply }
     }
+}
+
+/// Does a reply text carry an enhanced status code about the recipient's address (5.1.x)
+/// or a disabled mailbox (5.2.1)? Looks at the first word after the reply code.
+fn refuses_recipient(reply: &str) -> bool {
+    let mut words = reply.split_whitespace();
+    let _code = words.next();
+    words
+        .next()
+        .is_some_and(|enhanced| enhanced.starts_with("5.1.") || enhanced == "5.2.1")
 }
 
 /// `550 5.1.1 no such user` for a reply, lettre's description otherwise.
@@ -636,5 +738,17 @@ mod tests {
         assert!(!permanent(Rejected::Message).suppresses_address());
         assert!(!SendError::transient("x").suppresses_address());
         assert!(SendError::transient("x").is_transient());
+        let relay = SendError::relay(RelayProblem::Authentication, "535");
+        assert!(!relay.suppresses_address() && !relay.is_transient());
+        assert_eq!(relay.relay_problem(), Some(RelayProblem::Authentication));
+    }
+
+    #[test]
+    fn enhanced_codes_about_the_address_refuse_the_recipient() {
+        assert!(refuses_recipient("550 5.1.1 no such user"));
+        assert!(refuses_recipient("554 5.2.1 mailbox disabled"));
+        assert!(!refuses_recipient("552 5.2.2 mailbox full"));
+        assert!(!refuses_recipient("554 5.7.1 message refused as spam"));
+        assert!(!refuses_recipient("550 no enhanced code"));
     }
 }

@@ -10,9 +10,10 @@ use crate::db::DbConn;
 use crate::domain::token::{LinkToken, TokenPurpose};
 use crate::domain::EmailAddress;
 use crate::email::{
-    format_date, EmailMessage, EmailTemplate, ListUnsubscribe, MessageId, Recipient,
+    EmailMessage, EmailTemplate, ListUnsubscribe, MailLanguage, MessageId, Recipient,
     ResultsReadyEmail, ResultsTooSmallEmail, SurveyEmail, SurveyEmailKind,
 };
+use crate::services::respondent::DefinitionCache;
 
 pub enum Composed {
     Send(Box<EmailMessage>),
@@ -20,47 +21,60 @@ pub enum Composed {
     Cancel(&'static str),
 }
 
+/// `definitions` keeps each pinned definition parsed (they never change), so a wave of
+/// 10,000 mails reads and parses its definition once.
 pub fn compose(
     conn: &mut DbConn,
     key: &SecretKey,
     base_url: &str,
+    definitions: &DefinitionCache,
     row: &Claimed,
 ) -> anyhow::Result<Composed> {
     let wave_id = row
         .wave_id
         .as_deref()
         .context("outbox row without a wave")?;
-    let wave = waves::find_with_survey(conn, wave_id)?.context("the row's wave is gone")?;
+    let wave = waves::find(conn, wave_id)?.context("the row's wave is gone")?;
     let address = EmailAddress::parse(&row.recipient).map_err(anyhow::Error::msg)?;
     let message_id = MessageId::for_outbox(&row.id, base_url)?;
+    let definition = definitions.get(conn, &wave.survey_version_id)?;
     if row.kind == "results_ready" {
+        // Accounts have no language of their own: the survey's default language.
+        let language = MailLanguage::choose(None, Some(definition.default_language()));
         let (_, responded) = invitations::counts(conn, wave_id)?;
-        if responded < i64::from(wave.wave.anonymity_k) {
+        let survey_title = definition
+            .title
+            .get(language.code(), definition.default_language());
+        if responded < i64::from(wave.anonymity_k) {
             // Nothing can be shown: tell the lead why instead of "results are ready".
             let email = ResultsTooSmallEmail {
                 name: None,
-                wave_title: format!("{} — {}", wave.survey_title, wave.wave.title),
+                wave_title: format!("{survey_title} — {}", wave.title),
                 wave_url: format!("{base_url}/admin/waves/{wave_id}"),
                 response_count: u64::try_from(responded).unwrap_or(0),
-                k: u32::try_from(wave.wave.anonymity_k).unwrap_or(5),
-                closed_on: format_date(wave.wave.closed_at.unwrap_or(wave.wave.closes_at).date()),
+                k: u32::try_from(wave.anonymity_k).unwrap_or(5),
+                closed_on: language.format_date(wave.closed_at.unwrap_or(wave.closes_at).date()),
             };
-            return Ok(Composed::Send(Box::new(
-                email.render(Recipient::new(address, None), message_id)?,
-            )));
+            return Ok(Composed::Send(Box::new(email.render_in(
+                language,
+                Recipient::new(address, None),
+                message_id,
+            )?)));
         }
         let email = ResultsReadyEmail {
             name: None,
-            wave_title: format!("{} — {}", wave.survey_title, wave.wave.title),
+            wave_title: format!("{survey_title} — {}", wave.title),
             results_url: format!("{base_url}/admin/waves/{wave_id}/results"),
             response_count: u64::try_from(responded).unwrap_or(0),
-            closed_on: format_date(wave.wave.closed_at.unwrap_or(wave.wave.closes_at).date()),
+            closed_on: language.format_date(wave.closed_at.unwrap_or(wave.closes_at).date()),
         };
-        return Ok(Composed::Send(Box::new(
-            email.render(Recipient::new(address, None), message_id)?,
-        )));
+        return Ok(Composed::Send(Box::new(email.render_in(
+            language,
+            Recipient::new(address, None),
+            message_id,
+        )?)));
     }
-    if wave.wave.state != "open" {
+    if wave.state != "open" {
         return Ok(Composed::Cancel("the wave is no longer open"));
     }
     let invitation_id = row
@@ -72,16 +86,31 @@ pub fn compose(
     if invitation.responded {
         return Ok(Composed::Cancel("already answered"));
     }
-    if opt_outs::is_opted_out(conn, &invitation.stakeholder_id, &wave.survey_slug)? {
+    if opt_outs::is_opted_out(conn, &invitation.stakeholder_id, &definition.slug)? {
         return Ok(Composed::Cancel("opted out"));
     }
     let person =
         stakeholders::find(conn, &invitation.stakeholder_id)?.context("the stakeholder is gone")?;
     let name = person.name.filter(|n| !n.trim().is_empty());
-    let estimated_minutes = wave.parsed_definition()?.estimated_minutes.unwrap_or(2);
+    let estimated_minutes = definition.estimated_minutes.unwrap_or(2);
+    // The stakeholder's language (as at invitation time), else the survey's default.
+    let language = MailLanguage::choose(
+        invitation
+            .language
+            .as_deref()
+            .or(person.language.as_deref()),
+        Some(definition.default_language()),
+    );
+    // The survey's title in that language if the definition has it.
+    let survey_title = definition
+        .title
+        .get(language.code(), definition.default_language())
+        .to_string();
+    // `?lang=`: the opt-out page speaks the mail's language without looking the token up.
     let unsubscribe_url = format!(
-        "{base_url}/u/{}",
-        LinkToken::derive(key, TokenPurpose::Unsubscribe, invitation_id).expose()
+        "{base_url}/u/{}?lang={}",
+        LinkToken::derive(key, TokenPurpose::Unsubscribe, invitation_id).expose(),
+        language.code()
     );
     let email = SurveyEmail {
         kind: if row.kind == "reminder" {
@@ -90,18 +119,22 @@ pub fn compose(
             SurveyEmailKind::Invitation
         },
         name: name.clone(),
-        survey_title: wave.survey_title,
+        survey_title,
         survey_url: format!(
             "{base_url}/s/{}",
             LinkToken::derive(key, TokenPurpose::Survey, invitation_id).expose()
         ),
         unsubscribe_url: unsubscribe_url.clone(),
-        closes_on: format_date(wave.wave.closes_at.date()),
+        closes_on: language.format_date(wave.closes_at.date()),
         estimated_minutes,
-        k: u32::try_from(wave.wave.anonymity_k).unwrap_or(5),
+        k: u32::try_from(wave.anonymity_k).unwrap_or(5),
     };
     let message = email
-        .render(Recipient::new(address, name.as_deref()), message_id)?
+        .render_in(
+            language,
+            Recipient::new(address, name.as_deref()),
+            message_id,
+        )?
         .with_list_unsubscribe(ListUnsubscribe::new(&unsubscribe_url, None)?);
     Ok(Composed::Send(Box::new(message)))
 }

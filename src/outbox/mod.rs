@@ -1,64 +1,99 @@
 //! The outbox worker: claim (lease) → compose → send → mark. Nothing is ever sent from a
 //! request handler; handlers and the scheduler only enqueue rows (`db::models::outbox`
-//! documents the state machine).
+//! documents the state machine) and then call [`wake`].
 //!
-//! * At most `max_in_flight` sends at once; a slow or stalled send holds one slot only.
-//! * SMTP 4xx, timeouts and connection failures: retried with backoff
-//!   `retry_base · 2^(attempts−1)`, capped at 6 hours, up to `max_attempts`.
-//! * SMTP 5xx (or attempts exhausted): the row is dead and the address suppressed for
-//!   future waves.
-//! * A worker that dies leaves its rows leased; when the lease expires they are pending
-//!   again. The lease is longer than the send timeout, so a live worker never loses one.
-//! * Graceful shutdown ([`Outbox::run`]): the worker stops claiming, gives the sends in
-//!   flight a grace period, then cuts those still waiting for the mail server and hands
-//!   their rows back (pending, no lease, fenced by the claim), so the next worker takes them
-//!   at once instead of after the lease. A mail is "sent" only once the server said 250, so
-//!   a cut send was not delivered (unless the server kept it without answering — SMTP's
-//!   usual at-least-once edge).
-//! * Writes go one at a time per worker (claims, and outcomes written in groups: see
-//!   [`Outbox::finish`]). SQLite has one writer anyway, and its busy handler makes
-//!   concurrent writers sleep 1, 2, 5, 10… ms between tries: with 32 sends in flight that
-//!   held a 10,000-mail wave to ~280 msg/s (`examples/outbox_bench.rs`).
+//! * **Driven by free slots and new work** ([`Outbox::run`]): at most `max_in_flight` sends
+//!   at once; the worker holds up to four times as many rows (being sent, waiting for a
+//!   send slot, or waiting for the commit of their outcome), so that claims and outcome
+//!   commits stay few and large — on SQLite each commit is an fsync. A row whose outcome is
+//!   written wakes the loop, which claims more at once (a quarter of what it may hold, at
+//!   least). It sleeps only when nothing is due — until [`wake`] (mail enqueued in this
+//!   process) or `poll_interval` (mail enqueued by another instance, retries falling due).
+//! * **Temporary failures** (4xx, timeouts, a connection reset mid-way): retried with
+//!   backoff `retry_base · 2^(attempts−1)`, capped at 6 hours, up to `max_attempts`. After
+//!   the last one the row is *dead, retryable*: nobody is suppressed, and
+//!   `pulse wave retry-failed` or the wave page's button sends it again.
+//! * **Refusals** (5xx): the row is dead; a refused recipient (5xx to RCPT, 5.1.x, 5.2.1)
+//!   is suppressed for future waves until an admin lifts it.
+//! * **Relay problems** (connection refused, TLS, 535/530, our sender refused): the row
+//!   goes back to pending without using an attempt and this worker **pauses**: it logs one
+//!   error, shows it on the admin pages and in `/metrics` (`pulse_outbox_relay_paused`),
+//!   and tries one row every `relay_probe` (doubling up to 2 minutes) until the relay
+//!   takes mail again.
+//! * **Crash safety**: each mail is marked sent by the next commit after the server's 250
+//!   (marks that finish together share that commit: [`marks`]). Claimed rows are leased
+//!   for `lease` and the worker renews the lease of the rows it holds every `lease / 4`,
+//!   so a live worker never loses a row however slow the relay, and the rows of a killed
+//!   worker are free again at most `lease` later. A killed worker's duplicates are at
+//!   most the mails the server had accepted and whose outcome was not committed yet:
+//!   fewer than the rows it held (4 × `max_in_flight`), each with its row's Message-ID.
+//! * **Graceful shutdown**: the worker stops claiming, gives the sends in flight a grace
+//!   period, then cuts those still waiting for the mail server and hands their rows back
+//!   (pending, no lease, fenced by the claim), so the next worker takes them at once.
 
 pub mod compose;
+mod marks;
 
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use chrono::NaiveDateTime;
 use serde::Serialize;
-use tokio::sync::{oneshot, watch, Semaphore};
+use tokio::sync::{oneshot, watch, Notify, Semaphore};
 
 use crate::clock::Clock;
 use crate::config::SecretKey;
-use crate::db::models::opt_outs;
 use crate::db::models::outbox::{self as rows, Claimed};
-use crate::db::{DbConn, Pool};
+use crate::db::Pool;
 use crate::email::{Mailer, SendError};
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, RelayPause};
+use crate::services::respondent::DefinitionCache;
 
 use compose::{compose, Composed};
+use marks::{write_marks, Mark, Outcome, QueuedMark};
 
 #[derive(Debug, Clone)]
 pub struct OutboxConfig {
     pub max_in_flight: usize,
+    /// How long a claimed row stays with its worker without a renewal.
     pub lease: Duration,
     pub retry_base: Duration,
     pub max_attempts: i32,
+    /// How often an idle worker looks for mail enqueued elsewhere.
     pub poll_interval: Duration,
+    /// First wait before trying a relay that could not be used (doubles up to 2 min).
+    pub relay_probe: Duration,
 }
 
 impl Default for OutboxConfig {
     fn default() -> Self {
         Self {
             max_in_flight: 16,
-            lease: Duration::from_secs(300),
+            lease: Duration::from_secs(20),
             retry_base: Duration::from_secs(60),
             max_attempts: 8,
             poll_interval: Duration::from_secs(2),
+            relay_probe: Duration::from_secs(5),
         }
     }
+}
+
+/// Rows a worker holds per send slot (`max_in_flight`): sent, waiting to be sent, or
+/// waiting for the commit of their outcome.
+const HELD_PER_SLOT: usize = 4;
+
+/// The longest wait between two tries of a relay that cannot be used.
+const MAX_RELAY_PROBE: Duration = Duration::from_secs(120);
+
+/// Counts enqueues in this process; every worker watches it.
+static ENQUEUED: LazyLock<watch::Sender<u64>> = LazyLock::new(|| watch::channel(0).0);
+
+/// Tells the outbox workers of this process that mail was enqueued: call it after the
+/// transaction that enqueued the rows committed. (Workers of other processes find the
+/// rows at their next poll.)
+pub fn wake() {
+    ENQUEUED.send_modify(|n| *n = n.wrapping_add(1));
 }
 
 /// What a dispatch did.
@@ -66,8 +101,16 @@ impl Default for OutboxConfig {
 pub struct DispatchReport {
     pub sent: usize,
     pub retried: usize,
+    /// Refused by the server (the row is dead).
     pub dead: usize,
+    /// Undelivered after every retry (dead, retryable).
+    pub failed: usize,
     pub cancelled: usize,
+    /// Handed back because the relay could not be used.
+    pub given_back: usize,
+    /// Set when sending stopped because the relay cannot be used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relay_problem: Option<String>,
 }
 
 impl DispatchReport {
@@ -76,49 +119,21 @@ impl DispatchReport {
             Outcome::Sent => self.sent += 1,
             Outcome::Retried => self.retried += 1,
             Outcome::Dead => self.dead += 1,
+            Outcome::Failed => self.failed += 1,
             Outcome::Cancelled => self.cancelled += 1,
+            Outcome::GivenBack => self.given_back += 1,
             Outcome::Lost | Outcome::Released => {}
         }
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Outcome {
-    Sent,
-    Retried,
-    Dead,
-    Cancelled,
-    /// The row was taken over by another worker after our lease expired.
-    Lost,
-    /// Handed back unsent at shutdown.
-    Released,
-}
-
-/// What to write for a row whose attempt is over, decided (and logged) before writing.
-#[derive(Debug)]
-enum Mark {
-    Sent {
-        at: NaiveDateTime,
-    },
-    Retry {
-        next: NaiveDateTime,
-        reason: String,
-    },
-    Dead {
-        reason: String,
-        suppress: bool,
-        at: NaiveDateTime,
-    },
-    Cancelled(&'static str),
-    /// Shutdown cut the send: back to pending, no lease.
-    Released,
-}
-
-/// A mark waiting for the next group write, and who waits for its outcome.
-struct QueuedMark {
-    row: Claimed,
-    mark: Mark,
-    done: oneshot::Sender<anyhow::Result<Outcome>>,
+/// While the relay cannot be used.
+#[derive(Debug, Clone)]
+struct Pause {
+    reason: String,
+    since: chrono::NaiveDateTime,
+    next_probe: Instant,
+    wait: Duration,
 }
 
 pub struct Outbox {
@@ -130,11 +145,21 @@ pub struct Outbox {
     config: OutboxConfig,
     /// Marks not written yet (see [`Outbox::finish`]).
     queued: Mutex<Vec<QueuedMark>>,
-    /// Held while this worker writes: a claim, or a group of marks.
+    /// Held while this worker writes: a claim, a lease renewal or a group of marks.
     writer: tokio::sync::Mutex<()>,
     /// Turns true when shutdown cuts the sends still in flight.
     cut_sends: watch::Sender<bool>,
     metrics: Arc<Metrics>,
+    /// Rows claimed and not marked yet (id → attempts as claimed): their leases are renewed.
+    held: Mutex<HashMap<String, i32>>,
+    /// A send finished (a slot is free).
+    finished: Notify,
+    /// Set while the relay cannot be used.
+    pause: Mutex<Option<Pause>>,
+    /// What this worker did since it started.
+    report: Mutex<DispatchReport>,
+    /// Pinned definitions, parsed once.
+    definitions: Arc<DefinitionCache>,
 }
 
 impl Outbox {
@@ -157,6 +182,11 @@ impl Outbox {
             writer: tokio::sync::Mutex::new(()),
             cut_sends: watch::channel(false).0,
             metrics: Arc::new(Metrics::new()),
+            held: Mutex::new(HashMap::new()),
+            finished: Notify::new(),
+            pause: Mutex::new(None),
+            report: Mutex::new(DispatchReport::default()),
+            definitions: Arc::new(DefinitionCache::default()),
         }
     }
 
@@ -167,40 +197,87 @@ impl Outbox {
     }
 
     /// Sends everything that is due now, `max_in_flight` at a time, and returns when
-    /// nothing due is left (used by `pulse tick` and tests).
+    /// nothing due is left — or when the relay cannot be used (`relay_problem` says why;
+    /// the rows stay pending). Used by `pulse tick` and tests.
     pub async fn drain(&self) -> anyhow::Result<DispatchReport> {
-        let mut report = DispatchReport::default();
+        let before = self.lock_report().clone();
+        let mut first = true;
         loop {
+            // Each drain tries the relay once more, even if it was paused before.
+            if !first && self.paused().is_some() {
+                break;
+            }
+            first = false;
             let claimed = self.claim(self.config.max_in_flight).await?;
             if claimed.is_empty() {
-                return Ok(report);
+                break;
             }
-            let outcomes =
-                futures_util::future::join_all(claimed.into_iter().map(|row| self.process(row)))
-                    .await;
-            for outcome in outcomes {
-                report.add(outcome);
-            }
+            let sends = futures_util::future::join_all(
+                claimed.into_iter().map(|row| self.process(row, None)),
+            );
+            self.renewing(sends).await;
         }
+        let after = self.lock_report().clone();
+        Ok(DispatchReport {
+            sent: after.sent - before.sent,
+            retried: after.retried - before.retried,
+            dead: after.dead - before.dead,
+            failed: after.failed - before.failed,
+            cancelled: after.cancelled - before.cancelled,
+            given_back: after.given_back - before.given_back,
+            relay_problem: self.paused().map(|p| p.reason),
+        })
     }
 
-    /// The worker loop of `pulse serve`: keeps up to `max_in_flight` sends going, polls
-    /// when idle. On shutdown it stops claiming and gives the sends in flight `grace` to
-    /// finish; those still waiting for the mail server then are cut and their rows handed
-    /// back to pending.
+    /// The worker loop of `pulse serve` (see the module comment). On shutdown it stops
+    /// claiming and gives the sends in flight `grace` to finish; those still waiting for
+    /// the mail server then are cut and their rows handed back to pending.
     pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>, grace: Duration) {
-        let slots = Arc::new(Semaphore::new(self.config.max_in_flight));
+        let max = self.config.max_in_flight.max(1);
+        // Rows this worker holds at most: those being sent (`max`) plus those waiting for a
+        // send slot or for the commit of their outcome. Holding more than are sent keeps
+        // claims and outcome commits few and large (one fsync each on SQLite).
+        let held_cap = max * HELD_PER_SLOT;
+        let sending = Arc::new(Semaphore::new(max));
+        let tasks = Arc::new(Semaphore::new(held_cap));
+        let (stopping_tx, stopping) = watch::channel(false);
+        let mut enqueued = ENQUEUED.subscribe();
+        let (stop_renewing, renewing_stopped) = watch::channel(false);
+        let renewer = tokio::spawn(self.clone().renew_until(renewing_stopped));
+        // Claim when a quarter of the rows can be taken (or nothing is held).
+        let batch = (held_cap / 4).max(1);
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            let free = slots.available_permits();
-            let claimed = if free == 0 {
-                Ok(Vec::new())
-            } else {
-                self.claim(free).await
+            let free = tasks.available_permits();
+            let in_flight = held_cap - free;
+            let want = match self.paused() {
+                None if free >= batch || in_flight == 0 => free,
+                None => {
+                    tokio::select! {
+                        _ = self.finished.notified() => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    continue;
+                }
+                // Paused: one row at a time, when the next probe is due.
+                Some(pause) => {
+                    let wait = pause.next_probe.saturating_duration_since(Instant::now());
+                    if in_flight > 0 || !wait.is_zero() {
+                        tokio::select! {
+                            _ = self.finished.notified() => {}
+                            _ = tokio::time::sleep(wait.max(Duration::from_millis(10))) => {}
+                            _ = shutdown.changed() => {}
+                        }
+                        continue;
+                    }
+                    1
+                }
             };
-            let claimed = match claimed {
+            // Mail enqueued from now on wakes the wait below.
+            let _ = enqueued.borrow_and_update();
+            let claimed = match self.claim(want).await {
                 Ok(rows) => rows,
                 Err(error) => {
                     tracing::error!(error = format!("{error:#}"), "outbox claim failed");
@@ -210,28 +287,35 @@ impl Outbox {
             if claimed.is_empty() {
                 tokio::select! {
                     _ = tokio::time::sleep(self.config.poll_interval) => {}
+                    _ = enqueued.changed() => {}
                     _ = shutdown.changed() => {}
                 }
                 continue;
             }
             for row in claimed {
-                let Ok(permit) = slots.clone().acquire_owned().await else {
-                    break;
+                // `want` ≤ the free permits, and only this loop takes them.
+                let Ok(permit) = tasks.clone().try_acquire_owned() else {
+                    tracing::error!("outbox: no free slot for a claimed row; handing it back");
+                    let _ = self.finish(&row, Mark::Released).await;
+                    continue;
                 };
-                let this = self.clone();
+                let (this, sending, stopping) = (self.clone(), sending.clone(), stopping.clone());
                 tokio::spawn(async move {
-                    this.process(row).await;
+                    this.process(row, Some((&sending, stopping))).await;
                     drop(permit);
+                    this.finished.notify_one();
                 });
             }
         }
-        // Graceful shutdown: wait for the sends in flight, at most `grace`; then cut the
-        // sends still waiting and wait for their rows to be handed back.
-        let total = u32::try_from(self.config.max_in_flight).unwrap_or(u32::MAX);
-        let all_idle = slots.acquire_many(total);
+        // Graceful shutdown: rows waiting for a send slot go back at once; the sends in
+        // flight get at most `grace`; then the sends still waiting for the server are cut
+        // and their rows handed back.
+        let _ = stopping_tx.send(true);
+        let total = u32::try_from(held_cap).unwrap_or(u32::MAX);
+        let all_idle = tasks.acquire_many(total);
         tokio::pin!(all_idle);
         if tokio::time::timeout(grace, &mut all_idle).await.is_err() {
-            let in_flight = self.config.max_in_flight - slots.available_permits();
+            let in_flight = held_cap - tasks.available_permits();
             tracing::info!(
                 in_flight,
                 "outbox: sends still in flight after the grace period; handing them back"
@@ -239,58 +323,160 @@ impl Outbox {
             self.cut_sends.send_replace(true);
             let _ = all_idle.await;
         }
+        let _ = stop_renewing.send(true);
+        let _ = renewer.await;
         tracing::info!("outbox worker stopped");
+    }
+
+    /// Renews the leases of the rows this worker holds, every `lease / 4`, until `stop`.
+    async fn renew_until(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(self.renew_every());
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => self.renew_leases().await,
+                // (The watch guard must not live across an await: map it away here.)
+                _ = async { stop.wait_for(|stop| *stop).await.is_ok() } => return,
+            }
+        }
+    }
+
+    /// Runs `work` while renewing the leases of the rows this worker holds.
+    async fn renewing<T>(&self, work: impl std::future::Future<Output = T>) -> T {
+        tokio::pin!(work);
+        let mut tick = tokio::time::interval(self.renew_every());
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.reset();
+        loop {
+            tokio::select! {
+                out = &mut work => return out,
+                _ = tick.tick() => self.renew_leases().await,
+            }
+        }
+    }
+
+    fn renew_every(&self) -> Duration {
+        (self.config.lease / 4).max(Duration::from_millis(100))
+    }
+
+    async fn renew_leases(&self) {
+        let held: Vec<(String, i32)> = self
+            .lock_held()
+            .iter()
+            .map(|(id, attempts)| (id.clone(), *attempts))
+            .collect();
+        if held.is_empty() {
+            return;
+        }
+        let pool = self.pool.clone();
+        let lease_until = self.lease_until();
+        let _writer = self.writer.lock().await;
+        let renewed = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            let mut conn = pool.get()?;
+            Ok(crate::db::write_transaction(&mut conn, |conn| {
+                rows::renew_leases(conn, &held, lease_until)
+            })?)
+        })
+        .await;
+        match renewed {
+            Ok(Ok(_)) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(
+                    error = format!("{error:#}"),
+                    "renewing outbox leases failed"
+                )
+            }
+            Err(error) => tracing::warn!(%error, "renewing outbox leases failed"),
+        }
+    }
+
+    fn lease_until(&self) -> chrono::NaiveDateTime {
+        self.clock.now()
+            + chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::seconds(20))
     }
 
     async fn claim(&self, limit: usize) -> anyhow::Result<Vec<Claimed>> {
         let pool = self.pool.clone();
         let now = self.clock.now();
-        let lease_until = now
-            + chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::minutes(5));
+        let lease_until = self.lease_until();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let _writer = self.writer.lock().await;
-        tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Claimed>> {
+        let claimed = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Claimed>> {
             let mut conn = pool.get()?;
             crate::db::write_transaction(&mut conn, |conn| -> anyhow::Result<Vec<Claimed>> {
                 rows::release_expired_leases(conn, now)?;
                 Ok(rows::claim(conn, now, lease_until, limit)?)
             })
         })
-        .await?
+        .await??;
+        let mut held = self.lock_held();
+        for row in &claimed {
+            held.insert(row.id.clone(), row.attempts);
+        }
+        Ok(claimed)
     }
 
-    async fn process(&self, row: Claimed) -> Outcome {
-        match self.try_process(&row).await {
-            Ok(outcome) => outcome,
+    /// One row from claim to outcome. With a `gate` (the worker loop), the send waits for
+    /// one of the send slots, and a row still waiting when the worker stops goes back.
+    async fn process(&self, row: Claimed, gate: Option<(&Semaphore, watch::Receiver<bool>)>) {
+        let mark = match gate {
+            None => self.attempt(&row).await,
+            Some((sending, mut stopping)) => {
+                let permit = tokio::select! {
+                    permit = sending.acquire() => permit.ok(),
+                    // (The watch guard must not live across an await: map it away here.)
+                    _ = async { stopping.wait_for(|stop| *stop).await.is_ok() } => None,
+                };
+                match permit {
+                    // The slot is free again as soon as the server answered.
+                    Some(_slot) => self.attempt(&row).await,
+                    None => Mark::Released,
+                }
+            }
+        };
+        let released = matches!(mark, Mark::Released);
+        let outcome = self.finish(&row, mark).await.unwrap_or_else(|error| {
+            tracing::error!(row = %row.id, error = format!("{error:#}"), "writing the outcome of an outbox row failed");
+            Outcome::Lost
+        });
+        if released && outcome == Outcome::Released {
+            self.metrics.outbox_released(1);
+        }
+        self.lock_held().remove(&row.id);
+        self.lock_report().add(outcome);
+    }
+
+    /// Composes and sends one row; what to write for it.
+    async fn attempt(&self, row: &Claimed) -> Mark {
+        match self.try_attempt(row).await {
+            Ok(mark) => mark,
             Err(error) => {
                 // Our own failure (database, template): retry later like a transient error.
                 tracing::error!(row = %row.id, error = format!("{error:#}"), "outbox row failed");
                 let error = SendError::Transient {
                     reason: format!("internal error: {error:#}"),
                 };
-                let mark = self.decide(&row, Err(error));
-                self.finish(&row, mark).await.unwrap_or(Outcome::Lost)
+                self.decide(row, Err(error))
             }
         }
     }
 
-    async fn try_process(&self, row: &Claimed) -> anyhow::Result<Outcome> {
-        let (pool, key, base_url, claimed) = (
+    async fn try_attempt(&self, row: &Claimed) -> anyhow::Result<Mark> {
+        let (pool, key, base_url, definitions, claimed) = (
             self.pool.clone(),
             self.key.clone(),
             self.base_url.clone(),
+            self.definitions.clone(),
             row.clone(),
         );
         let composed = tokio::task::spawn_blocking(move || -> anyhow::Result<Composed> {
             let mut conn = pool.get()?;
-            compose(&mut conn, &key, &base_url, &claimed)
+            compose(&mut conn, &key, &base_url, &definitions, &claimed)
         })
         .await??;
         let message = match composed {
             Composed::Send(message) => message,
-            Composed::Cancel(reason) => {
-                return self.finish(row, Mark::Cancelled(reason)).await;
-            }
+            Composed::Cancel(reason) => return Ok(Mark::Cancelled(reason)),
         };
         let mut cut = self.cut_sends.subscribe();
         let result = tokio::select! {
@@ -298,37 +484,47 @@ impl Outbox {
             // (The watch guard must not live across an await: map it away here.)
             _ = async { cut.wait_for(|cut| *cut).await.is_ok() } => None,
         };
-        let Some(result) = result else {
-            let outcome = self.finish(row, Mark::Released).await?;
-            if outcome == Outcome::Released {
-                self.metrics.outbox_released(1);
-            }
-            return Ok(outcome);
-        };
-        let mark = self.decide(row, result);
-        self.finish(row, mark).await
+        Ok(match result {
+            Some(result) => self.decide(row, result),
+            None => Mark::Released,
+        })
     }
 
-    /// What the result of a send attempt means for the row; logs failures.
+    /// What the result of a send attempt means for the row; logs failures and pauses or
+    /// resumes sending on the relay's account.
     fn decide(&self, row: &Claimed, result: Result<(), SendError>) -> Mark {
         let now = self.clock.now();
         match &result {
-            Ok(()) => self.metrics.outbox_sent(),
-            Err(error) => self.metrics.outbox_failed(error.is_transient()),
+            Ok(()) => {
+                self.metrics.outbox_sent();
+                self.resume();
+            }
+            Err(SendError::Relay { .. }) => self.metrics.outbox_failed("relay"),
+            Err(error) if error.is_transient() => self.metrics.outbox_failed("transient"),
+            Err(_) => self.metrics.outbox_failed("permanent"),
         }
         match result {
             Ok(()) => Mark::Sent { at: now },
+            Err(SendError::Relay { reason, kind }) => {
+                let reason = crate::telemetry::mask_emails_in(&reason);
+                self.pause_sending(kind.label(), &reason);
+                Mark::GiveBack { reason }
+            }
             Err(SendError::Transient { reason }) if row.attempts < self.config.max_attempts => {
                 let next = now + backoff(&self.config, row.attempts);
                 let reason = crate::telemetry::mask_emails_in(&reason);
                 tracing::warn!(row = %row.id, attempts = row.attempts, %reason, "send failed, will retry");
                 Mark::Retry { next, reason }
             }
+            Err(error @ SendError::Transient { .. }) => {
+                let reason = crate::telemetry::mask_emails_in(&error.to_string());
+                tracing::warn!(row = %row.id, to = %crate::telemetry::mask_email(&row.recipient), attempts = row.attempts, %reason, "mail could not be delivered after every retry; `pulse wave retry-failed` sends it again");
+                Mark::Failed { reason }
+            }
             Err(error) => {
-                // Permanent failures, and transient ones after the last attempt. Only a
-                // refused recipient (or giving up) suppresses the address; a refused
-                // message (too big, spam filter) does not.
-                let suppress = error.suppresses_address() || error.is_transient();
+                // Only a refused recipient suppresses the address; a refused message (too
+                // big, spam filter) does not.
+                let suppress = error.suppresses_address();
                 let reason = crate::telemetry::mask_emails_in(&error.to_string());
                 tracing::warn!(row = %row.id, to = %crate::telemetry::mask_email(&row.recipient), %reason, suppress, "mail is undeliverable");
                 Mark::Dead {
@@ -338,6 +534,53 @@ impl Outbox {
                 }
             }
         }
+    }
+
+    /// The relay cannot be used: stop claiming (one row per probe until it works again).
+    fn pause_sending(&self, kind: &'static str, reason: &str) {
+        let mut pause = self.lock_pause();
+        let wait = match pause.as_ref() {
+            // A failed probe: wait longer. (Sends that were in flight when the pause began
+            // fail too; they leave the wait as it is.)
+            Some(p) if p.next_probe <= Instant::now() => (p.wait * 2).min(MAX_RELAY_PROBE),
+            Some(p) => p.wait,
+            None => self.config.relay_probe,
+        };
+        let first = pause.is_none();
+        let since = pause.as_ref().map_or(self.clock.now(), |p| p.since);
+        let next = Pause {
+            reason: reason.to_string(),
+            since,
+            next_probe: Instant::now() + wait,
+            wait,
+        };
+        if first {
+            tracing::error!(
+                reason = %reason,
+                retry_seconds = wait.as_secs(),
+                "sending paused: the mail relay cannot be used; no mail uses up its attempts meanwhile, and Pulse tries the relay again"
+            );
+        }
+        self.metrics.set_relay_pause(Some(RelayPause {
+            since,
+            reason: next.reason.clone(),
+            kind,
+            retry_seconds: wait.as_secs(),
+        }));
+        *pause = Some(next);
+    }
+
+    /// A mail went through: the relay works (again).
+    fn resume(&self) {
+        let mut pause = self.lock_pause();
+        if let Some(was) = pause.take() {
+            tracing::info!(paused_since = %was.since, "the mail relay takes mail again; sending resumed");
+            self.metrics.set_relay_pause(None);
+        }
+    }
+
+    fn paused(&self) -> Option<Pause> {
+        self.lock_pause().clone()
     }
 
     /// Writes the outcome of an attempt, in a group with the others that finished
@@ -369,80 +612,18 @@ impl Outbox {
     fn queue(&self) -> std::sync::MutexGuard<'_, Vec<QueuedMark>> {
         self.queued.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
 
-/// Writes a group of marks in one write transaction. Should that fail, each is written on
-/// its own, so one bad row cannot fail the others.
-fn write_marks(pool: &Pool, group: Vec<QueuedMark>) {
-    let mut conn = match pool.get() {
-        Ok(conn) => conn,
-        Err(error) => {
-            for queued in group {
-                let _ = queued.done.send(Err(anyhow::anyhow!(
-                    "cannot connect to the database: {error}"
-                )));
-            }
-            return;
-        }
-    };
-    let together = crate::db::write_transaction(&mut conn, |conn| {
-        group
-            .iter()
-            .map(|queued| write_mark(conn, queued))
-            .collect::<diesel::QueryResult<Vec<Outcome>>>()
-    });
-    match together {
-        Ok(outcomes) => {
-            for (queued, outcome) in group.into_iter().zip(outcomes) {
-                let _ = queued.done.send(Ok(outcome));
-            }
-        }
-        Err(error) => {
-            if group.len() > 1 {
-                tracing::warn!(rows = group.len(), error = %error, "writing a group of outbox outcomes failed; writing them one by one");
-            }
-            for queued in group {
-                let outcome =
-                    crate::db::write_transaction(&mut conn, |conn| write_mark(conn, &queued));
-                let _ = queued.done.send(outcome.map_err(anyhow::Error::from));
-            }
-        }
+    fn lock_held(&self) -> std::sync::MutexGuard<'_, HashMap<String, i32>> {
+        self.held.lock().unwrap_or_else(PoisonError::into_inner)
     }
-}
 
-/// One mark, fenced by the attempt (a row taken over by another worker is `Lost`).
-fn write_mark(conn: &mut DbConn, queued: &QueuedMark) -> diesel::QueryResult<Outcome> {
-    let row = &queued.row;
-    let (marked, outcome) = match &queued.mark {
-        Mark::Sent { at } => (
-            rows::mark_sent(conn, &row.id, row.attempts, *at)?,
-            Outcome::Sent,
-        ),
-        Mark::Retry { next, reason } => (
-            rows::mark_retry(conn, &row.id, row.attempts, *next, reason)?,
-            Outcome::Retried,
-        ),
-        Mark::Dead {
-            reason,
-            suppress,
-            at,
-        } => {
-            let marked = rows::mark_dead(conn, &row.id, row.attempts, reason)?;
-            if marked && *suppress {
-                opt_outs::suppress(conn, &row.recipient, reason, *at)?;
-            }
-            (marked, Outcome::Dead)
-        }
-        Mark::Cancelled(reason) => (
-            rows::mark_cancelled(conn, &row.id, row.attempts, reason)?,
-            Outcome::Cancelled,
-        ),
-        Mark::Released => (
-            rows::release_claim(conn, &row.id, row.attempts)?,
-            Outcome::Released,
-        ),
-    };
-    Ok(if marked { outcome } else { Outcome::Lost })
+    fn lock_pause(&self) -> std::sync::MutexGuard<'_, Option<Pause>> {
+        self.pause.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_report(&self) -> std::sync::MutexGuard<'_, DispatchReport> {
+        self.report.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 /// `retry_base · 2^(attempts−1)`, capped at 6 hours.

@@ -8,6 +8,7 @@
 //! so a lead can see exactly what was asked when reading results.
 
 mod stakeholders;
+mod suppressions;
 mod surveys;
 mod users;
 
@@ -23,6 +24,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(home))
         .configure(stakeholders::configure)
         .configure(users::configure)
+        .configure(suppressions::configure)
         .configure(surveys::configure);
 }
 

@@ -107,7 +107,7 @@ async fn login(
     }) else {
         return Err(AppError::Csrf);
     };
-    if !state.login_limiter.allow_ip(&ip) || !state.login_limiter.allow_account(form.email.trim()) {
+    if !state.login_limiter.allowed(&ip, &form.email) {
         tracing::warn!(%ip, "sign-in rate limit reached");
         let mut response = render_login(
             &state,
@@ -146,14 +146,18 @@ async fn login(
                 .map_err(AppError::unexpected)?;
             Ok(response)
         }
-        None => render_login(
-            &state,
-            StatusCode::UNAUTHORIZED,
-            &login_cookie,
-            &form.email,
-            &next,
-            Some("The email or password is not right."),
-        ),
+        None => {
+            // Only failures count toward the limits (see `auth::rate_limit`).
+            state.login_limiter.failed(&ip, &form.email);
+            render_login(
+                &state,
+                StatusCode::UNAUTHORIZED,
+                &login_cookie,
+                &form.email,
+                &next,
+                Some("The email or password is not right."),
+            )
+        }
     }
 }
 

@@ -1,19 +1,21 @@
-//! The respondent's pages: `GET /s/{token}` shows the form (and changes nothing), `POST
-//! /s/{token}` validates and stores, `GET /thanks` thanks. Unknown, used, closed and
-//! cancelled links all get the same neutral page with the same status. Requests are
-//! rate-limited per client IP; bodies over 128 KiB get 413.
+//! The respondent's pages: `GET /s/{token}` (and HEAD) shows the form (and changes
+//! nothing), `POST /s/{token}` validates and stores, `GET /thanks` thanks. A link whose
+//! answer is stored, opened again while the wave is open, says that the answer was received
+//! (the thank-you page: the connection may have broken before it showed). Unknown, closed
+//! and cancelled links all get the same neutral page with the same status. Requests are
+//! rate-limited per client IP (429 with Retry-After); bodies over 128 KiB get 413.
 
 use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{guard, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use crate::domain::answers::{self, AnswerValue, Answers};
 use crate::domain::token::LinkToken;
 use crate::domain::ui_text::preferred_language;
 use crate::error::AppError;
-use crate::services::respondent::{find_open_invitation, OpenInvitation};
+use crate::services::respondent::{answered_language, find_open_invitation, OpenInvitation};
 use crate::services::responses::{StoredValue, Submission, SubmitOutcome};
 use crate::startup::AppState;
 use crate::views::{render_html, survey_form};
@@ -25,7 +27,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/s/{token}")
             .app_data(web::FormConfig::default().limit(BODY_LIMIT))
-            .route(web::get().to(show))
+            // HEAD answers like GET (actix sends no body for HEAD).
+            .route(
+                web::route()
+                    .guard(guard::Any(guard::Get()).or(guard::Head()))
+                    .to(show),
+            )
             .route(web::post().to(submit)),
     )
     .route("/thanks", web::get().to(thanks));
@@ -52,6 +59,33 @@ fn unavailable(req: &HttpRequest) -> Result<HttpResponse, AppError> {
         survey_form::UNAVAILABLE_TEMPLATE,
         &survey_form::unavailable_page(preferred_language(accept)),
     )
+}
+
+/// The thank-you page for a link whose answer is stored (wave still open); else the one
+/// page for every link that cannot be used.
+async fn answered_or_unavailable(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    token: &str,
+) -> Result<HttpResponse, AppError> {
+    let Some(token) = LinkToken::parse(token) else {
+        return unavailable(req);
+    };
+    let hash = token.hash();
+    let state = state.clone();
+    let answered = web::block(move || -> Result<Option<String>, AppError> {
+        let mut conn = state.pool.get()?;
+        Ok(answered_language(&mut conn, &hash, state.clock.now())?)
+    })
+    .await??;
+    match answered {
+        Some(language) => page(
+            StatusCode::OK,
+            survey_form::THANKS_TEMPLATE,
+            &survey_form::thanks_page(&language),
+        ),
+        None => unavailable(req),
+    }
 }
 
 /// The open invitation behind `token`, or `None` for every kind of unusable link.
@@ -110,7 +144,7 @@ async fn show(
             &BTreeMap::new(),
             req.path(),
         ),
-        None => unavailable(&req),
+        None => answered_or_unavailable(&state, &req, &token).await,
     }
 }
 
@@ -124,7 +158,7 @@ async fn submit(
         .survey_limiter
         .check(&req, state.settings.trust_proxy)?;
     let Some(invitation) = lookup(&state, &token).await? else {
-        return unavailable(&req);
+        return answered_or_unavailable(&state, &req, &token).await;
     };
     let submitted = form.into_inner();
     let answers = match answers::parse(&invitation.definition, &submitted) {
@@ -161,7 +195,8 @@ async fn submit(
             state.metrics.response_received();
             Ok(super::see_other(&format!("/thanks?lang={language}")))
         }
-        SubmitOutcome::AlreadyAnswered | SubmitOutcome::WaveClosed => unavailable(&req),
+        SubmitOutcome::AlreadyAnswered => answered_or_unavailable(&state, &req, &token).await,
+        SubmitOutcome::WaveClosed => unavailable(&req),
     }
 }
 

@@ -169,7 +169,7 @@ async fn list(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRes
     let page = Page::signed_in(
         "Waves",
         &signed_in,
-        json!({ "waves": rows, "time_zone": tz.to_string() }),
+        json!({ "waves": rows, "time_zone": tz.to_string(), "relay_pause": state.metrics.relay_pause() }),
     );
     Ok(super::html(
         StatusCode::OK,
@@ -471,6 +471,8 @@ async fn render_wave(
             "can_resend": is_admin && state_name == "open",
             "can_mark_trend": is_admin && state_name != "cancelled",
             "has_results": state_name == "open" || state_name == "closed",
+            "can_retry_failed": is_admin && data.progress.failed > 0 && (state_name == "open" || state_name == "closed"),
+            "relay_pause": state.metrics.relay_pause(),
             "resend": { "email": resend.email, "error": resend.error },
         }),
     );
@@ -608,6 +610,10 @@ async fn act(
             "cancel" => waves::cancel_wave(conn, &wave_id, now())
                 .map_err(wave_error)?
                 .then(|| format!("{title} was cancelled; mails not yet sent were withdrawn.")),
+            "retry-failed" => {
+                let again = waves::retry_failed(conn, &wave_id, now()).map_err(wave_error)?;
+                Some(format!("{again} undelivered mail(s) of {title} will be sent again."))
+            }
             _ => return Err(AppError::NotFound),
         };
         message.ok_or_else(|| {
@@ -617,12 +623,15 @@ async fn act(
                 match action.as_str() {
                     "open" => "opened",
                     "close" => "closed",
+                    "retry-failed" => "retried",
                     _ => "cancelled",
                 }
             ))
         })
     })
     .await?;
+    // Mail may have been enqueued (invitations, undelivered mail again).
+    crate::outbox::wake();
     Ok(super::flash::see_other_with(
         &format!("/admin/waves/{id}"),
         &message,
@@ -663,14 +672,17 @@ async fn resend(
     })
     .await?;
     match outcome {
-        Ok(()) => Ok(super::flash::see_other_with(
-            &format!("/admin/waves/{id}"),
-            &format!(
-                "The invitation to {} is on its way again (the same link).",
-                email.trim()
-            ),
-            state.settings.secure_cookies(),
-        )),
+        Ok(()) => Ok({
+            crate::outbox::wake();
+            super::flash::see_other_with(
+                &format!("/admin/waves/{id}"),
+                &format!(
+                    "The invitation to {} is on its way again (the same link).",
+                    email.trim()
+                ),
+                state.settings.secure_cookies(),
+            )
+        }),
         Err(message) => {
             let resend = ResendState {
                 email,

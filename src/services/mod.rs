@@ -8,5 +8,6 @@ pub mod responses;
 pub mod results;
 pub mod schedules;
 pub mod stakeholders;
+pub mod suppressions;
 pub mod surveys;
 pub mod waves;

@@ -58,6 +58,27 @@ impl DefinitionCache {
 /// `Some` only if the link belongs to an invitation that has not answered yet, of a wave that
 /// is open and not past its closing time. Every other case — unknown, used, closed,
 /// cancelled, not yet open — is `None`, and callers answer them all alike.
+/// For a link that cannot show the form: the language of the person behind it if they
+/// have answered already (their answer is stored) and the wave is still open, so they can
+/// be told that it was received — e.g. when the connection broke before the thank-you
+/// page. `None` for every other link (unknown, closed, cancelled).
+pub fn answered_language(
+    conn: &mut DbConn,
+    token_hash: &TokenHash,
+    now: NaiveDateTime,
+) -> anyhow::Result<Option<String>> {
+    let Some((invitation, wave)) =
+        invitations::find_with_wave_by_token_hash(conn, token_hash.as_str())?
+    else {
+        return Ok(None);
+    };
+    if invitation.responded && wave.state == "open" && wave.closes_at > now {
+        Ok(Some(invitation.language.unwrap_or_default()))
+    } else {
+        Ok(None)
+    }
+}
+
 pub fn find_open_invitation(
     conn: &mut DbConn,
     cache: &DefinitionCache,

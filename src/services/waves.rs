@@ -76,7 +76,7 @@ pub fn create_wave(
         return Err(WaveError::Invalid(vec![FieldError::new(
             "survey",
             format!(
-                "no survey '{}' is loaded (see `pulse survey list`)",
+                "no survey '{}' is loaded: run `pulse survey load` (see `pulse survey list`)",
                 plan.survey_slug
             ),
         )]));
@@ -382,8 +382,14 @@ pub struct WaveProgress {
     pub pending: i64,
     /// Of those, how many failed at least once and wait for a retry.
     pub retrying: i64,
-    /// Hard bounces and give-ups: the address is suppressed.
+    /// Refused by the mail server (a refused recipient is suppressed).
     pub bounced: i64,
+    /// Undelivered after every retry (temporary failures): nobody is suppressed, and
+    /// [`retry_failed`] sends them again.
+    pub failed: i64,
+    /// Why mail of this wave could not be delivered: the server's or the connection's
+    /// words, with how many mails each.
+    pub failure_reasons: Vec<FailureReason>,
     pub reminders_sent: i64,
     pub reminders_pending: i64,
     pub responded: i64,
@@ -401,8 +407,9 @@ pub fn progress(conn: &mut DbConn, wave_id: &str) -> Result<WaveProgress, WaveEr
         skipped: i64::from(wave.skipped_count),
         ..Default::default()
     };
-    for (kind, state, attempts, n) in outbox::counts_for_wave(conn, wave_id)? {
+    for (kind, state, attempts, retryable, n) in outbox::counts_for_wave(conn, wave_id)? {
         match (kind.as_str(), state.as_str()) {
+            ("invitation" | "reminder", "dead") if retryable => p.failed += n,
             ("invitation", "sent") => p.emailed += n,
             ("invitation", "pending" | "sending") => {
                 p.pending += n;
@@ -416,6 +423,14 @@ pub fn progress(conn: &mut DbConn, wave_id: &str) -> Result<WaveProgress, WaveEr
             _ => {}
         }
     }
+    p.failure_reasons = outbox::failures_for_wave(conn, wave_id)?
+        .into_iter()
+        .map(|(retryable, reason, mails)| FailureReason {
+            retryable,
+            reason: reason.unwrap_or_else(|| "no reason recorded".into()),
+            mails,
+        })
+        .collect();
     p.response_rate = if invited > 0 {
         (responded as f64 * 1000.0 / invited as f64).round() / 10.0
     } else {
@@ -424,11 +439,47 @@ pub fn progress(conn: &mut DbConn, wave_id: &str) -> Result<WaveProgress, WaveEr
     Ok(p)
 }
 
+/// One reason mail of a wave could not be delivered.
+#[derive(Debug, Clone, Serialize)]
+pub struct FailureReason {
+    /// Undelivered after every retry (true) or refused (false).
+    pub retryable: bool,
+    pub reason: String,
+    pub mails: i64,
+}
+
+/// Sends the mail of a wave that could not be delivered after every retry again (the
+/// invitations and reminders left dead and retryable). Only while the wave is open (or,
+/// for results-ready mail, closed). Returns how many mails are queued again; the caller
+/// wakes the outbox ([`crate::outbox::wake`]).
+pub fn retry_failed(
+    conn: &mut DbConn,
+    wave_id: &str,
+    now: NaiveDateTime,
+) -> Result<usize, WaveError> {
+    db::write_transaction(conn, |conn| {
+        let wave =
+            waves::find(conn, wave_id)?.ok_or_else(|| WaveError::NotFound(wave_id.to_string()))?;
+        if wave.state == "scheduled" || wave.state == "cancelled" {
+            return Err(WaveError::Conflict(format!(
+                "the wave is {}: it has no mail to send again",
+                wave.state
+            )));
+        }
+        let queued = outbox::retry_failed_for_wave(conn, wave_id, now)?;
+        tracing::info!(wave = wave_id, queued, "undelivered mail queued again");
+        Ok(queued)
+    })
+}
+
 /// Opt-out from `/u/{token}`: no more mail about this survey for this stakeholder; their
-/// pending reminders are cancelled. Idempotent. `None` for an unknown token.
+/// pending reminders are cancelled (the survey link itself keeps working while the wave is
+/// open). Idempotent. Returns the survey's title in `language` (else its default), `None`
+/// for an unknown token.
 pub fn opt_out(
     conn: &mut DbConn,
     unsubscribe_hash: &str,
+    language: &str,
     now: NaiveDateTime,
 ) -> anyhow::Result<Option<String>> {
     db::write_transaction(conn, |conn| -> anyhow::Result<Option<String>> {
@@ -445,7 +496,14 @@ pub fn opt_out(
             outbox::cancel_pending_reminders(conn, &ids, "opted out")?;
             tracing::info!(survey = %wave.survey_slug, "a stakeholder opted out");
         }
-        Ok(Some(wave.survey_title))
+        let title = match wave.parsed_definition() {
+            Ok(definition) => definition
+                .title
+                .get(language, definition.default_language())
+                .to_string(),
+            Err(_) => wave.survey_title,
+        };
+        Ok(Some(title))
     })
 }
 

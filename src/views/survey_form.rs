@@ -562,9 +562,14 @@ mod tests {
         assert!(page.contains("How is Procurement doing for you?"));
         assert!(page.contains("Send my answers"));
         // An English-only survey stays English for a German stakeholder: one language per page.
-        let page = render_fresh(&shipped_one("pulse-check"), Some("de"));
+        let mut english_only = shipped_one("pulse-check");
+        english_only.languages = vec!["en".into()];
+        let page = render_fresh(&english_only, Some("de"));
         assert!(page.contains(r#"<html lang="en">"#));
         assert!(page.contains("Send my answers"));
+        // pulse-check itself speaks German too.
+        let page = render_fresh(&shipped_one("pulse-check"), Some("de"));
+        assert!(page.contains("Kurzbefragung Einkauf"));
     }
 
     #[test]

@@ -113,7 +113,7 @@ fn every_shipped_definition_validates() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("ok: pulse-check.json (pulse-check v1, 3 questions)"),
+        stdout.contains("ok: pulse-check.json (pulse-check v2, 3 questions)"),
         "{stdout}"
     );
     assert!(stdout.contains("ok: supplier-customer-of-choice.json"));
@@ -390,6 +390,7 @@ fn texts_only_in_listed_languages() {
         &std::fs::read_to_string(shipped_dir().join("pulse-check.json")).unwrap(),
     )
     .unwrap();
+    english_only(&mut value);
     value["title"] = json!({"en": "Pulse check", "de": "Pulscheck"});
     assert_eq!(
         errors_of("pulse-check.json", &value),
@@ -556,9 +557,48 @@ fn missing_translations_are_warnings_not_errors() {
 // Pinning in the database
 // ---------------------------------------------------------------------------------------
 
+/// The shipped pulse-check survey as a fresh version 1 (the tests number its versions).
 fn pulse_check() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(shipped_dir().join("pulse-check.json")).unwrap())
-        .unwrap()
+    let mut value: Value = serde_json::from_str(
+        &std::fs::read_to_string(shipped_dir().join("pulse-check.json")).unwrap(),
+    )
+    .unwrap();
+    value["version"] = json!(1);
+    value
+}
+
+/// `value` in English only: no "languages", every `{"en": …, "de": …}` text its English.
+fn english_only(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.remove("languages");
+            for child in map.values_mut() {
+                if let Some(english) = child
+                    .as_object()
+                    .filter(|o| o.contains_key("en") && o.keys().all(|k| k.len() == 2))
+                    .and_then(|o| o.get("en").cloned())
+                {
+                    *child = english;
+                } else {
+                    english_only(child);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items.iter_mut() {
+                if let Some(english) = item
+                    .as_object()
+                    .filter(|o| o.contains_key("en") && o.keys().all(|k| k.len() == 2))
+                    .and_then(|o| o.get("en").cloned())
+                {
+                    *item = english;
+                } else {
+                    english_only(item);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 fn load_cli(db: &TestDb, dir: &Path) -> std::process::Output {
@@ -739,7 +779,7 @@ async fn pinning_through_the_library_is_all_or_nothing(backend: Backend) {
     };
     assert_eq!(refusals.len(), 2, "{refusals:?}");
     assert!(refusals[0].starts_with("pulse-check.json: version 1 of 'pulse-check'"));
-    assert!(refusals[1].starts_with("supplier-customer-of-choice.json: version 1 of"));
+    assert!(refusals[1].starts_with("supplier-customer-of-choice.json: version 2 of"));
     assert_eq!(survey_versions::count(&mut conn).unwrap(), 3);
     assert!(
         survey_versions::find_by_slug_version(&mut conn, "brand-new", 1)
@@ -836,8 +876,8 @@ async fn serve_pins_the_definitions_at_start(backend: Backend) {
         slugs,
         [
             ("internal-customer".to_string(), 1),
-            ("pulse-check".to_string(), 1),
-            ("supplier-customer-of-choice".to_string(), 1)
+            ("pulse-check".to_string(), 2),
+            ("supplier-customer-of-choice".to_string(), 2)
         ]
     );
 

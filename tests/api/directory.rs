@@ -151,7 +151,7 @@ fn awkward_directory(app: &TestApp) {
         opt_outs::opt_out(&mut conn, &row.id, "supplier", now).unwrap();
     }
     for row in rows.iter().skip(5).step_by(17) {
-        opt_outs::suppress(&mut conn, &row.email, "hard bounce", now).unwrap();
+        opt_outs::suppress(&mut conn, &row.email, "hard bounce", None, now).unwrap();
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use pulse::domain::EmailAddress;
 use pulse::email::{
     EmailMessage, EmailSettings, EmailTemplate, ListUnsubscribe, Mailer, MessageId, Recipient,
-    Rejected, ResultsReadyEmail, SendError, SmtpUrl, SurveyEmail, SurveyEmailKind,
+    Rejected, RelayProblem, ResultsReadyEmail, SendError, SmtpUrl, SurveyEmail, SurveyEmailKind,
 };
 
 use crate::smtp_server::{Action, Match, SmtpServer};
@@ -262,7 +262,7 @@ async fn a_4xx_is_transient_and_a_5xx_is_permanent() {
 }
 
 #[tokio::test]
-async fn a_dropped_connection_or_an_unreachable_server_is_transient() {
+async fn a_dropped_connection_is_transient_and_an_unreachable_server_a_relay_problem() {
     let server = SmtpServer::start().await;
     server.script(Match::Any, [Action::Disconnect]);
     let mailer = smtp_mailer(&server);
@@ -277,9 +277,11 @@ async fn a_dropped_connection_or_an_unreachable_server_is_transient() {
         .send(&simple("anna@example.com", 2))
         .await
         .unwrap_err();
+    // Not this mail's fault: the outbox pauses instead of using up attempts.
     match &error {
-        SendError::Transient { reason } => {
-            assert!(reason.contains("cannot connect"), "{reason}")
+        SendError::Relay { reason, kind } => {
+            assert!(reason.contains("cannot connect"), "{reason}");
+            assert_eq!(*kind, RelayProblem::Unreachable);
         }
         other => panic!("{other:?}"),
     }
@@ -460,7 +462,11 @@ async fn a_server_that_goes_away_and_comes_back_gets_the_mail_once() {
     // Down: the pooled connection dies with it, new ones are refused.
     server.stop().await;
     let error = mailer.send(&simple("bo@example.com", 2)).await.unwrap_err();
-    assert!(error.is_transient(), "{error:?}");
+    assert_eq!(
+        error.relay_problem(),
+        Some(RelayProblem::Unreachable),
+        "{error:?}"
+    );
     assert_eq!(server.attempts("bo@example.com"), 0);
 
     // Back on the same port: the retry gets through once.
@@ -509,7 +515,7 @@ async fn credentials_are_percent_decoded_and_checked() {
         [("pulse@corp.example".to_string(), "p@ss:w/rd".to_string())]
     );
 
-    // Wrong credentials are a configuration problem: transient, never the address's fault.
+    // Wrong credentials are a relay problem (configuration), never the address's fault.
     let wrong = format!("smtp://pulse:wrong@127.0.0.1:{}?tls=none", server.port());
     settings.smtp = Some(SmtpUrl::parse(&wrong).unwrap());
     let error = Mailer::from_settings(&settings)
@@ -517,7 +523,10 @@ async fn credentials_are_percent_decoded_and_checked() {
         .await
         .unwrap_err();
     match &error {
-        SendError::Transient { reason } => assert!(reason.contains("535"), "{reason}"),
+        SendError::Relay { reason, kind } => {
+            assert!(reason.contains("535"), "{reason}");
+            assert_eq!(*kind, RelayProblem::Authentication);
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -533,7 +542,10 @@ async fn starttls_required_refuses_a_server_without_it() {
         .await
         .unwrap_err();
     match &error {
-        SendError::Transient { reason } => assert!(reason.contains("STARTTLS"), "{reason}"),
+        SendError::Relay { reason, kind } => {
+            assert!(reason.contains("STARTTLS"), "{reason}");
+            assert_eq!(*kind, RelayProblem::Tls);
+        }
         other => panic!("{other:?}"),
     }
     // Opportunistic (the default) goes ahead in plaintext when STARTTLS is not offered.

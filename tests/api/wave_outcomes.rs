@@ -62,7 +62,7 @@ async fn a_wave_too_small_to_show_anything_tells_the_leads_why(backend: Backend)
         "No results to show: How is Procurement doing for you? — Ad-hoc check"
     );
     assert!(
-        small_mail.1.contains("with 2 response(s)"),
+        small_mail.1.contains("with 2 responses"),
         "{}",
         small_mail.1
     );

@@ -200,8 +200,10 @@ async fn with_the_server_down_mail_waits_and_goes_out_once_it_is_back(backend: B
     let worker = outbox(&app, &smtp, &clock).await;
 
     smtp.stop().await;
+    // A relay that cannot be reached pauses sending; no mail uses up an attempt.
     let down = worker.drain().await.unwrap();
-    assert_eq!((down.sent, down.retried), (0, 5));
+    assert_eq!((down.sent, down.retried, down.given_back), (0, 0, 5));
+    assert!(down.relay_problem.unwrap().contains("cannot connect"));
 
     smtp.restart().await;
     clock.advance(chrono::Duration::minutes(2));
@@ -419,7 +421,8 @@ async fn the_cli_schedules_shows_and_refuses_bad_input(backend: Backend) {
     for field in [
         "invited       3",
         "emailed       0",
-        "bounced       0",
+        "refused       0",
+        "undelivered   0",
         "responded     0",
         "response rate 0.0 %",
     ] {

@@ -53,11 +53,13 @@ pub fn suppressed_emails(conn: &mut DbConn) -> QueryResult<HashSet<String>> {
         .map(|emails| emails.into_iter().collect())
 }
 
-/// Suppresses an address (idempotent, safe under concurrency).
+/// Suppresses an address (idempotent, safe under concurrency); `wave_id`: the wave whose
+/// mail was refused.
 pub fn suppress(
     conn: &mut DbConn,
     email: &str,
     reason: &str,
+    wave_id: Option<&str>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     let insert = diesel::insert_into(suppressions::table)
@@ -65,6 +67,7 @@ pub fn suppress(
             suppressions::email.eq(email),
             suppressions::reason.eq(reason),
             suppressions::created_at.eq(now),
+            suppressions::wave_id.eq(wave_id),
         ))
         .on_conflict_do_nothing();
     crate::on_backend!(conn, c => insert.execute(c))?;
@@ -104,4 +107,38 @@ pub fn suppressed_among(conn: &mut DbConn, emails: &[&str]) -> QueryResult<HashS
         .select(suppressions::email)
         .load::<String>(conn)
         .map(|emails| emails.into_iter().collect())
+}
+
+/// One suppressed address, as `pulse stakeholders suppressions` and the admin page list it.
+#[derive(Debug, Clone, Queryable, serde::Serialize)]
+pub struct Suppression {
+    pub email: String,
+    pub reason: String,
+    pub created_at: NaiveDateTime,
+    pub wave_id: Option<String>,
+    /// The title of that wave, if it still exists.
+    pub wave_title: Option<String>,
+}
+
+/// Every suppression, newest first.
+pub fn suppressions(conn: &mut DbConn) -> QueryResult<Vec<Suppression>> {
+    use crate::db::schema::waves;
+    suppressions::table
+        .left_join(waves::table.on(suppressions::wave_id.eq(waves::id.nullable())))
+        .order((suppressions::created_at.desc(), suppressions::email.asc()))
+        .select((
+            suppressions::email,
+            suppressions::reason,
+            suppressions::created_at,
+            suppressions::wave_id,
+            waves::title.nullable(),
+        ))
+        .load(conn)
+}
+
+/// Ends the suppression of an address; false if it was not suppressed.
+pub fn lift(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
+    diesel::delete(suppressions::table.find(email))
+        .execute(conn)
+        .map(|n| n == 1)
 }

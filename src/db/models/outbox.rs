@@ -3,13 +3,18 @@
 //! ```text
 //! pending ──claim (lease)──▶ sending ──▶ sent
 //!    ▲                          │ 4xx / timeout: attempts left → pending, next_attempt_at later
-//!    └── lease expired ─────────┤ 5xx or attempts exhausted    → dead (address suppressed)
-//!                               └ no longer wanted (responded, opted out, wave closed) → cancelled
+//!    ├── lease expired ─────────┤ attempts exhausted → dead, retryable (`retry_failed` → pending)
+//!    ├── relay unusable ────────┤ (attempt given back; the worker pauses)
+//!    │                          │ 5xx → dead (a refused recipient is suppressed)
+//!    │                          └ no longer wanted (responded, opted out, wave closed) → cancelled
+//!    └── retry-failed ◀── dead, retryable
 //! ```
 //!
 //! Claims use `FOR UPDATE SKIP LOCKED` on PostgreSQL (several workers never claim the same
 //! row) and the single-writer lock on SQLite. Every mark is fenced by `attempts`, so a worker
-//! whose lease expired cannot overwrite the outcome of the one that took over.
+//! whose lease expired cannot overwrite the outcome of the one that took over. A worker
+//! renews the lease of the rows it holds while it sends them ([`renew_leases`]), so the
+//! lease can be short: a killed worker's rows are free again soon after.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -34,6 +39,9 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// On a dead row: temporary failures outlasted the retries (not a refusal), so it can
+    /// be sent again.
+    pub retryable: bool,
 }
 
 impl OutboxRow {
@@ -60,6 +68,7 @@ impl OutboxRow {
             last_error: None,
             created_at: now,
             sent_at: None,
+            retryable: false,
         }
     }
 }
@@ -187,15 +196,93 @@ pub fn mark_retry(
         .map(|n| n == 1)
 }
 
-pub fn mark_dead(conn: &mut DbConn, id: &str, attempts: i32, error: &str) -> QueryResult<bool> {
+/// Gives a row up: refused (`retryable` false) or undelivered after every retry (true).
+pub fn mark_dead(
+    conn: &mut DbConn,
+    id: &str,
+    attempts: i32,
+    error: &str,
+    retryable: bool,
+) -> QueryResult<bool> {
     diesel::update(fenced!(id, attempts))
         .set((
             outbox::state.eq("dead"),
+            outbox::retryable.eq(retryable),
             outbox::lease_until.eq(None::<NaiveDateTime>),
             outbox::last_error.eq(error),
         ))
         .execute(conn)
         .map(|n| n == 1)
+}
+
+/// The relay could not be used (nothing about this row is wrong): pending again at once,
+/// and the attempt does not count. Fenced; `attempts` goes back to what it was before the
+/// claim, which is safe because only a row in `sending` can match a fence.
+pub fn give_back(conn: &mut DbConn, id: &str, attempts: i32, error: &str) -> QueryResult<bool> {
+    diesel::update(fenced!(id, attempts))
+        .set((
+            outbox::state.eq("pending"),
+            outbox::attempts.eq(attempts - 1),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::last_error.eq(error),
+        ))
+        .execute(conn)
+        .map(|n| n == 1)
+}
+
+/// Extends the lease of rows this worker is still sending (`(id, attempts)` as claimed;
+/// a row another worker took over meanwhile is left alone). Returns how many were renewed.
+pub fn renew_leases(
+    conn: &mut DbConn,
+    rows: &[(String, i32)],
+    lease_until: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut renewed = 0;
+    for (id, attempts) in rows {
+        renewed += diesel::update(fenced!(id.as_str(), *attempts))
+            .set(outbox::lease_until.eq(lease_until))
+            .execute(conn)?;
+    }
+    Ok(renewed)
+}
+
+/// Sends the mail of a wave that could not be delivered (dead, retryable) again: pending
+/// now, attempts from zero. Returns how many rows.
+pub fn retry_failed_for_wave(
+    conn: &mut DbConn,
+    wave_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        outbox::table
+            .filter(outbox::wave_id.eq(wave_id))
+            .filter(outbox::state.eq("dead"))
+            .filter(outbox::retryable.eq(true)),
+    )
+    .set((
+        outbox::state.eq("pending"),
+        outbox::retryable.eq(false),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+/// Why a wave's mail could not be delivered: `(retryable, last error, count)`, most
+/// frequent first.
+pub fn failures_for_wave(
+    conn: &mut DbConn,
+    wave_id: &str,
+) -> QueryResult<Vec<(bool, Option<String>, i64)>> {
+    use diesel::dsl::count_star;
+    let mut rows: Vec<(bool, Option<String>, i64)> = outbox::table
+        .filter(outbox::wave_id.eq(wave_id))
+        .filter(outbox::state.eq("dead"))
+        .group_by((outbox::retryable, outbox::last_error))
+        .select((outbox::retryable, outbox::last_error, count_star()))
+        .load(conn)?;
+    rows.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
+    Ok(rows)
 }
 
 /// Hands a claimed row back unsent (graceful shutdown): pending again at once, no lease,
@@ -260,16 +347,27 @@ pub fn cancel_pending_reminders(
     .execute(conn)
 }
 
-/// (kind, state, retrying?) → count, for a wave's progress.
-pub fn counts_for_wave(
-    conn: &mut DbConn,
-    wave_id: &str,
-) -> QueryResult<Vec<(String, String, i32, i64)>> {
+/// `(kind, state, attempts, retryable, count)`: one group of a wave's mail.
+pub type WaveMailCount = (String, String, i32, bool, i64);
+
+/// (kind, state, attempts, retryable) → count, for a wave's progress.
+pub fn counts_for_wave(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<WaveMailCount>> {
     use diesel::dsl::count_star;
     outbox::table
         .filter(outbox::wave_id.eq(wave_id))
-        .group_by((outbox::kind, outbox::state, outbox::attempts))
-        .select((outbox::kind, outbox::state, outbox::attempts, count_star()))
+        .group_by((
+            outbox::kind,
+            outbox::state,
+            outbox::attempts,
+            outbox::retryable,
+        ))
+        .select((
+            outbox::kind,
+            outbox::state,
+            outbox::attempts,
+            outbox::retryable,
+            count_star(),
+        ))
         .load(conn)
 }
 
