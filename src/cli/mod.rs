@@ -161,6 +161,16 @@ pub fn run() -> ExitCode {
     crate::telemetry::init(&cli.global.log);
     match dispatch(cli) {
         Ok(code) => code,
+        // A streamed listing whose reader went away (`| head`): quiet, as with `println!`.
+        Err(error)
+            if error.chain().any(|cause| {
+                cause
+                    .downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::from(141)
+        }
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
