@@ -831,3 +831,36 @@ pub fn actor_by_email(conn: &mut DbConn, email: &str) -> Result<Actor, ActionErr
         )),
     }
 }
+
+/// What the "plan an action" form offers: the closed waves (newest first) and the active
+/// accounts an action can be given to.
+#[derive(Debug, Clone, Serialize)]
+pub struct FormChoices {
+    /// (wave id, "Survey — wave title", survey slug)
+    pub waves: Vec<(String, String, String)>,
+    /// Active account emails.
+    pub owners: Vec<String>,
+}
+
+pub fn form_choices(conn: &mut DbConn) -> Result<FormChoices, ActionError> {
+    let mut waves: Vec<_> = wave_rows::list(conn)?
+        .into_iter()
+        .filter(|(wave, _, _)| wave.state == "closed")
+        .collect();
+    waves.sort_by(|a, b| b.0.opens_at.cmp(&a.0.opens_at));
+    let waves = waves
+        .into_iter()
+        .map(|(wave, slug, title)| (wave.id, format!("{title} — {}", wave.title), slug))
+        .collect();
+    let owners = users::list(conn)?
+        .into_iter()
+        .filter(|u| u.active)
+        .map(|u| u.email)
+        .collect();
+    Ok(FormChoices { waves, owners })
+}
+
+/// The title of a survey by slug (for the actions page), `None` when no version is loaded.
+pub fn survey_title(conn: &mut DbConn, slug: &str) -> Result<Option<String>, ActionError> {
+    Ok(crate::db::models::survey_versions::latest(conn, slug)?.map(|v| v.title))
+}

@@ -4,6 +4,7 @@
 mod helpers;
 mod smtp_server;
 
+mod actions;
 mod admin_pages;
 mod auth;
 mod browser;
