@@ -123,9 +123,7 @@ async fn list_page(
         &slug,
         &title,
         &list,
-        filter.status,
-        filter.owner.as_deref().unwrap_or(""),
-        filter.overdue,
+        &filter,
         &choices.owners,
         req.query_string(),
     );
@@ -468,17 +466,17 @@ fn api_failure(status: StatusCode, message: &str) -> HttpResponse {
 }
 
 /// The signed-in account of an API request, or the 401 JSON answer.
-fn api_user(signed_in: Result<SignedIn, AppError>) -> Result<SignedIn, HttpResponse> {
+fn api_user(signed_in: Result<SignedIn, AppError>) -> Result<SignedIn, Box<HttpResponse>> {
     match signed_in {
         Ok(signed_in) => Ok(signed_in),
-        Err(AppError::SignInRequired { .. }) => Err(api_failure(
+        Err(AppError::SignInRequired { .. }) => Err(Box::new(api_failure(
             StatusCode::UNAUTHORIZED,
             "Sign in first: this API answers signed-in admins and leads only.",
-        )),
-        Err(other) => Err(api_failure(
+        ))),
+        Err(other) => Err(Box::new(api_failure(
             actix_web::ResponseError::status_code(&other),
             &other.to_string(),
-        )),
+        ))),
     }
 }
 
@@ -486,7 +484,7 @@ fn api_user(signed_in: Result<SignedIn, AppError>) -> Result<SignedIn, HttpRespo
 fn api_writer(
     signed_in: Result<SignedIn, AppError>,
     req: &HttpRequest,
-) -> Result<SignedIn, HttpResponse> {
+) -> Result<SignedIn, Box<HttpResponse>> {
     let signed_in = api_user(signed_in)?;
     let token = req
         .headers()
@@ -495,7 +493,7 @@ fn api_writer(
         .unwrap_or("");
     signed_in
         .verify_csrf(token)
-        .map_err(|e| api_failure(StatusCode::FORBIDDEN, &e.to_string()))?;
+        .map_err(|e| Box::new(api_failure(StatusCode::FORBIDDEN, &e.to_string())))?;
     Ok(signed_in)
 }
 
@@ -523,7 +521,7 @@ async fn api_list(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, AppError> {
     if let Err(response) = api_user(signed_in) {
-        return Ok(response);
+        return Ok(*response);
     }
     let filter = match query.filter() {
         Ok(filter) => filter,
@@ -544,7 +542,7 @@ async fn api_detail(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     if let Err(response) = api_user(signed_in) {
-        return Ok(response);
+        return Ok(*response);
     }
     let now = state.clock.now();
     let worker = (*state).clone();
@@ -564,7 +562,7 @@ async fn api_create(
 ) -> Result<HttpResponse, AppError> {
     let signed_in = match api_writer(signed_in, &req) {
         Ok(s) => s,
-        Err(response) => return Ok(response),
+        Err(response) => return Ok(*response),
     };
     let actor = actions::Actor::from(&signed_in.user);
     let now = state.clock.now();
@@ -586,7 +584,7 @@ async fn api_update(
 ) -> Result<HttpResponse, AppError> {
     let signed_in = match api_writer(signed_in, &req) {
         Ok(s) => s,
-        Err(response) => return Ok(response),
+        Err(response) => return Ok(*response),
     };
     let actor = actions::Actor::from(&signed_in.user);
     let now = state.clock.now();
@@ -614,7 +612,7 @@ async fn api_note(
 ) -> Result<HttpResponse, AppError> {
     let signed_in = match api_writer(signed_in, &req) {
         Ok(s) => s,
-        Err(response) => return Ok(response),
+        Err(response) => return Ok(*response),
     };
     let actor = actions::Actor::from(&signed_in.user);
     let now = state.clock.now();
@@ -647,7 +645,7 @@ async fn api_publish(
 ) -> Result<HttpResponse, AppError> {
     let signed_in = match api_writer(signed_in, &req) {
         Ok(s) => s,
-        Err(response) => return Ok(response),
+        Err(response) => return Ok(*response),
     };
     let actor = actions::Actor::from(&signed_in.user);
     let now = state.clock.now();

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::actions::{ActionDetail, ActionInput, ActionView, Figure, FormChoices, Status};
+use crate::actions::{
+    ActionDetail, ActionInput, ActionView, Figure, FormChoices, ListFilter, Status,
+};
 use crate::services::results::WaveResults;
 
 /// A figure in the unit the results page uses.
@@ -69,12 +71,12 @@ pub fn list_page(
     slug: &str,
     survey_title: &str,
     actions: &[ActionView],
-    status: Option<Status>,
-    owner: &str,
-    overdue: bool,
+    filter: &ListFilter,
     owners: &[String],
     query: &str,
 ) -> Value {
+    let (status, overdue) = (filter.status, filter.overdue);
+    let owner = filter.owner.as_deref().unwrap_or("");
     json!({
         "slug": slug,
         "survey_title": survey_title,
