@@ -8,6 +8,7 @@ mod actions;
 mod admin_pages;
 mod auth;
 mod browser;
+mod browser_actions;
 mod browser_admin;
 mod crash;
 mod definitions;
