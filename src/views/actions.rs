@@ -44,6 +44,19 @@ fn diff_json(unit: &str, lower_is_better: bool, diff: f64) -> Value {
     json!({ "text": text, "direction": direction })
 }
 
+/// `business_unit=Manufacturing` as people read it: "Business unit: Manufacturing".
+fn group_label(group: &str) -> String {
+    match group.split_once('=') {
+        Some((attribute, value)) => {
+            format!(
+                "{}: {value}",
+                crate::domain::definition::humanize(attribute)
+            )
+        }
+        None => group.to_string(),
+    }
+}
+
 fn lower_is_better(target: &str) -> bool {
     target.starts_with("pain_point") || target.starts_with("stage")
 }
@@ -58,6 +71,7 @@ fn status_options(chosen: Option<Status>) -> Vec<Value> {
 fn action_json(action: &ActionView) -> Value {
     let mut value = json!(action);
     value["status_label"] = json!(action.status.label());
+    value["group_label"] = json!(action.group.as_deref().map(group_label));
     value["texts"] = json!(action
         .description
         .iter()
@@ -133,6 +147,7 @@ pub fn detail_page(
         })
         .collect();
     json!({
+        "group_label": action.group.as_deref().map(group_label),
         "action": action_json(action),
         "points": points,
         "later_waves": later,

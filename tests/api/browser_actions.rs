@@ -194,6 +194,23 @@ async fn a_lead_plans_an_action_and_the_action_pages_pass_axe() {
     for (path, name) in &pages {
         check_page(&client, &app, axe.as_deref(), path, name, &mut violations).await;
     }
+    // "Did it work" and the history, further down the action's page.
+    for width in [1280, 390] {
+        client.set_window_size(width, 1000).await.unwrap();
+        client
+            .goto(&app.url(&format!("/admin/actions/{published}")))
+            .await
+            .unwrap();
+        client
+            .execute(
+                "document.getElementById('worked-heading').scrollIntoView();",
+                vec![],
+            )
+            .await
+            .unwrap();
+        crate::browser::screenshot(&client, width, &format!("page-action-worked-{width}.png"))
+            .await;
+    }
     client.close().await.unwrap();
     assert!(
         violations.is_empty(),
