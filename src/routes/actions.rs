@@ -32,12 +32,41 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/actions/{id}", web::post().to(save))
         .route("/admin/actions/{id}/notes", web::post().to(note))
         .route("/admin/actions/{id}/publish", web::post().to(publish))
-        .route("/api/v1/actions", web::get().to(api_list))
-        .route("/api/v1/actions", web::post().to(api_create))
-        .route("/api/v1/actions/{id}", web::get().to(api_detail))
-        .route("/api/v1/actions/{id}", web::post().to(api_update))
-        .route("/api/v1/actions/{id}/notes", web::post().to(api_note))
-        .route("/api/v1/actions/{id}/publish", web::post().to(api_publish));
+        .service(
+            web::resource("/api/v1/actions")
+                .app_data(json_config())
+                .route(web::get().to(api_list))
+                .route(web::post().to(api_create)),
+        )
+        .service(
+            web::resource("/api/v1/actions/{id}")
+                .app_data(json_config())
+                .route(web::get().to(api_detail))
+                .route(web::post().to(api_update)),
+        )
+        .service(
+            web::resource("/api/v1/actions/{id}/notes")
+                .app_data(json_config())
+                .route(web::post().to(api_note)),
+        )
+        .service(
+            web::resource("/api/v1/actions/{id}/publish")
+                .app_data(json_config())
+                .route(web::post().to(api_publish)),
+        );
+}
+
+/// A body the API cannot read gets a JSON answer in the product's words.
+fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(64 * 1024)
+        .error_handler(|error, _req| {
+            let message = format!(
+                "The request body is not the JSON this API expects ({error}); nothing was changed."
+            );
+            let response = api_failure(StatusCode::BAD_REQUEST, &message);
+            actix_web::error::InternalError::from_response(error, response).into()
+        })
 }
 
 const FORM_FIELDS: &[&str] = &[

@@ -481,6 +481,21 @@ async fn actions_in_the_json_api_csv_xlsx_and_cli_agree(backend: Backend) {
     assert_eq!(refused.status(), 400);
     let refused: Value = refused.json().await.unwrap();
     assert_eq!(refused["fields"][0]["field"], "group");
+    // A body that is not the expected JSON: 400 JSON, nothing stored.
+    let malformed = lead
+        .post(app.url("/api/v1/actions"))
+        .header("X-CSRF-Token", &csrf)
+        .header("Content-Type", "application/json")
+        .body("{\"wave\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    let malformed: Value = malformed.json().await.unwrap();
+    assert!(malformed["error"]
+        .as_str()
+        .unwrap()
+        .contains("nothing was changed"));
     // A lead cannot publish through the API either.
     let publish = lead
         .post(app.url(&format!("/api/v1/actions/{api_id}/publish")))
