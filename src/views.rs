@@ -5,6 +5,7 @@
 //! Names are paths below `templates/` without the extension: `pages/login`,
 //! `layouts/base`, `email/invitation/body` (in both registries: `.html.hbs` and `.txt.hbs`).
 
+pub mod actions;
 pub mod optout_page;
 pub mod survey_form;
 

@@ -3,6 +3,7 @@
 //! group lives in its own file; this one holds the global options and the dispatch.
 //! Errors print what was wrong and what to do, and exit non-zero.
 
+mod action;
 mod backup;
 mod demo;
 mod email_args;
@@ -146,6 +147,9 @@ pub enum Command {
     Tick(tick::TickArgs),
     /// Print a wave's results (the figures of the results page) as JSON or CSV
     Results(results::ResultsArgs),
+    /// Action plans on a closed wave's figures: add, list, show, update, note, publish
+    #[command(subcommand)]
+    Action(action::ActionCommand),
     /// Write a consistent copy of the SQLite database while pulse keeps running
     Backup(backup::BackupArgs),
     /// Put a copy written by `pulse backup` in place of the SQLite database (pulse stopped)
@@ -224,6 +228,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schedule(command) => wave::run_schedule(&global, command),
         Command::Tick(args) => tick::run(&global, args),
         Command::Results(args) => results::run(&global, args),
+        Command::Action(command) => action::run(&global, command),
         Command::Backup(args) => backup::run_backup(&global, args),
         Command::Restore(args) => backup::run_restore(&global, args),
         Command::Demo(args) => demo::run(&global, args),

@@ -251,3 +251,50 @@ diesel::table! {
 diesel::joinable!(trend_exclusions -> waves (wave_id));
 diesel::allow_tables_to_appear_in_same_query!(trend_exclusions, waves);
 diesel::allow_tables_to_appear_in_same_query!(trend_exclusions, survey_versions);
+
+diesel::table! {
+    actions (id) {
+        id -> Text,
+        wave_id -> Text,
+        survey_slug -> Text,
+        target_kind -> Text,
+        target_key -> Text,
+        group_attribute -> Nullable<Text>,
+        group_value -> Nullable<Text>,
+        title -> Text,
+        description -> Text,
+        owner_id -> Text,
+        due_on -> Date,
+        status -> Text,
+        published -> Bool,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    action_notes (id) {
+        id -> Text,
+        action_id -> Text,
+        author_id -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    action_history (id) {
+        id -> Text,
+        action_id -> Text,
+        changed_by -> Text,
+        changed_at -> Timestamp,
+        field -> Text,
+        old_value -> Nullable<Text>,
+        new_value -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(action_notes -> actions (action_id));
+diesel::joinable!(action_history -> actions (action_id));
+diesel::allow_tables_to_appear_in_same_query!(actions, action_notes, action_history, users);

@@ -2,6 +2,7 @@
 //! in `web::block`) → render. This file wires them and the cross-cutting middleware:
 //! security headers on every response and HTML error pages.
 
+mod actions;
 mod admin;
 mod assets;
 mod errors;
@@ -38,6 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(admin::configure)
             .configure(waves::configure)
             .configure(results::configure)
+            .configure(actions::configure)
             .configure(optout::configure)
             .configure(survey::configure)
             .default_service(web::to(|| async {

@@ -19,7 +19,7 @@ use crate::browser::{browser, click_and_wait, screenshot, sign_in};
 use crate::helpers::{spawn_app, Backend, TestApp};
 
 /// axe-core's browser bundle, or `None` (with a message) when it is not installed.
-fn axe_source() -> Option<String> {
+pub(crate) fn axe_source() -> Option<String> {
     let path = std::env::var_os("PULSE_AXE_JS")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| {
@@ -78,7 +78,7 @@ async fn axe_violations(client: &Client, axe: &str, page: &str, width: u32) -> V
 
 /// Opens `path` at both widths: a screenshot each (`page-NAME-390.png`, `…-1280.png`) and,
 /// with axe-core, its violations.
-async fn check_page(
+pub(crate) async fn check_page(
     client: &Client,
     app: &TestApp,
     axe: Option<&str>,

@@ -4,9 +4,11 @@
 mod helpers;
 mod smtp_server;
 
+mod actions;
 mod admin_pages;
 mod auth;
 mod browser;
+mod browser_actions;
 mod browser_admin;
 mod browser_delivery;
 mod crash;

@@ -1,6 +1,7 @@
 //! One file per table: the row as read, the row to insert, and named query functions that
 //! take `conn: &mut DbConn` (a pooled connection or the one inside a transaction).
 
+pub mod actions;
 pub mod invitations;
 pub mod opt_outs;
 pub mod outbox;

@@ -1,0 +1,3 @@
+DROP TABLE action_history;
+DROP TABLE action_notes;
+DROP TABLE actions;
