@@ -6,6 +6,7 @@
 mod backup;
 mod demo;
 mod email_args;
+mod requests;
 mod results;
 mod serve;
 mod stakeholders;
@@ -134,6 +135,9 @@ pub enum Command {
     Schedule(wave::ScheduleCommand),
     /// One scheduler pass (open, remind, close, roll schedules) and send due mail: for cron
     Tick(tick::TickArgs),
+    /// Import the procurement request log (cycle times against targets on the scorecards)
+    #[command(subcommand)]
+    Requests(requests::RequestsCommand),
     /// Print a wave's results (the figures of the results page) as JSON or CSV
     Results(results::ResultsArgs),
     /// Write a consistent copy of the SQLite database while pulse keeps running
@@ -179,6 +183,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Wave(command) => wave::run_wave(&global, command),
         Command::Schedule(command) => wave::run_schedule(&global, command),
         Command::Tick(args) => tick::run(&global, args),
+        Command::Requests(command) => requests::run(&global, command),
         Command::Results(args) => results::run(&global, args),
         Command::Backup(args) => backup::run_backup(&global, args),
         Command::Restore(args) => backup::run_restore(&global, args),

@@ -157,6 +157,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     answer_counts,
     result_snapshots,
     wave_cells,
+    procurement_requests,
+    kpi_values,
 );
 
 diesel::table! {
@@ -211,3 +213,29 @@ diesel::table! {
 }
 
 diesel::joinable!(wave_cells -> waves (wave_id));
+
+diesel::table! {
+    procurement_requests (id) {
+        id -> Text,
+        business_unit -> Text,
+        requester_email -> Nullable<Text>,
+        category -> Text,
+        channel -> Text,
+        value_amount -> Nullable<Double>,
+        currency -> Nullable<Text>,
+        opened_on -> Date,
+        fulfilled_on -> Nullable<Date>,
+        status -> Text,
+        imported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    kpi_values (kpi_key, period, business_unit) {
+        kpi_key -> Text,
+        period -> Text,
+        business_unit -> Text,
+        value -> Double,
+        imported_at -> Timestamp,
+    }
+}

@@ -2,8 +2,10 @@
 //! take `conn: &mut DbConn` (a pooled connection or the one inside a transaction).
 
 pub mod invitations;
+pub mod kpis;
 pub mod opt_outs;
 pub mod outbox;
+pub mod requests;
 pub mod responses;
 pub mod results;
 pub mod sessions;

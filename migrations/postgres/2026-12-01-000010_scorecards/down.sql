@@ -1,0 +1,2 @@
+DROP TABLE kpi_values;
+DROP TABLE procurement_requests;
