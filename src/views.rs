@@ -5,6 +5,7 @@
 //! Names are paths below `templates/` without the extension: `pages/login`,
 //! `layouts/base`, `email/invitation/body` (in both registries: `.html.hbs` and `.txt.hbs`).
 
+pub mod scorecards;
 pub mod survey_form;
 
 use std::sync::LazyLock;

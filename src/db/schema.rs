@@ -159,6 +159,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     wave_cells,
     procurement_requests,
     kpi_values,
+    user_scopes,
 );
 
 diesel::table! {
@@ -239,3 +240,12 @@ diesel::table! {
         imported_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    user_scopes (user_id, business_unit) {
+        user_id -> Text,
+        business_unit -> Text,
+    }
+}
+
+diesel::joinable!(user_scopes -> users (user_id));

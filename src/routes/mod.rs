@@ -10,6 +10,7 @@ mod login;
 pub mod metrics;
 mod optout;
 pub mod results;
+mod scorecards;
 mod survey;
 mod waves;
 
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(admin::configure)
             .configure(waves::configure)
             .configure(results::configure)
+            .configure(scorecards::configure)
             .configure(optout::configure)
             .configure(survey::configure)
             .default_service(web::to(|| async {

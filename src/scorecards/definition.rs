@@ -248,6 +248,19 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_schema_is_up_to_date() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-definitions/kpis");
+        let on_disk = std::fs::read_to_string(dir.join("schema.json")).unwrap();
+        assert!(
+            on_disk == schema_json(),
+            "survey-definitions/kpis/schema.json is out of date with the Rust types; regenerate it with\n\n    cargo run -- kpi schema > survey-definitions/kpis/schema.json\n"
+        );
+        let shipped: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join(FILE)).unwrap()).unwrap();
+        assert_eq!(shipped["$schema"], "./schema.json");
+    }
+
+    #[test]
     fn reports_problems_with_their_place() {
         let error = parse(
             "x.json",

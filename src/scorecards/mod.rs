@@ -9,6 +9,7 @@
 //! * [`card`]: a unit's scorecard and the organisation's view; [`export`]: CSV and XLSX.
 
 pub mod card;
+pub mod charts;
 pub mod definition;
 pub mod export;
 pub mod kpi_import;

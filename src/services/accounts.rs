@@ -166,7 +166,7 @@ pub fn create_account(
     let role = match input.role.parse::<Role>() {
         Ok(role) => Some(role),
         Err(_) => {
-            errors.push(FieldError::new("role", "choose admin or lead"));
+            errors.push(FieldError::new("role", "choose admin, lead or viewer"));
             None
         }
     };
@@ -261,4 +261,73 @@ pub fn change_active(
         }
         Ok(())
     })
+}
+
+/// The business units a viewer may see.
+pub fn viewer_units(conn: &mut DbConn, user_id: &str) -> anyhow::Result<Vec<String>> {
+    Ok(crate::db::models::user_scopes::units_of(conn, user_id)?)
+}
+
+/// Sets the business units a viewer may see: each must be a business unit of the directory
+/// (or of the request log), at least one. Refused for accounts that are not viewers.
+pub fn set_viewer_units(
+    conn: &mut DbConn,
+    user_id: &str,
+    units: &[String],
+) -> Result<(), AccountError> {
+    db::write_transaction(conn, |conn| set_viewer_units_in(conn, user_id, units))
+}
+
+/// [`set_viewer_units`] inside the caller's transaction.
+pub fn set_viewer_units_in(
+    conn: &mut DbConn,
+    user_id: &str,
+    units: &[String],
+) -> Result<(), AccountError> {
+    {
+        let target = users::find(conn, user_id)?.ok_or(AccountError::NotFound)?;
+        if target.role != Role::Viewer.as_str() {
+            return Err(AccountError::Refused(format!(
+                "{} is not a viewer: only viewer accounts are scoped to business units.",
+                target.email
+            )));
+        }
+        let wanted = check_viewer_units(conn, units)?;
+        crate::db::models::user_scopes::replace(conn, user_id, &wanted)?;
+        Ok(())
+    }
+}
+
+/// The units, trimmed, sorted and deduplicated, if each is a business unit of the directory
+/// (or of the request log) and there is at least one.
+pub fn check_viewer_units(
+    conn: &mut DbConn,
+    units: &[String],
+) -> Result<Vec<String>, AccountError> {
+    let mut known = crate::requests::directory_units(conn)?;
+    known.extend(crate::db::models::requests::units(conn)?);
+    let mut wanted: Vec<String> = units
+        .iter()
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    if wanted.is_empty() {
+        return Err(AccountError::Refused(
+            "Give the viewer at least one business unit.".into(),
+        ));
+    }
+    if let Some(unknown) = wanted.iter().find(|u| !known.contains(*u)) {
+        let list: Vec<&str> = known.iter().map(String::as_str).collect();
+        return Err(AccountError::Refused(format!(
+            "'{unknown}' is not a business unit (known: {}).",
+            if list.is_empty() {
+                "none yet".to_string()
+            } else {
+                list.join(", ")
+            }
+        )));
+    }
+    Ok(wanted)
 }

@@ -19,6 +19,7 @@ mod readme;
 mod respondent;
 mod results;
 mod scale_out;
+mod scorecards;
 mod stakeholders;
 mod waves;
 mod waves_web;

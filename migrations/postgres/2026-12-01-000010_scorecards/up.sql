@@ -28,3 +28,14 @@ CREATE TABLE kpi_values (
     PRIMARY KEY (kpi_key, period, business_unit)
 );
 CREATE INDEX kpi_values_unit ON kpi_values (business_unit, period);
+
+-- Accounts may now be viewers, scoped to business units.
+ALTER TABLE users DROP CONSTRAINT users_role_check;
+ALTER TABLE users ADD CONSTRAINT users_role_check CHECK (role IN ('admin', 'lead', 'viewer'));
+
+-- The business units a viewer account may see (their scorecards only).
+CREATE TABLE user_scopes (
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    business_unit TEXT NOT NULL,
+    PRIMARY KEY (user_id, business_unit)
+);

@@ -11,5 +11,6 @@ pub mod results;
 pub mod sessions;
 pub mod stakeholders;
 pub mod survey_versions;
+pub mod user_scopes;
 pub mod users;
 pub mod waves;
