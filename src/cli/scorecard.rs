@@ -23,7 +23,7 @@ pub enum Format {
 pub struct ScorecardArgs {
     /// Business unit (a business_unit value of the directory); without it, every unit
     pub unit: Option<String>,
-    /// Half-year, e.g. 2027-H1 [default: the current one]
+    /// Half-year, e.g. 2027-H1 [default: the one in which the survey's latest wave closed]
     #[arg(long, value_parser = HalfYear::parse)]
     pub period: Option<HalfYear>,
     /// Output format
@@ -37,7 +37,10 @@ pub fn run(global: &GlobalArgs, args: ScorecardArgs) -> anyhow::Result<ExitCode>
     let mut conn = pool.get()?;
     let cache = ResultsCache::default();
     let now = SystemClock.now();
-    let period = args.period.unwrap_or_else(|| HalfYear::of(now.date()));
+    let period = match args.period {
+        Some(period) => period,
+        None => crate::scorecards::card::default_period(&mut conn, &loaded, now.date())?,
+    };
     let output = match &args.unit {
         Some(unit) => {
             let card = unit_scorecard(&mut conn, &cache, &loaded, unit, period, now)?

@@ -42,9 +42,18 @@ pub struct PeriodQuery {
 }
 
 impl PeriodQuery {
-    fn period(&self, state: &AppState) -> Result<HalfYear, AppError> {
+    /// The half-year asked for, else the one of the survey's latest closed wave.
+    async fn period(&self, state: &web::Data<AppState>) -> Result<HalfYear, AppError> {
         match self.period.as_deref().map(str::trim) {
-            None | Some("") => Ok(HalfYear::of(state.clock.now().date())),
+            None | Some("") => {
+                let state = state.clone();
+                web::block(move || -> Result<HalfYear, AppError> {
+                    let mut conn = state.pool.get()?;
+                    let today = state.clock.now().date();
+                    Ok(card::default_period(&mut conn, &state.scorecard, today)?)
+                })
+                .await?
+            }
             Some(text) => HalfYear::parse(text).map_err(AppError::BadRequest),
         }
     }
@@ -79,7 +88,7 @@ async fn load_unit(
             return Err(AppError::Forbidden);
         }
     }
-    let period = query.period(state)?;
+    let period = query.period(state).await?;
     let state = state.clone();
     web::block(move || -> Result<Scorecard, AppError> {
         let mut conn = state.pool.get()?;
@@ -104,7 +113,7 @@ async fn load_organisation(
     query: &PeriodQuery,
 ) -> Result<(Organisation, Option<Vec<String>>), AppError> {
     let scope = scope(state, signed_in).await?;
-    let period = query.period(state)?;
+    let period = query.period(state).await?;
     let state = state.clone();
     let mut org = web::block(move || -> Result<Organisation, AppError> {
         let mut conn = state.pool.get()?;

@@ -83,6 +83,22 @@ enum SurveyFigures {
     NoWave,
 }
 
+/// The half-year a scorecard opens on when none is asked for: the one in which the
+/// survey's latest wave closed (its survey figures are the newest there are), else the
+/// current one.
+pub fn default_period(
+    conn: &mut DbConn,
+    definition: &ScorecardDefinition,
+    today: NaiveDate,
+) -> anyhow::Result<HalfYear> {
+    let latest = wave_rows::list(conn)?
+        .into_iter()
+        .filter(|(wave, slug, _)| slug == &definition.survey && wave.state == "closed")
+        .map(|(wave, _, _)| wave.closed_at.unwrap_or(wave.closes_at).date())
+        .max();
+    Ok(HalfYear::of(latest.unwrap_or(today)))
+}
+
 /// Everything a scorecard reads, loaded once: request log, KPI values, survey waves.
 pub struct Inputs<'a> {
     definition: &'a ScorecardDefinition,

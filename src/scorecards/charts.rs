@@ -109,18 +109,30 @@ pub fn speed_svg(points: &[SpeedPoint], description: &str) -> Option<String> {
     if points.is_empty() {
         return None;
     }
-    let (width, height) = (640.0, 360.0);
-    let (left, right, top, bottom) = (56.0, 150.0, 16.0, 44.0);
+    let (width, height) = (720.0, 380.0);
+    let (left, right, top, bottom) = (56.0, 210.0, 16.0, 44.0);
     let plot_w = width - left - right;
     let plot_h = height - top - bottom;
-    let x = |share: f64| left + share.clamp(0.0, 100.0) / 100.0 * plot_w;
-    let y = |nps: f64| top + (100.0 - nps.clamp(-100.0, 100.0)) / 200.0 * plot_h;
+    // Axes scaled to the data in steps of 10 (x, %) and 25 (y, NPS), the NPS zero line
+    // always inside.
+    let min_x = points.iter().map(|p| p.within_target).fold(100.0, f64::min);
+    let x_low = ((min_x / 10.0).floor() * 10.0).clamp(0.0, 90.0);
+    let min_y = points.iter().map(|p| p.nps).fold(0.0, f64::min);
+    let max_y = points.iter().map(|p| p.nps).fold(0.0, f64::max);
+    let y_low = ((min_y / 25.0).floor() * 25.0).max(-100.0);
+    let y_high = ((max_y / 25.0).ceil() * 25.0).min(100.0).max(y_low + 25.0);
+    let x = |share: f64| left + (share.clamp(x_low, 100.0) - x_low) / (100.0 - x_low) * plot_w;
+    let y = |nps: f64| top + (y_high - nps.clamp(y_low, y_high)) / (y_high - y_low) * plot_h;
     let mut svg = format!(
         "<svg role=\"img\" aria-label=\"{}\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"13\">",
         escape(description)
     );
     // Axes, grid and labels.
-    for tick in [-100.0, -50.0, 0.0, 50.0, 100.0] {
+    let y_ticks: Vec<f64> = (0..)
+        .map(|i| y_low + 25.0 * f64::from(i))
+        .take_while(|t| *t <= y_high + 1e-9)
+        .collect();
+    for tick in y_ticks {
         let _ = write!(
             svg,
             "<line x1=\"{left}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"{INK}\" stroke-opacity=\"{}\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"{INK}\">{tick}</text>",
@@ -131,7 +143,11 @@ pub fn speed_svg(points: &[SpeedPoint], description: &str) -> Option<String> {
             yy = y(tick),
         );
     }
-    for tick in [0.0, 25.0, 50.0, 75.0, 100.0] {
+    let x_ticks: Vec<f64> = (0..)
+        .map(|i| x_low + 10.0 * f64::from(i))
+        .take_while(|t| *t <= 100.0 + 1e-9)
+        .collect();
+    for tick in x_ticks {
         let _ = write!(
             svg,
             "<line x1=\"{xx:.1}\" x2=\"{xx:.1}\" y1=\"{top}\" y2=\"{}\" stroke=\"{INK}\" stroke-opacity=\"0.12\"/><text x=\"{xx:.1}\" y=\"{}\" text-anchor=\"middle\" fill=\"{INK}\">{tick} %</text>",

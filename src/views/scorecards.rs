@@ -168,22 +168,25 @@ pub fn scorecard_page(card: &Scorecard, organisation_link: bool) -> ScorecardPag
 #[derive(Serialize)]
 pub struct OrganisationPage {
     pub period: PeriodNav,
-    pub measures: Vec<HeadView>,
-    pub rows: Vec<UnitRow>,
+    /// The columns: the units.
+    pub units: Vec<UnitHead>,
+    /// The rows: one per measure, a cell per unit.
+    pub rows: Vec<MeasureRow>,
     pub speed_svg: Option<String>,
     pub speed_points: Vec<SpeedText>,
     pub definition_version: i32,
 }
 
 #[derive(Serialize)]
-pub struct HeadView {
-    pub name: String,
+pub struct UnitHead {
+    pub unit: String,
+    pub unit_path: String,
 }
 
 #[derive(Serialize)]
-pub struct UnitRow {
-    pub unit: String,
-    pub unit_path: String,
+pub struct MeasureRow {
+    pub name: String,
+    pub target: String,
     pub cells: Vec<CellView>,
 }
 
@@ -210,36 +213,51 @@ pub fn organisation_page(org: &Organisation, units: &[&Scorecard]) -> Organisati
         .filter(|p| units.iter().any(|u| u.unit == p.unit))
         .cloned()
         .collect();
+    let rows = org
+        .measures
+        .iter()
+        .enumerate()
+        .map(|(index, head)| MeasureRow {
+            name: head.name.clone(),
+            // Per-unit targets differ: the row names the general one, "varies" otherwise.
+            target: {
+                let targets: Vec<String> = units
+                    .iter()
+                    .filter_map(|card| card.measures.get(index))
+                    .map(target_text)
+                    .collect();
+                match targets.first() {
+                    Some(first) if targets.iter().all(|t| t == first) => first.clone(),
+                    Some(_) => "varies by unit".into(),
+                    None => "—".into(),
+                }
+            },
+            cells: units
+                .iter()
+                .filter_map(|card| card.measures.get(index))
+                .map(|m| CellView {
+                    value: if m.status == Status::Hidden {
+                        "hidden".into()
+                    } else {
+                        value_text(m)
+                    },
+                    status: m.status.as_str(),
+                    status_label: m.status.label(),
+                    hidden: m.status == Status::Hidden,
+                })
+                .collect(),
+        })
+        .collect();
     OrganisationPage {
         period: nav(org.period),
-        measures: org
-            .measures
+        units: units
             .iter()
-            .map(|m| HeadView {
-                name: m.name.clone(),
-            })
-            .collect(),
-        rows: units
-            .iter()
-            .map(|card| UnitRow {
+            .map(|card| UnitHead {
                 unit: card.unit.clone(),
                 unit_path: unit_path(&card.unit),
-                cells: card
-                    .measures
-                    .iter()
-                    .map(|m| CellView {
-                        value: if m.status == Status::Hidden {
-                            "hidden".into()
-                        } else {
-                            value_text(m)
-                        },
-                        status: m.status.as_str(),
-                        status_label: m.status.label(),
-                        hidden: m.status == Status::Hidden,
-                    })
-                    .collect(),
             })
             .collect(),
+        rows,
         speed_svg: charts::speed_svg(
             &points,
             "Each business unit's NPS against its share of requests fulfilled within target, per half-year",

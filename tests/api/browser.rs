@@ -19,7 +19,7 @@ use pulse::outbox::{Outbox, OutboxConfig};
 use crate::helpers::{spawn_app, survey_link, Backend};
 use crate::smtp_server::SmtpServer;
 
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -37,7 +37,7 @@ fn free_port() -> u16 {
 }
 
 /// Starts chromedriver and a headless Chromium session, or `None` when not installed.
-async fn browser(profile: &std::path::Path) -> Option<(Driver, Client)> {
+pub(crate) async fn browser(profile: &std::path::Path) -> Option<(Driver, Client)> {
     let port = free_port();
     let child = match Command::new("chromedriver")
         .arg(format!("--port={port}"))
@@ -78,7 +78,7 @@ async fn browser(profile: &std::path::Path) -> Option<(Driver, Client)> {
     panic!("chromedriver did not accept a session");
 }
 
-async fn screenshot(client: &Client, width: u32, name: &str) {
+pub(crate) async fn screenshot(client: &Client, width: u32, name: &str) {
     client.set_window_size(width, 1000).await.unwrap();
     let png = client.screenshot().await.unwrap();
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
@@ -261,7 +261,7 @@ async fn a_stakeholder_answers_in_a_real_browser() {
 }
 
 /// Clicks the button `button` (CSS) and waits up to 10 s for `landmark` on the next page.
-async fn click_and_wait(client: &Client, button: &str, landmark: Locator<'_>) {
+pub(crate) async fn click_and_wait(client: &Client, button: &str, landmark: Locator<'_>) {
     client
         .find(Locator::Css(button))
         .await
@@ -278,7 +278,12 @@ async fn click_and_wait(client: &Client, button: &str, landmark: Locator<'_>) {
 }
 
 /// Signs in through the real form (the test password) and waits for `landmark`.
-async fn sign_in(client: &Client, app: &crate::helpers::TestApp, email: &str, landmark: &str) {
+pub(crate) async fn sign_in(
+    client: &Client,
+    app: &crate::helpers::TestApp,
+    email: &str,
+    landmark: &str,
+) {
     client.goto(&app.url("/login")).await.unwrap();
     for (id, value) in [("email", email), ("password", crate::helpers::PASSWORD)] {
         client

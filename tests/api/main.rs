@@ -7,6 +7,7 @@ mod smtp_server;
 mod admin_pages;
 mod auth;
 mod browser;
+mod browser_scorecards;
 mod crash;
 mod definitions;
 mod demo;

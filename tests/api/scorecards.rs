@@ -522,7 +522,7 @@ async fn a_hidden_unit_shows_no_survey_number(backend: Backend) {
             .next()
             .unwrap();
         let figure = row
-            .split("class=\"figure hidden-cell\">")
+            .split("class=\"sc-figure hidden-cell\">")
             .nth(1)
             .unwrap()
             .split("</td>")
