@@ -133,10 +133,25 @@ pub struct NewAccountInput {
     /// Empty: a password is generated and shown once.
     #[serde(default)]
     pub password: String,
+    /// For a viewer: the business units they may see, one per line.
+    #[serde(default)]
+    pub units: String,
+}
+
+impl NewAccountInput {
+    /// The units of the form, one per line, blank lines skipped.
+    pub fn unit_list(&self) -> Vec<String> {
+        self.units
+            .lines()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
 }
 
 /// The fields of [`NewAccountInput`], in form order.
-pub const NEW_ACCOUNT_FIELDS: &[&str] = &["email", "role", "password"];
+pub const NEW_ACCOUNT_FIELDS: &[&str] = &["email", "role", "units", "password"];
 
 /// An account made by [`create_account`].
 #[derive(Debug, Clone)]
@@ -170,6 +185,24 @@ pub fn create_account(
             None
         }
     };
+    let units = input.unit_list();
+    match role {
+        Some(Role::Viewer) => {
+            if let Err(error) = check_viewer_units(conn, &units) {
+                match error {
+                    AccountError::Refused(message) => {
+                        errors.push(FieldError::new("units", message))
+                    }
+                    other => return Err(other),
+                }
+            }
+        }
+        Some(_) if !units.is_empty() => errors.push(FieldError::new(
+            "units",
+            "business units are for viewers only: admins and leads see every unit",
+        )),
+        _ => {}
+    }
     let generated = input
         .password
         .is_empty()
@@ -190,6 +223,9 @@ pub fn create_account(
         return Err(AccountError::Invalid(errors));
     };
     let id = add_user(conn, &email, role, plain, now)?;
+    if role == Role::Viewer {
+        set_viewer_units(conn, &id, &units)?;
+    }
     Ok(CreatedAccount {
         id,
         email: email.as_str().to_string(),

@@ -49,6 +49,19 @@ async fn scorecards_in_a_real_browser() {
     tall_screenshot(&client, 1280, 1300, "scorecard-it-1280.png").await;
     tall_screenshot(&client, 390, 2600, "scorecard-it-390.png").await;
 
+    // An admin's users page, where viewers are created and scoped.
+    app.create_user("boss@example.com", pulse::domain::Role::Admin);
+    client.delete_all_cookies().await.unwrap();
+    sign_in(&client, &app, "boss@example.com", "main").await;
+    client.goto(&app.url("/admin/users")).await.unwrap();
+    let page = client.source().await.unwrap();
+    assert!(
+        page.contains("sees IT"),
+        "the demo viewer's scope is listed"
+    );
+    tall_screenshot(&client, 1280, 1400, "users-1280.png").await;
+    tall_screenshot(&client, 390, 2400, "users-390.png").await;
+
     // IT's head, with the printed password, in a fresh session.
     client.delete_all_cookies().await.unwrap();
     client.goto(&app.url("/login")).await.unwrap();

@@ -709,7 +709,83 @@ async fn a_viewer_sees_only_their_unit(backend: Backend) {
     );
 }
 
+async fn an_admin_creates_and_scopes_a_viewer_on_the_users_page(backend: Backend) {
+    let app = crate::helpers::spawn_app(backend).await;
+    import(&app, &organisation());
+    let csrf = app.signed_in_admin().await;
+    // An unknown unit: the form comes back with the reason, no account is made.
+    let refused = app
+        .post_form(
+            "/admin/users",
+            &[
+                ("csrf_token", &csrf),
+                ("email", "head@example.com"),
+                ("role", "viewer"),
+                ("units", "Nowhere"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let body = refused.text().await.unwrap();
+    assert!(
+        body.contains("Nowhere&#x27; is not a business unit"),
+        "{body}"
+    );
+    let created = app
+        .post_form(
+            "/admin/users",
+            &[
+                ("csrf_token", &csrf),
+                ("email", "head@example.com"),
+                ("role", "viewer"),
+                ("units", "Sales\r\nLegal"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(created.status(), 303);
+    let mut conn = app.pool.get().unwrap();
+    let user = pulse::db::models::users::find_by_email(&mut conn, "head@example.com")
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.role, "viewer");
+    assert_eq!(
+        pulse::services::accounts::viewer_units(&mut conn, &user.id).unwrap(),
+        ["Legal", "Sales"]
+    );
+    let page = app.get("/admin/users").await.text().await.unwrap();
+    assert!(page.contains("sees Legal, Sales"));
+    // Re-scoped to one unit.
+    let response = app
+        .post_form(
+            &format!("/admin/users/{}/units", user.id),
+            &[("csrf_token", &csrf), ("units", "R&D")],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(
+        pulse::services::accounts::viewer_units(&mut conn, &user.id).unwrap(),
+        ["R&D"]
+    );
+    // A lead cannot be given units.
+    let lead = app
+        .post_form(
+            "/admin/users",
+            &[
+                ("csrf_token", &csrf),
+                ("email", "lead@example.com"),
+                ("role", "lead"),
+                ("units", "Sales"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(lead.status(), 422);
+}
+
 both_backends!(
+    an_admin_creates_and_scopes_a_viewer_on_the_users_page,
     requests_import_and_120_day_figures,
     kpi_values_and_statuses,
     a_hidden_unit_shows_no_survey_number,
