@@ -451,7 +451,8 @@ async fn a_non_empty_database_is_replaced_only_when_confirmed(backend: Backend) 
         "all waves are new"
     );
     assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM stakeholders"), 1500);
-    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM users"), 2);
+    // Admin, lead and the IT viewer.
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM users"), 3);
 }
 
 #[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -784,7 +784,50 @@ async fn an_admin_creates_and_scopes_a_viewer_on_the_users_page(backend: Backend
     assert_eq!(lead.status(), 422);
 }
 
+/// The demo: its viewer signs in with the printed password and sees IT only, whose requests
+/// get slower as its NPS falls.
+async fn the_demo_viewer_sees_it_getting_slower(backend: Backend) {
+    let (db, stdout) = crate::demo::seeded(backend, "5");
+    let (email, password) = stdout
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .find(|words| words.len() == 3 && words[0] == "viewer")
+        .map(|w| (w[1].to_string(), w[2].to_string()))
+        .expect("the demo prints a viewer account");
+    let app = crate::demo::serve(db).await;
+    assert_eq!(app.login(&email, &password).await.status(), 303);
+    let org: Value = app.get("/api/v1/scorecards").await.json().await.unwrap();
+    let units: Vec<&str> = org["units"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["unit"].as_str().unwrap())
+        .collect();
+    assert_eq!(units, ["IT"]);
+    let it = &org["units"][0];
+    let trend = |key: &str| -> Vec<f64> {
+        measure(it, key)["trend"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|t| t["value"].as_f64())
+            .collect()
+    };
+    let (speed, nps) = (trend("within_target"), trend("nps"));
+    assert_eq!(speed.len(), 4, "{speed:?}");
+    assert!(speed[3] < speed[0] - 15.0, "IT gets slower: {speed:?}");
+    assert!(
+        nps.len() >= 2 && nps[nps.len() - 1] < nps[0],
+        "IT's NPS falls: {nps:?}"
+    );
+    assert_eq!(
+        app.get("/api/v1/scorecards/Manufacturing").await.status(),
+        403
+    );
+}
+
 both_backends!(
+    the_demo_viewer_sees_it_getting_slower,
     an_admin_creates_and_scopes_a_viewer_on_the_users_page,
     requests_import_and_120_day_figures,
     kpi_values_and_statuses,
