@@ -1,5 +1,5 @@
-//! Admin and lead accounts: create, sign in (with session rotation), change role or
-//! password, deactivate.
+//! Admin, lead and viewer accounts: create, sign in (with session rotation), change role or
+//! password, deactivate, and the business units a viewer may see.
 //!
 //! The web pages go through [`create_account`], [`change_role`] and [`change_active`], which
 //! explain a wrong field and protect the admins from locking themselves out: nobody can
@@ -320,18 +320,16 @@ pub fn set_viewer_units_in(
     user_id: &str,
     units: &[String],
 ) -> Result<(), AccountError> {
-    {
-        let target = users::find(conn, user_id)?.ok_or(AccountError::NotFound)?;
-        if target.role != Role::Viewer.as_str() {
-            return Err(AccountError::Refused(format!(
-                "{} is not a viewer: only viewer accounts are scoped to business units.",
-                target.email
-            )));
-        }
-        let wanted = check_viewer_units(conn, units)?;
-        crate::db::models::user_scopes::replace(conn, user_id, &wanted)?;
-        Ok(())
+    let target = users::find(conn, user_id)?.ok_or(AccountError::NotFound)?;
+    if target.role != Role::Viewer.as_str() {
+        return Err(AccountError::Refused(format!(
+            "{} is not a viewer: only viewer accounts are scoped to business units.",
+            target.email
+        )));
     }
+    let wanted = check_viewer_units(conn, units)?;
+    crate::db::models::user_scopes::replace(conn, user_id, &wanted)?;
+    Ok(())
 }
 
 /// The units, trimmed, sorted and deduplicated, if each is a business unit of the directory
