@@ -37,6 +37,8 @@ pub const SCHEMA_FILE: &str = "schema.json";
 #[folder = "survey-definitions/"]
 #[include = "*.json"]
 #[exclude = "schema.json"]
+// The scorecard definition and its schema (`scorecards::definition`).
+#[exclude = "kpis/*"]
 struct Shipped;
 
 /// Where definitions were read from.

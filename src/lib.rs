@@ -12,6 +12,9 @@
 //! wave closes ─▶ results frozen ─▶ leads notified
 //! results pages ◀─ services::results (one grouped count read per wave → stats + anonymity)
 //!                 ─▶ routes::results (page, charts SVG, export CSV/XLSX, JSON API), cli results
+//! requests.csv ─requests─▶ request log;  kpis.csv ─scorecards─▶ KPI values
+//! scorecards::card ◀─ request figures + KPI values + results filtered per unit (release plan)
+//!                 ─▶ routes::scorecards (pages, CSV/XLSX, JSON API; viewers see their units), cli scorecard
 //! ```
 //!
 //! `main.rs` only parses the command line and calls [`cli::run`].
@@ -32,8 +35,10 @@ pub mod error;
 pub mod export;
 pub mod metrics;
 pub mod outbox;
+pub mod requests;
 pub mod routes;
 pub mod scheduler;
+pub mod scorecards;
 pub mod services;
 pub mod startup;
 pub mod stats;

@@ -39,6 +39,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Counters and histograms of `GET /metrics`.
     pub metrics: Arc<Metrics>,
+    /// The scorecard definition (measures and targets), read at start.
+    pub scorecard: Arc<crate::scorecards::definition::ScorecardDefinition>,
 }
 
 pub struct Application {
@@ -75,6 +77,9 @@ impl Application {
             Ok(pool)
         })
         .await??;
+        let scorecard = Arc::new(crate::scorecards::definition::load_configured(
+            &settings.definitions_dir,
+        )?);
         let address = format!("{}:{}", settings.host, settings.port);
         let listener = TcpListener::bind(&address).with_context(|| {
             format!("cannot listen on {address} (is another pulse running? choose another --port)")
@@ -128,6 +133,7 @@ impl Application {
             results: ResultsCache::default(),
             clock,
             metrics,
+            scorecard,
             settings: Arc::new(settings),
         });
         let app_state = state.clone();

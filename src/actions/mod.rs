@@ -221,6 +221,9 @@ fn history_row(
 fn require_planner(actor: &Actor) -> Result<(), ActionError> {
     match actor.role {
         Role::Admin | Role::Lead => Ok(()),
+        Role::Viewer => Err(ActionError::Forbidden(
+            "a viewer reads scorecards; only leads and admins plan actions".into(),
+        )),
     }
 }
 

@@ -3,6 +3,7 @@
 //! session, and the per-IP and per-account sign-in rate limits.
 //!
 //! Route handlers ask for [`SignedIn`] (any role) or call [`SignedIn::require_admin`].
+//! Viewers are refused by [`SignedIn`] itself outside [`viewer_may_open`].
 
 pub mod csrf;
 pub mod password;
@@ -30,6 +31,21 @@ pub struct CurrentUser {
     pub email: String,
     pub role: Role,
     pub is_admin: bool,
+    /// A viewer sees only the scorecards of the business units in their scope.
+    pub is_viewer: bool,
+}
+
+/// The paths a viewer may open (everything else is refused before any handler runs): the
+/// scorecard pages, downloads and API — each of which checks the viewer's units — the
+/// overview (which sends them to their scorecards) and signing out.
+pub fn viewer_may_open(path: &str) -> bool {
+    path == "/admin"
+        || path == "/logout"
+        || path == "/admin/scorecards"
+        || path.starts_with("/admin/scorecards/")
+        || path.starts_with("/admin/scorecards.")
+        || path == "/api/v1/scorecards"
+        || path.starts_with("/api/v1/scorecards/")
 }
 
 /// A signed-in request: the user, the CSRF token its forms must carry, and the message
@@ -75,6 +91,7 @@ impl FromRequest for SignedIn {
         let flash = crate::routes::flash::read(req);
         // Kept on the request so an error page after this can show the navigation.
         let request = req.clone();
+        let path = req.path().to_string();
         let next = req
             .uri()
             .path_and_query()
@@ -101,6 +118,7 @@ impl FromRequest for SignedIn {
             })
             .await??;
             match user {
+                Some(user) if user.is_viewer && !viewer_may_open(&path) => Err(AppError::Forbidden),
                 Some(user) => {
                     let signed_in = SignedIn {
                         csrf_token: csrf::session_token(&state.settings.secret_key, &token),

@@ -61,6 +61,7 @@ pub fn resume(
         id: user.id,
         email: user.email,
         is_admin: role == Role::Admin,
+        is_viewer: role == Role::Viewer,
         role,
     }))
 }

@@ -180,4 +180,8 @@ fn print_report(url: &str, report: &DemoReport, seconds: f64) {
             account.password()
         );
     }
+    println!(
+        "  (the viewer sees the {} scorecard only)",
+        crate::demo::scorecards::VIEWER_UNIT
+    );
 }

@@ -1,5 +1,5 @@
 //! The command line: `pulse serve | migrate | user | stakeholders | survey | wave |
-//! schedule | tick | results | backup | restore | demo`. Each command
+//! schedule | tick | requests | kpi | scorecard | results | backup | restore | demo`. Each command
 //! group lives in its own file; this one holds the global options and the dispatch.
 //! Errors print what was wrong and what to do, and exit non-zero.
 
@@ -7,7 +7,10 @@ mod action;
 mod backup;
 mod demo;
 mod email_args;
+mod kpi;
+mod requests;
 mod results;
+mod scorecard;
 mod serve;
 mod stakeholders;
 mod survey;
@@ -145,6 +148,14 @@ pub enum Command {
     Schedule(wave::ScheduleCommand),
     /// One scheduler pass (open, remind, close, roll schedules) and send due mail: for cron
     Tick(tick::TickArgs),
+    /// Import the procurement request log (cycle times against targets on the scorecards)
+    #[command(subcommand)]
+    Requests(requests::RequestsCommand),
+    /// Load KPI values; check the scorecard definition
+    #[command(subcommand)]
+    Kpi(kpi::KpiCommand),
+    /// Print a business unit's scorecard (or every unit's) for a half-year as JSON or CSV
+    Scorecard(scorecard::ScorecardArgs),
     /// Print a wave's results (the figures of the results page) as JSON or CSV
     Results(results::ResultsArgs),
     /// Action plans on a closed wave's figures: add, list, show, update, note, publish
@@ -227,6 +238,9 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Wave(command) => wave::run_wave(&global, command),
         Command::Schedule(command) => wave::run_schedule(&global, command),
         Command::Tick(args) => tick::run(&global, args),
+        Command::Requests(command) => requests::run(&global, command),
+        Command::Kpi(command) => kpi::run(&global, command),
+        Command::Scorecard(args) => scorecard::run(&global, args),
         Command::Results(args) => results::run(&global, args),
         Command::Action(command) => action::run(&global, command),
         Command::Backup(args) => backup::run_backup(&global, args),

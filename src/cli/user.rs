@@ -1,4 +1,4 @@
-//! `pulse user add|list|set-role|deactivate|activate|set-password`.
+//! `pulse user add|list|set-role|scope|deactivate|activate|set-password`.
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -18,6 +18,9 @@ pub enum UserCommand {
         email: String,
         #[arg(long, value_enum)]
         role: Role,
+        /// For a viewer: a business unit whose scorecards they may see (repeat for several)
+        #[arg(long = "unit", value_name = "BUSINESS_UNIT")]
+        units: Vec<String>,
         /// Read the password from the first line of standard input instead of a prompt
         #[arg(long)]
         password_stdin: bool,
@@ -30,6 +33,14 @@ pub enum UserCommand {
         email: String,
         #[arg(long, value_enum)]
         role: Role,
+    },
+    /// Set the business units a viewer may see (their scorecards only), replacing the earlier ones
+    Scope {
+        #[arg(long)]
+        email: String,
+        /// A business_unit value of the directory (repeat for several)
+        #[arg(long = "unit", value_name = "BUSINESS_UNIT", required = true)]
+        units: Vec<String>,
     },
     /// Set a new password (ends the account's sessions)
     SetPassword {
@@ -81,23 +92,61 @@ pub fn run(global: &GlobalArgs, command: UserCommand) -> anyhow::Result<ExitCode
         UserCommand::Add {
             email,
             role,
+            units,
             password_stdin,
         } => {
             let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+            match (role, units.is_empty()) {
+                (Role::Viewer, true) => anyhow::bail!(
+                    "a viewer needs at least one --unit (a business unit whose scorecards they may see)"
+                ),
+                (Role::Admin | Role::Lead, false) => {
+                    anyhow::bail!("--unit is for viewers: {role}s see every business unit")
+                }
+                _ => {}
+            }
+            if role == Role::Viewer {
+                // Checked first: a viewer with a wrong unit is not created at all.
+                accounts::check_viewer_units(&mut conn, &units)
+                    .map_err(|e| anyhow::anyhow!("--unit: {e}"))?;
+            }
             let password = read_password(password_stdin)?;
-            accounts::add_user(
+            let id = accounts::add_user(
                 &mut conn,
                 &email,
                 role,
                 &password,
                 chrono::Utc::now().naive_utc(),
             )?;
-            println!("created {role} account {email}");
+            if role == Role::Viewer {
+                accounts::set_viewer_units(&mut conn, &id, &units)
+                    .map_err(|e| anyhow::anyhow!("--unit: {e}"))?;
+            }
+            if units.is_empty() {
+                println!("created {role} account {email}");
+            } else {
+                println!("created {role} account {email} for {}", units.join(", "));
+            }
+        }
+        UserCommand::Scope { email, units } => {
+            let user = find(&mut conn, &email)?;
+            accounts::set_viewer_units(&mut conn, &user.id, &units)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let units = accounts::viewer_units(&mut conn, &user.id)?;
+            println!("{} now sees {}", user.email, units.join(", "));
         }
         UserCommand::List => {
             for user in users::list(&mut conn)? {
                 let state = if user.active { "active" } else { "deactivated" };
-                println!("{:<40} {:<6} {}", user.email, user.role, state);
+                let scope = if user.role == Role::Viewer.as_str() {
+                    format!(
+                        " ({})",
+                        accounts::viewer_units(&mut conn, &user.id)?.join(", ")
+                    )
+                } else {
+                    String::new()
+                };
+                println!("{:<40} {:<6} {state}{scope}", user.email, user.role);
             }
         }
         UserCommand::SetRole { email, role } => {

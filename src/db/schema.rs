@@ -186,6 +186,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     wave_cells,
     stakeholder_attributes,
     attribute_values,
+    procurement_requests,
+    kpi_values,
+    user_scopes,
 );
 
 diesel::table! {
@@ -298,3 +301,38 @@ diesel::table! {
 diesel::joinable!(action_notes -> actions (action_id));
 diesel::joinable!(action_history -> actions (action_id));
 diesel::allow_tables_to_appear_in_same_query!(actions, action_notes, action_history, users);
+
+diesel::table! {
+    procurement_requests (id) {
+        id -> Text,
+        business_unit -> Text,
+        requester_email -> Nullable<Text>,
+        category -> Text,
+        channel -> Text,
+        value_amount -> Nullable<Double>,
+        currency -> Nullable<Text>,
+        opened_on -> Date,
+        fulfilled_on -> Nullable<Date>,
+        status -> Text,
+        imported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    kpi_values (kpi_key, period, business_unit) {
+        kpi_key -> Text,
+        period -> Text,
+        business_unit -> Text,
+        value -> Double,
+        imported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_scopes (user_id, business_unit) {
+        user_id -> Text,
+        business_unit -> Text,
+    }
+}
+
+diesel::joinable!(user_scopes -> users (user_id));

@@ -23,6 +23,7 @@
 //! the database as it was.
 
 pub mod model;
+pub mod scorecards;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -341,6 +342,8 @@ pub fn seed(
     for spec in &specs {
         played.push(play_wave(conn, key, &clock, &mut rng, &people, spec, now)?);
     }
+    let mut accounts = accounts;
+    accounts.push(scorecards::seed(conn, options.seed, now)?);
     let internal_customers = organisation.internal_count();
     Ok(DemoReport {
         seed: options.seed,

@@ -1,4 +1,5 @@
-//! Account roles: admins run the survey programme, leads read results.
+//! Account roles: admins run the survey programme, leads read results, viewers (a business
+//! unit's head) read their units' scorecards only.
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,6 +13,8 @@ pub enum Role {
     Admin,
     /// Procurement lead: reads results and exports.
     Lead,
+    /// A business unit's head: reads the scorecards of the units in their scope, nothing else.
+    Viewer,
 }
 
 impl Role {
@@ -19,6 +22,7 @@ impl Role {
         match self {
             Role::Admin => "admin",
             Role::Lead => "lead",
+            Role::Viewer => "viewer",
         }
     }
 }
@@ -29,7 +33,8 @@ impl FromStr for Role {
         match s {
             "admin" => Ok(Role::Admin),
             "lead" => Ok(Role::Lead),
-            other => Err(format!("unknown role '{other}': use admin or lead")),
+            "viewer" => Ok(Role::Viewer),
+            other => Err(format!("unknown role '{other}': use admin, lead or viewer")),
         }
     }
 }

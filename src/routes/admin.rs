@@ -29,6 +29,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn home(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpResponse, AppError> {
+    if signed_in.user.is_viewer {
+        return Ok(super::see_other("/admin/scorecards"));
+    }
     let pool = state.pool.clone();
     let (active_stakeholders, survey_versions) =
         web::block(move || -> Result<(i64, i64), AppError> {

@@ -13,6 +13,7 @@ pub mod metrics;
 mod optout;
 pub mod results;
 mod schedules;
+mod scorecards;
 mod survey;
 mod waves;
 
@@ -40,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(waves::configure)
             .configure(results::configure)
             .configure(actions::configure)
+            .configure(scorecards::configure)
             .configure(optout::configure)
             .configure(survey::configure)
             .default_service(web::to(|| async {

@@ -1,5 +1,5 @@
-//! Admin and lead accounts: create, sign in (with session rotation), change role or
-//! password, deactivate.
+//! Admin, lead and viewer accounts: create, sign in (with session rotation), change role or
+//! password, deactivate, and the business units a viewer may see.
 //!
 //! The web pages go through [`create_account`], [`change_role`] and [`change_active`], which
 //! explain a wrong field and protect the admins from locking themselves out: nobody can
@@ -133,10 +133,25 @@ pub struct NewAccountInput {
     /// Empty: a password is generated and shown once.
     #[serde(default)]
     pub password: String,
+    /// For a viewer: the business units they may see, one per line.
+    #[serde(default)]
+    pub units: String,
+}
+
+impl NewAccountInput {
+    /// The units of the form, one per line, blank lines skipped.
+    pub fn unit_list(&self) -> Vec<String> {
+        self.units
+            .lines()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
 }
 
 /// The fields of [`NewAccountInput`], in form order.
-pub const NEW_ACCOUNT_FIELDS: &[&str] = &["email", "role", "password"];
+pub const NEW_ACCOUNT_FIELDS: &[&str] = &["email", "role", "units", "password"];
 
 /// An account made by [`create_account`].
 #[derive(Debug, Clone)]
@@ -166,10 +181,28 @@ pub fn create_account(
     let role = match input.role.parse::<Role>() {
         Ok(role) => Some(role),
         Err(_) => {
-            errors.push(FieldError::new("role", "choose admin or lead"));
+            errors.push(FieldError::new("role", "choose admin, lead or viewer"));
             None
         }
     };
+    let units = input.unit_list();
+    match role {
+        Some(Role::Viewer) => {
+            if let Err(error) = check_viewer_units(conn, &units) {
+                match error {
+                    AccountError::Refused(message) => {
+                        errors.push(FieldError::new("units", message))
+                    }
+                    other => return Err(other),
+                }
+            }
+        }
+        Some(_) if !units.is_empty() => errors.push(FieldError::new(
+            "units",
+            "business units are for viewers only: admins and leads see every unit",
+        )),
+        _ => {}
+    }
     let generated = input
         .password
         .is_empty()
@@ -190,6 +223,9 @@ pub fn create_account(
         return Err(AccountError::Invalid(errors));
     };
     let id = add_user(conn, &email, role, plain, now)?;
+    if role == Role::Viewer {
+        set_viewer_units(conn, &id, &units)?;
+    }
     Ok(CreatedAccount {
         id,
         email: email.as_str().to_string(),
@@ -261,4 +297,71 @@ pub fn change_active(
         }
         Ok(())
     })
+}
+
+/// The business units a viewer may see.
+pub fn viewer_units(conn: &mut DbConn, user_id: &str) -> anyhow::Result<Vec<String>> {
+    Ok(crate::db::models::user_scopes::units_of(conn, user_id)?)
+}
+
+/// Sets the business units a viewer may see: each must be a business unit of the directory
+/// (or of the request log), at least one. Refused for accounts that are not viewers.
+pub fn set_viewer_units(
+    conn: &mut DbConn,
+    user_id: &str,
+    units: &[String],
+) -> Result<(), AccountError> {
+    db::write_transaction(conn, |conn| set_viewer_units_in(conn, user_id, units))
+}
+
+/// [`set_viewer_units`] inside the caller's transaction.
+pub fn set_viewer_units_in(
+    conn: &mut DbConn,
+    user_id: &str,
+    units: &[String],
+) -> Result<(), AccountError> {
+    let target = users::find(conn, user_id)?.ok_or(AccountError::NotFound)?;
+    if target.role != Role::Viewer.as_str() {
+        return Err(AccountError::Refused(format!(
+            "{} is not a viewer: only viewer accounts are scoped to business units.",
+            target.email
+        )));
+    }
+    let wanted = check_viewer_units(conn, units)?;
+    crate::db::models::user_scopes::replace(conn, user_id, &wanted)?;
+    Ok(())
+}
+
+/// The units, trimmed, sorted and deduplicated, if each is a business unit of the directory
+/// (or of the request log) and there is at least one.
+pub fn check_viewer_units(
+    conn: &mut DbConn,
+    units: &[String],
+) -> Result<Vec<String>, AccountError> {
+    let mut known = crate::requests::directory_units(conn)?;
+    known.extend(crate::db::models::requests::units(conn)?);
+    let mut wanted: Vec<String> = units
+        .iter()
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    if wanted.is_empty() {
+        return Err(AccountError::Refused(
+            "Give the viewer at least one business unit.".into(),
+        ));
+    }
+    if let Some(unknown) = wanted.iter().find(|u| !known.contains(*u)) {
+        let list: Vec<&str> = known.iter().map(String::as_str).collect();
+        return Err(AccountError::Refused(format!(
+            "'{unknown}' is not a business unit (known: {}).",
+            if list.is_empty() {
+                "none yet".to_string()
+            } else {
+                list.join(", ")
+            }
+        )));
+    }
+    Ok(wanted)
 }

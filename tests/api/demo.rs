@@ -26,7 +26,7 @@ fn demo(db: &TestDb, args: &[&str]) -> Output {
     run_cli(&db.raw_url, db.dir.path(), &all, None)
 }
 
-fn seeded(backend: Backend, seed: &str) -> (TestDb, String) {
+pub(crate) fn seeded(backend: Backend, seed: &str) -> (TestDb, String) {
     let db = TestDb::new(backend);
     let output = demo(&db, &["--seed", seed]);
     assert!(
@@ -53,7 +53,7 @@ fn printed_accounts(stdout: &str) -> Vec<(String, String, String)> {
 }
 
 /// A server on the seeded database (scheduler and outbox worker off, as in every test).
-async fn serve(db: TestDb) -> TestApp {
+pub(crate) async fn serve(db: TestDb) -> TestApp {
     let app = Application::build(test_settings(&db))
         .await
         .expect("the application starts on the demo database");
@@ -493,7 +493,8 @@ async fn a_non_empty_database_is_replaced_only_when_confirmed(backend: Backend) 
         "all waves are new"
     );
     assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM stakeholders"), 1500);
-    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM users"), 2);
+    // Admin, lead and the IT viewer.
+    assert_eq!(count(&db, "SELECT COUNT(*) AS n FROM users"), 3);
 }
 
 #[derive(QueryableByName, Debug, PartialEq, Eq, PartialOrd, Ord)]

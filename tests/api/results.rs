@@ -92,8 +92,8 @@ fn attribute(segment: &str, name: &str) -> String {
 /// One respondent's answers, as the test knows them.
 #[derive(Debug, Clone)]
 pub(crate) struct Answers {
-    unit: String,
-    nps: i32,
+    pub(crate) unit: String,
+    pub(crate) nps: i32,
     /// Per dimension: Some(1..=5) or None for "not applicable".
     likert: Vec<Option<i32>>,
     pain: Vec<&'static str>,
@@ -204,12 +204,12 @@ pub(crate) fn organisation() -> Vec<(&'static str, &'static str, &'static str)> 
 // Figures by hand
 // ---------------------------------------------------------------------------------------
 
-struct NpsByHand {
-    score: f64,
+pub(crate) struct NpsByHand {
+    pub(crate) score: f64,
     ci: (f64, f64),
 }
 
-fn nps_by_hand(values: &[i32]) -> NpsByHand {
+pub(crate) fn nps_by_hand(values: &[i32]) -> NpsByHand {
     let n = values.len() as f64;
     let promoters = values.iter().filter(|v| **v >= 9).count() as f64;
     let detractors = values.iter().filter(|v| **v <= 6).count() as f64;
@@ -791,7 +791,7 @@ async fn api_json(app: &TestApp, wave_id: &str) -> Value {
         .unwrap()
 }
 
-fn close_wave(app: &TestApp, wave_id: &str) {
+pub(crate) fn close_wave(app: &TestApp, wave_id: &str) {
     let mut conn = app.pool.get().unwrap();
     assert!(waves::close_wave(&mut conn, wave_id, now()).unwrap());
 }

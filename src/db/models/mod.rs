@@ -3,12 +3,15 @@
 
 pub mod actions;
 pub mod invitations;
+pub mod kpis;
 pub mod opt_outs;
 pub mod outbox;
+pub mod requests;
 pub mod responses;
 pub mod results;
 pub mod sessions;
 pub mod stakeholders;
 pub mod survey_versions;
+pub mod user_scopes;
 pub mod users;
 pub mod waves;

@@ -1,4 +1,4 @@
-//! `users`: admin and lead accounts.
+//! `users`: admin, lead and viewer accounts (a viewer's units are in `user_scopes`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

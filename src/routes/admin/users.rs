@@ -1,7 +1,8 @@
 //! Accounts (admins only): `GET /admin/users` lists them with a form to add one;
 //! `POST /admin/users` adds one (a message per wrong field, 422; an empty password gets a
 //! generated one, shown once); `POST /admin/users/{id}/role` and `/admin/users/{id}/active`
-//! change the role or deactivate/reactivate. Nobody can demote or deactivate their own
+//! change the role or deactivate/reactivate; `POST /admin/users/{id}/units` sets the
+//! business units a viewer may see. Nobody can demote or deactivate their own
 //! account, and the last active admin stays (409 with the reason).
 
 use actix_web::http::StatusCode;
@@ -24,7 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/users", web::get().to(list))
         .route("/admin/users", web::post().to(create))
         .route("/admin/users/{id}/role", web::post().to(set_role))
-        .route("/admin/users/{id}/active", web::post().to(set_active));
+        .route("/admin/users/{id}/active", web::post().to(set_active))
+        .route("/admin/users/{id}/units", web::post().to(set_units));
 }
 
 fn account_error(error: AccountError) -> AppError {
@@ -55,7 +57,13 @@ async fn render(
     status: StatusCode,
     extras: Extras,
 ) -> Result<HttpResponse, AppError> {
-    let rows = blocking(state, |conn| Ok(users::list(conn)?)).await?;
+    let (rows, scopes) = blocking(state, |conn| {
+        Ok((
+            users::list(conn)?,
+            crate::db::models::user_scopes::all(conn)?,
+        ))
+    })
+    .await?;
     let me = signed_in.user.id.clone();
     let accounts: Vec<serde_json::Value> = rows
         .into_iter()
@@ -66,6 +74,9 @@ async fn render(
                 "email": u.email,
                 "role": u.role,
                 "is_admin": u.role == "admin",
+                "is_viewer": u.role == "viewer",
+                "units": scopes.iter().filter(|(id, _)| *id == u.id).map(|(_, unit)| unit.as_str()).collect::<Vec<_>>().join("\n"),
+                "units_text": scopes.iter().filter(|(id, _)| *id == u.id).map(|(_, unit)| unit.as_str()).collect::<Vec<_>>().join(", "),
                 "active": u.active,
                 "is_self": is_self,
                 "created_at": u.created_at.format("%Y-%m-%d").to_string(),
@@ -85,7 +96,7 @@ async fn render(
         signed_in,
         json!({
             "accounts": accounts,
-            "form": { "email": form.email, "role_admin": form.role == "admin", "role_lead": form.role == "lead" },
+            "form": { "email": form.email, "units": form.units, "role_admin": form.role == "admin", "role_lead": form.role == "lead", "role_viewer": form.role == "viewer" },
             "errors": field_errors(NEW_ACCOUNT_FIELDS, &extras.errors),
             "has_errors": !extras.errors.is_empty(),
             "alert": extras.alert,
@@ -240,6 +251,37 @@ async fn set_active(
     .to_string();
     change(&state, &signed_in, done, move |conn| {
         accounts::change_active(conn, &actor, &target, active)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct UnitsForm {
+    csrf_token: String,
+    /// One business unit per line.
+    units: String,
+}
+
+/// Sets a viewer's business units (refused, 409, for an unknown unit or a non-viewer).
+async fn set_units(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    id: web::Path<String>,
+    form: web::Form<UnitsForm>,
+) -> Result<HttpResponse, AppError> {
+    signed_in.require_admin()?;
+    signed_in.verify_csrf(&form.csrf_token)?;
+    let units: Vec<String> = form
+        .units
+        .lines()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .map(str::to_string)
+        .collect();
+    let target = id.into_inner();
+    let done = format!("The viewer now sees {}.", units.join(", "));
+    change(&state, &signed_in, done, move |conn| {
+        accounts::set_viewer_units(conn, &target, &units)
     })
     .await
 }

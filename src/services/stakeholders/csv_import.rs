@@ -89,7 +89,7 @@ pub struct ImportProblem {
 }
 
 impl ImportProblem {
-    fn new(line: u64, column: Option<&str>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(line: u64, column: Option<&str>, message: impl Into<String>) -> Self {
         Self {
             line,
             column: column.map(str::to_string),
@@ -122,8 +122,8 @@ enum Field {
     Invalid,
 }
 
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
-const NOT_UTF8: &str = "the text is not valid UTF-8: save the file as \"CSV UTF-8\" \
+pub(crate) const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(crate) const NOT_UTF8: &str = "the text is not valid UTF-8: save the file as \"CSV UTF-8\" \
      (Excel: File > Save As > CSV UTF-8), not in a legacy encoding such as Windows-1252";
 
 /// Parses and validates a stakeholder CSV file (see the module docs for the format).
@@ -385,7 +385,7 @@ fn read_header(
 
 /// The delimiter that occurs most often in the first line outside quotes; `,` when tied or
 /// when there is none (a one-column file).
-fn detect_delimiter(bytes: &[u8]) -> u8 {
+pub(crate) fn detect_delimiter(bytes: &[u8]) -> u8 {
     let mut counts = [(b',', 0usize), (b';', 0), (b'\t', 0)];
     let mut in_quotes = false;
     for &byte in bytes {
@@ -414,14 +414,14 @@ fn detect_delimiter(bytes: &[u8]) -> u8 {
 /// Line numbers of records. The csv reader's own count starts at the end of the previous
 /// record (so it is off after blank lines and CRLF), hence this count over the bytes, which
 /// skips the line breaks a record's reported start offset may sit on.
-struct LineCounter<'a> {
+pub(crate) struct LineCounter<'a> {
     bytes: &'a [u8],
     offset: usize,
     line: u64,
 }
 
 impl<'a> LineCounter<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
         Self {
             bytes,
             offset: 0,
@@ -430,7 +430,7 @@ impl<'a> LineCounter<'a> {
     }
 
     /// The line the record starts on; records must be passed in file order.
-    fn line_of(&mut self, record: &csv::ByteRecord) -> u64 {
+    pub(crate) fn line_of(&mut self, record: &csv::ByteRecord) -> u64 {
         let reported = record.position().map_or(self.offset as u64, |p| p.byte());
         let mut start = usize::try_from(reported)
             .unwrap_or(usize::MAX)
@@ -450,7 +450,7 @@ impl<'a> LineCounter<'a> {
     }
 }
 
-fn is_blank(record: &csv::ByteRecord) -> bool {
+pub(crate) fn is_blank(record: &csv::ByteRecord) -> bool {
     record
         .iter()
         .all(|field| field.iter().all(u8::is_ascii_whitespace))

@@ -1,0 +1,267 @@
+//! Benchmark of the request-log import (`pulse requests import`): 100,000 requests as CSV,
+//! imported into a fresh SQLite database whose directory knows the business units, then
+//! re-imported (every row an update). Times the steps the command runs — read the file,
+//! parse and check every row, check the units against the directory, upsert all in one
+//! transaction — through the same functions. The baseline, in the same run: Python's `csv`
+//! and `sqlite3` modules reading the same file, parsing the dates, and upserting into the
+//! same table with the same pragmas (WAL, synchronous=FULL) in one transaction. Prints
+//! both and the ratio.
+//!
+//! Then, on the demo database (`pulse demo`'s data, in a temp file): the time to build a
+//! unit's scorecard and the organisation's (every unit, four half-years of trend) through
+//! the service the pages call, cold (empty results cache) and warm — the figures of the
+//! pages' "≤ 50 ms with the demo data" target, without HTTP and HTML rendering.
+//!
+//! ```text
+//! cargo run --release --example requests_bench
+//! PULSE_BENCH_ROWS=20000 cargo run --release --example requests_bench
+//! ```
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::Context;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use pulse::db::{self, DatabaseUrl};
+use pulse::requests::{apply_import, parse_requests};
+use pulse::services::stakeholders;
+
+const UNITS: &[&str] = &[
+    "Manufacturing",
+    "R&D",
+    "Finance",
+    "Sales",
+    "IT",
+    "Logistics",
+];
+const CATEGORIES: &[&str] = &[
+    "IT hardware",
+    "Services",
+    "Catalogue items",
+    "Works",
+    "Software",
+];
+const CHANNELS: &[&str] = &["catalogue", "purchase order", "tender", "card"];
+
+const BASELINE: &str = r#"
+import csv, datetime, sqlite3, sys, time
+path, db = sys.argv[1], sys.argv[2]
+started = time.perf_counter()
+conn = sqlite3.connect(db, isolation_level=None)
+conn.execute("PRAGMA journal_mode=WAL")
+conn.execute("PRAGMA synchronous=FULL")
+conn.execute("""CREATE TABLE IF NOT EXISTS procurement_requests (
+    id TEXT PRIMARY KEY NOT NULL, business_unit TEXT NOT NULL, requester_email TEXT,
+    category TEXT NOT NULL, channel TEXT NOT NULL, value_amount DOUBLE PRECISION,
+    currency TEXT, opened_on DATE NOT NULL, fulfilled_on DATE, status TEXT NOT NULL,
+    imported_at TIMESTAMP NOT NULL)""")
+units = {"Manufacturing", "R&D", "Finance", "Sales", "IT", "Logistics"}
+now = datetime.datetime.utcnow().isoformat(sep=" ")
+rows = []
+with open(path, newline="", encoding="utf-8") as f:
+    reader = csv.reader(f)
+    next(reader)
+    for r in reader:
+        opened = datetime.date.fromisoformat(r[7])
+        fulfilled = datetime.date.fromisoformat(r[8]) if r[8] else None
+        assert r[1] in units and (fulfilled is None or fulfilled >= opened)
+        rows.append((r[0], r[1], r[2] or None, r[3], r[4], float(r[5]) if r[5] else None,
+                     r[6] or None, opened.isoformat(), fulfilled.isoformat() if fulfilled else None,
+                     r[9], now))
+conn.execute("BEGIN IMMEDIATE")
+conn.executemany("""INSERT INTO procurement_requests VALUES (?,?,?,?,?,?,?,?,?,?,?)
+    ON CONFLICT (id) DO UPDATE SET business_unit=excluded.business_unit,
+    requester_email=excluded.requester_email, category=excluded.category,
+    channel=excluded.channel, value_amount=excluded.value_amount, currency=excluded.currency,
+    opened_on=excluded.opened_on, fulfilled_on=excluded.fulfilled_on, status=excluded.status,
+    imported_at=excluded.imported_at""", rows)
+conn.execute("COMMIT")
+print(time.perf_counter() - started)
+"#;
+
+fn main() -> anyhow::Result<()> {
+    let rows: usize = match std::env::var("PULSE_BENCH_ROWS") {
+        Ok(raw) => raw.parse().context("PULSE_BENCH_ROWS must be a number")?,
+        Err(_) => 100_000,
+    };
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("requests.csv");
+    write_requests(&file, rows)?;
+    println!(
+        "generated {rows} requests: {} ({:.1} MB)",
+        file.display(),
+        std::fs::metadata(&file)?.len() as f64 / 1e6
+    );
+
+    // The product, on a fresh database whose directory has the units.
+    let url = DatabaseUrl::Sqlite(dir.path().join("bench.db").display().to_string());
+    let pool = db::connect(&url)?;
+    let mut conn = pool.get()?;
+    db::run_migrations(&mut conn)?;
+    let mut directory = String::from("email,business_unit\n");
+    for (i, unit) in UNITS.iter().enumerate() {
+        directory.push_str(&format!("head{i}@example.com,{unit}\n"));
+    }
+    let parsed = stakeholders::parse_csv(directory.as_bytes())
+        .map_err(|p| anyhow::anyhow!("directory: {}", p[0]))?;
+    stakeholders::apply_import(&mut conn, &parsed, false, chrono::Utc::now().naive_utc())?;
+
+    let mut pulse_times = Vec::new();
+    for step in ["import into an empty log", "re-import (every row updated)"] {
+        let started = Instant::now();
+        let bytes = std::fs::read(&file)?;
+        let records = parse_requests(&bytes)
+            .map_err(|p| anyhow::anyhow!("{} problems, first: {}", p.len(), p[0]))?;
+        let parsed_after = started.elapsed();
+        let counts = apply_import(&mut conn, &records, chrono::Utc::now().naive_utc())?
+            .map_err(|p| anyhow::anyhow!("{} problems, first: {}", p.len(), p[0]))?;
+        let total = started.elapsed().as_secs_f64();
+        println!(
+            "pulse, SQLite: {step:<30} {total:>6.3} s (read+parse+check {:.3} s)  {:>8.0} rows/s  created {} updated {}",
+            parsed_after.as_secs_f64(),
+            rows as f64 / total,
+            counts.created,
+            counts.updated
+        );
+        pulse_times.push(total);
+    }
+
+    // The baseline, twice on its own database (the second run updates every row).
+    let script = dir.path().join("baseline.py");
+    std::fs::write(&script, BASELINE)?;
+    let baseline_db = dir.path().join("baseline.db");
+    let mut baseline_times = Vec::new();
+    for step in [
+        "import into an empty table",
+        "re-import (every row updated)",
+    ] {
+        let output = Command::new("python3")
+            .arg(&script)
+            .arg(&file)
+            .arg(&baseline_db)
+            .output()
+            .context("cannot run python3 for the baseline")?;
+        anyhow::ensure!(
+            output.status.success(),
+            "the baseline failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let seconds: f64 = String::from_utf8_lossy(&output.stdout).trim().parse()?;
+        println!(
+            "python csv+sqlite3: {step:<30} {seconds:>6.3} s  {:>8.0} rows/s",
+            rows as f64 / seconds
+        );
+        baseline_times.push(seconds);
+    }
+    for i in 0..2 {
+        println!(
+            "ratio pulse / python, {}: {:.2}× (target: 100,000 rows ≤ 2 s → {})",
+            if i == 0 { "first import" } else { "re-import" },
+            pulse_times[i] / baseline_times[i],
+            if pulse_times[i] <= 2.0 * rows as f64 / 100_000.0 {
+                "met"
+            } else {
+                "missed"
+            }
+        );
+    }
+    scorecard_timings(dir.path())?;
+    Ok(())
+}
+
+/// Builds the demo database and times the scorecards on it.
+fn scorecard_timings(dir: &Path) -> anyhow::Result<()> {
+    use pulse::scorecards::{card, definition};
+    use pulse::services::results::ResultsCache;
+    let url = DatabaseUrl::Sqlite(dir.join("demo.db").display().to_string());
+    let key = pulse::config::SecretKey::parse_hex(&"ab".repeat(32))?;
+    let now = chrono::Utc::now().naive_utc();
+    let options = pulse::demo::DemoOptions {
+        seed: 7,
+        now,
+        definitions_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-definitions"),
+    };
+    let started = Instant::now();
+    pulse::demo::create(&url, false, &key, &options)?;
+    println!(
+        "\ndemo database created in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let pool = db::connect(&url)?;
+    let mut conn = pool.get()?;
+    let loaded = definition::load_built_in()?;
+    let period = card::default_period(&mut conn, &loaded, now.date())?;
+    for (label, unit) in [("IT's scorecard", Some("IT")), ("organisation page", None)] {
+        let cache = ResultsCache::default();
+        let mut times = Vec::new();
+        for _ in 0..6 {
+            let started = Instant::now();
+            match unit {
+                Some(unit) => {
+                    card::unit_scorecard(&mut conn, &cache, &loaded, unit, period, now)?;
+                }
+                None => {
+                    card::organisation(&mut conn, &cache, &loaded, period, now)?;
+                }
+            }
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        let mut warm = times[1..].to_vec();
+        warm.sort_by(f64::total_cmp);
+        println!(
+            "{label} ({period}): cold {:.1} ms, warm median {:.1} ms (target ≤ 50 ms)",
+            times[0],
+            warm[warm.len() / 2]
+        );
+    }
+    Ok(())
+}
+
+fn write_requests(path: &Path, rows: usize) -> anyhow::Result<()> {
+    let mut rng = StdRng::seed_from_u64(14);
+    let mut writer = csv::Writer::from_path(path)?;
+    writer.write_record([
+        "request_id",
+        "business_unit",
+        "requester_email",
+        "category",
+        "channel",
+        "value",
+        "currency",
+        "opened_on",
+        "fulfilled_on",
+        "status",
+    ])?;
+    let start = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).context("a valid date")?;
+    for i in 0..rows {
+        let opened = start + chrono::Duration::days(rng.gen_range(0..700));
+        let fulfilled = (rng.gen_range(0..10) > 1)
+            .then(|| opened + chrono::Duration::days(rng.gen_range(1..240)));
+        writer.write_record([
+            format!("PR-{i:07}"),
+            UNITS[rng.gen_range(0..UNITS.len())].to_string(),
+            if i % 3 == 0 {
+                format!("requester{}@example.com", i % 5000)
+            } else {
+                String::new()
+            },
+            CATEGORIES[rng.gen_range(0..CATEGORIES.len())].to_string(),
+            CHANNELS[rng.gen_range(0..CHANNELS.len())].to_string(),
+            format!("{:.2}", rng.gen_range(50.0..250_000.0)),
+            "EUR".to_string(),
+            opened.to_string(),
+            fulfilled.map(|d| d.to_string()).unwrap_or_default(),
+            if fulfilled.is_some() {
+                "fulfilled"
+            } else {
+                "open"
+            }
+            .to_string(),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
+}

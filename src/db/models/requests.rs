@@ -1,0 +1,106 @@
+//! `procurement_requests`: the request log the scorecards compute cycle times from.
+//!
+//! The import upserts by request id in multi-row statements of [`BATCH`] rows; the readers
+//! return only the columns the figures need.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+
+use crate::db::schema::{procurement_requests as requests, stakeholders};
+use crate::db::DbConn;
+
+/// Rows per multi-row upsert: 11 columns × 1000 rows = 11,000 bound parameters, under the
+/// limits of SQLite (32,766) and PostgreSQL (65,535).
+pub const BATCH: usize = 1000;
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = requests, treat_none_as_default_value = false)]
+pub struct RequestRow<'a> {
+    pub id: &'a str,
+    pub business_unit: &'a str,
+    pub requester_email: Option<&'a str>,
+    pub category: &'a str,
+    pub channel: &'a str,
+    pub value_amount: Option<f64>,
+    pub currency: Option<&'a str>,
+    pub opened_on: NaiveDate,
+    pub fulfilled_on: Option<NaiveDate>,
+    pub status: &'a str,
+    pub imported_at: NaiveDateTime,
+}
+
+/// What the cycle-time figures read of a request.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = requests)]
+pub struct RequestDates {
+    pub business_unit: String,
+    pub category: String,
+    pub opened_on: NaiveDate,
+    pub fulfilled_on: Option<NaiveDate>,
+    pub status: String,
+}
+
+/// Inserts the rows, or updates every column of the rows whose id exists; returns the count.
+pub fn upsert_many(conn: &mut DbConn, rows: &[RequestRow<'_>]) -> QueryResult<usize> {
+    let mut written = 0;
+    for chunk in rows.chunks(BATCH) {
+        let upsert = diesel::insert_into(requests::table)
+            .values(chunk)
+            .on_conflict(requests::id)
+            .do_update()
+            .set((
+                requests::business_unit.eq(excluded(requests::business_unit)),
+                requests::requester_email.eq(excluded(requests::requester_email)),
+                requests::category.eq(excluded(requests::category)),
+                requests::channel.eq(excluded(requests::channel)),
+                requests::value_amount.eq(excluded(requests::value_amount)),
+                requests::currency.eq(excluded(requests::currency)),
+                requests::opened_on.eq(excluded(requests::opened_on)),
+                requests::fulfilled_on.eq(excluded(requests::fulfilled_on)),
+                requests::status.eq(excluded(requests::status)),
+                requests::imported_at.eq(excluded(requests::imported_at)),
+            ));
+        written += crate::on_backend!(conn, c => upsert.execute(c))?;
+    }
+    Ok(written)
+}
+
+/// Every request id already stored (to tell created from updated rows).
+pub fn all_ids(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    requests::table.select(requests::id).load(conn)
+}
+
+pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
+    requests::table.count().get_result(conn)
+}
+
+/// The dates of one unit's requests, or of every unit's (`None`).
+pub fn dates(conn: &mut DbConn, unit: Option<&str>) -> QueryResult<Vec<RequestDates>> {
+    let mut query = requests::table
+        .select(RequestDates::as_select())
+        .into_boxed();
+    if let Some(unit) = unit {
+        query = query.filter(requests::business_unit.eq(unit));
+    }
+    query.load(conn)
+}
+
+/// The business units requests are filed under.
+pub fn units(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    requests::table
+        .select(requests::business_unit)
+        .distinct()
+        .order(requests::business_unit.asc())
+        .load(conn)
+}
+
+/// The distinct attribute objects of active stakeholders (JSON text), from which the
+/// directory's business units are read.
+pub fn directory_attributes(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    stakeholders::table
+        .filter(stakeholders::active.eq(true))
+        .select(stakeholders::attributes)
+        .distinct()
+        .load(conn)
+}
