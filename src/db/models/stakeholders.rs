@@ -185,6 +185,19 @@ pub fn index_attributes_of(conn: &mut DbConn, ids: &[&str]) -> QueryResult<usize
     }
 }
 
+/// Refreshes the planner's statistics of the directory tables after an import changed many
+/// rows: without them PostgreSQL plans a filtered page of a freshly imported directory as if
+/// the tables were empty (seconds instead of milliseconds) until autovacuum gets to them.
+pub fn analyze(conn: &mut DbConn) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    match conn {
+        DbConn::Sqlite(c) => {
+            c.batch_execute("ANALYZE stakeholders; ANALYZE stakeholder_attributes;")
+        }
+        DbConn::Pg(c) => c.batch_execute("ANALYZE stakeholders, stakeholder_attributes"),
+    }
+}
+
 /// Removes these indexed attributes (each by its full key: the caller knows the old values).
 pub fn delete_attributes(conn: &mut DbConn, rows: &[NewAttribute<'_>]) -> QueryResult<usize> {
     let mut deleted = 0;

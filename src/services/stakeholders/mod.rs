@@ -72,6 +72,9 @@ pub struct ImportPlan {
     preview: Vec<PreviewRow>,
 }
 
+/// An import that changes at least this many stakeholders refreshes the planner's statistics.
+const ANALYZE_AFTER_ROWS: usize = 1000;
+
 /// How many rows of the file [`ImportPlan::preview`] keeps.
 pub const PREVIEW_ROWS: usize = 10;
 
@@ -295,6 +298,10 @@ fn write_plan(
     let ids: Vec<&str> = plan.deactivations.iter().map(String::as_str).collect();
     stakeholders::deactivate_many(conn, &ids, now)
         .context("cannot deactivate the stakeholders missing from the file")?;
+    let changed = plan.inserts.len() + plan.updates.len() + plan.deactivations.len();
+    if changed >= ANALYZE_AFTER_ROWS {
+        stakeholders::analyze(conn).context("cannot update the directory's statistics")?;
+    }
     Ok(())
 }
 
