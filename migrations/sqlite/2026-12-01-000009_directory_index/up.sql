@@ -2,8 +2,8 @@
 --
 -- * email_key / name_key: the email and the name lower-cased (by the application, with
 --   Unicode rules; see `db::models::stakeholders::search_key`), searched with LIKE '%…%'.
---   Rows that exist already get the database's lower() here, and the application re-folds
---   the few whose text is not ASCII right after this migration (`db::run_migrations`).
+--   Rows that exist already get the database's lower() here, and the application then
+--   re-folds every row where that differs from its own folding (`db::run_migrations`).
 -- * stakeholder_attributes: one row per (stakeholder, attribute) — the JSON column
 --   `stakeholders.attributes` stays the stored truth; this table indexes it for filters and
 --   is written in the same transaction by every write of a stakeholder.

@@ -73,6 +73,9 @@ pub struct ImportPlan {
     preview: Vec<PreviewRow>,
 }
 
+/// An import that changes at least this many stakeholders refreshes the planner's statistics.
+const ANALYZE_AFTER_ROWS: usize = 1000;
+
 /// How many rows of the file [`ImportPlan::preview`] keeps.
 pub const PREVIEW_ROWS: usize = 10;
 
@@ -191,10 +194,19 @@ fn write_plan(
     // How many people have each value: +1 per new stakeholder's and per added pair, -1 per
     // removed pair.
     let mut delta: HashMap<(&str, &str), i64> = HashMap::new();
-    for batch in plan.inserts.chunks(stakeholders::INSERT_BATCH_ROWS) {
+    // New rows go in by email with time-ordered ids (UUIDv7), so the id, email and
+    // (active, email) indexes grow at their ends instead of at random pages.
+    let mut inserts = plan.inserts.clone();
+    inserts.sort_unstable_by(|a, b| {
+        records[a.record]
+            .email
+            .as_str()
+            .cmp(records[b.record].email.as_str())
+    });
+    for batch in inserts.chunks(stakeholders::INSERT_BATCH_ROWS) {
         let ids: Vec<String> = batch
             .iter()
-            .map(|_| uuid::Uuid::new_v4().to_string())
+            .map(|_| uuid::Uuid::now_v7().to_string())
             .collect();
         let jsons: Vec<String> = batch
             .iter()
@@ -224,12 +236,8 @@ fn write_plan(
             })
             .collect();
         stakeholders::insert_many(conn, &rows).context("cannot store the new stakeholders")?;
-        let attributes: Vec<NewAttribute<'_>> = batch
-            .iter()
-            .zip(&ids)
-            .flat_map(|(insert, id)| attribute_rows(id, &records[insert.record].attributes))
-            .collect();
-        stakeholders::insert_attributes(conn, &attributes)
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        stakeholders::index_attributes_of(conn, &ids)
             .context("cannot store the new stakeholders' attributes")?;
         for insert in batch {
             for pair in records[insert.record].attributes.iter() {
@@ -291,6 +299,10 @@ fn write_plan(
     let ids: Vec<&str> = plan.deactivations.iter().map(String::as_str).collect();
     stakeholders::deactivate_many(conn, &ids, now)
         .context("cannot deactivate the stakeholders missing from the file")?;
+    let changed = plan.inserts.len() + plan.updates.len() + plan.deactivations.len();
+    if changed >= ANALYZE_AFTER_ROWS {
+        stakeholders::analyze(conn).context("cannot update the directory's statistics")?;
+    }
     Ok(())
 }
 
@@ -299,17 +311,6 @@ fn pairs_of<'a>(
     pairs: &'a [(String, String)],
 ) -> impl Iterator<Item = NewAttribute<'a>> + 'a {
     pairs.iter().map(move |(name, value)| NewAttribute {
-        stakeholder_id: id,
-        name,
-        value,
-    })
-}
-
-fn attribute_rows<'a>(
-    id: &'a str,
-    attributes: &'a Attributes,
-) -> impl Iterator<Item = NewAttribute<'a>> + 'a {
-    attributes.iter().map(move |(name, value)| NewAttribute {
         stakeholder_id: id,
         name,
         value,
