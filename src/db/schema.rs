@@ -94,8 +94,8 @@ diesel::table! {
         unsubscribe_hash -> Text,
         segment -> Text,
         language -> Nullable<Text>,
-        responded -> Bool,
         created_at -> Timestamp,
+        response_cell -> Text,
     }
 }
 
@@ -157,6 +157,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     answer_counts,
     result_snapshots,
     wave_cells,
+    answered_marks,
+    legacy_answered,
+    wave_comments,
+    result_filter_snapshots,
 );
 
 diesel::table! {
@@ -211,3 +215,39 @@ diesel::table! {
 }
 
 diesel::joinable!(wave_cells -> waves (wave_id));
+
+diesel::table! {
+    answered_marks (mark) {
+        mark -> Text,
+        wave_id -> Text,
+    }
+}
+
+diesel::table! {
+    legacy_answered (invitation_id) {
+        invitation_id -> Text,
+    }
+}
+
+diesel::table! {
+    wave_comments (id) {
+        id -> Text,
+        wave_id -> Text,
+        question_key -> Text,
+        text -> Text,
+        nps_answer -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    result_filter_snapshots (wave_id, filter) {
+        wave_id -> Text,
+        filter -> Text,
+        results -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(answered_marks -> waves (wave_id));
+diesel::joinable!(wave_comments -> waves (wave_id));
+diesel::joinable!(result_filter_snapshots -> waves (wave_id));

@@ -448,9 +448,9 @@ fn play_wave(
             .entry(delay_hours / 24)
             .or_default()
             .push(Submission {
-                invitation_id: invitation.id.clone(),
+                answered_mark: crate::domain::token::answered_mark(key, &invitation.id),
                 wave_id: wave.id.clone(),
-                cell: invitation.segment.clone(),
+                cell: invitation.response_cell.clone(),
                 answers: parsed
                     .into_iter()
                     .map(|(question, value)| (question, StoredValue::from(value)))

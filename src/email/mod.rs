@@ -21,5 +21,7 @@ mod transport;
 
 pub use message::{EmailError, EmailMessage, ListUnsubscribe, MessageId, Recipient};
 pub use settings::{EmailSettings, SmtpCredentials, SmtpSecurity, SmtpUrl};
-pub use templates::{format_date, EmailTemplate, ResultsReadyEmail, SurveyEmail, SurveyEmailKind};
+pub use templates::{
+    format_date, AnsweredEmail, EmailTemplate, ResultsReadyEmail, SurveyEmail, SurveyEmailKind,
+};
 pub use transport::{FileMailer, Mailer, MemoryMailer, Rejected, SendError, SentEmail, SmtpMailer};

@@ -1,5 +1,11 @@
 //! Turns a claimed outbox row into the email to send, or into a reason not to send it any
-//! more (the stakeholder answered, opted out, or the wave is no longer open). Reads only.
+//! more (opted out, or the wave is no longer open). Reads only.
+//!
+//! Whether the stakeholder answered is decided here, at sending, with the key (see
+//! `domain::token::answered_mark`) — never when a row is queued: reminders are queued
+//! for everyone, and one to someone who answered is [`Composed::Skip`]ped, which marks the
+//! row sent like any other, so the outbox does not tell respondents from the others. An
+//! invitation (a resend) to someone who answered becomes the "your answer is in" mail.
 
 use anyhow::Context;
 
@@ -7,15 +13,18 @@ use crate::config::SecretKey;
 use crate::db::models::outbox::Claimed;
 use crate::db::models::{invitations, opt_outs, stakeholders, waves};
 use crate::db::DbConn;
-use crate::domain::token::{LinkToken, TokenPurpose};
+use crate::domain::token::{answered_mark, LinkToken, TokenPurpose};
 use crate::domain::EmailAddress;
 use crate::email::{
-    format_date, EmailMessage, EmailTemplate, ListUnsubscribe, MessageId, Recipient,
-    ResultsReadyEmail, SurveyEmail, SurveyEmailKind,
+    format_date, AnsweredEmail, EmailMessage, EmailTemplate, ListUnsubscribe, MessageId,
+    Recipient, ResultsReadyEmail, SurveyEmail, SurveyEmailKind,
 };
 
 pub enum Composed {
     Send(Box<EmailMessage>),
+    /// Nothing to send (a reminder to someone who answered), recorded exactly like a
+    /// sent mail.
+    Skip,
     /// Not wanted any more; the reason is stored on the row.
     Cancel(&'static str),
 }
@@ -34,12 +43,13 @@ pub fn compose(
     let address = EmailAddress::parse(&row.recipient).map_err(anyhow::Error::msg)?;
     let message_id = MessageId::for_outbox(&row.id, base_url)?;
     if row.kind == "results_ready" {
-        let (_, responded) = invitations::counts(conn, wave_id)?;
+        let responded =
+            crate::services::results::respondents_count(conn, wave_id, &wave.wave.state)?;
         let email = ResultsReadyEmail {
             name: None,
             wave_title: format!("{} — {}", wave.survey_title, wave.wave.title),
             results_url: format!("{base_url}/admin/waves/{wave_id}/results"),
-            response_count: u64::try_from(responded).unwrap_or(0),
+            response_count: responded,
             closed_on: format_date(wave.wave.closed_at.unwrap_or(wave.wave.closes_at).date()),
         };
         return Ok(Composed::Send(Box::new(
@@ -55,11 +65,12 @@ pub fn compose(
         .context("survey mail without an invitation")?;
     let invitation =
         invitations::find(conn, invitation_id)?.context("the row's invitation is gone")?;
-    if invitation.responded {
-        return Ok(Composed::Cancel("already answered"));
-    }
     if opt_outs::is_opted_out(conn, &invitation.stakeholder_id, &wave.survey_slug)? {
         return Ok(Composed::Cancel("opted out"));
+    }
+    let answered = invitations::has_answered_mark(conn, &answered_mark(key, invitation_id))?;
+    if answered && row.kind == "reminder" {
+        return Ok(Composed::Skip);
     }
     let person =
         stakeholders::find(conn, &invitation.stakeholder_id)?.context("the stakeholder is gone")?;
@@ -69,6 +80,29 @@ pub fn compose(
         "{base_url}/u/{}",
         LinkToken::derive(key, TokenPurpose::Unsubscribe, invitation_id).expose()
     );
+    let k = u32::try_from(wave.wave.anonymity_k).unwrap_or(5);
+    if answered {
+        let german = invitation
+            .language
+            .as_deref()
+            .is_some_and(|l| l.to_ascii_lowercase().starts_with("de"));
+        let email = AnsweredEmail {
+            german,
+            name: name.clone(),
+            survey_title: wave.survey_title,
+            unsubscribe_url: unsubscribe_url.clone(),
+            closes_on: if german {
+                wave.wave.closes_at.date().format("%d.%m.%Y").to_string()
+            } else {
+                format_date(wave.wave.closes_at.date())
+            },
+            k,
+        };
+        let message = email
+            .render(Recipient::new(address, name.as_deref()), message_id)?
+            .with_list_unsubscribe(ListUnsubscribe::new(&unsubscribe_url, None)?);
+        return Ok(Composed::Send(Box::new(message)));
+    }
     let email = SurveyEmail {
         kind: if row.kind == "reminder" {
             SurveyEmailKind::Reminder
@@ -84,7 +118,7 @@ pub fn compose(
         unsubscribe_url: unsubscribe_url.clone(),
         closes_on: format_date(wave.wave.closes_at.date()),
         estimated_minutes,
-        k: u32::try_from(wave.wave.anonymity_k).unwrap_or(5),
+        k,
     };
     let message = email
         .render(Recipient::new(address, name.as_deref()), message_id)?

@@ -291,6 +291,10 @@ impl Outbox {
             Composed::Cancel(reason) => {
                 return self.finish(row, Mark::Cancelled(reason)).await;
             }
+            Composed::Skip => {
+                let at = self.clock.now();
+                return self.finish(row, Mark::Sent { at }).await;
+            }
         };
         let mut cut = self.cut_sends.subscribe();
         let result = tokio::select! {

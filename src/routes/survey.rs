@@ -69,6 +69,7 @@ async fn lookup(
         Ok(find_open_invitation(
             &mut conn,
             &state.definitions,
+            &state.settings.secret_key,
             &hash,
             state.clock.now(),
         )?)
@@ -146,7 +147,7 @@ async fn submit(
         .best_language(invitation.language.as_deref())
         .to_string();
     let submission = Submission {
-        invitation_id: invitation.invitation_id,
+        answered_mark: invitation.answered_mark,
         wave_id: invitation.wave_id,
         cell: invitation.cell,
         answers: stored_values(answers),

@@ -5,6 +5,7 @@ mod helpers;
 mod smtp_server;
 
 mod admin_pages;
+mod anonymity;
 mod auth;
 mod browser;
 mod crash;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use pulse::config::MetricsToken;
-use pulse::db::schema::{answers, invitations, outbox, responses};
+use pulse::db::schema::{answered_marks, answers, invitations, outbox, responses};
 use pulse::domain::token::{LinkToken, TokenPurpose};
 use pulse::domain::Role;
 use serde_json::Value;
@@ -65,13 +65,12 @@ fn restore(file: &Path, into: &TestDb) {
     assert!(output.status.success(), "restore: {}", text(&output.stderr));
 }
 
-/// (responses, invitations marked responded, comment answers) in a database.
+/// (responses, answered marks, comment answers) in a database.
 fn stored_counts(db: &TestDb) -> (i64, i64, i64) {
     let pool = pulse::db::connect(&db.url).unwrap();
     let mut conn = pool.get().unwrap();
     let stored: i64 = responses::table.count().get_result(&mut *conn).unwrap();
-    let marked: i64 = invitations::table
-        .filter(invitations::responded.eq(true))
+    let marked: i64 = answered_marks::table
         .count()
         .get_result(&mut *conn)
         .unwrap();

@@ -188,14 +188,20 @@ async fn a_valid_answer_is_stored_and_redirects_to_a_page_without_the_token(back
     let comments =
         pulse::db::models::responses::text_answers(&mut conn, &wave_id, "comment").unwrap();
     assert_eq!(comments[0].2, "Quicker approvals, please.");
-    // The frozen segment cell: the survey's segment attributes, nothing else about the person.
+    // The response cell: the survey's segment attributes, nothing else about the person,
+    // and only down to a group of at least k invitees — here three people in three units,
+    // so the whole wave.
     let cell: std::collections::BTreeMap<String, String> =
         serde_json::from_str(&comments[0].1).unwrap();
-    assert_eq!(
-        cell.keys().collect::<Vec<_>>(),
-        vec!["business_unit", "region"]
-    );
-    assert_eq!(cell["region"], "EMEA");
+    assert!(cell.is_empty(), "{cell:?}");
+    let invitations =
+        pulse::db::models::invitations::of_wave_with_email(&mut conn, &wave_id).unwrap();
+    assert!(invitations
+        .iter()
+        .all(|(i, _)| i.response_cell == comments[0].1));
+    assert!(invitations
+        .iter()
+        .any(|(i, _)| i.segment.contains("EMEA")), "the invitation keeps its segment");
 }
 
 async fn every_question_kind_is_validated_and_nothing_is_stored(backend: Backend) {

@@ -69,15 +69,15 @@ pub(crate) fn open_wave(app: &TestApp, survey: &str, title: &str, audience: &str
     wave.id
 }
 
-/// The invitations of a wave as (id, segment JSON), in a stable order.
-fn invitations_of(app: &TestApp, wave_id: &str) -> Vec<(String, String)> {
+/// The invitations of a wave as (id, segment JSON, response cell JSON), in a stable order.
+fn invitations_of(app: &TestApp, wave_id: &str) -> Vec<(String, String, String)> {
     let mut conn = app.pool.get().unwrap();
-    let mut out: Vec<(String, String)> = invitations::ids_of_wave(&mut conn, wave_id)
+    let mut out: Vec<(String, String, String)> = invitations::ids_of_wave(&mut conn, wave_id)
         .unwrap()
         .into_iter()
         .map(|id| {
             let row = invitations::find(&mut conn, &id).unwrap().unwrap();
-            (id, row.segment)
+            (id, row.segment, row.response_cell)
         })
         .collect();
     out.sort();
@@ -124,7 +124,12 @@ fn answers_for(j: usize, unit: &str) -> Answers {
     }
 }
 
-fn submission(invitation: &(String, String), wave_id: &str, a: &Answers) -> Submission {
+fn submission(
+    key: &pulse::config::SecretKey,
+    invitation: &(String, String, String),
+    wave_id: &str,
+    a: &Answers,
+) -> Submission {
     let mut answers = vec![("recommend".to_string(), StoredValue::Int(a.nps))];
     for (d, value) in a.likert.iter().enumerate() {
         answers.push((
@@ -146,9 +151,9 @@ fn submission(invitation: &(String, String), wave_id: &str, a: &Answers) -> Subm
         answers.push(("comment".into(), StoredValue::Text(comment.clone())));
     }
     Submission {
-        invitation_id: invitation.0.clone(),
+        answered_mark: pulse::domain::token::answered_mark(key, &invitation.0),
         wave_id: wave_id.to_string(),
-        cell: invitation.1.clone(),
+        cell: invitation.2.clone(),
         answers,
     }
 }
@@ -161,11 +166,11 @@ pub(crate) fn respond(app: &TestApp, wave_id: &str, per_unit: &[(&str, usize)]) 
     for (unit, count) in per_unit {
         for invitation in invitations
             .iter()
-            .filter(|(_, segment)| attribute(segment, "business_unit") == *unit)
+            .filter(|(_, segment, _)| attribute(segment, "business_unit") == *unit)
             .take(*count)
         {
             let a = answers_for(given.len(), unit);
-            batch.push(submission(invitation, wave_id, &a));
+            batch.push(submission(&app.secret_key(), invitation, wave_id, &a));
             given.push(a);
         }
     }
