@@ -8,11 +8,10 @@
 //! are in the results, a non-empty database is only replaced with `--reset --yes`, a failed
 //! reset changes nothing, and the same seed gives the same numbers.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Output;
 
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Integer, Text};
 use diesel::QueryableByName;
 use pulse::demo::model::{FADING_PAIN_POINT, FALLING_UNIT, GROWING_PAIN_POINT, IMPROVING_UNIT};
 use pulse::startup::Application;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use pulse::config::MetricsToken;
-use pulse::db::schema::{answered_marks, answers, invitations, outbox, responses};
+use pulse::db::schema::{answered_marks, answers, outbox, responses};
 use pulse::domain::token::{LinkToken, TokenPurpose};
 use pulse::domain::Role;
 use serde_json::Value;

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use diesel::prelude::*;
-use pulse::db::schema::{invitations, outbox, responses, result_snapshots, waves};
+use pulse::db::schema::{outbox, responses, result_snapshots, waves};
 use pulse::domain::token::{LinkToken, TokenPurpose};
 use pulse::domain::Role;
 
