@@ -11,7 +11,7 @@ use anyhow::Context;
 
 use crate::config::SecretKey;
 use crate::db::models::outbox::Claimed;
-use crate::db::models::{invitations, opt_outs, stakeholders, waves};
+use crate::db::models::{invitations, opt_outs, outbox, stakeholders, waves};
 use crate::db::DbConn;
 use crate::domain::token::{answered_mark, LinkToken, TokenPurpose};
 use crate::domain::EmailAddress;
@@ -69,7 +69,12 @@ pub fn compose(
         return Ok(Composed::Cancel("opted out"));
     }
     let answered = invitations::has_answered_mark(conn, &answered_mark(key, invitation_id))?;
-    if answered && row.kind == "reminder" {
+    // A reminder, or the first invitation (answered through a link resent meanwhile), to
+    // someone who answered is skipped; a resend gets the "your answer is in" mail.
+    if answered
+        && (row.kind == "reminder"
+            || !outbox::invitation_sent_before(conn, invitation_id, &row.id)?)
+    {
         return Ok(Composed::Skip);
     }
     let person =

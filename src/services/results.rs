@@ -290,6 +290,9 @@ pub enum Hidden {
     /// The group (or this figure of it) has enough, but is hidden so that a smaller group
     /// cannot be worked out by subtraction.
     ProtectsSmallerGroup,
+    /// Its people are in combinations (with other attributes) that fewer than k invitees
+    /// share, so their answers are stored, and counted, in larger groups only.
+    NotStoredSeparately,
 }
 
 impl Hidden {
@@ -314,6 +317,9 @@ impl Hidden {
             Hidden::ProtectsSmallerGroup => {
                 "hidden so that a smaller group cannot be worked out".to_string()
             }
+            Hidden::NotStoredSeparately => format!(
+                "hidden: fewer than {k} people share each of its combinations, so their answers count in larger groups only"
+            ),
         }
     }
 }
@@ -1174,7 +1180,11 @@ fn figures(
 /// A wave's counts per cell and invitations per cell, as read from the database.
 struct CellsRead {
     table: CellTable,
+    /// Invited per response cell (the cells answers are stored under).
     invited: Vec<(String, u64)>,
+    /// Invited per full segment: the groups whose people are all stored under coarser
+    /// cells are still listed (hidden), so the org chart's groups all appear.
+    segments: Vec<(String, u64)>,
 }
 
 /// Reads what the figures need: every count of a wave whose answers are released, only
@@ -1197,6 +1207,10 @@ fn read_cells(conn: &mut DbConn, wave: &WaveRow, layout: &Layout) -> anyhow::Res
     Ok(CellsRead {
         table,
         invited: rows::invited_per_cell(conn, &wave.id)?
+            .into_iter()
+            .map(|(cell, n)| (cell, count(n)))
+            .collect(),
+        segments: rows::invited_per_segment(conn, &wave.id)?
             .into_iter()
             .map(|(cell, n)| (cell, count(n)))
             .collect(),
@@ -1229,6 +1243,7 @@ fn figures_of(
         plan.filter(&filter.attribute, &filter.value)?;
         read.table.cells.retain(|(cell, _)| filter.matches(cell));
         read.invited.retain(|(cell, _)| filter.matches(cell));
+        read.segments.retain(|(cell, _)| filter.matches(cell));
     }
     let total = read.table.total(layout);
     let responses = total.respondents(layout);
@@ -1767,7 +1782,28 @@ fn segments(
                     hidden: Hidden::of(visibility, false),
                 }
             })
-            .collect();
+            .collect::<Vec<_>>();
+        // Groups of the org chart whose people are all stored under coarser cells (too
+        // few share their combinations): listed, hidden, without any number.
+        let mut vanished: BTreeMap<String, u64> = BTreeMap::new();
+        for (cell, n) in &read.segments {
+            if let Some(value) = parse_cell(cell).remove(attribute) {
+                if !index.contains_key(&value) {
+                    *vanished.entry(value).or_default() += n;
+                }
+            }
+        }
+        let mut groups = groups;
+        groups.extend(vanished.into_iter().map(|(value, invited)| SegmentGroup {
+            value,
+            figures: None,
+            hidden: Some(if plan.k().admits(invited) {
+                Hidden::NotStoredSeparately
+            } else {
+                Hidden::FewerResponses
+            }),
+        }));
+        groups.sort_by(|a, b| a.value.cmp(&b.value));
         out.push(SegmentBreakdown {
             attribute: attribute.clone(),
             label: humanize(attribute),

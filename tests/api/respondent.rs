@@ -319,8 +319,13 @@ async fn unknown_used_closed_and_cancelled_links_look_the_same(backend: Backend)
     }
     assert_eq!(statuses.len(), 1, "one status for all: {statuses:?}");
     assert_eq!(bodies.len(), 1, "one body for all");
+    // Closing forgot who answered; the one answer is in the frozen results.
     assert_eq!(
         pulse::db::models::invitations::responded_count(&mut conn).unwrap(),
+        0
+    );
+    assert_eq!(
+        pulse::services::results::respondents_count(&mut conn, &wave_id, "closed").unwrap(),
         1
     );
 }

@@ -495,9 +495,11 @@ async fn a_small_wave_agrees_on_the_page_csv_xlsx_json_and_cli(backend: Backend)
     );
     assert_eq!(
         group("Legal").as_object().unwrap().len(),
-        2,
-        "a hidden group carries its name and nothing else"
+        3,
+        "a hidden group carries its name, why, and nothing else"
     );
+    assert_eq!(group("Legal")["hidden"], "fewer_responses");
+    assert_eq!(group("Sales")["hidden"], "protects_smaller_group");
     let m = group("Manufacturing");
     assert_eq!(m["figures"]["responses"], 14);
     assert_eq!(m["figures"]["invited"], 16);
@@ -606,14 +608,17 @@ async fn a_small_wave_agrees_on_the_page_csv_xlsx_json_and_cli(backend: Backend)
         );
         assert_close(num(&share.0), approval_share, tolerance, name);
         assert_close(num(&share.1), approval_ci.0, tolerance, name);
-        for hidden in ["Legal", "Sales"] {
+        for (hidden, why) in [
+            ("Legal", "hidden: fewer than 5 responses"),
+            ("Sales", "hidden so that a smaller group cannot be worked out"),
+        ] {
             let rows: Vec<_> = table
                 .iter()
                 .filter(|(k, _)| k.0 == "segment" && k.1 == "business_unit" && k.2 == hidden)
                 .collect();
             assert_eq!(rows.len(), 1, "{name}: one row for hidden {hidden}");
             assert_eq!(rows[0].1 .0, "", "{name}: no figure for {hidden}");
-            assert_eq!(rows[0].1 .3, "fewer than 5 responses", "{name}");
+            assert_eq!(rows[0].1 .3, why, "{name}");
         }
         let m = get(
             &table,

@@ -260,7 +260,7 @@ async fn two_instances_on_postgres_do_everything_exactly_once() {
     assert_eq!(summed(&bodies, "pulse_scheduler_waves_closed_total"), 1.0);
     assert_eq!(
         summed(&bodies, "pulse_scheduler_reminders_enqueued_total"),
-        pending_reminders as f64
+        STAKEHOLDERS as f64
     );
     assert_eq!(
         summed(&bodies, "pulse_responses_received_total"),

@@ -248,3 +248,14 @@ pub fn insert_filter_snapshot(
 pub fn delete_invited_per_cell(conn: &mut DbConn, wave_id: &str) -> QueryResult<usize> {
     diesel::delete(wave_cells::table.filter(wave_cells::wave_id.eq(wave_id))).execute(conn)
 }
+
+/// Invitations of a wave per full segment (the org chart's groups): (segment, invited),
+/// an index-only grouped count (`invitations_wave_segment`).
+pub fn invited_per_segment(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<(String, i64)>> {
+    use crate::db::schema::invitations;
+    invitations::table
+        .filter(invitations::wave_id.eq(wave_id))
+        .group_by(invitations::segment)
+        .select((invitations::segment, diesel::dsl::count_star()))
+        .load(conn)
+}
