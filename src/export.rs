@@ -231,7 +231,12 @@ pub fn rows(results: &WaveResults) -> Vec<Row> {
                 Some(score) => out.push(row("nps", "score").value(score)),
                 None => out.push(row("nps", "score").note(note(f.nps_hidden))),
             }
-            for (i, (dim, mean)) in results.dimensions.iter().zip(&f.dimension_means).enumerate() {
+            for (i, (dim, mean)) in results
+                .dimensions
+                .iter()
+                .zip(&f.dimension_means)
+                .enumerate()
+            {
                 match mean {
                     Some(mean) => out.push(row(&dim.key, "mean").value(*mean)),
                     None => out.push(

@@ -73,7 +73,11 @@ impl Application {
                 tracing::info!(migration = %name, "applied migration");
             }
             surveys::load_and_pin(&mut conn, &definitions_dir, chrono::Utc::now().naive_utc())?;
-            crate::services::responses::upgrade_storage(&mut conn, &key, chrono::Utc::now().naive_utc())?;
+            crate::services::responses::upgrade_storage(
+                &mut conn,
+                &key,
+                chrono::Utc::now().naive_utc(),
+            )?;
             Ok(pool)
         })
         .await??;

@@ -673,7 +673,10 @@ fn answered_population() -> impl Strategy<Value = (Population, Vec<Vec<Answer>>)
 }
 
 /// Cells with their count of people answering on the scale (the figure's own n).
-fn answer_cells(population: &Population, answers: &[Answer]) -> Vec<(BTreeMap<String, String>, u64)> {
+fn answer_cells(
+    population: &Population,
+    answers: &[Answer],
+) -> Vec<(BTreeMap<String, String>, u64)> {
     let mut counts: BTreeMap<Vec<Option<usize>>, u64> = BTreeMap::new();
     for (person, answer) in population.people.iter().zip(answers) {
         let n = counts.entry(person.clone()).or_insert(0);
@@ -717,10 +720,16 @@ fn answers_attack(
         }
     }
     let answered: Vec<usize> = (0..keys.len()).filter(|&c| n_of[c] > 0).collect();
-    let column: BTreeMap<usize, usize> = answered.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+    let column: BTreeMap<usize, usize> =
+        answered.iter().enumerate().map(|(i, &c)| (c, i)).collect();
     let groups: Vec<Vec<usize>> = cells_released(population, released)
         .into_iter()
-        .map(|cells| cells.iter().filter_map(|c| column.get(c).copied()).collect())
+        .map(|cells| {
+            cells
+                .iter()
+                .filter_map(|c| column.get(c).copied())
+                .collect()
+        })
         .collect();
     let counts: Vec<u64> = answered.iter().map(|&c| n_of[c]).collect();
     let set = linear_attack(&counts, &groups, k)?;
@@ -802,5 +811,8 @@ fn the_subtraction_of_the_issue_is_closed() {
     let figure_plan = plan.for_figure(answer_cells(&population, &answers));
     let released = release_everything(&population, &figure_plan);
     assert_eq!(answers_attack(&population, &answers, &released, k), None);
-    assert!(figure_plan.total().is_shown(), "the whole wave's 42 answers are shown");
+    assert!(
+        figure_plan.total().is_shown(),
+        "the whole wave's 42 answers are shown"
+    );
 }

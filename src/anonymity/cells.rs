@@ -94,8 +94,6 @@ mod tests {
             *sizes.entry(c).or_default() += n;
         }
         // The empty cell holds 4 < k only because the whole of B and C has 4.
-        assert!(sizes
-            .iter()
-            .all(|(c, &n)| k.admits(n) || c.is_empty()));
+        assert!(sizes.iter().all(|(c, &n)| k.admits(n) || c.is_empty()));
     }
 }

@@ -16,8 +16,8 @@ use crate::db::DbConn;
 use crate::domain::token::{answered_mark, LinkToken, TokenPurpose};
 use crate::domain::EmailAddress;
 use crate::email::{
-    format_date, AnsweredEmail, EmailMessage, EmailTemplate, ListUnsubscribe, MessageId,
-    Recipient, ResultsReadyEmail, SurveyEmail, SurveyEmailKind,
+    format_date, AnsweredEmail, EmailMessage, EmailTemplate, ListUnsubscribe, MessageId, Recipient,
+    ResultsReadyEmail, SurveyEmail, SurveyEmailKind,
 };
 
 pub enum Composed {

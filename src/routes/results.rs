@@ -20,8 +20,7 @@ use crate::db::models::{invitations, waves as wave_rows};
 use crate::error::AppError;
 use crate::export;
 use crate::services::results::{
-    Hidden,
-    self, Change, NpsCategory, ResultsError, SegmentFilter, WaveResults,
+    self, Change, Hidden, NpsCategory, ResultsError, SegmentFilter, WaveResults,
 };
 use crate::startup::AppState;
 use crate::views::Page;

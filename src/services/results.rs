@@ -614,8 +614,9 @@ pub fn filtered_results(
         // Frozen at closing for every filter the plan allows; the counts behind them are
         // gone, so a filter without a snapshot is one the plan refuses.
         if let Some(json) = rows::find_filter_snapshot(conn, wave_id, &filter.to_string())? {
-            let results: WaveResults = serde_json::from_str(&json)
-                .with_context(|| format!("the snapshot of {filter} in wave {wave_id} does not parse"))?;
+            let results: WaveResults = serde_json::from_str(&json).with_context(|| {
+                format!("the snapshot of {filter} in wave {wave_id} does not parse")
+            })?;
             let results = Arc::new(results);
             cache.put(&key, Entry::Frozen(results.clone()));
             return Ok(results);
@@ -708,7 +709,11 @@ pub fn freeze(conn: &mut DbConn, wave_id: &str, now: NaiveDateTime) -> anyhow::R
 }
 
 /// Freezes the results of every filter the wave's release plan allows.
-fn freeze_filters(conn: &mut DbConn, wave: &WaveWithSurvey, now: NaiveDateTime) -> anyhow::Result<()> {
+fn freeze_filters(
+    conn: &mut DbConn,
+    wave: &WaveWithSurvey,
+    now: NaiveDateTime,
+) -> anyhow::Result<()> {
     let definition = parse_definition(wave)?;
     let k = threshold(&wave.wave)?;
     let layout = Layout::new(&definition);
@@ -1391,7 +1396,11 @@ fn figures_of(
             let plans = figure_plans
                 .as_ref()
                 .map(|p| p.questions(std::slice::from_ref(&choice.key)));
-            let answers = choice.options.iter().map(|(_, _, slot)| total.0[*slot]).sum();
+            let answers = choice
+                .options
+                .iter()
+                .map(|(_, _, slot)| total.0[*slot])
+                .sum();
             gate(plans, answers).is_none()
         })
         .filter_map(|choice| choice_figures(&total, choice, k))
@@ -1543,8 +1552,11 @@ impl FigurePlans {
         table: &CellTable,
         invited: &[(String, u64)],
     ) -> Self {
-        let cells: Vec<BTreeMap<String, String>> =
-            table.cells.iter().map(|(cell, _)| parse_cell(cell)).collect();
+        let cells: Vec<BTreeMap<String, String>> = table
+            .cells
+            .iter()
+            .map(|(cell, _)| parse_cell(cell))
+            .collect();
         let invited: Vec<BTreeMap<String, String>> =
             invited.iter().map(|(cell, _)| parse_cell(cell)).collect();
         let respondents: Vec<u64> = table

@@ -189,7 +189,9 @@ pub fn open_wave(
         // Invited per response cell: the cells results are computed over.
         let mut per_cell: BTreeMap<&str, i64> = BTreeMap::new();
         for invitation in &new_invitations {
-            *per_cell.entry(invitation.response_cell.as_str()).or_default() += 1;
+            *per_cell
+                .entry(invitation.response_cell.as_str())
+                .or_default() += 1;
         }
         let per_cell: Vec<(String, i64)> = per_cell
             .into_iter()
@@ -281,7 +283,11 @@ pub fn coarsen_open_wave(conn: &mut DbConn, wave: &waves::WaveRow) -> anyhow::Re
         *per_cell.entry(to.clone()).or_default() += i64::try_from(*n).unwrap_or(i64::MAX);
     }
     results_rows::delete_invited_per_cell(conn, &wave.id)?;
-    results_rows::insert_invited_per_cell(conn, &wave.id, &per_cell.into_iter().collect::<Vec<_>>())?;
+    results_rows::insert_invited_per_cell(
+        conn,
+        &wave.id,
+        &per_cell.into_iter().collect::<Vec<_>>(),
+    )?;
     tracing::info!(wave = %wave.id, "open wave's cells coarsened to groups of at least k invitees");
     Ok(())
 }
@@ -479,7 +485,9 @@ pub fn progress(conn: &mut DbConn, wave_id: &str) -> Result<WaveProgress, WaveEr
         waves::find(conn, wave_id)?.ok_or_else(|| WaveError::NotFound(wave_id.to_string()))?;
     let (invited, _) = invitations::counts(conn, wave_id)?;
     let responded = i64::try_from(crate::services::results::respondents_count(
-        conn, wave_id, &wave.state,
+        conn,
+        wave_id,
+        &wave.state,
     )?)
     .unwrap_or(i64::MAX);
     let mut p = WaveProgress {

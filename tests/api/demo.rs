@@ -465,7 +465,12 @@ async fn the_same_seed_gives_the_same_numbers(backend: Backend) {
             .filter(|w| w.state == "closed")
             .map(|w| {
                 let s = snapshot(db, &w.id);
-                (w.title.clone(), s["nps"].clone(), s["dimensions"].clone(), s["segments"].clone())
+                (
+                    w.title.clone(),
+                    s["nps"].clone(),
+                    s["dimensions"].clone(),
+                    s["segments"].clone(),
+                )
             })
             .collect()
     };

@@ -704,7 +704,11 @@ async fn sigterm_finishes_requests_and_hands_unsent_mail_back(backend: Backend) 
     assert_eq!(sent.len(), 3, "{rows:?}");
     let mails = smtp.messages();
     let recipients: HashSet<String> = mails.iter().map(|m| m.to.join(",")).collect();
-    assert_eq!(mails.len(), 2, "no mail twice, none to the person who answered");
+    assert_eq!(
+        mails.len(),
+        2,
+        "no mail twice, none to the person who answered"
+    );
     assert!(recipients.is_subset(&sent));
 
     // The info log of both runs names no address in full and no token.

@@ -199,9 +199,10 @@ async fn a_valid_answer_is_stored_and_redirects_to_a_page_without_the_token(back
     assert!(invitations
         .iter()
         .all(|(i, _)| i.response_cell == comments[0].1));
-    assert!(invitations
-        .iter()
-        .any(|(i, _)| i.segment.contains("EMEA")), "the invitation keeps its segment");
+    assert!(
+        invitations.iter().any(|(i, _)| i.segment.contains("EMEA")),
+        "the invitation keeps its segment"
+    );
 }
 
 async fn every_question_kind_is_validated_and_nothing_is_stored(backend: Backend) {

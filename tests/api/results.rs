@@ -610,7 +610,10 @@ async fn a_small_wave_agrees_on_the_page_csv_xlsx_json_and_cli(backend: Backend)
         assert_close(num(&share.1), approval_ci.0, tolerance, name);
         for (hidden, why) in [
             ("Legal", "hidden: fewer than 5 responses"),
-            ("Sales", "hidden so that a smaller group cannot be worked out"),
+            (
+                "Sales",
+                "hidden so that a smaller group cannot be worked out",
+            ),
         ] {
             let rows: Vec<_> = table
                 .iter()
