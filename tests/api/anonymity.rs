@@ -70,8 +70,11 @@ fn open_wave(app: &TestApp, remind: &str) -> String {
     wave.id
 }
 
-/// (invitation id, email, full segment, response cell) of every invitation, by email.
-fn invitations_of(app: &TestApp, wave_id: &str) -> Vec<(String, String, String, String)> {
+/// (invitation id, email, full segment, response cell).
+type Invited = (String, String, String, String);
+
+/// Every invitation of a wave, by email.
+fn invitations_of(app: &TestApp, wave_id: &str) -> Vec<Invited> {
     let mut conn = app.pool.get().unwrap();
     invitations::of_wave_with_email(&mut conn, wave_id)
         .unwrap()
@@ -111,14 +114,7 @@ fn answers(
 }
 
 /// Stores answers for invitations, through the same path as `POST /s/{token}`.
-fn answer(
-    app: &TestApp,
-    wave_id: &str,
-    given: Vec<(
-        &(String, String, String, String),
-        Vec<(String, StoredValue)>,
-    )>,
-) {
+fn answer(app: &TestApp, wave_id: &str, given: Vec<(&Invited, Vec<(String, StoredValue)>)>) {
     let key = app.secret_key();
     let batch: Vec<Submission> = given
         .into_iter()
@@ -541,7 +537,7 @@ async fn a_database_copy_links_no_one(backend: Backend) {
         *per_segment.entry(inv.2.as_str()).or_default() += 1;
     }
     // Half answer, with a comment each.
-    let respondents: Vec<&(String, String, String, String)> = invited.iter().step_by(2).collect();
+    let respondents: Vec<&Invited> = invited.iter().step_by(2).collect();
     let would_have_been_linked = respondents
         .iter()
         .filter(|inv| per_segment[inv.2.as_str()] < K)
