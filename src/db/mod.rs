@@ -122,6 +122,16 @@ pub fn run_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
 
 /// Reverts every applied migration, newest first (used by the up → down → up test and by
 /// operators rolling back a release).
+/// Reverts the newest migration (tests of upgrades from the schema before it).
+pub fn revert_last_migration(conn: &mut DbConn) -> anyhow::Result<String> {
+    let reverted = match conn {
+        DbConn::Sqlite(c) => c.revert_last_migration(SQLITE_MIGRATIONS),
+        DbConn::Pg(c) => c.revert_last_migration(POSTGRES_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("reverting a migration failed: {e}"))?;
+    Ok(reverted.to_string())
+}
+
 pub fn revert_all_migrations(conn: &mut DbConn) -> anyhow::Result<Vec<String>> {
     let reverted = match conn {
         DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE_MIGRATIONS),

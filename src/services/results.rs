@@ -290,8 +290,9 @@ pub enum Hidden {
     /// The group (or this figure of it) has enough, but is hidden so that a smaller group
     /// cannot be worked out by subtraction.
     ProtectsSmallerGroup,
-    /// Its people are in combinations (with other attributes) that fewer than k invitees
-    /// share, so their answers are stored, and counted, in larger groups only.
+    /// Its answers are stored only as part of a larger group (its combinations of
+    /// attributes have fewer than k invitees, or were merged with such a group so that no
+    /// stored group has fewer than k): counted there, never on their own.
     NotStoredSeparately,
 }
 
@@ -318,7 +319,7 @@ impl Hidden {
                 "hidden so that a smaller group cannot be worked out".to_string()
             }
             Hidden::NotStoredSeparately => format!(
-                "hidden: fewer than {k} people share each of its combinations, so their answers count in larger groups only"
+                "hidden: its answers are stored only as part of a larger group, so that no group of fewer than {k} is stored apart"
             ),
         }
     }
@@ -638,7 +639,22 @@ fn compute_filtered(
     let k = threshold(&wave.wave)?;
     let layout = Layout::new(&definition);
     let read = read_cells(conn, &wave.wave, &layout)?;
-    let figures = figures_of(&definition, &layout, k, read, true, true, Some(filter))
+    filtered_from(wave, &definition, &layout, k, read, None, filter, now)
+}
+
+/// The results of one filter from a wave's cells, with the wave's plans when known.
+#[allow(clippy::too_many_arguments)]
+fn filtered_from(
+    wave: &WaveWithSurvey,
+    definition: &SurveyDefinition,
+    layout: &Layout,
+    k: Threshold,
+    read: CellsRead,
+    plans: Option<&Plans>,
+    filter: &SegmentFilter,
+    now: NaiveDateTime,
+) -> Result<WaveResults, ResultsError> {
+    let figures = figures_of(definition, layout, k, read, true, true, Some(filter), plans)
         .map_err(|refusal| ResultsError::Refused(refusal.to_string()))?;
     let mut results = assemble(
         wave,
@@ -675,11 +691,8 @@ pub fn respondents_count(conn: &mut DbConn, wave_id: &str, state: &str) -> anyho
 /// `close_wave`'s transaction, after the wave was marked closed (no answer can be added any
 /// more), so the snapshot holds exactly the answers the wave closed with. Does nothing if
 /// the wave has a snapshot already.
-///
-/// Then everything finer than what can be published is deleted: the results of every
-/// filter the release plan allows are frozen too, the comments are kept without any cell
-/// (`wave_comments`), and the wave's answers, responses and counts are deleted
-/// ([`responses::compact_wave`](crate::services::responses::compact_wave)).
+/// The results of every filter the release plan allows are frozen too (the counts they
+/// come from are deleted by [`compact`]).
 pub fn freeze(conn: &mut DbConn, wave_id: &str, now: NaiveDateTime) -> anyhow::Result<()> {
     let wave = wave_rows::find_with_survey(conn, wave_id)?
         .with_context(|| format!("no wave {wave_id}"))?;
@@ -689,10 +702,23 @@ pub fn freeze(conn: &mut DbConn, wave_id: &str, now: NaiveDateTime) -> anyhow::R
         let json = serde_json::to_string(&results).context("results to JSON")?;
         rows::insert_snapshot(conn, wave_id, &json, now)?;
     }
-    if !crate::db::models::responses::has_answers(conn, wave_id)? {
-        return Ok(()); // compacted already
+    if crate::db::models::responses::has_answers(conn, wave_id)? {
+        freeze_filters(conn, &wave, now)?;
     }
-    freeze_filters(conn, &wave, now)?;
+    Ok(())
+}
+
+/// After [`freeze`]: deletes everything of a closed wave finer than what can be published
+/// — the comments are kept without any cell (`wave_comments`), its answers, responses,
+/// counts and marks are deleted
+/// ([`responses::compact_wave`](crate::services::responses::compact_wave)). Does nothing
+/// when done already.
+pub fn compact(conn: &mut DbConn, wave_id: &str) -> anyhow::Result<()> {
+    if !crate::db::models::responses::has_answers(conn, wave_id)? {
+        return Ok(());
+    }
+    let wave = wave_rows::find_with_survey(conn, wave_id)?
+        .with_context(|| format!("no wave {wave_id}"))?;
     let definition = parse_definition(&wave)?;
     let nps_key = definition.questions.iter().find_map(|q| match q {
         Question::Nps(q) => Some(q.key.clone()),
@@ -718,7 +744,9 @@ fn freeze_filters(
     let k = threshold(&wave.wave)?;
     let layout = Layout::new(&definition);
     let read = read_cells(conn, &wave.wave, &layout)?;
-    let plan = release_plan(&definition, &layout, &read.table, &read.invited, k);
+    // One read and one set of plans for every filter.
+    let plans = Plans::new(&definition, &layout, &read, k, true);
+    let plan = &plans.plan;
     for attribute in &definition.segments {
         for value in plan.values(attribute) {
             if plan.filter(attribute, value).is_err() {
@@ -728,7 +756,16 @@ fn freeze_filters(
                 attribute: attribute.clone(),
                 value: value.clone(),
             };
-            let results = match compute_filtered(conn, wave, &filter, now) {
+            let results = match filtered_from(
+                wave,
+                &definition,
+                &layout,
+                k,
+                read.clone(),
+                Some(&plans),
+                &filter,
+                now,
+            ) {
                 Ok(results) => results,
                 Err(ResultsError::Refused(_)) => continue,
                 Err(error) => return Err(anyhow::anyhow!("{error:#}")),
@@ -758,7 +795,10 @@ fn frozen(
             // A savepoint when called inside a transaction (closing another wave).
             {
                 use diesel::Connection;
-                conn.transaction(|conn| freeze(conn, &wave.wave.id, now))?;
+                conn.transaction(|conn| {
+                    freeze(conn, &wave.wave.id, now)?;
+                    compact(conn, &wave.wave.id)
+                })?;
             }
             let json = rows::find_snapshot(conn, &wave.wave.id)?
                 .with_context(|| format!("wave {} has no snapshot after freezing", wave.wave.id))?;
@@ -982,6 +1022,7 @@ impl Counts {
 }
 
 /// The counts of a wave per cell, keyed by the cell's canonical JSON.
+#[derive(Clone)]
 struct CellTable {
     cells: Vec<(String, Counts)>,
 }
@@ -1178,11 +1219,13 @@ fn figures(
         with_segments,
         answers_released(wave),
         None,
+        None,
     )
     .map_err(|refusal| anyhow::anyhow!("{refusal}"))
 }
 
 /// A wave's counts per cell and invitations per cell, as read from the database.
+#[derive(Clone)]
 struct CellsRead {
     table: CellTable,
     /// Invited per response cell (the cells answers are stored under).
@@ -1224,6 +1267,7 @@ fn read_cells(conn: &mut DbConn, wave: &WaveRow, layout: &Layout) -> anyhow::Res
 
 /// The figures of the whole wave or, with `filter`, of the respondents in one segment
 /// group — refused unless the wave's release plan allows that filter.
+#[allow(clippy::too_many_arguments)] // a private step of the computation, called twice
 fn figures_of(
     definition: &SurveyDefinition,
     layout: &Layout,
@@ -1232,19 +1276,22 @@ fn figures_of(
     with_segments: bool,
     answers_released: bool,
     filter: Option<&SegmentFilter>,
+    given: Option<&Plans>,
 ) -> Result<Figures, anonymity::FilterRefusal> {
-    // The plan is always of the whole wave: a filter is one of its groups.
-    let plan = (with_segments || filter.is_some())
-        .then(|| release_plan(definition, layout, &read.table, &read.invited, k));
-    // Every answer figure is audited with its own counts over the whole wave (see
-    // `FigurePlans`), before a filter narrows the cells down.
-    let figure_plans = match &plan {
-        Some(plan) if answers_released && plan.total().is_shown() => {
-            Some(FigurePlans::new(plan, layout, &read.table, &read.invited))
+    // The plans are always of the whole wave (a filter is one of its groups), made before
+    // a filter narrows the cells down.
+    let owned;
+    let plans = match given {
+        Some(plans) => Some(plans),
+        None if with_segments || filter.is_some() => {
+            owned = Plans::new(definition, layout, &read, k, answers_released);
+            Some(&owned)
         }
-        _ => None,
+        None => None,
     };
-    if let (Some(filter), Some(plan)) = (filter, plan.as_ref()) {
+    let plan = plans.map(|p| &p.plan);
+    let figure_plans = plans.and_then(|p| p.figures.as_ref());
+    if let (Some(filter), Some(plan)) = (filter, plan) {
         plan.filter(&filter.attribute, &filter.value)?;
         read.table.cells.retain(|(cell, _)| filter.matches(cell));
         read.invited.retain(|(cell, _)| filter.matches(cell));
@@ -1294,16 +1341,9 @@ fn figures_of(
         },
         None => Scope::Wave,
     };
-    if let Some(plan) = plan.as_ref().filter(|_| with_segments && figures.shown) {
+    if let Some(plan) = plan.filter(|_| with_segments && figures.shown) {
         // Participation per segment is live; answer figures only once released.
-        figures.segments = segments(
-            definition,
-            layout,
-            &read,
-            plan,
-            figure_plans.as_ref(),
-            scope,
-        );
+        figures.segments = segments(definition, layout, &read, plan, figure_plans, scope);
     }
     if !figures.shown || !answers_released {
         return Ok(figures);
@@ -1322,9 +1362,7 @@ fn figures_of(
         .nps(layout)
         .map_or(0, |n| n.promoters + n.passives + n.detractors);
     figures.nps_hidden = layout.nps.as_ref().and_then(|nps| {
-        let plans = figure_plans
-            .as_ref()
-            .map(|p| p.questions(std::slice::from_ref(&nps.key)));
+        let plans = figure_plans.map(|p| p.questions(std::slice::from_ref(&nps.key)));
         gate(plans, nps_answers)
     });
     if figures.nps_hidden.is_none() {
@@ -1337,10 +1375,7 @@ fn figures_of(
         let n: u64 = histogram.iter().sum();
         csat_answers += n;
         csat_top += histogram.iter().rev().take(2).sum::<u64>();
-        result.hidden = gate(
-            figure_plans.as_ref().map(|p| p.questions(&dim.questions)),
-            n,
-        );
+        result.hidden = gate(figure_plans.map(|p| p.questions(&dim.questions)), n);
         if result.hidden.is_some() {
             continue;
         }
@@ -1360,10 +1395,7 @@ fn figures_of(
         .iter()
         .flat_map(|d| d.questions.iter().cloned())
         .collect();
-    figures.csat_hidden = gate(
-        figure_plans.as_ref().map(|p| p.questions(&likert)),
-        csat_answers,
-    );
+    figures.csat_hidden = gate(figure_plans.map(|p| p.questions(&likert)), csat_answers);
     figures.csat = stats::proportion_summary(csat_top, csat_answers)
         .filter(|_| figures.csat_hidden.is_none())
         .map(|summary| CsatFigures {
@@ -1382,9 +1414,7 @@ fn figures_of(
         .pain_points
         .iter()
         .filter(|pain| {
-            let plans = figure_plans
-                .as_ref()
-                .map(|p| p.questions(std::slice::from_ref(&pain.key)));
+            let plans = figure_plans.map(|p| p.questions(std::slice::from_ref(&pain.key)));
             gate(plans, answered(&pain.key)).is_none()
         })
         .map(|pain| pain_points(&total, pain, responses))
@@ -1393,9 +1423,7 @@ fn figures_of(
         .choices
         .iter()
         .filter(|choice| {
-            let plans = figure_plans
-                .as_ref()
-                .map(|p| p.questions(std::slice::from_ref(&choice.key)));
+            let plans = figure_plans.map(|p| p.questions(std::slice::from_ref(&choice.key)));
             let answers = choice
                 .options
                 .iter()
@@ -1530,6 +1558,30 @@ fn release_plan(
         .map(|(cell, counts)| (parse_cell(cell), counts.respondents(layout)));
     let invited = invited_cells.iter().map(|(cell, _)| (parse_cell(cell), 0));
     ReleasePlan::new(&definition.segments, responded.chain(invited), k)
+}
+
+/// The plans of one wave snapshot: the release plan over respondents and, once answers are
+/// released, the plans of every question's figures. Built once per snapshot (and shared by
+/// every filter when a wave closes).
+struct Plans {
+    plan: ReleasePlan,
+    figures: Option<FigurePlans>,
+}
+
+impl Plans {
+    fn new(
+        definition: &SurveyDefinition,
+        layout: &Layout,
+        read: &CellsRead,
+        k: Threshold,
+        answers_released: bool,
+    ) -> Self {
+        let plan = release_plan(definition, layout, &read.table, &read.invited, k);
+        // Every answer figure is audited with its own counts over the whole wave.
+        let figures = (answers_released && plan.total().is_shown())
+            .then(|| FigurePlans::new(&plan, layout, &read.table, &read.invited));
+        Plans { plan, figures }
+    }
 }
 
 /// The release plans of a wave's answer figures, one per question (see

@@ -261,14 +261,23 @@ pub fn coarsen_open_wave(conn: &mut DbConn, wave: &waves::WaveRow) -> anyhow::Re
         invitations::move_cell(conn, &wave.id, from, to)?;
         response_rows::move_cell(conn, &wave.id, from, to)?;
     }
-    let moved: Vec<response_rows::CountRow> = counts
+    // Added up per target key first: one multi-row upsert may not touch a row twice.
+    let mut moved: BTreeMap<(String, String, String), i64> = BTreeMap::new();
+    for row in counts {
+        if let Some(to) = coarse.get(&row.cell).filter(|to| **to != row.cell) {
+            *moved
+                .entry((to.clone(), row.question_key, row.value))
+                .or_default() += row.n;
+        }
+    }
+    let moved: Vec<response_rows::CountRow> = moved
         .into_iter()
-        .filter_map(|mut row| {
-            let to = coarse.get(&row.cell)?;
-            (to != &row.cell).then(|| {
-                row.cell = to.clone();
-                row
-            })
+        .map(|((cell, question_key, value), n)| response_rows::CountRow {
+            wave_id: wave.id.clone(),
+            cell,
+            question_key,
+            value,
+            n,
         })
         .collect();
     for (from, to) in &coarse {
@@ -372,14 +381,17 @@ pub fn close_wave(conn: &mut DbConn, wave_id: &str, now: NaiveDateTime) -> Resul
             })
             .collect();
         outbox::enqueue(conn, &leads)?;
-        // Freeze the results in this transaction: the wave is closed (no answer can be
-        // added any more) and the snapshot commits with the close. A failure must not keep
+        // Freeze the results in this transaction and keep nothing finer: the wave is
+        // closed (no answer can be added any more), and the snapshots and the deletion of
+        // its answers commit with the close. A failure must not keep
         // the wave open, so it is confined to a savepoint and logged; the snapshot is then
         // written at the first read of the results.
         {
             use diesel::Connection;
-            let frozen =
-                conn.transaction(|conn| crate::services::results::freeze(conn, wave_id, now));
+            let frozen = conn.transaction(|conn| {
+                crate::services::results::freeze(conn, wave_id, now)?;
+                crate::services::results::compact(conn, wave_id)
+            });
             if let Err(error) = frozen {
                 tracing::error!(
                     wave = wave_id,

@@ -293,16 +293,21 @@ async fn subtraction_across_filters_recovers_nothing(backend: Backend) {
         }
     }
 
-    // Attack 4: U3 has 6 respondents and is hidden only because U4 (3 people, stored in
-    // no unit) could otherwise be worked out: the CSV and the page say so, not "fewer than".
+    // Attack 4: U4's three invitees are too few to be stored apart, so U3 (the smallest
+    // other group) is stored with them: neither is shown, and the words say why — U4 has
+    // fewer than 5, U3 (six) is stored only as part of a larger group.
     let csv = text(&app.cli(&["results", &wave_id, "--format", "csv"]).stdout);
-    let u3 = csv
-        .lines()
-        .find(|l| l.starts_with("segment,business_unit,U3,"))
-        .unwrap_or_else(|| panic!("{csv}"));
+    let row = |unit: &str| {
+        csv.lines()
+            .find(|l| l.starts_with(&format!("segment,business_unit,{unit},")))
+            .unwrap_or_else(|| panic!("{csv}"))
+            .to_string()
+    };
+    assert!(row("U3").contains("stored only as part of a larger group"));
+    assert!(!row("U3").contains("fewer than 5 responses"), "U3 has 6");
     assert!(
-        u3.contains("hidden so that a smaller group cannot be worked out"),
-        "{u3}"
+        row("U4").contains("hidden: fewer than 5 responses"),
+        "U4 has 3"
     );
     let u3_json = wave["segments"]
         .as_array()
@@ -317,7 +322,7 @@ async fn subtraction_across_filters_recovers_nothing(backend: Backend) {
         .unwrap()
         .clone();
     assert_eq!(u3_json["figures"], Value::Null);
-    assert_eq!(u3_json["hidden"], "protects_smaller_group");
+    assert_eq!(u3_json["hidden"], "not_stored_separately");
     let csrf = app.signed_in_admin().await;
     let _ = csrf;
     let page = app
@@ -327,7 +332,7 @@ async fn subtraction_across_filters_recovers_nothing(backend: Backend) {
         .await
         .unwrap();
     assert!(
-        page.contains("hidden so that a smaller group cannot be worked out"),
+        page.contains("stored only as part of a larger group"),
         "the page says why U3 is hidden"
     );
 }
@@ -468,7 +473,10 @@ fn check_copy(conn: &mut DbConn, wave_id: &str, closed: bool, comments: i64) {
     .into_iter()
     .flat_map(|i| [i.id, i.segment, i.response_cell])
     .collect();
-    let marks: Vec<Mark> = load(conn, "SELECT mark FROM answered_marks");
+    let marks: Vec<Mark> = load(
+        conn,
+        &format!("SELECT mark FROM answered_marks WHERE wave_id = '{wave_id}'"),
+    );
     assert!(marks.iter().all(|m| !invitation_values.contains(&m.mark)));
     let responses = count(
         conn,
@@ -477,7 +485,13 @@ fn check_copy(conn: &mut DbConn, wave_id: &str, closed: bool, comments: i64) {
     if closed {
         assert!(marks.is_empty(), "no answered marks after closing");
         assert_eq!(responses, 0);
-        assert_eq!(count(conn, "SELECT COUNT(*) AS n FROM answers"), 0);
+        assert_eq!(
+            count(
+                conn,
+                "SELECT COUNT(*) AS n FROM answers WHERE response_id NOT IN (SELECT id FROM responses)"
+            ),
+            0
+        );
         assert_eq!(
             count(
                 conn,
@@ -732,7 +746,174 @@ async fn resend_tells_the_admin_nothing(backend: Backend) {
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// Upgrading a database written before marks and response cells
+// ---------------------------------------------------------------------------------------
+
+fn exec(conn: &mut DbConn, sql: &str) {
+    use diesel::connection::SimpleConnection;
+    match conn {
+        DbConn::Sqlite(c) => c.batch_execute(sql).unwrap(),
+        DbConn::Pg(c) => c.batch_execute(sql).unwrap(),
+    }
+}
+
+async fn an_old_database_upgrades_without_losing_published_results(backend: Backend) {
+    let app = spawn_app(backend).await;
+    // U1: 6 + 6 by region; U2: 12 in Buying and a department of 3 (Audit).
+    let mut people = Vec::new();
+    for i in 0..12 {
+        people.push(("U1", if i % 2 == 0 { "EMEA" } else { "Americas" }, "Buying"));
+    }
+    for _ in 0..12 {
+        people.push(("U2", "EMEA", "Buying"));
+    }
+    for _ in 0..3 {
+        people.push(("U2", "EMEA", "Audit"));
+    }
+    import(&app, &people);
+    let closed = open_wave(&app, "none");
+    let open = open_wave(&app, "none");
+    let closed_invited = invitations_of(&app, &closed);
+    let open_invited = invitations_of(&app, &open);
+    let pick =
+        |invited: &[Invited]| -> Vec<Invited> { invited.iter().step_by(2).cloned().collect() };
+    let (closed_answered, open_answered) = (pick(&closed_invited), pick(&open_invited));
+    for (wave, answered) in [(&closed, &closed_answered), (&open, &open_answered)] {
+        answer(
+            &app,
+            wave,
+            answered
+                .iter()
+                .enumerate()
+                .map(|(i, inv)| (inv, answers(i as i32 % 11, [Some(4); 7], Some("kept"))))
+                .collect(),
+        );
+    }
+    let mut conn = app.pool.get().unwrap();
+    // The closed wave as before: closed, its results published (snapshot), answers kept.
+    exec(
+        &mut conn,
+        &format!("UPDATE waves SET state = 'closed', closed_at = opens_at WHERE id = '{closed}'"),
+    );
+    pulse::services::results::freeze(&mut conn, &closed, now()).unwrap();
+    let published = pulse::db::models::results::find_snapshot(&mut conn, &closed)
+        .unwrap()
+        .unwrap();
+    // Back to the schema before: a responded flag on each invitation, and the open wave's
+    // answers under full segments (as the old code stored them).
+    pulse::db::revert_last_migration(&mut conn).unwrap();
+    for inv in closed_answered.iter().chain(&open_answered) {
+        exec(
+            &mut conn,
+            &format!(
+                "UPDATE invitations SET responded = TRUE WHERE id = '{}'",
+                inv.0
+            ),
+        );
+    }
+    exec(
+        &mut conn,
+        &format!(
+            "DELETE FROM answers WHERE response_id IN (SELECT id FROM responses WHERE wave_id = '{open}');
+             DELETE FROM responses WHERE wave_id = '{open}';
+             DELETE FROM answer_counts WHERE wave_id = '{open}';
+             DELETE FROM wave_cells WHERE wave_id = '{open}';"
+        ),
+    );
+    let mut per_segment: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for inv in &open_invited {
+        per_segment.entry(inv.2.as_str()).or_default().0 += 1;
+    }
+    for inv in &open_answered {
+        per_segment.entry(inv.2.as_str()).or_default().1 += 1;
+        exec(
+            &mut conn,
+            &format!(
+                "INSERT INTO responses (id, wave_id, cell, submitted_on) VALUES ('{}', '{open}', '{}', '2027-01-20')",
+                uuid::Uuid::new_v4(),
+                inv.2
+            ),
+        );
+    }
+    for (segment, (invited, answered)) in &per_segment {
+        exec(
+            &mut conn,
+            &format!(
+                "INSERT INTO wave_cells (wave_id, cell, invited) VALUES ('{open}', '{segment}', {invited})"
+            ),
+        );
+        if *answered > 0 {
+            exec(
+                &mut conn,
+                &format!(
+                    "INSERT INTO answer_counts (wave_id, cell, question_key, value, n) VALUES ('{open}', '{segment}', '_responses', '', {answered})"
+                ),
+            );
+        }
+    }
+    assert!(
+        per_segment
+            .values()
+            .any(|(invited, answered)| *invited < K as i64 && *answered > 0),
+        "the old form has answers in cells of fewer than k"
+    );
+    drop(conn);
+
+    // The upgrade: the migration, then the server's pass with its key.
+    let migrated = app.cli(&["migrate"]);
+    assert!(migrated.status.success(), "{}", text(&migrated.stderr));
+
+    let mut conn = app.pool.get().unwrap();
+    assert_eq!(
+        count(&mut conn, "SELECT COUNT(*) AS n FROM legacy_answered"),
+        0
+    );
+    // Flags became marks; the closed wave's are gone with its answers.
+    let marks: HashSet<String> = load::<Mark>(&mut conn, "SELECT mark FROM answered_marks")
+        .into_iter()
+        .map(|m| m.mark)
+        .collect();
+    let expected: HashSet<String> = open_answered
+        .iter()
+        .map(|inv| answered_mark(&app.secret_key(), &inv.0))
+        .collect();
+    assert_eq!(marks, expected);
+    // The closed wave: its published results as they were, the filters added, nothing finer.
+    assert_eq!(
+        pulse::db::models::results::find_snapshot(&mut conn, &closed)
+            .unwrap()
+            .unwrap(),
+        published
+    );
+    check_copy(&mut conn, &closed, true, closed_answered.len() as i64);
+    // The open wave: coarsened, nobody linked, every answer still counted.
+    check_copy(&mut conn, &open, false, 0);
+    let respondents =
+        pulse::services::results::respondents_count(&mut conn, &open, "open").unwrap();
+    assert_eq!(respondents, open_answered.len() as u64);
+    drop(conn);
+    // A link that was used stays used.
+    let token = pulse::domain::token::LinkToken::derive(
+        &app.secret_key(),
+        pulse::domain::token::TokenPurpose::Survey,
+        &open_answered[0].0,
+    );
+    let used = app.get(&format!("/s/{}", token.expose())).await;
+    assert_eq!(used.status(), 404);
+    let fresh = pulse::domain::token::LinkToken::derive(
+        &app.secret_key(),
+        pulse::domain::token::TokenPurpose::Survey,
+        &open_invited[1].0,
+    );
+    assert_eq!(
+        app.get(&format!("/s/{}", fresh.expose())).await.status(),
+        200
+    );
+}
+
 both_backends!(
+    an_old_database_upgrades_without_losing_published_results,
     subtraction_across_filters_recovers_nothing,
     a_database_copy_links_no_one,
     resend_tells_the_admin_nothing

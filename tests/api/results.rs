@@ -974,11 +974,27 @@ async fn an_open_wave_shows_participation_only_until_it_closes(backend: Backend)
         .unwrap()
         .iter()
         .all(|d| d["figures"].is_null()));
-    // Participation per segment is live; no answer figure in any group.
-    let manufacturing = segment_group(&open, "business_unit", "Manufacturing");
-    assert_eq!(manufacturing["figures"]["responses"], 14);
-    assert_eq!(manufacturing["figures"]["invited"], 16);
-    assert!(manufacturing["figures"]["nps"].is_null());
+    // Participation per segment is live; no answer figure in any group. (Which groups
+    // are shown depends on how answers are stored: Legal's four invitees are too few to
+    // be stored apart, so the smallest other combination is stored with them.)
+    let mut shown = 0;
+    for breakdown in open["segments"].as_array().unwrap() {
+        for group in breakdown["groups"].as_array().unwrap() {
+            if group["figures"].is_object() {
+                shown += 1;
+                let f = &group["figures"];
+                assert!(f["responses"].as_u64().unwrap() <= f["invited"].as_u64().unwrap());
+                assert!(f["responses"].as_u64().unwrap() >= 5);
+                assert!(f["nps"].is_null());
+                assert!(f["dimension_means"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(Value::is_null));
+            }
+        }
+    }
+    assert!(shown > 0, "{}", open["segments"]);
     let html = app
         .get(&format!("/admin/waves/{wave_id}/results"))
         .await
