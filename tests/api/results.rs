@@ -69,7 +69,8 @@ pub(crate) fn open_wave(app: &TestApp, survey: &str, title: &str, audience: &str
     wave.id
 }
 
-/// The invitations of a wave as (id, segment JSON, response cell JSON), in a stable order.
+/// The invitations of a wave as (id, segment JSON, response cell JSON), in a stable order:
+/// by segment, so who answers in which region is the same in every run.
 fn invitations_of(app: &TestApp, wave_id: &str) -> Vec<(String, String, String)> {
     let mut conn = app.pool.get().unwrap();
     let mut out: Vec<(String, String, String)> = invitations::ids_of_wave(&mut conn, wave_id)
@@ -80,7 +81,7 @@ fn invitations_of(app: &TestApp, wave_id: &str) -> Vec<(String, String, String)>
             (id, row.segment, row.response_cell)
         })
         .collect();
-    out.sort();
+    out.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
     out
 }
 
@@ -1112,8 +1113,10 @@ async fn a_segment_filter_shows_one_group_and_refuses_groups_the_plan_hides(back
         .iter()
         .all(|s| s["attribute"] != "business_unit"));
 
-    // Legal (2) is too small; Sales (5) is hidden to protect Legal: both refused, with
-    // the same words.
+    // Legal (4 invitees) is too few to be stored apart: its answers are stored in the
+    // wave's cell together with the smallest other combination (R&D in the Americas), so
+    // R&D's group is its three respondents in EMEA — too few — and Sales (5), the next
+    // smallest, is hidden to protect them: all refused, with the same words.
     for refused in [
         "business_unit=Legal",
         "business_unit=Sales",
