@@ -319,7 +319,7 @@ impl Hidden {
                 "hidden so that a smaller group cannot be worked out".to_string()
             }
             Hidden::NotStoredSeparately => format!(
-                "hidden: its answers are stored only as part of a larger group, so that no group of fewer than {k} is stored apart"
+                "hidden: (some of) its answers are stored only as part of a larger group, so that no group of fewer than {k} is stored apart"
             ),
         }
     }
@@ -1802,6 +1802,14 @@ fn segments(
             })
             .collect();
         let released = figure_plans.is_some();
+        // Invited per value by the org chart (full segments), to tell groups stored whole
+        // from groups part of whose people are stored only in larger ones.
+        let mut full_invited: HashMap<String, u64> = HashMap::new();
+        for (cell, n) in &read.segments {
+            if let Some(value) = parse_cell(cell).remove(attribute) {
+                *full_invited.entry(value).or_default() += n;
+            }
+        }
         let groups = groups
             .into_iter()
             .enumerate()
@@ -1840,10 +1848,20 @@ fn segments(
                             .collect(),
                     }
                 });
+                // A group part of whose people are stored only in larger groups is not
+                // "fewer than k": say where the rest went.
+                let hidden = match Hidden::of(visibility, false) {
+                    Some(Hidden::FewerResponses)
+                        if full_invited.get(value.as_str()).copied().unwrap_or(0) > invited =>
+                    {
+                        Some(Hidden::NotStoredSeparately)
+                    }
+                    other => other,
+                };
                 SegmentGroup {
                     value,
                     figures,
-                    hidden: Hidden::of(visibility, false),
+                    hidden,
                 }
             })
             .collect::<Vec<_>>();
