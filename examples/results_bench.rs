@@ -2,8 +2,9 @@
 //! wave with 1,000,000 responses to a 15-question survey reported by 6 segment attributes,
 //! timed cold (first computation, cache empty) and warm (cached), on SQLite and — when
 //! PULSE_TEST_POSTGRES_URL is set — on PostgreSQL. Timed: the open wave's page
-//! (participation only), the full page of the closed wave computed from its counts with no
-//! snapshot (what closing does once), warm reads, and cold reads of the frozen snapshot.
+//! (participation only), closing the wave once (the whole wave's and every allowed filter's
+//! figures computed from the counts with every figure's own audit, frozen, and the counts
+//! deleted), warm reads, and cold reads of the frozen snapshot.
 //!
 //! ```text
 //! cargo run --release --example results_bench
@@ -416,8 +417,8 @@ fn run(
         series_insert(
             &mut conn,
             invitations,
-            "INSERT INTO invitations (id, wave_id, stakeholder_id, token_hash, unsubscribe_hash, segment, language, responded, created_at)",
-            &format!("SELECT 'i' || i, '{wave}', 's' || i, 't' || i, 'u' || i, c.cell, NULL, (i % 5 <> 0), '2027-01-15 00:00:00' FROM seq JOIN bench_cells c ON c.idx = i % {n_cells}"),
+            "INSERT INTO invitations (id, wave_id, stakeholder_id, token_hash, unsubscribe_hash, segment, language, created_at, response_cell)",
+            &format!("SELECT 'i' || i, '{wave}', 's' || i, 't' || i, 'u' || i, c.cell, NULL, '2027-01-15 00:00:00', c.cell FROM seq JOIN bench_cells c ON c.idx = i % {n_cells}"),
         )?;
         // What opening a wave writes beside its invitations: invitations per cell.
         conn.batch_execute(&format!(
@@ -512,17 +513,49 @@ fn run(
         "open wave, cold (participation only: query + plan + render)",
         &mut open_colds,
     );
-    pulse::services::waves::close_wave(&mut conn, &wave, now)?;
+    // Where a cold computation spends its time in the database: the reads alone (before
+    // closing: closing keeps only the published results and deletes the counts).
+    let (rows, took) = time(|| Ok(pulse::db::models::results::cell_counts(&mut conn, &wave)?))?;
+    let counts_read = format!(
+        "    of which the counts read ({} rows): {:.0} ms",
+        rows.len(),
+        took.as_secs_f64() * 1e3
+    );
+    let (_, took) = time(|| {
+        Ok(pulse::db::models::results::invited_per_cell(
+            &mut conn, &wave,
+        )?)
+    })?;
+    let invited_read = format!(
+        "    invitations per cell: {:.0} ms",
+        took.as_secs_f64() * 1e3
+    );
+    let (sample, took) = time(|| {
+        Ok(pulse::db::models::results::comment_sample(
+            &mut conn,
+            &wave,
+            "comment",
+            "recommend",
+            &uuid::Uuid::new_v4().to_string(),
+            pulse::services::results::COMMENT_SAMPLE,
+        )?)
+    })?;
+    let sample_read = format!(
+        "    a random sample of {} comments with their NPS answer: {:.0} ms",
+        sample.len(),
+        took.as_secs_f64() * 1e3
+    );
 
-    // The full page, cold: a closed wave whose snapshot is missing computes everything from
-    // its counts (and stores the snapshot) — what `close_wave` does, plus rendering.
+    // Closing, once (it is not repeatable: the counts are deleted afterwards): the whole
+    // wave's figures with every figure's own audit, the same for every allowed filter,
+    // the snapshots, and the compaction.
+    let (_, took) = time(|| Ok(pulse::services::waves::close_wave(&mut conn, &wave, now)?))?;
+    let mut closing = vec![took];
+    // The full page, cold: the snapshot read and rendered.
     let mut colds = Vec::new();
     let mut html_len = 0;
     for _ in 0..3 {
         cache.clear();
-        conn.batch_execute(&format!(
-            "DELETE FROM result_snapshots WHERE wave_id = '{wave}'"
-        ))?;
         let (len, took) = time(|| page(&mut conn, &cache))?;
         html_len = len;
         colds.push(took);
@@ -544,51 +577,17 @@ fn run(
         results.significance.flagged,
     );
     report(
-        "full page, cold (cache and snapshot empty: queries + plan + compute + snapshot + render)",
-        &mut colds,
+        "closing (queries + plans + compute, whole wave and every allowed filter + snapshots + compaction)",
+        &mut closing,
     );
-    // Where a cold computation spends its time in the database: the reads alone.
-    let (rows, took) = time(|| Ok(pulse::db::models::results::cell_counts(&mut conn, &wave)?))?;
-    println!(
-        "    of which the counts read ({} rows): {:.0} ms",
-        rows.len(),
-        took.as_secs_f64() * 1e3
-    );
-    let (_, took) = time(|| {
-        Ok(pulse::db::models::results::invited_per_cell(
-            &mut conn, &wave,
-        )?)
-    })?;
-    println!(
-        "    invitations per cell: {:.0} ms",
-        took.as_secs_f64() * 1e3
-    );
-    let (sample, took) = time(|| {
-        Ok(pulse::db::models::results::comment_sample(
-            &mut conn,
-            &wave,
-            "comment",
-            "recommend",
-            &uuid::Uuid::new_v4().to_string(),
-            pulse::services::results::COMMENT_SAMPLE,
-        )?)
-    })?;
-    println!(
-        "    a random sample of {} comments with their NPS answer: {:.0} ms",
-        sample.len(),
-        took.as_secs_f64() * 1e3
-    );
+    println!("{counts_read}");
+    println!("{invited_read}");
+    println!("{sample_read}");
     report("warm (cached results + render)", &mut warms);
 
-    let mut snapshot_colds = Vec::new();
-    for _ in 0..3 {
-        cache.clear();
-        let (_, took) = time(|| page(&mut conn, &cache))?;
-        snapshot_colds.push(took);
-    }
     report(
         "closed wave, cold (snapshot read + parse + render)",
-        &mut snapshot_colds,
+        &mut colds,
     );
     Ok(())
 }

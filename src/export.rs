@@ -8,7 +8,7 @@
 //! value, low, high, n, note`. Shares and rates are fractions, NPS is in points, means in
 //! scale points.
 
-use crate::services::results::{Change, WaveResults};
+use crate::services::results::{Change, Hidden, WaveResults};
 
 /// One exported figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,9 +91,10 @@ impl Row {
 pub const OPEN_WAVE_NOTE: &str =
     "the wave is open: answer figures are released when it closes (participation is live)";
 
-/// What a hidden figure says instead of a number.
-pub fn hidden_note(k: u32) -> String {
-    format!("fewer than {k} responses")
+/// What a hidden figure says instead of a number: why it is hidden, in true words (a
+/// group hidden only so that a smaller one cannot be worked out is not "fewer than k").
+pub fn hidden_note(k: u32, hidden: Option<Hidden>) -> String {
+    hidden.unwrap_or(Hidden::FewerResponses).text(k)
 }
 
 fn change_rows(out: &mut Vec<Row>, section: &'static str, item: &str, change: &Option<Change>) {
@@ -113,7 +114,8 @@ fn change_rows(out: &mut Vec<Row>, section: &'static str, item: &str, change: &O
 /// The rows of the export, in page order.
 pub fn rows(results: &WaveResults) -> Vec<Row> {
     let k = results.anonymity_k;
-    let hidden = hidden_note(k);
+    let hidden = hidden_note(k, Some(Hidden::FewerResponses));
+    let note = |why: Option<Hidden>| hidden_note(k, why);
     let mut out = vec![
         Row::new("wave", &results.wave.title, "invited").value(results.invited as f64),
         Row::new("wave", &results.wave.title, "responses").value(results.responses as f64),
@@ -138,6 +140,8 @@ pub fn rows(results: &WaveResults) -> Vec<Row> {
         out.push(Row::new("nps", &nps.question, "passive_share").value(nps.passive_share));
         out.push(Row::new("nps", &nps.question, "detractor_share").value(nps.detractor_share));
         change_rows(&mut out, "nps", &nps.question, &nps.change);
+    } else if let Some(why) = results.nps_hidden.filter(|_| released) {
+        out.push(Row::new("nps", "", "score").note(note(Some(why))));
     }
     if let Some(csat) = &results.csat {
         out.push(
@@ -147,6 +151,8 @@ pub fn rows(results: &WaveResults) -> Vec<Row> {
                 .n(csat.answers),
         );
         change_rows(&mut out, "csat", "all dimensions", &csat.change);
+    } else if let Some(why) = results.csat_hidden.filter(|_| released) {
+        out.push(Row::new("csat", "all dimensions", "top2box").note(note(Some(why))));
     }
     for dim in results.dimensions.iter().filter(|_| released) {
         match &dim.figures {
@@ -166,7 +172,7 @@ pub fn rows(results: &WaveResults) -> Vec<Row> {
                 );
                 change_rows(&mut out, "dimension", &dim.key, &f.change);
             }
-            None => out.push(Row::new("dimension", &dim.key, "mean").note(hidden.clone())),
+            None => out.push(Row::new("dimension", &dim.key, "mean").note(note(dim.hidden))),
         }
     }
     for question in &results.pain_points {
@@ -212,7 +218,7 @@ pub fn rows(results: &WaveResults) -> Vec<Row> {
                 Row::new("segment", item, figure).group(&segment.attribute, &group.value)
             };
             let Some(f) = &group.figures else {
-                out.push(row("", "responses").note(hidden.clone()));
+                out.push(row("", "responses").note(note(group.hidden)));
                 continue;
             };
             out.push(row("", "invited").value(f.invited as f64));
@@ -223,12 +229,20 @@ pub fn rows(results: &WaveResults) -> Vec<Row> {
             }
             match f.nps {
                 Some(score) => out.push(row("nps", "score").value(score)),
-                None => out.push(row("nps", "score").note(hidden.clone())),
+                None => out.push(row("nps", "score").note(note(f.nps_hidden))),
             }
-            for (dim, mean) in results.dimensions.iter().zip(&f.dimension_means) {
+            for (i, (dim, mean)) in results
+                .dimensions
+                .iter()
+                .zip(&f.dimension_means)
+                .enumerate()
+            {
                 match mean {
                     Some(mean) => out.push(row(&dim.key, "mean").value(*mean)),
-                    None => out.push(row(&dim.key, "mean").note(hidden.clone())),
+                    None => out.push(
+                        row(&dim.key, "mean")
+                            .note(note(f.dimension_hidden.get(i).copied().flatten())),
+                    ),
                 }
             }
         }

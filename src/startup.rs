@@ -66,6 +66,7 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let url = settings.database_url.clone();
         let definitions_dir = settings.definitions_dir.clone();
+        let key = settings.secret_key.clone();
         let pool = tokio::task::spawn_blocking(move || -> anyhow::Result<db::Pool> {
             let pool = db::connect(&url)?;
             let mut conn = pool.get().context("cannot open a database connection")?;
@@ -74,6 +75,11 @@ impl Application {
                 tracing::info!(migration = %name, "applied migration");
             }
             surveys::load_and_pin(&mut conn, &definitions_dir, chrono::Utc::now().naive_utc())?;
+            crate::services::responses::upgrade_storage(
+                &mut conn,
+                &key,
+                chrono::Utc::now().naive_utc(),
+            )?;
             Ok(pool)
         })
         .await??;

@@ -628,3 +628,191 @@ proptest! {
         }
     }
 }
+
+// ---- Every figure with its own count: skipped, optional and "not applicable" answers. ----
+
+/// How one person answered one question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    /// On the scale: counts in the figure's n and sum.
+    Value(u8),
+    /// "Not applicable": a respondent, but not in the figure's n.
+    NotApplicable,
+    /// Skipped (an optional question).
+    Skipped,
+}
+
+/// A population with 1–4 questions answered per person, each question with its own
+/// pattern of skips and "not applicable" (from none to most of the people).
+fn answered_population() -> impl Strategy<Value = (Population, Vec<Vec<Answer>>)> {
+    (population(), 1usize..=4, any::<u64>()).prop_map(|(population, questions, seed)| {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let answers = (0..questions)
+            .map(|_| {
+                // Per question: how often people skip it or say "not applicable"; some
+                // questions are answered by everybody, some by very few.
+                let skip = [0.0, 0.05, 0.3, 0.8][rng.gen_range(0..4)];
+                let na = [0.0, 0.1, 0.5, 0.9][rng.gen_range(0..4)];
+                population
+                    .people
+                    .iter()
+                    .map(|_| {
+                        if rng.gen_bool(skip) {
+                            Answer::Skipped
+                        } else if rng.gen_bool(na) {
+                            Answer::NotApplicable
+                        } else {
+                            Answer::Value(rng.gen_range(1..=5))
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        (population, answers)
+    })
+}
+
+/// Cells with their count of people answering on the scale (the figure's own n).
+fn answer_cells(
+    population: &Population,
+    answers: &[Answer],
+) -> Vec<(BTreeMap<String, String>, u64)> {
+    let mut counts: BTreeMap<Vec<Option<usize>>, u64> = BTreeMap::new();
+    for (person, answer) in population.people.iter().zip(answers) {
+        let n = counts.entry(person.clone()).or_insert(0);
+        if matches!(answer, Answer::Value(_)) {
+            *n += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|(key, n)| {
+            let cell = key
+                .iter()
+                .enumerate()
+                .filter_map(|(a, v)| v.map(|v| (attribute_name(a), value_name(v))))
+                .collect();
+            (cell, n)
+        })
+        .collect()
+}
+
+/// The attacker against one question: every released group gives its (n, sum) over the
+/// people who answered on the scale. A linear combination of released groups whose
+/// indicator is a 0/1 vector on the cells holding such answers gives (n, sum) of that set
+/// exactly; with n between 1 and k − 1 the attacker has those answers. Solved as in
+/// [`linear_attack`], over the cells that hold answers (cells without any count nothing).
+/// Returns the derived set with its exact (n, sum), recomputed from the released pairs.
+fn answers_attack(
+    population: &Population,
+    answers: &[Answer],
+    released: &[Released],
+    k: Threshold,
+) -> Option<String> {
+    let (keys, _) = cells_of(population);
+    let mut n_of = vec![0u64; keys.len()];
+    let mut sum_of = vec![0u64; keys.len()];
+    for (person, answer) in population.people.iter().zip(answers) {
+        if let Answer::Value(v) = answer {
+            let c = keys.iter().position(|key| key == person).unwrap();
+            n_of[c] += 1;
+            sum_of[c] += u64::from(*v);
+        }
+    }
+    let answered: Vec<usize> = (0..keys.len()).filter(|&c| n_of[c] > 0).collect();
+    let column: BTreeMap<usize, usize> =
+        answered.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+    let groups: Vec<Vec<usize>> = cells_released(population, released)
+        .into_iter()
+        .map(|cells| {
+            cells
+                .iter()
+                .filter_map(|c| column.get(c).copied())
+                .collect()
+        })
+        .collect();
+    let counts: Vec<u64> = answered.iter().map(|&c| n_of[c]).collect();
+    let set = linear_attack(&counts, &groups, k)?;
+    let n: u64 = set.iter().map(|&i| counts[i]).sum();
+    let sum: u64 = set.iter().map(|&i| sum_of[answered[i]]).sum();
+    Some(format!(
+        "(n, sum) = ({n}, {sum}) derivable for cells {:?}",
+        set.iter().map(|&i| &keys[answered[i]]).collect::<Vec<_>>()
+    ))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// Every question's figure is released only where its own plan
+    /// ([`ReleasePlan::for_figure`]) shows the group; the attacker takes every (n, sum)
+    /// pair the plan lets out — whole wave, every filter, every breakdown of the wave and
+    /// of every filter — and solves for any set of 1..k − 1 answers. Also the
+    /// respondents' counts (participation) under the wave's plan.
+    #[test]
+    fn no_question_s_answers_of_fewer_than_k_are_derivable(
+        (population, questions) in answered_population(),
+        k in threshold(),
+    ) {
+        let plan = population.plan(k);
+        let released = release_everything(&population, &plan);
+        if let Some(attack) = linear_attack_on(&population, &released, k) {
+            prop_assert!(false, "k = {k}, respondents: {attack}");
+        }
+        for (q, answers) in questions.iter().enumerate() {
+            let figure_plan = plan.for_figure(answer_cells(&population, answers));
+            let released = release_everything(&population, &figure_plan);
+            // Only groups the wave's plan shows.
+            let shown = release_everything(&population, &plan);
+            for group in &released {
+                prop_assert!(
+                    shown.iter().any(|s| s.people == group.people),
+                    "question {q}: {} released but hidden by the wave's plan", group.label
+                );
+            }
+            if let Some(attack) = answers_attack(&population, answers, &released, k) {
+                prop_assert!(false, "k = {k}, question {q}: {attack}");
+            }
+        }
+    }
+
+}
+
+/// The issue's example, exactly: units of 21, 20, 6 and 3; in the two small units eight
+/// people answer "not applicable" and one answers 1. By respondents the plan shows U1 and
+/// U2 as filters; by the answers to that question it must not.
+#[test]
+fn the_subtraction_of_the_issue_is_closed() {
+    let k = Threshold::new(5).unwrap();
+    let mut people = Vec::new();
+    let mut answers = Vec::new();
+    for (unit, n) in [(0usize, 21usize), (1, 20), (2, 6), (3, 3)] {
+        for i in 0..n {
+            people.push(vec![Some(unit)]);
+            answers.push(match unit {
+                0 | 1 => Answer::Value(4),
+                _ if i == 0 && unit == 2 => Answer::Value(1),
+                _ => Answer::NotApplicable,
+            });
+        }
+    }
+    let population = Population {
+        values: vec![4],
+        people,
+    };
+    let plan = population.plan(k);
+    assert!(plan.filter("attr0", "v0").is_ok() && plan.filter("attr0", "v1").is_ok());
+    // Released by respondents alone: wave (42 answers) − U1 (21) − U2 (20) = 1 answer.
+    let by_respondents = release_everything(&population, &plan);
+    assert!(
+        answers_attack(&population, &answers, &by_respondents, k).is_some(),
+        "the old rule leaks"
+    );
+    let figure_plan = plan.for_figure(answer_cells(&population, &answers));
+    let released = release_everything(&population, &figure_plan);
+    assert_eq!(answers_attack(&population, &answers, &released, k), None);
+    assert!(
+        figure_plan.total().is_shown(),
+        "the whole wave's 42 answers are shown"
+    );
+}

@@ -140,14 +140,30 @@
 //! * *Background knowledge* about individuals (who answered, what colleagues answered).
 //! * *Comment content* (names, style), or one respondent's comments on several questions
 //!   shown side by side in the same order (shuffle each list separately).
-//! * *Per-question answer counts*: a shown group's figure for one question may rest on
-//!   fewer than k answers (skips, "not applicable"); the answerers remain among the
-//!   group's k or more respondents. Hiding such figures too (`k.admits(answers)`) only
-//!   removes information and is always allowed.
-//! * Showing [`HiddenReason`] or [`FilterRefusalKind`] to readers (they tell which hidden
-//!   groups have k or more), or using the building blocks instead of the plan.
+//! * Showing [`FilterRefusalKind`] to readers, or using the building blocks instead of the
+//!   plan. (Pages do say whether a hidden group has fewer than k respondents or is hidden
+//!   to protect another — [`HiddenReason`] — which tells that the latter has k or more;
+//!   a bound, not an equation, and no answer.)
+//!
+//! # Every figure with its own count
+//!
+//! A figure about one question rests on that question's answers, which may be fewer than
+//! the group's respondents (skipped, optional, "not applicable"): the plan over respondents
+//! alone would let "wave − U1 − U2" give the (n, sum) of one answer even though the groups
+//! have plenty of respondents. [`ReleasePlan::for_figure`] builds and audits a plan over a
+//! question's own answer counts and hides in it whatever the respondents' plan hides;
+//! output paths show a question's figures only where that plan shows the group (see
+//! `services::results::FigurePlans`). The attack tests solve for every published (n, sum)
+//! pair of random questions with random skip and "not applicable" patterns.
+//!
+//! # Storage
+//!
+//! [`cells::response_cells`] coarsens each invitation's segment until at least k invitees
+//! share it: answers are stored under that cell, so someone reading the database finds at
+//! least k possible authors for each.
 
 mod audit;
+pub mod cells;
 mod plan;
 
 #[cfg(test)]

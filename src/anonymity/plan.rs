@@ -280,6 +280,51 @@ impl ReleasePlan {
         }
     }
 
+    /// The plan of one figure whose own count per cell differs from the respondents (the
+    /// answers to one question: skipped, optional and "not applicable" answers are not
+    /// among them). `cells` are the same cells this plan was built from (0 included), each
+    /// with the figure's count.
+    ///
+    /// The figure's own plan is decided and audited over its own counts, and then every
+    /// group this plan hides is hidden in it too. A subset of groups that passes the audit
+    /// passes it as well (fewer released counts, fewer combinations), so the figure may be
+    /// shown exactly where the returned plan shows a group: no combination of its published
+    /// (n, sum) pairs isolates the answers of 1..k − 1 people. Cells that do not match this
+    /// plan's hide everything.
+    pub fn for_figure<I>(&self, cells: I) -> ReleasePlan
+    where
+        I: IntoIterator<Item = (BTreeMap<String, String>, u64)>,
+    {
+        let mut plan = ReleasePlan::new(&self.attributes, cells, self.k);
+        if plan.values != self.values || plan.groups.len() != self.groups.len() {
+            for group in &mut plan.groups {
+                group.visibility = Visibility::Hidden {
+                    reason: HiddenReason::InconsistentCounts,
+                };
+            }
+            return plan;
+        }
+        for (figure, group) in plan.groups.iter_mut().zip(&self.groups) {
+            if !group.visibility.is_shown() {
+                figure.visibility = group.visibility;
+            }
+        }
+        plan
+    }
+
+    /// The visibility of the group `attribute = value` (its row in the breakdown of the
+    /// whole wave, and the group of the filter). Unknown groups are hidden as too few.
+    pub fn marginal(&self, attribute: &str, value: &str) -> Visibility {
+        self.attribute_index(attribute)
+            .and_then(|a| Some(self.marginal[a][self.value_index(a, value)?]))
+            .map_or(
+                Visibility::Hidden {
+                    reason: HiddenReason::TooFew,
+                },
+                |g| self.groups[g].visibility,
+            )
+    }
+
     /// The threshold the plan was built with.
     pub fn k(&self) -> Threshold {
         self.k

@@ -224,6 +224,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let url = global.database_url()?;
             let pool = db::connect(&url)?;
             let applied = db::run_migrations(&mut *pool.get()?)?;
+            let key = global.secret_key()?;
+            crate::services::responses::upgrade_storage(
+                &mut *pool.get()?,
+                &key,
+                chrono::Utc::now().naive_utc(),
+            )?;
             if applied.is_empty() {
                 println!("{url}: the schema is up to date");
             }

@@ -268,7 +268,9 @@ pub fn run_wave(global: &GlobalArgs, command: WaveCommand) -> anyhow::Result<Exi
         WaveCommand::Resend { id, email } => {
             let wave = resolve(&mut conn, &id)?;
             waves::resend_invitation(&mut conn, &wave.id, &email, now).map_err(invalid)?;
-            println!("the invitation to {email} is queued again");
+            println!(
+                "a mail to {email} is queued: their survey link again, or a short thank-you if their answer is already in"
+            );
         }
         WaveCommand::RetryFailed { id } => {
             let wave = resolve(&mut conn, &id)?;

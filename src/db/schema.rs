@@ -119,8 +119,8 @@ diesel::table! {
         unsubscribe_hash -> Text,
         segment -> Text,
         language -> Nullable<Text>,
-        responded -> Bool,
         created_at -> Timestamp,
+        response_cell -> Text,
     }
 }
 
@@ -189,6 +189,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     procurement_requests,
     kpi_values,
     user_scopes,
+    answered_marks,
+    legacy_answered,
+    wave_comments,
+    result_filter_snapshots,
 );
 
 diesel::table! {
@@ -336,3 +340,39 @@ diesel::table! {
 }
 
 diesel::joinable!(user_scopes -> users (user_id));
+
+diesel::table! {
+    answered_marks (mark) {
+        mark -> Text,
+        wave_id -> Text,
+    }
+}
+
+diesel::table! {
+    legacy_answered (invitation_id) {
+        invitation_id -> Text,
+    }
+}
+
+diesel::table! {
+    wave_comments (id) {
+        id -> Text,
+        wave_id -> Text,
+        question_key -> Text,
+        text -> Text,
+        nps_answer -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    result_filter_snapshots (wave_id, filter) {
+        wave_id -> Text,
+        filter -> Text,
+        results -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(answered_marks -> waves (wave_id));
+diesel::joinable!(wave_comments -> waves (wave_id));
+diesel::joinable!(result_filter_snapshots -> waves (wave_id));

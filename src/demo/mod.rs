@@ -452,9 +452,9 @@ fn play_wave(
             .entry(delay_hours / 24)
             .or_default()
             .push(Submission {
-                invitation_id: invitation.id.clone(),
+                answered_mark: crate::domain::token::answered_mark(key, &invitation.id),
                 wave_id: wave.id.clone(),
-                cell: invitation.segment.clone(),
+                cell: invitation.response_cell.clone(),
                 answers: parsed
                     .into_iter()
                     .map(|(question, value)| (question, StoredValue::from(value)))
@@ -549,9 +549,13 @@ pub fn try_links(
     std::fs::create_dir_all(mail_dir)
         .with_context(|| format!("cannot create {}", mail_dir.display()))?;
     let mut links = Vec::new();
+    // Who answered is known only through the keyed marks (see `domain::token::answered_mark`).
+    let answered = invitations::answered_marks_of_wave(&mut conn, wave_id)?;
     for (invitation, email) in invitations::of_wave_with_email(&mut conn, wave_id)?
         .into_iter()
-        .filter(|(invitation, _)| !invitation.responded)
+        .filter(|(invitation, _)| {
+            !answered.contains(&crate::domain::token::answered_mark(key, &invitation.id))
+        })
         .take(n)
     {
         let person = stakeholder_rows::find(&mut conn, &invitation.stakeholder_id)?

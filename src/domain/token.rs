@@ -55,6 +55,15 @@ impl LinkToken {
     }
 }
 
+/// The mark an answered invitation leaves: HMAC(secret key, "answered-mark", invitation
+/// id). The database holds marks, never a responded flag: without the key a mark cannot be
+/// matched to its invitation (nor told apart from any other random text), so a copy of the
+/// database does not say who answered. The server, which has the key, recomputes the mark
+/// of an invitation to know whether it was used.
+pub fn answered_mark(key: &SecretKey, invitation_id: &str) -> String {
+    hmac(key, &["answered-mark", invitation_id])
+}
+
 impl fmt::Debug for LinkToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("LinkToken(***)")

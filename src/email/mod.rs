@@ -24,8 +24,8 @@ pub use locale::MailLanguage;
 pub use message::{EmailError, EmailMessage, ListUnsubscribe, MessageId, Recipient};
 pub use settings::{EmailSettings, SmtpCredentials, SmtpSecurity, SmtpUrl};
 pub use templates::{
-    format_date, EmailTemplate, ResultsReadyEmail, ResultsTooSmallEmail, SurveyEmail,
-    SurveyEmailKind,
+    format_date, AnsweredEmail, EmailTemplate, ResultsReadyEmail, ResultsTooSmallEmail,
+    SurveyEmail, SurveyEmailKind,
 };
 pub use transport::{
     FileMailer, Mailer, MemoryMailer, Rejected, RelayProblem, SendError, SentEmail, SmtpMailer,

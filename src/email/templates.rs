@@ -68,6 +68,28 @@ impl EmailTemplate for SurveyEmail {
     }
 }
 
+/// Context of `email/answered` (German in `email/answered/de`): what someone
+/// who already answered gets when an admin resends their invitation — "your answer is in,
+/// thank you" — instead of a new link. The admin's side looks the same either way.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnsweredEmail {
+    /// The stakeholder's name for the greeting; `None` gives a neutral greeting.
+    pub name: Option<String>,
+    pub survey_title: String,
+    /// The personal unsubscribe page `{base_url}/u/{token}`.
+    pub unsubscribe_url: String,
+    /// The last day of the wave, formatted (see [`format_date`]).
+    pub closes_on: String,
+    /// The wave's anonymity threshold.
+    pub k: u32,
+}
+
+impl EmailTemplate for AnsweredEmail {
+    fn template_name(&self) -> &'static str {
+        "answered"
+    }
+}
+
 /// Context of `email/results_ready`, sent to procurement leads when a wave closes.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResultsReadyEmail {

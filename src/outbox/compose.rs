@@ -1,22 +1,31 @@
 //! Turns a claimed outbox row into the email to send, or into a reason not to send it any
-//! more (the stakeholder answered, opted out, or the wave is no longer open). Reads only.
+//! more (opted out, or the wave is no longer open). Reads only.
+//!
+//! Whether the stakeholder answered is decided here, at sending, with the key (see
+//! `domain::token::answered_mark`) — never when a row is queued: reminders are queued
+//! for everyone, and one to someone who answered is [`Composed::Skip`]ped, which marks the
+//! row sent like any other, so the outbox does not tell respondents from the others. An
+//! invitation (a resend) to someone who answered becomes the "your answer is in" mail.
 
 use anyhow::Context;
 
 use crate::config::SecretKey;
 use crate::db::models::outbox::Claimed;
-use crate::db::models::{invitations, opt_outs, stakeholders, waves};
+use crate::db::models::{invitations, opt_outs, outbox, stakeholders, waves};
 use crate::db::DbConn;
-use crate::domain::token::{LinkToken, TokenPurpose};
+use crate::domain::token::{answered_mark, LinkToken, TokenPurpose};
 use crate::domain::EmailAddress;
 use crate::email::{
-    EmailMessage, EmailTemplate, ListUnsubscribe, MailLanguage, MessageId, Recipient,
-    ResultsReadyEmail, ResultsTooSmallEmail, SurveyEmail, SurveyEmailKind,
+    AnsweredEmail, EmailMessage, EmailTemplate, ListUnsubscribe, MailLanguage, MessageId,
+    Recipient, ResultsReadyEmail, ResultsTooSmallEmail, SurveyEmail, SurveyEmailKind,
 };
 use crate::services::respondent::DefinitionCache;
 
 pub enum Composed {
     Send(Box<EmailMessage>),
+    /// Nothing to send (a reminder to someone who answered), recorded exactly like a
+    /// sent mail.
+    Skip,
     /// Not wanted any more; the reason is stored on the row.
     Cancel(&'static str),
 }
@@ -41,17 +50,17 @@ pub fn compose(
     if row.kind == "results_ready" {
         // Accounts have no language of their own: the survey's default language.
         let language = MailLanguage::choose(None, Some(definition.default_language()));
-        let (_, responded) = invitations::counts(conn, wave_id)?;
+        let responded = crate::services::results::respondents_count(conn, wave_id, &wave.state)?;
         let survey_title = definition
             .title
             .get(language.code(), definition.default_language());
-        if responded < i64::from(wave.anonymity_k) {
+        if responded < u64::try_from(wave.anonymity_k).unwrap_or(5) {
             // Nothing can be shown: tell the lead why instead of "results are ready".
             let email = ResultsTooSmallEmail {
                 name: None,
                 wave_title: format!("{survey_title} — {}", wave.title),
                 wave_url: format!("{base_url}/admin/waves/{wave_id}"),
-                response_count: u64::try_from(responded).unwrap_or(0),
+                response_count: responded,
                 k: u32::try_from(wave.anonymity_k).unwrap_or(5),
                 closed_on: language.format_date(wave.closed_at.unwrap_or(wave.closes_at).date()),
             };
@@ -65,7 +74,7 @@ pub fn compose(
             name: None,
             wave_title: format!("{survey_title} — {}", wave.title),
             results_url: format!("{base_url}/admin/waves/{wave_id}/results"),
-            response_count: u64::try_from(responded).unwrap_or(0),
+            response_count: responded,
             closed_on: language.format_date(wave.closed_at.unwrap_or(wave.closes_at).date()),
         };
         return Ok(Composed::Send(Box::new(email.render_in(
@@ -83,11 +92,17 @@ pub fn compose(
         .context("survey mail without an invitation")?;
     let invitation =
         invitations::find(conn, invitation_id)?.context("the row's invitation is gone")?;
-    if invitation.responded {
-        return Ok(Composed::Cancel("already answered"));
-    }
     if opt_outs::is_opted_out(conn, &invitation.stakeholder_id, &definition.slug)? {
         return Ok(Composed::Cancel("opted out"));
+    }
+    let answered = invitations::has_answered_mark(conn, &answered_mark(key, invitation_id))?;
+    // A reminder, or the first invitation (answered through a link resent meanwhile), to
+    // someone who answered is skipped; a resend gets the "your answer is in" mail.
+    if answered
+        && (row.kind == "reminder"
+            || !outbox::invitation_sent_before(conn, invitation_id, &row.id)?)
+    {
+        return Ok(Composed::Skip);
     }
     let person =
         stakeholders::find(conn, &invitation.stakeholder_id)?.context("the stakeholder is gone")?;
@@ -112,6 +127,24 @@ pub fn compose(
         LinkToken::derive(key, TokenPurpose::Unsubscribe, invitation_id).expose(),
         language.code()
     );
+    let k = u32::try_from(wave.anonymity_k).unwrap_or(5);
+    if answered {
+        let email = AnsweredEmail {
+            name: name.clone(),
+            survey_title,
+            unsubscribe_url: unsubscribe_url.clone(),
+            closes_on: language.format_date(wave.closes_at.date()),
+            k,
+        };
+        let message = email
+            .render_in(
+                language,
+                Recipient::new(address, name.as_deref()),
+                message_id,
+            )?
+            .with_list_unsubscribe(ListUnsubscribe::new(&unsubscribe_url, None)?);
+        return Ok(Composed::Send(Box::new(message)));
+    }
     let email = SurveyEmail {
         kind: if row.kind == "reminder" {
             SurveyEmailKind::Reminder
@@ -127,7 +160,7 @@ pub fn compose(
         unsubscribe_url: unsubscribe_url.clone(),
         closes_on: language.format_date(wave.closes_at.date()),
         estimated_minutes,
-        k: u32::try_from(wave.anonymity_k).unwrap_or(5),
+        k,
     };
     let message = email
         .render_in(

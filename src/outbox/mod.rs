@@ -477,6 +477,13 @@ impl Outbox {
         let message = match composed {
             Composed::Send(message) => message,
             Composed::Cancel(reason) => return Ok(Mark::Cancelled(reason)),
+            // Nothing to send for this row (a reminder to someone who answered): marked sent,
+            // exactly as a real send is.
+            Composed::Skip => {
+                return Ok(Mark::Sent {
+                    at: self.clock.now(),
+                })
+            }
         };
         let mut cut = self.cut_sends.subscribe();
         let result = tokio::select! {

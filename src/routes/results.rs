@@ -20,7 +20,7 @@ use crate::db::models::{invitations, waves as wave_rows};
 use crate::error::AppError;
 use crate::export;
 use crate::services::results::{
-    self, Change, NpsCategory, ResultsError, SegmentFilter, WaveResults,
+    self, Change, Hidden, NpsCategory, ResultsError, SegmentFilter, WaveResults,
 };
 use crate::startup::AppState;
 use crate::views::Page;
@@ -93,7 +93,8 @@ async fn index(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRe
         let mut conn = pool.get()?;
         let mut by_survey: BTreeMap<(String, String), Vec<Value>> = BTreeMap::new();
         for (wave, slug, title) in wave_rows::list(&mut conn)? {
-            let (invited, responded) = invitations::counts(&mut conn, &wave.id)?;
+            let (invited, _) = invitations::counts(&mut conn, &wave.id)?;
+            let responded = results::respondents_count(&mut conn, &wave.id, &wave.state)?;
             let has_results = wave.state == "open" || wave.state == "closed";
             by_survey.entry((title, slug)).or_default().push(json!({
                 "id": wave.id, "title": wave.title, "state": wave.state,
@@ -262,7 +263,8 @@ pub fn render_page(
     csrf_token: Option<&str>,
 ) -> Result<String, AppError> {
     let k = results.anonymity_k;
-    let hidden_text = export::hidden_note(k);
+    let hidden_text = export::hidden_note(k, Some(Hidden::FewerResponses));
+    let why = |hidden: Option<Hidden>| export::hidden_note(k, hidden);
     let nps = results.nps.as_ref().map(|n| {
         json!({
             "question": n.question, "n": n.n,
@@ -283,7 +285,8 @@ pub fn render_page(
                 "top2box": pct(f.top2box), "top2box_ci": format!("{}–{}", pct(f.top2box_ci.0), pct(f.top2box_ci.1)),
                 "change": change(&f.change, |d| format!("{d:+.2}")),
             }),
-            None => json!({ "label": d.label, "key": d.key, "scale": d.scale, "shown": false }),
+            None => json!({ "label": d.label, "key": d.key, "scale": d.scale, "shown": false,
+                "hidden_text": why(d.hidden) }),
         })
         .collect();
     let mut pareto_inputs: Vec<ParetoInput<'_>> = Vec::new();
@@ -358,7 +361,7 @@ pub fn render_page(
                 "groups": s.groups.iter().map(|g| match &g.figures {
                     Some(f) => json!({ "value": g.value, "shown": true, "invited": f.invited, "responses": f.responses,
                         "rate": f.response_rate.map(pct) }),
-                    None => json!({ "value": g.value, "shown": false }),
+                    None => json!({ "value": g.value, "shown": false, "hidden_text": why(g.hidden) }),
                 }).collect::<Vec<_>>(),
             })
         })
@@ -375,12 +378,14 @@ pub fn render_page(
                 Some(f) => json!({
                     "value": g.value, "shown": true, "responses": f.responses,
                     "nps": f.nps.map(points),
-                    "cells": results.dimensions.iter().zip(&f.dimension_means).map(|(d, m)| match m {
+                    "nps_hidden_text": why(f.nps_hidden),
+                    "cells": results.dimensions.iter().zip(&f.dimension_means).enumerate().map(|(i, (d, m))| match m {
                         Some(m) => json!({ "shown": true, "mean": mean(*m), "class": format!("heat-{}", heat(*m, d.scale)) }),
-                        None => json!({ "shown": false }),
+                        None => json!({ "shown": false,
+                            "hidden_text": why(f.dimension_hidden.get(i).copied().flatten()) }),
                     }).collect::<Vec<_>>(),
                 }),
-                None => json!({ "value": g.value, "shown": false }),
+                None => json!({ "value": g.value, "shown": false, "hidden_text": why(g.hidden) }),
             }).collect::<Vec<_>>(),
         })
     });
@@ -461,6 +466,8 @@ pub fn render_page(
         },
         "k": k,
         "hidden_text": hidden_text,
+        "nps_hidden_text": why(results.nps_hidden),
+        "csat_hidden_text": why(results.csat_hidden),
         "frozen": results.frozen,
         "computed_at": results.computed_at.format("%Y-%m-%d %H:%M").to_string(),
         "invited": results.invited,

@@ -75,7 +75,12 @@ async fn answered_or_unavailable(
     let state = state.clone();
     let answered = web::block(move || -> Result<Option<String>, AppError> {
         let mut conn = state.pool.get()?;
-        Ok(answered_language(&mut conn, &hash, state.clock.now())?)
+        Ok(answered_language(
+            &mut conn,
+            &state.settings.secret_key,
+            &hash,
+            state.clock.now(),
+        )?)
     })
     .await??;
     match answered {
@@ -103,6 +108,7 @@ async fn lookup(
         Ok(find_open_invitation(
             &mut conn,
             &state.definitions,
+            &state.settings.secret_key,
             &hash,
             state.clock.now(),
         )?)
@@ -180,7 +186,7 @@ async fn submit(
         .best_language(invitation.language.as_deref())
         .to_string();
     let submission = Submission {
-        invitation_id: invitation.invitation_id,
+        answered_mark: invitation.answered_mark,
         wave_id: invitation.wave_id,
         cell: invitation.cell,
         answers: stored_values(answers),

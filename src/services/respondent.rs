@@ -16,7 +16,8 @@ use crate::domain::token::TokenHash;
 /// An invitation whose form can be shown and answered now.
 #[derive(Debug, Clone)]
 pub struct OpenInvitation {
-    pub invitation_id: String,
+    /// The invitation's answered mark: what a submission stores (never the invitation id).
+    pub answered_mark: String,
     pub wave_id: String,
     pub cell: String,
     pub language: Option<String>,
@@ -64,6 +65,7 @@ impl DefinitionCache {
 /// page. `None` for every other link (unknown, closed, cancelled).
 pub fn answered_language(
     conn: &mut DbConn,
+    key: &crate::config::SecretKey,
     token_hash: &TokenHash,
     now: NaiveDateTime,
 ) -> anyhow::Result<Option<String>> {
@@ -72,7 +74,13 @@ pub fn answered_language(
     else {
         return Ok(None);
     };
-    if invitation.responded && wave.state == "open" && wave.closes_at > now {
+    if wave.state == "open"
+        && wave.closes_at > now
+        && invitations::has_answered_mark(
+            conn,
+            &crate::domain::token::answered_mark(key, &invitation.id),
+        )?
+    {
         Ok(Some(invitation.language.unwrap_or_default()))
     } else {
         Ok(None)
@@ -82,6 +90,7 @@ pub fn answered_language(
 pub fn find_open_invitation(
     conn: &mut DbConn,
     cache: &DefinitionCache,
+    key: &crate::config::SecretKey,
     token_hash: &TokenHash,
     now: NaiveDateTime,
 ) -> anyhow::Result<Option<OpenInvitation>> {
@@ -90,14 +99,18 @@ pub fn find_open_invitation(
     else {
         return Ok(None);
     };
-    if invitation.responded || wave.state != "open" || wave.closes_at <= now {
+    if wave.state != "open" || wave.closes_at <= now {
+        return Ok(None);
+    }
+    let answered_mark = crate::domain::token::answered_mark(key, &invitation.id);
+    if invitations::has_answered_mark(conn, &answered_mark)? {
         return Ok(None);
     }
     Ok(Some(OpenInvitation {
         definition: cache.get(conn, &wave.survey_version_id)?,
-        invitation_id: invitation.id,
+        answered_mark,
         wave_id: wave.id,
-        cell: invitation.segment,
+        cell: invitation.response_cell,
         language: invitation.language,
         anonymity_k: wave.anonymity_k,
         closes_at: wave.closes_at,

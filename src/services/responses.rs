@@ -1,10 +1,17 @@
 //! Storing answers, anonymously and durably, fast.
 //!
-//! A submission is stored in one transaction: the invitation is marked responded by a
-//! conditional UPDATE (so of 50 concurrent POSTs with one token exactly one stores
-//! anything), the wave is checked to still accept answers, and the response — a random
-//! UUIDv4, the wave, the frozen segment cell and the date, nothing that points back to the
-//! invitation — is written with its answers and added to the answer counts.
+//! A submission is stored in one transaction: the invitation's answered mark (a keyed HMAC
+//! of its id, see `domain::token::answered_mark`) is inserted unless present (so of 50
+//! concurrent POSTs with one token exactly one stores anything), the wave is checked to
+//! still accept answers, and the response — a random UUIDv4, the wave, the invitation's
+//! response cell (a group of at least k invitees, fixed at opening) and the date, nothing
+//! that points back to the invitation — is written with its answers and added to the
+//! answer counts. No invitation row changes: the database does not say who answered to
+//! anyone without the server's key.
+//!
+//! **When a wave closes** ([`compact_wave`]) its answers, responses, counts and marks are
+//! deleted; what stays is what the release plan can publish — the results snapshot of the
+//! wave and of every allowed filter — and the comments without any cell.
 //!
 //! **Group commit.** Every submission goes through a [`SubmissionQueue`]: writer threads
 //! take whatever submissions are waiting (up to [`MAX_BATCH`]) and store them in ONE
@@ -21,6 +28,7 @@ use tokio::sync::oneshot;
 
 use crate::db::models::invitations;
 use crate::db::models::responses::{self as rows, AnswerRow, CountRow, ResponseRow};
+use crate::db::models::results as results_rows;
 use crate::db::{self, DbConn, Pool};
 
 /// The most submissions stored in one transaction.
@@ -58,9 +66,11 @@ impl From<crate::domain::answers::AnswerValue> for StoredValue {
 /// A validated answer set for one invitation.
 #[derive(Debug, Clone)]
 pub struct Submission {
-    pub invitation_id: String,
+    /// `domain::token::answered_mark` of the invitation: stored instead of any flag.
+    pub answered_mark: String,
     pub wave_id: String,
-    /// The invitation's frozen segment (canonical JSON): the response's cell.
+    /// The invitation's response cell (canonical JSON of its segment, coarsened at opening
+    /// to a group of at least k invitees).
     pub cell: String,
     pub answers: Vec<(String, StoredValue)>,
 }
@@ -135,7 +145,11 @@ fn store_all(
                 outcomes.push(SubmitOutcome::WaveClosed);
                 continue;
             }
-            if !invitations::mark_responded(conn, &submission.invitation_id)? {
+            if !invitations::insert_answered_mark(
+                conn,
+                &submission.wave_id,
+                &submission.answered_mark,
+            )? {
                 outcomes.push(SubmitOutcome::AlreadyAnswered);
                 continue;
             }
@@ -219,6 +233,93 @@ fn count_keys(submission: &Submission) -> Vec<(String, String)> {
         keys.push((key.clone(), ANSWERED_VALUE.to_string()));
     }
     keys
+}
+
+/// What a closed wave keeps, and nothing more (inside `results::freeze`, after the wave's
+/// snapshots were written): its comments move to `wave_comments` — text, question and the
+/// same response's NPS answer, under new random ids, in random order, without any cell —
+/// and its answers, responses, counts and answered marks are deleted.
+pub fn compact_wave(
+    conn: &mut DbConn,
+    wave_id: &str,
+    nps_key: Option<&str>,
+    text_keys: &[String],
+) -> anyhow::Result<()> {
+    use rand::seq::SliceRandom;
+    let mut kept = Vec::new();
+    for key in text_keys {
+        let comments = results_rows::all_comments(conn, wave_id, key, nps_key.unwrap_or(""))?;
+        kept.extend(
+            comments
+                .into_iter()
+                .filter(|(text, _)| !text.trim().is_empty())
+                .map(|(text, nps_answer)| rows::WaveCommentRow {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    wave_id: wave_id.to_string(),
+                    question_key: key.clone(),
+                    text,
+                    nps_answer,
+                }),
+        );
+    }
+    kept.shuffle(&mut rand::thread_rng());
+    rows::insert_wave_comments(conn, &kept)?;
+    rows::delete_wave_answers(conn, wave_id)?;
+    invitations::delete_answered_marks(conn, wave_id)?;
+    tracing::info!(
+        wave = wave_id,
+        comments = kept.len(),
+        "closed wave compacted: only its published results and comments are kept"
+    );
+    Ok(())
+}
+
+/// Brings a database written before answered marks (migration 2026-12-01-000006) to the
+/// new form; runs at every start after the migrations and does nothing once done. Needs
+/// the key: invitations flagged answered become marks, then the flags' table is emptied;
+/// closed waves that still hold answers are frozen (their published results kept as they
+/// are, every allowed filter added) and compacted; open waves' cells are coarsened to
+/// groups of at least k invitees.
+pub fn upgrade_storage(
+    conn: &mut DbConn,
+    key: &crate::config::SecretKey,
+    now: NaiveDateTime,
+) -> anyhow::Result<()> {
+    db::write_transaction(conn, |conn| -> anyhow::Result<()> {
+        let legacy = invitations::legacy_answered(conn)?;
+        for (invitation_id, wave_id) in &legacy {
+            let mark = crate::domain::token::answered_mark(key, invitation_id);
+            invitations::insert_answered_mark(conn, wave_id, &mark)?;
+        }
+        invitations::delete_legacy_answered(conn)?;
+        if !legacy.is_empty() {
+            tracing::info!(
+                marks = legacy.len(),
+                "answered invitations turned into keyed marks"
+            );
+        }
+        Ok(())
+    })?;
+    for (wave, _, _) in crate::db::models::waves::list(conn)? {
+        match wave.state.as_str() {
+            "closed" if rows::has_answers(conn, &wave.id)? => {
+                db::write_transaction(conn, |conn| {
+                    crate::services::results::freeze(conn, &wave.id, now)?;
+                    crate::services::results::compact(conn, &wave.id)
+                })?;
+            }
+            "closed" | "cancelled" => {
+                invitations::delete_answered_marks(conn, &wave.id)?;
+            }
+            "open" => {
+                db::write_transaction(conn, |conn| {
+                    crate::services::waves::coarsen_open_wave(conn, &wave)
+                })?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 struct Job {

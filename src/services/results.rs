@@ -98,7 +98,13 @@ pub struct WaveResults {
     /// The wave changes are measured against.
     pub previous_wave: Option<WaveRef>,
     pub nps: Option<NpsFigures>,
+    /// Why `nps` is hidden, when it is.
+    #[serde(default)]
+    pub nps_hidden: Option<Hidden>,
     pub csat: Option<CsatFigures>,
+    /// Why `csat` is hidden, when it is.
+    #[serde(default)]
+    pub csat_hidden: Option<Hidden>,
     pub dimensions: Vec<DimensionResult>,
     pub pain_points: Vec<PainPointsResult>,
     /// Single-choice questions (profile questions): the share choosing each option.
@@ -216,6 +222,9 @@ pub struct DimensionResult {
     pub questions: Vec<String>,
     /// `null` when hidden (fewer than k answers) or undefined.
     pub figures: Option<DimensionFigures>,
+    /// Why `figures` is hidden (`null` when shown or simply undefined).
+    #[serde(default)]
+    pub hidden: Option<Hidden>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -269,6 +278,53 @@ pub struct PainPointFigures {
     pub change: Option<Change>,
 }
 
+/// Why a figure or group is not shown, in the words pages, exports and the CLI use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hidden {
+    /// The group has fewer than k respondents (0 included).
+    FewerResponses,
+    /// The group is shown, but fewer than k of its respondents answered this question
+    /// (skipped, optional, "not applicable").
+    FewerAnswers,
+    /// The group (or this figure of it) has enough, but is hidden so that a smaller group
+    /// cannot be worked out by subtraction.
+    ProtectsSmallerGroup,
+    /// Its answers are stored only as part of a larger group (its combinations of
+    /// attributes have fewer than k invitees, or were merged with such a group so that no
+    /// stored group has fewer than k): counted there, never on their own.
+    NotStoredSeparately,
+}
+
+impl Hidden {
+    /// From the plan's decision on a group: `None` when shown. `figure` says whether the
+    /// decision is about one figure's answers rather than the group's respondents.
+    fn of(visibility: anonymity::Visibility, figure: bool) -> Option<Self> {
+        match visibility {
+            anonymity::Visibility::Shown => None,
+            anonymity::Visibility::Hidden {
+                reason: anonymity::HiddenReason::ProtectsAnotherGroup,
+            } => Some(Hidden::ProtectsSmallerGroup),
+            anonymity::Visibility::Hidden { .. } if figure => Some(Hidden::FewerAnswers),
+            anonymity::Visibility::Hidden { .. } => Some(Hidden::FewerResponses),
+        }
+    }
+
+    /// The words shown in place of the figure.
+    pub fn text(self, k: u32) -> String {
+        match self {
+            Hidden::FewerResponses => format!("hidden: fewer than {k} responses"),
+            Hidden::FewerAnswers => format!("hidden: fewer than {k} answers to this question"),
+            Hidden::ProtectsSmallerGroup => {
+                "hidden so that a smaller group cannot be worked out".to_string()
+            }
+            Hidden::NotStoredSeparately => format!(
+                "hidden: (some of) its answers are stored only as part of a larger group, so that no group of fewer than {k} is stored apart"
+            ),
+        }
+    }
+}
+
 /// A change since the previous wave and whether it is flagged.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Change {
@@ -298,6 +354,9 @@ pub struct SegmentGroup {
     /// `null` when the group is hidden: fewer than k respondents, or hidden so that a
     /// smaller group cannot be worked out by subtraction.
     pub figures: Option<GroupFigures>,
+    /// Which of the two, when hidden.
+    #[serde(default)]
+    pub hidden: Option<Hidden>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -309,6 +368,12 @@ pub struct GroupFigures {
     pub nps: Option<f64>,
     /// Mean per dimension, in the order of `WaveResults::dimensions`; `null` when hidden.
     pub dimension_means: Vec<Option<f64>>,
+    /// Why `nps` is hidden, when it is.
+    #[serde(default)]
+    pub nps_hidden: Option<Hidden>,
+    /// Why each dimension mean is hidden, when it is (same order as `dimension_means`).
+    #[serde(default)]
+    pub dimension_hidden: Vec<Option<Hidden>>,
 }
 
 /// A single-choice question of the whole wave.
@@ -546,14 +611,53 @@ pub fn filtered_results(
             "Filters are available once the wave has closed: while it is open, only participation is shown.".into(),
         ));
     }
-    let definition = parse_definition(&wave)?;
+    if wave.wave.state == "closed" {
+        // Frozen at closing for every filter the plan allows; the counts behind them are
+        // gone, so a filter without a snapshot is one the plan refuses.
+        if let Some(json) = rows::find_filter_snapshot(conn, wave_id, &filter.to_string())? {
+            let results: WaveResults = serde_json::from_str(&json).with_context(|| {
+                format!("the snapshot of {filter} in wave {wave_id} does not parse")
+            })?;
+            let results = Arc::new(results);
+            cache.put(&key, Entry::Frozen(results.clone()));
+            return Ok(results);
+        }
+    }
+    let results = Arc::new(compute_filtered(conn, &wave, filter, now)?);
+    cache.put(&key, Entry::Frozen(results.clone()));
+    Ok(results)
+}
+
+/// The results of one filter, computed from the wave's counts.
+fn compute_filtered(
+    conn: &mut DbConn,
+    wave: &WaveWithSurvey,
+    filter: &SegmentFilter,
+    now: NaiveDateTime,
+) -> Result<WaveResults, ResultsError> {
+    let definition = parse_definition(wave)?;
     let k = threshold(&wave.wave)?;
     let layout = Layout::new(&definition);
     let read = read_cells(conn, &wave.wave, &layout)?;
-    let figures = figures_of(&definition, &layout, k, read, true, true, Some(filter))
+    filtered_from(wave, &definition, &layout, k, read, None, filter, now)
+}
+
+/// The results of one filter from a wave's cells, with the wave's plans when known.
+#[allow(clippy::too_many_arguments)]
+fn filtered_from(
+    wave: &WaveWithSurvey,
+    definition: &SurveyDefinition,
+    layout: &Layout,
+    k: Threshold,
+    read: CellsRead,
+    plans: Option<&Plans>,
+    filter: &SegmentFilter,
+    now: NaiveDateTime,
+) -> Result<WaveResults, ResultsError> {
+    let figures = figures_of(definition, layout, k, read, true, true, Some(filter), plans)
         .map_err(|refusal| ResultsError::Refused(refusal.to_string()))?;
     let mut results = assemble(
-        &wave,
+        wave,
         figures,
         now,
         None,
@@ -562,25 +666,114 @@ pub fn filtered_results(
         SignificanceRule::new(0, 0),
     );
     results.filter = Some(filter.clone());
-    let results = Arc::new(results);
-    cache.put(&key, Entry::Frozen(results.clone()));
+    results.frozen = wave.wave.state == "closed";
     Ok(results)
+}
+
+/// Respondents of a wave: from the snapshot once it is closed (its responses are gone
+/// then), else counted.
+pub fn respondents_count(conn: &mut DbConn, wave_id: &str, state: &str) -> anyhow::Result<u64> {
+    #[derive(Deserialize)]
+    struct Responses {
+        responses: u64,
+    }
+    if state == "closed" {
+        if let Some(json) = rows::find_snapshot(conn, wave_id)? {
+            let parsed: Responses =
+                serde_json::from_str(&json).context("a results snapshot does not parse")?;
+            return Ok(parsed.responses);
+        }
+    }
+    Ok(count(rows::respondents(conn, wave_id, RESPONSES_KEY)?))
 }
 
 /// Computes and stores the snapshot of a wave that has just closed. Called inside
 /// `close_wave`'s transaction, after the wave was marked closed (no answer can be added any
 /// more), so the snapshot holds exactly the answers the wave closed with. Does nothing if
 /// the wave has a snapshot already.
+/// The results of every filter the release plan allows are frozen too (the counts they
+/// come from are deleted by [`compact`]).
 pub fn freeze(conn: &mut DbConn, wave_id: &str, now: NaiveDateTime) -> anyhow::Result<()> {
-    if rows::find_snapshot(conn, wave_id)?.is_some() {
+    let wave = wave_rows::find_with_survey(conn, wave_id)?
+        .with_context(|| format!("no wave {wave_id}"))?;
+    if rows::find_snapshot(conn, wave_id)?.is_none() {
+        let mut results = compute(conn, &ResultsCache::default(), &wave, now)?;
+        results.frozen = true;
+        let json = serde_json::to_string(&results).context("results to JSON")?;
+        rows::insert_snapshot(conn, wave_id, &json, now)?;
+    }
+    if crate::db::models::responses::has_answers(conn, wave_id)? {
+        freeze_filters(conn, &wave, now)?;
+    }
+    Ok(())
+}
+
+/// After [`freeze`]: deletes everything of a closed wave finer than what can be published
+/// — the comments are kept without any cell (`wave_comments`), its answers, responses,
+/// counts and marks are deleted
+/// ([`responses::compact_wave`](crate::services::responses::compact_wave)). Does nothing
+/// when done already.
+pub fn compact(conn: &mut DbConn, wave_id: &str) -> anyhow::Result<()> {
+    if !crate::db::models::responses::has_answers(conn, wave_id)? {
         return Ok(());
     }
     let wave = wave_rows::find_with_survey(conn, wave_id)?
         .with_context(|| format!("no wave {wave_id}"))?;
-    let mut results = compute(conn, &ResultsCache::default(), &wave, now)?;
-    results.frozen = true;
-    let json = serde_json::to_string(&results).context("results to JSON")?;
-    rows::insert_snapshot(conn, wave_id, &json, now)?;
+    let definition = parse_definition(&wave)?;
+    let nps_key = definition.questions.iter().find_map(|q| match q {
+        Question::Nps(q) => Some(q.key.clone()),
+        _ => None,
+    });
+    let text_keys: Vec<String> = definition
+        .questions
+        .iter()
+        .filter(|q| matches!(q, Question::Text(_)))
+        .map(|q| q.key().to_string())
+        .collect();
+    crate::services::responses::compact_wave(conn, wave_id, nps_key.as_deref(), &text_keys)?;
+    Ok(())
+}
+
+/// Freezes the results of every filter the wave's release plan allows.
+fn freeze_filters(
+    conn: &mut DbConn,
+    wave: &WaveWithSurvey,
+    now: NaiveDateTime,
+) -> anyhow::Result<()> {
+    let definition = parse_definition(wave)?;
+    let k = threshold(&wave.wave)?;
+    let layout = Layout::new(&definition);
+    let read = read_cells(conn, &wave.wave, &layout)?;
+    // One read and one set of plans for every filter.
+    let plans = Plans::new(&definition, &layout, &read, k, true);
+    let plan = &plans.plan;
+    for attribute in &definition.segments {
+        for value in plan.values(attribute) {
+            if plan.filter(attribute, value).is_err() {
+                continue;
+            }
+            let filter = SegmentFilter {
+                attribute: attribute.clone(),
+                value: value.clone(),
+            };
+            let results = match filtered_from(
+                wave,
+                &definition,
+                &layout,
+                k,
+                read.clone(),
+                Some(&plans),
+                &filter,
+                now,
+            ) {
+                Ok(results) => results,
+                Err(ResultsError::Refused(_)) => continue,
+                Err(error) => return Err(anyhow::anyhow!("{error:#}")),
+            };
+            let json = serde_json::to_string(&results).context("results to JSON")?;
+            rows::insert_filter_snapshot(conn, &wave.wave.id, &filter.to_string(), &json, now)?;
+        }
+    }
     Ok(())
 }
 
@@ -598,12 +791,19 @@ fn frozen(
             .with_context(|| format!("the snapshot of wave {} does not parse", wave.wave.id))?,
         None => {
             // Closed before snapshots existed (or freezing failed): the counts of a closed
-            // wave no longer change, so freeze them now.
-            let mut results = compute(conn, cache, wave, now)?;
-            results.frozen = true;
-            let json = serde_json::to_string(&results).context("results to JSON")?;
-            rows::insert_snapshot(conn, &wave.wave.id, &json, now)?;
-            results
+            // wave no longer change, so freeze them now (and keep nothing finer).
+            // A savepoint when called inside a transaction (closing another wave).
+            {
+                use diesel::Connection;
+                conn.transaction(|conn| {
+                    freeze(conn, &wave.wave.id, now)?;
+                    compact(conn, &wave.wave.id)
+                })?;
+            }
+            let json = rows::find_snapshot(conn, &wave.wave.id)?
+                .with_context(|| format!("wave {} has no snapshot after freezing", wave.wave.id))?;
+            serde_json::from_str::<WaveResults>(&json)
+                .with_context(|| format!("the snapshot of wave {} does not parse", wave.wave.id))?
         }
     };
     let results = Arc::new(results);
@@ -822,6 +1022,7 @@ impl Counts {
 }
 
 /// The counts of a wave per cell, keyed by the cell's canonical JSON.
+#[derive(Clone)]
 struct CellTable {
     cells: Vec<(String, Counts)>,
 }
@@ -879,7 +1080,9 @@ struct Figures {
     responses: u64,
     invited: u64,
     nps: Option<NpsFigures>,
+    nps_hidden: Option<Hidden>,
     csat: Option<CsatFigures>,
+    csat_hidden: Option<Hidden>,
     dimensions: Vec<DimensionResult>,
     pain_points: Vec<PainPointsResult>,
     choices: Vec<ChoiceResult>,
@@ -984,7 +1187,9 @@ fn assemble(
         answers_released: figures.answers_released,
         previous_wave,
         nps: figures.nps,
+        nps_hidden: figures.nps_hidden,
         csat: figures.csat,
+        csat_hidden: figures.csat_hidden,
         dimensions: figures.dimensions,
         pain_points: figures.pain_points,
         choices: figures.choices,
@@ -1014,14 +1219,20 @@ fn figures(
         with_segments,
         answers_released(wave),
         None,
+        None,
     )
     .map_err(|refusal| anyhow::anyhow!("{refusal}"))
 }
 
 /// A wave's counts per cell and invitations per cell, as read from the database.
+#[derive(Clone)]
 struct CellsRead {
     table: CellTable,
+    /// Invited per response cell (the cells answers are stored under).
     invited: Vec<(String, u64)>,
+    /// Invited per full segment: the groups whose people are all stored under coarser
+    /// cells are still listed (hidden), so the org chart's groups all appear.
+    segments: Vec<(String, u64)>,
 }
 
 /// Reads what the figures need: every count of a wave whose answers are released, only
@@ -1047,11 +1258,16 @@ fn read_cells(conn: &mut DbConn, wave: &WaveRow, layout: &Layout) -> anyhow::Res
             .into_iter()
             .map(|(cell, n)| (cell, count(n)))
             .collect(),
+        segments: rows::invited_per_segment(conn, &wave.id)?
+            .into_iter()
+            .map(|(cell, n)| (cell, count(n)))
+            .collect(),
     })
 }
 
 /// The figures of the whole wave or, with `filter`, of the respondents in one segment
 /// group — refused unless the wave's release plan allows that filter.
+#[allow(clippy::too_many_arguments)] // a private step of the computation, called twice
 fn figures_of(
     definition: &SurveyDefinition,
     layout: &Layout,
@@ -1060,14 +1276,26 @@ fn figures_of(
     with_segments: bool,
     answers_released: bool,
     filter: Option<&SegmentFilter>,
+    given: Option<&Plans>,
 ) -> Result<Figures, anonymity::FilterRefusal> {
-    // The plan is always of the whole wave: a filter is one of its groups.
-    let plan = (with_segments || filter.is_some())
-        .then(|| release_plan(definition, layout, &read.table, &read.invited, k));
-    if let (Some(filter), Some(plan)) = (filter, plan.as_ref()) {
+    // The plans are always of the whole wave (a filter is one of its groups), made before
+    // a filter narrows the cells down.
+    let owned;
+    let plans = match given {
+        Some(plans) => Some(plans),
+        None if with_segments || filter.is_some() => {
+            owned = Plans::new(definition, layout, &read, k, answers_released);
+            Some(&owned)
+        }
+        None => None,
+    };
+    let plan = plans.map(|p| &p.plan);
+    let figure_plans = plans.and_then(|p| p.figures.as_ref());
+    if let (Some(filter), Some(plan)) = (filter, plan) {
         plan.filter(&filter.attribute, &filter.value)?;
         read.table.cells.retain(|(cell, _)| filter.matches(cell));
         read.invited.retain(|(cell, _)| filter.matches(cell));
+        read.segments.retain(|(cell, _)| filter.matches(cell));
     }
     let total = read.table.total(layout);
     let responses = total.respondents(layout);
@@ -1085,7 +1313,9 @@ fn figures_of(
         responses,
         invited,
         nps: None,
+        nps_hidden: None,
         csat: None,
+        csat_hidden: None,
         dimensions: Vec::new(),
         pain_points: Vec::new(),
         choices: Vec::new(),
@@ -1101,31 +1331,43 @@ fn figures_of(
             scale: dim.scale,
             questions: dim.questions.clone(),
             figures: None,
+            hidden: None,
         })
         .collect();
-    if let Some(plan) = plan.as_ref().filter(|_| with_segments && figures.shown) {
+    let scope = match filter {
+        Some(f) => Scope::Filter {
+            attribute: &f.attribute,
+            value: &f.value,
+        },
+        None => Scope::Wave,
+    };
+    if let Some(plan) = plan.filter(|_| with_segments && figures.shown) {
         // Participation per segment is live; answer figures only once released.
-        let scope = match filter {
-            Some(f) => Scope::Filter {
-                attribute: &f.attribute,
-                value: &f.value,
-            },
-            None => Scope::Wave,
-        };
-        figures.segments = segments(
-            definition,
-            layout,
-            &read,
-            &total,
-            plan,
-            scope,
-            answers_released,
-        );
+        figures.segments = segments(definition, layout, &read, plan, figure_plans, scope);
     }
     if !figures.shown || !answers_released {
         return Ok(figures);
     }
-    figures.nps = nps_figures(&total, layout, k);
+    // Whether a figure of the whole scope (the wave, or the filter's group) may be shown:
+    // by its own plan when there is one, by its own count otherwise (earlier waves of
+    // the trend, which show only the whole wave's figures).
+    let gate = |plans: Option<Vec<&ReleasePlan>>, n: u64| -> Option<Hidden> {
+        match plans {
+            Some(plans) => Hidden::of(FigurePlans::whole(&plans, scope), true),
+            None if k.admits(n) => None,
+            None => Some(Hidden::FewerAnswers),
+        }
+    };
+    let nps_answers = total
+        .nps(layout)
+        .map_or(0, |n| n.promoters + n.passives + n.detractors);
+    figures.nps_hidden = layout.nps.as_ref().and_then(|nps| {
+        let plans = figure_plans.map(|p| p.questions(std::slice::from_ref(&nps.key)));
+        gate(plans, nps_answers)
+    });
+    if figures.nps_hidden.is_none() {
+        figures.nps = nps_figures(&total, layout, k);
+    }
     let mut csat_answers = 0u64;
     let mut csat_top = 0u64;
     for (result, dim) in figures.dimensions.iter_mut().zip(&layout.dimensions) {
@@ -1133,7 +1375,8 @@ fn figures_of(
         let n: u64 = histogram.iter().sum();
         csat_answers += n;
         csat_top += histogram.iter().rev().take(2).sum::<u64>();
-        if !k.admits(n) {
+        result.hidden = gate(figure_plans.map(|p| p.questions(&dim.questions)), n);
+        if result.hidden.is_some() {
             continue;
         }
         result.figures = stats::likert_summary(&histogram).map(|s| DimensionFigures {
@@ -1147,8 +1390,14 @@ fn figures_of(
             change: None,
         });
     }
+    let likert: Vec<String> = layout
+        .dimensions
+        .iter()
+        .flat_map(|d| d.questions.iter().cloned())
+        .collect();
+    figures.csat_hidden = gate(figure_plans.map(|p| p.questions(&likert)), csat_answers);
     figures.csat = stats::proportion_summary(csat_top, csat_answers)
-        .filter(|_| k.admits(csat_answers))
+        .filter(|_| figures.csat_hidden.is_none())
         .map(|summary| CsatFigures {
             answers: csat_answers,
             top2_answers: csat_top,
@@ -1156,14 +1405,32 @@ fn figures_of(
             ci: summary.ci,
             change: None,
         });
+    let answered = |key: &str| {
+        layout
+            .find(key, ANSWERED_VALUE)
+            .map_or(0, |slot| total.0[slot])
+    };
     figures.pain_points = layout
         .pain_points
         .iter()
+        .filter(|pain| {
+            let plans = figure_plans.map(|p| p.questions(std::slice::from_ref(&pain.key)));
+            gate(plans, answered(&pain.key)).is_none()
+        })
         .map(|pain| pain_points(&total, pain, responses))
         .collect();
     figures.choices = layout
         .choices
         .iter()
+        .filter(|choice| {
+            let plans = figure_plans.map(|p| p.questions(std::slice::from_ref(&choice.key)));
+            let answers = choice
+                .options
+                .iter()
+                .map(|(_, _, slot)| total.0[*slot])
+                .sum();
+            gate(plans, answers).is_none()
+        })
         .filter_map(|choice| choice_figures(&total, choice, k))
         .collect();
     figures.total = total;
@@ -1293,17 +1560,186 @@ fn release_plan(
     ReleasePlan::new(&definition.segments, responded.chain(invited), k)
 }
 
+/// The plans of one wave snapshot: the release plan over respondents and, once answers are
+/// released, the plans of every question's figures. Built once per snapshot (and shared by
+/// every filter when a wave closes).
+struct Plans {
+    plan: ReleasePlan,
+    figures: Option<FigurePlans>,
+}
+
+impl Plans {
+    fn new(
+        definition: &SurveyDefinition,
+        layout: &Layout,
+        read: &CellsRead,
+        k: Threshold,
+        answers_released: bool,
+    ) -> Self {
+        let plan = release_plan(definition, layout, &read.table, &read.invited, k);
+        // Every answer figure is audited with its own counts over the whole wave.
+        let figures = (answers_released && plan.total().is_shown())
+            .then(|| FigurePlans::new(&plan, layout, &read.table, &read.invited));
+        Plans { plan, figures }
+    }
+}
+
+/// The release plans of a wave's answer figures, one per question (see
+/// [`ReleasePlan::for_figure`]): a figure is shown for a group only where the plan of every
+/// question it is computed from shows that group. Each plan is decided and audited over
+/// the question's own answers per cell — NPS answers, answers on the scale ("not
+/// applicable" excluded), respondents who answered a pain-point question, answers to a
+/// choice question — and hides whatever the respondents' plan hides. So no combination
+/// of the published (n, sum) pairs of one question, across the whole wave, every filter
+/// and every breakdown, isolates the answers of 1..k − 1 people.
+struct FigurePlans {
+    /// Per question key; `None` when nobody answered it (nothing to show anywhere).
+    plans: HashMap<String, Option<Arc<ReleasePlan>>>,
+}
+
+impl FigurePlans {
+    fn new(
+        plan: &ReleasePlan,
+        layout: &Layout,
+        table: &CellTable,
+        invited: &[(String, u64)],
+    ) -> Self {
+        let cells: Vec<BTreeMap<String, String>> = table
+            .cells
+            .iter()
+            .map(|(cell, _)| parse_cell(cell))
+            .collect();
+        let invited: Vec<BTreeMap<String, String>> =
+            invited.iter().map(|(cell, _)| parse_cell(cell)).collect();
+        let respondents: Vec<u64> = table
+            .cells
+            .iter()
+            .map(|(_, c)| c.respondents(layout))
+            .collect();
+        let same_as_respondents = Arc::new(plan.clone());
+        // Questions answered alike (every respondent, no "not applicable") share a plan.
+        let mut by_counts: HashMap<Vec<u64>, Arc<ReleasePlan>> = HashMap::new();
+        let mut plan_of = |slots: &[usize]| -> Option<Arc<ReleasePlan>> {
+            let counts: Vec<u64> = table
+                .cells
+                .iter()
+                .map(|(_, c)| slots.iter().map(|&s| c.0[s]).sum())
+                .collect();
+            if counts.iter().all(|&n| n == 0) {
+                return None;
+            }
+            if counts == respondents {
+                return Some(same_as_respondents.clone());
+            }
+            let built = by_counts.entry(counts.clone()).or_insert_with(|| {
+                let with_counts = cells.iter().cloned().zip(counts.iter().copied());
+                let zeros = invited.iter().map(|cell| (cell.clone(), 0));
+                Arc::new(plan.for_figure(with_counts.chain(zeros)))
+            });
+            Some(built.clone())
+        };
+        let mut plans = HashMap::new();
+        if let Some(nps) = &layout.nps {
+            plans.insert(nps.key.clone(), plan_of(&nps.values));
+        }
+        for dim in &layout.dimensions {
+            for (question, (values, _)) in dim.questions.iter().zip(&dim.per_question) {
+                plans.insert(question.clone(), plan_of(values));
+            }
+        }
+        for pain in &layout.pain_points {
+            let slot: Vec<usize> = layout.find(&pain.key, ANSWERED_VALUE).into_iter().collect();
+            plans.insert(pain.key.clone(), plan_of(&slot));
+        }
+        for choice in &layout.choices {
+            let slots: Vec<usize> = choice.options.iter().map(|(_, _, s)| *s).collect();
+            plans.insert(choice.key.clone(), plan_of(&slots));
+        }
+        FigurePlans { plans }
+    }
+
+    /// The plans of `questions` that someone answered. A figure pooling them is shown
+    /// where all of them show the group; with none, nothing is shown.
+    fn questions(&self, questions: &[String]) -> Vec<&ReleasePlan> {
+        questions
+            .iter()
+            .filter_map(|q| self.plans.get(q).and_then(|p| p.as_deref()))
+            .collect()
+    }
+
+    /// The visibility of a figure of the whole scope (the wave, or the filter's group).
+    fn whole(plans: &[&ReleasePlan], scope: Scope<'_>) -> anonymity::Visibility {
+        let too_few = anonymity::Visibility::Hidden {
+            reason: anonymity::HiddenReason::TooFew,
+        };
+        if plans.is_empty() {
+            return too_few;
+        }
+        combine(plans.iter().map(|plan| match scope {
+            Scope::Wave => plan.total(),
+            Scope::Filter { attribute, value } => plan.marginal(attribute, value),
+        }))
+    }
+
+    /// The visibility of a figure in each group of a breakdown of `scope` by `attribute`.
+    fn breakdown(
+        plans: &[&ReleasePlan],
+        scope: Scope<'_>,
+        attribute: &str,
+        groups: usize,
+    ) -> Vec<anonymity::Visibility> {
+        let too_few = anonymity::Visibility::Hidden {
+            reason: anonymity::HiddenReason::TooFew,
+        };
+        if plans.is_empty() {
+            return vec![too_few; groups];
+        }
+        let per_plan: Vec<Vec<anonymity::Visibility>> = plans
+            .iter()
+            .map(|plan| match plan.breakdown(scope, attribute) {
+                Ok(rows) if rows.len() == groups => rows.into_iter().map(|(_, v)| v).collect(),
+                // The figure's plan refuses the filter: nothing of it inside the filter.
+                _ => vec![too_few; groups],
+            })
+            .collect();
+        (0..groups)
+            .map(|i| combine(per_plan.iter().map(|rows| rows[i])))
+            .collect()
+    }
+}
+
+/// Shown when every decision shows; otherwise hidden, "to protect a smaller group" when
+/// any decision says so (the group itself has enough), else as too few.
+fn combine(decisions: impl Iterator<Item = anonymity::Visibility>) -> anonymity::Visibility {
+    let mut out = anonymity::Visibility::Shown;
+    for decision in decisions {
+        match (out, decision) {
+            (_, anonymity::Visibility::Shown) => {}
+            (anonymity::Visibility::Shown, hidden) => out = hidden,
+            (
+                anonymity::Visibility::Hidden {
+                    reason: anonymity::HiddenReason::TooFew,
+                },
+                hidden @ anonymity::Visibility::Hidden {
+                    reason: anonymity::HiddenReason::ProtectsAnotherGroup,
+                },
+            ) => out = hidden,
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Per segment attribute: the groups (values) as the release plan decides them; inside a
-/// shown group, each answer figure whose own count (NPS answers, answers per dimension)
-/// differs from the group's respondents is suppressed again over those counts.
+/// shown group, each answer figure (NPS, dimension means) as the plans of its questions
+/// decide it ([`FigurePlans`]). Without figure plans (an open wave) only participation.
 fn segments(
     definition: &SurveyDefinition,
     layout: &Layout,
     read: &CellsRead,
-    total: &Counts,
     plan: &ReleasePlan,
+    figure_plans: Option<&FigurePlans>,
     scope: Scope<'_>,
-    answers_released: bool,
 ) -> Vec<SegmentBreakdown> {
     let parsed: Vec<(BTreeMap<String, String>, &Counts)> = read
         .table
@@ -1345,61 +1781,55 @@ fn segments(
                 groups[i].1 .1.add(counts);
             }
         }
-        let visible: Vec<bool> = decided.iter().map(|(_, v)| v.is_shown()).collect();
-        // NPS answers and dimension answers may be fewer than the respondents (optional
-        // questions, "not applicable"): those figures are also a breakdown of their own,
-        // and shown only where the plan shows the group.
-        let answers_visible = |per_group: Vec<(String, u64)>, parent: u64| -> Vec<bool> {
-            breakdown(per_group.into_iter(), parent, plan.k())
+        let n = groups.len();
+        let hidden_rows = || vec![Some(Hidden::FewerAnswers); n];
+        let rows_of = |plans: Vec<&ReleasePlan>| -> Vec<Option<Hidden>> {
+            FigurePlans::breakdown(&plans, scope, attribute, n)
                 .into_iter()
-                .zip(&visible)
-                .map(|(own, &group)| own && group && answers_released)
+                .map(|v| Hidden::of(v, true))
                 .collect()
         };
-        let nps_answers = |c: &Counts| {
-            c.nps(layout)
-                .map_or(0, |n| n.promoters + n.passives + n.detractors)
+        let nps_hidden: Vec<Option<Hidden>> = match (figure_plans, &layout.nps) {
+            (Some(p), Some(nps)) => rows_of(p.questions(std::slice::from_ref(&nps.key))),
+            _ => hidden_rows(),
         };
-        let nps_visible = layout.nps.as_ref().map(|_| {
-            answers_visible(
-                groups
-                    .iter()
-                    .map(|(v, (_, c))| (v.clone(), nps_answers(c)))
-                    .collect(),
-                nps_answers(total),
-            )
-        });
-        let dimension_visible: Vec<Vec<bool>> = layout
+        let dimension_hidden: Vec<Vec<Option<Hidden>>> = layout
             .dimensions
             .iter()
-            .map(|dim| {
-                answers_visible(
-                    groups
-                        .iter()
-                        .map(|(v, (_, c))| (v.clone(), c.dimension(dim).0.iter().sum()))
-                        .collect(),
-                    total.dimension(dim).0.iter().sum(),
-                )
+            .map(|dim| match figure_plans {
+                Some(p) => rows_of(p.questions(&dim.questions)),
+                None => hidden_rows(),
             })
             .collect();
+        let released = figure_plans.is_some();
+        // Invited per value by the org chart (full segments), to tell groups stored whole
+        // from groups part of whose people are stored only in larger ones.
+        let mut full_invited: HashMap<String, u64> = HashMap::new();
+        for (cell, n) in &read.segments {
+            if let Some(value) = parse_cell(cell).remove(attribute) {
+                *full_invited.entry(value).or_default() += n;
+            }
+        }
         let groups = groups
             .into_iter()
             .enumerate()
             .map(|(i, (value, (invited, counts)))| {
-                let figures = visible[i].then(|| {
+                let visibility = decided[i].1;
+                let figures = visibility.is_shown().then(|| {
                     let responses = counts.respondents(layout);
-                    let nps = nps_visible
-                        .as_ref()
-                        .filter(|shown| shown[i])
-                        .and_then(|_| counts.nps(layout))
+                    let nps = nps_hidden[i]
+                        .is_none()
+                        .then(|| counts.nps(layout))
+                        .flatten()
                         .and_then(|n| stats::nps_summary(&n))
                         .map(|s| s.score);
                     let dimension_means = layout
                         .dimensions
                         .iter()
-                        .zip(&dimension_visible)
-                        .map(|(dim, shown)| {
-                            shown[i]
+                        .zip(&dimension_hidden)
+                        .map(|(dim, hidden)| {
+                            hidden[i]
+                                .is_none()
                                 .then(|| stats::likert_summary(&counts.dimension(dim).0))
                                 .flatten()
                                 .map(|s| s.mean)
@@ -1411,11 +1841,51 @@ fn segments(
                         response_rate: ratio(responses, invited),
                         nps,
                         dimension_means,
+                        nps_hidden: if released { nps_hidden[i] } else { None },
+                        dimension_hidden: dimension_hidden
+                            .iter()
+                            .map(|h| if released { h[i] } else { None })
+                            .collect(),
                     }
                 });
-                SegmentGroup { value, figures }
+                // A group part of whose people are stored only in larger groups is not
+                // "fewer than k": say where the rest went.
+                let hidden = match Hidden::of(visibility, false) {
+                    Some(Hidden::FewerResponses)
+                        if full_invited.get(value.as_str()).copied().unwrap_or(0) > invited =>
+                    {
+                        Some(Hidden::NotStoredSeparately)
+                    }
+                    other => other,
+                };
+                SegmentGroup {
+                    value,
+                    figures,
+                    hidden,
+                }
             })
-            .collect();
+            .collect::<Vec<_>>();
+        // Groups of the org chart whose people are all stored under coarser cells (too
+        // few share their combinations): listed, hidden, without any number.
+        let mut vanished: BTreeMap<String, u64> = BTreeMap::new();
+        for (cell, n) in &read.segments {
+            if let Some(value) = parse_cell(cell).remove(attribute) {
+                if !index.contains_key(&value) {
+                    *vanished.entry(value).or_default() += n;
+                }
+            }
+        }
+        let mut groups = groups;
+        groups.extend(vanished.into_iter().map(|(value, invited)| SegmentGroup {
+            value,
+            figures: None,
+            hidden: Some(if plan.k().admits(invited) {
+                Hidden::NotStoredSeparately
+            } else {
+                Hidden::FewerResponses
+            }),
+        }));
+        groups.sort_by(|a, b| a.value.cmp(&b.value));
         out.push(SegmentBreakdown {
             attribute: attribute.clone(),
             label: humanize(attribute),
@@ -1423,16 +1893,6 @@ fn segments(
         });
     }
     out
-}
-
-/// `suppress_breakdown` over the answer counts of one figure, as one flag per group, in
-/// order. Used only together with the plan's decision on the groups themselves.
-fn breakdown(groups: impl Iterator<Item = (String, u64)>, parent: u64, k: Threshold) -> Vec<bool> {
-    let groups: Vec<(String, u64)> = groups.collect();
-    anonymity::suppress_breakdown(&groups, parent, k)
-        .into_iter()
-        .map(|(_, v)| v.is_shown())
-        .collect()
 }
 
 // ---------------------------------------------------------------------------------------

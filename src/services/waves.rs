@@ -178,15 +178,34 @@ pub fn open_wave(
                 stakeholder_id: person.id,
                 segment: serde_json::to_string(&segment).context("segment to JSON")?,
                 language: person.language,
-                responded: false,
                 created_at: now,
+                response_cell: String::new(),
             });
         }
         report.invited = new_invitations.len();
+        // Each response is stored under its segment only down to a group of at least k
+        // invitees (the response cell), so it has at least k possible authors even for
+        // someone who reads the invitations (see `anonymity::cells`).
+        let k = crate::anonymity::Threshold::try_from(wave.wave.anonymity_k)
+            .map_err(|e| anyhow::anyhow!("wave {wave_id}: {e}"))?;
+        let mut full: BTreeMap<String, u64> = BTreeMap::new();
+        for invitation in &new_invitations {
+            *full.entry(invitation.segment.clone()).or_default() += 1;
+        }
+        let coarse = response_cells(&segments, &full, k)?;
+        for invitation in &mut new_invitations {
+            invitation.response_cell = coarse
+                .get(&invitation.segment)
+                .cloned()
+                .unwrap_or_else(|| invitation.segment.clone());
+        }
         invitations::insert_all(conn, &new_invitations)?;
+        // Invited per response cell: the cells results are computed over.
         let mut per_cell: BTreeMap<&str, i64> = BTreeMap::new();
         for invitation in &new_invitations {
-            *per_cell.entry(invitation.segment.as_str()).or_default() += 1;
+            *per_cell
+                .entry(invitation.response_cell.as_str())
+                .or_default() += 1;
         }
         let per_cell: Vec<(String, i64)> = per_cell
             .into_iter()
@@ -204,6 +223,96 @@ pub fn open_wave(
         );
         Ok(Some(report))
     })
+}
+
+/// Full segment cell (canonical JSON) → the response cell it is stored under.
+fn response_cells(
+    segments: &[String],
+    full: &BTreeMap<String, u64>,
+    k: crate::anonymity::Threshold,
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let parsed: Vec<(crate::anonymity::cells::Cell, u64)> = full
+        .iter()
+        .map(|(cell, n)| {
+            serde_json::from_str(cell)
+                .map(|c| (c, *n))
+                .context("a stored segment is not JSON")
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let stored = crate::anonymity::cells::response_cells(segments, &parsed, k);
+    full.keys()
+        .zip(stored)
+        .map(|(cell, coarse)| {
+            Ok((
+                cell.clone(),
+                serde_json::to_string(&coarse).context("segment to JSON")?,
+            ))
+        })
+        .collect()
+}
+
+/// Coarsens the cells of an open wave opened before response cells existed (at start,
+/// after the migrations): invitations, responses, counts and invitations per cell move
+/// to groups of at least k invitees. Nothing changes when they are coarse already.
+pub fn coarsen_open_wave(conn: &mut DbConn, wave: &waves::WaveRow) -> anyhow::Result<()> {
+    use crate::db::models::responses as response_rows;
+    let k = crate::anonymity::Threshold::try_from(wave.anonymity_k)
+        .map_err(|e| anyhow::anyhow!("wave {}: {e}", wave.id))?;
+    let segments = waves::find_with_survey(conn, &wave.id)?
+        .context("the wave disappeared")?
+        .parsed_definition()?
+        .segments;
+    let full: BTreeMap<String, u64> = results_rows::invited_per_cell(conn, &wave.id)?
+        .into_iter()
+        .map(|(cell, n)| (cell, u64::try_from(n).unwrap_or(0)))
+        .collect();
+    let coarse = response_cells(&segments, &full, k)?;
+    if coarse.iter().all(|(from, to)| from == to) {
+        return Ok(());
+    }
+    let counts = response_rows::counts_for_wave(conn, &wave.id)?;
+    for (from, to) in coarse.iter().filter(|(from, to)| from != to) {
+        invitations::move_cell(conn, &wave.id, from, to)?;
+        response_rows::move_cell(conn, &wave.id, from, to)?;
+    }
+    // Added up per target key first: one multi-row upsert may not touch a row twice.
+    let mut moved: BTreeMap<(String, String, String), i64> = BTreeMap::new();
+    for row in counts {
+        if let Some(to) = coarse.get(&row.cell).filter(|to| **to != row.cell) {
+            *moved
+                .entry((to.clone(), row.question_key, row.value))
+                .or_default() += row.n;
+        }
+    }
+    let moved: Vec<response_rows::CountRow> = moved
+        .into_iter()
+        .map(|((cell, question_key, value), n)| response_rows::CountRow {
+            wave_id: wave.id.clone(),
+            cell,
+            question_key,
+            value,
+            n,
+        })
+        .collect();
+    for (from, to) in &coarse {
+        if from != to {
+            response_rows::delete_counts_of_cell(conn, &wave.id, from)?;
+        }
+    }
+    response_rows::add_counts(conn, &moved)?;
+    let mut per_cell: BTreeMap<String, i64> = BTreeMap::new();
+    for (from, n) in &full {
+        let to = coarse.get(from).unwrap_or(from);
+        *per_cell.entry(to.clone()).or_default() += i64::try_from(*n).unwrap_or(i64::MAX);
+    }
+    results_rows::delete_invited_per_cell(conn, &wave.id)?;
+    results_rows::insert_invited_per_cell(
+        conn,
+        &wave.id,
+        &per_cell.into_iter().collect::<Vec<_>>(),
+    )?;
+    tracing::info!(wave = %wave.id, "open wave's cells coarsened to groups of at least k invitees");
+    Ok(())
 }
 
 fn to_i32(n: usize) -> i32 {
@@ -269,6 +378,8 @@ pub fn close_wave(conn: &mut DbConn, wave_id: &str, now: NaiveDateTime) -> Resul
             return Ok(false);
         }
         outbox::cancel_pending_for_wave(conn, wave_id, "the wave closed")?;
+        // Who answered is forgotten at once: not even the key tells it any more.
+        invitations::delete_answered_marks(conn, wave_id)?;
         let leads: Vec<_> = users::list(conn)?
             .into_iter()
             .filter(|u| u.active && u.role == "lead")
@@ -284,14 +395,17 @@ pub fn close_wave(conn: &mut DbConn, wave_id: &str, now: NaiveDateTime) -> Resul
             })
             .collect();
         outbox::enqueue(conn, &leads)?;
-        // Freeze the results in this transaction: the wave is closed (no answer can be
-        // added any more) and the snapshot commits with the close. A failure must not keep
+        // Freeze the results in this transaction and keep nothing finer: the wave is
+        // closed (no answer can be added any more), and the snapshots and the deletion of
+        // its answers commit with the close. A failure must not keep
         // the wave open, so it is confined to a savepoint and logged; the snapshot is then
         // written at the first read of the results.
         {
             use diesel::Connection;
-            let frozen =
-                conn.transaction(|conn| crate::services::results::freeze(conn, wave_id, now));
+            let frozen = conn.transaction(|conn| {
+                crate::services::results::freeze(conn, wave_id, now)?;
+                crate::services::results::compact(conn, wave_id)
+            });
             if let Err(error) = frozen {
                 tracing::error!(
                     wave = wave_id,
@@ -316,13 +430,19 @@ pub fn cancel_wave(
             return Ok(false);
         }
         outbox::cancel_pending_for_wave(conn, wave_id, "the wave was cancelled")?;
+        invitations::delete_answered_marks(conn, wave_id)?;
         tracing::info!(wave = wave_id, "wave cancelled");
         Ok(true)
     })
 }
 
 /// Sends the invitation of one stakeholder of an open wave again (same link), e.g. after
-/// they deleted the mail. Refused if they already answered or opted out.
+/// they deleted the mail. Refused if they opted out.
+///
+/// The admin sees the same outcome whether or not the person answered: one invitation row
+/// is queued either way, and only when it is sent (`outbox::compose`, which has the key)
+/// is it decided what it carries — the link again, or, to someone who answered already, a
+/// short "your answer is in, thank you" mail. Nothing here reads whether they answered.
 pub fn resend_invitation(
     conn: &mut DbConn,
     wave_id: &str,
@@ -348,11 +468,6 @@ pub fn resend_invitation(
                 format!("{normalised} is not invited to this wave"),
             )]));
         };
-        if invitation.responded {
-            return Err(WaveError::Conflict(
-                "this stakeholder has already answered".into(),
-            ));
-        }
         if opt_outs::is_opted_out(conn, &invitation.stakeholder_id, &wave.survey_slug)? {
             return Err(WaveError::Conflict(
                 "this stakeholder has opted out of this survey".into(),
@@ -400,7 +515,13 @@ pub struct WaveProgress {
 pub fn progress(conn: &mut DbConn, wave_id: &str) -> Result<WaveProgress, WaveError> {
     let wave =
         waves::find(conn, wave_id)?.ok_or_else(|| WaveError::NotFound(wave_id.to_string()))?;
-    let (invited, responded) = invitations::counts(conn, wave_id)?;
+    let (invited, _) = invitations::counts(conn, wave_id)?;
+    let responded = i64::try_from(crate::services::results::respondents_count(
+        conn,
+        wave_id,
+        &wave.state,
+    )?)
+    .unwrap_or(i64::MAX);
     let mut p = WaveProgress {
         invited,
         responded,

@@ -355,6 +355,25 @@ async fn a_lead_reads_the_results_in_a_real_browser() {
         "Legal (2) is hidden"
     );
     screenshot(&client, 1280, "results-1280.png").await;
+    screenshot(&client, 390, "results-390.png").await;
+    // Hidden groups say why: Legal (too few), Sales (hidden to protect Legal).
+    for (anchor, width) in [
+        ("segments", 1280),
+        ("segments", 390),
+        ("heatmap", 1280),
+        ("heatmap", 390),
+    ] {
+        client.set_window_size(width, 1000).await.unwrap();
+        client
+            .goto(&app.url(&format!(
+                "/admin/waves/{wave_id}/results?by=business_unit#{anchor}"
+            )))
+            .await
+            .unwrap();
+        let page = client.source().await.unwrap();
+        assert!(page.contains("hidden so that a smaller group cannot be worked out"));
+        screenshot(&client, width, &format!("results-{anchor}-{width}.png")).await;
+    }
     client.close().await.unwrap();
 }
 

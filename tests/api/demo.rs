@@ -1,15 +1,17 @@
 //! `pulse demo`: the binary seeds a fresh database (`--no-serve`), then a real server on that
-//! database is asked for results, which must equal figures computed here from the stored
-//! answers with raw SQL — never through `pulse::stats` or the results service. Also: the
-//! accounts sign in with the printed passwords, the intended trends are in the answers, a
-//! non-empty database is only replaced with `--reset --yes`, a failed reset changes nothing,
-//! and the same seed gives the same numbers.
+//! database is asked for results. A closed wave keeps only its published results (its
+//! answers are deleted at closing, see the README's threat model), so the served figures
+//! must equal the stored snapshots and hold together (NPS from its own counts, means
+//! inside their intervals) — checked here with raw SQL and arithmetic, never through
+//! `pulse::stats` or the results service; the open wave's answers are checked against its
+//! stored counts. Also: the accounts sign in with the printed passwords, the intended trends
+//! are in the results, a non-empty database is only replaced with `--reset --yes`, a failed
+//! reset changes nothing, and the same seed gives the same numbers.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Output;
 
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Integer, Text};
 use diesel::QueryableByName;
 use pulse::demo::model::{FADING_PAIN_POINT, FALLING_UNIT, GROWING_PAIN_POINT, IMPROVING_UNIT};
 use pulse::startup::Application;
@@ -118,66 +120,37 @@ fn count(db: &TestDb, sql: &str) -> i64 {
     query::<Count>(db, sql)[0].n
 }
 
-/// One stored answer with its response's cell.
 #[derive(QueryableByName, Debug)]
-struct AnswerRow {
+struct Snapshot {
     #[diesel(sql_type = Text)]
-    cell: String,
-    #[diesel(sql_type = Nullable<Integer>)]
-    value_int: Option<i32>,
-    #[diesel(sql_type = Nullable<Text>)]
-    value_text: Option<String>,
+    results: String,
 }
 
-fn answers(db: &TestDb, wave_id: &str, question: &str) -> Vec<AnswerRow> {
-    query(
+/// The results frozen when a wave closed.
+fn snapshot(db: &TestDb, wave_id: &str) -> Value {
+    let rows: Vec<Snapshot> = query(
         db,
-        &format!(
-            "SELECT r.cell, a.value_int, a.value_text
-             FROM answers a JOIN responses r ON r.id = a.response_id
-             WHERE r.wave_id = '{wave_id}' AND a.question_key = '{question}'"
-        ),
-    )
-}
-
-fn unit_of(cell: &str) -> String {
-    let map: BTreeMap<String, String> = serde_json::from_str(cell).unwrap();
-    map.get("business_unit").cloned().unwrap_or_default()
-}
-
-/// NPS in points, with (n, promoters, detractors).
-fn nps(values: impl IntoIterator<Item = i32>) -> (f64, u64, u64, u64) {
-    let (mut n, mut p, mut d) = (0u64, 0u64, 0u64);
-    for v in values {
-        n += 1;
-        if v >= 9 {
-            p += 1;
-        } else if v <= 6 {
-            d += 1;
-        }
-    }
-    (100.0 * (p as f64 - d as f64) / n as f64, n, p, d)
-}
-
-fn unit_nps(db: &TestDb, wave_id: &str, unit: &str) -> f64 {
-    nps(answers(db, wave_id, "recommend")
-        .into_iter()
-        .filter(|a| unit_of(&a.cell) == unit)
-        .map(|a| a.value_int.unwrap()))
-    .0
-}
-
-/// Share of the wave's respondents who ticked `option`.
-fn pain_share(db: &TestDb, wave_id: &str, option: &str) -> f64 {
-    let ticked = answers(db, wave_id, "pain_points")
-        .into_iter()
-        .filter(|a| a.value_text.as_deref() == Some(option))
-        .count();
-    let respondents = count(
-        db,
-        &format!("SELECT COUNT(*) AS n FROM responses WHERE wave_id = '{wave_id}'"),
+        &format!("SELECT results FROM result_snapshots WHERE wave_id = '{wave_id}'"),
     );
-    ticked as f64 / respondents as f64
+    serde_json::from_str(&rows[0].results).unwrap()
+}
+
+/// A business unit's NPS as the frozen breakdown shows it.
+fn unit_nps(db: &TestDb, wave_id: &str, unit: &str) -> f64 {
+    segment_group(&snapshot(db, wave_id), "business_unit", unit)["figures"]["nps"]
+        .as_f64()
+        .unwrap()
+}
+
+/// Share of the wave's respondents who ticked `option`, as frozen.
+fn pain_share(db: &TestDb, wave_id: &str, option: &str) -> f64 {
+    snapshot(db, wave_id)["pain_points"][0]["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|stage| stage["options"].as_array().unwrap())
+        .find(|o| o["key"] == option)
+        .map_or(0.0, |o| o["share"].as_f64().unwrap())
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -267,13 +240,7 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
                 wave.id
             ),
         );
-        let responded = count(
-            &db,
-            &format!(
-                "SELECT COUNT(*) AS n FROM invitations WHERE wave_id = '{}' AND responded = TRUE",
-                wave.id
-            ),
-        );
+        let responded = snapshot(&db, &wave.id)["responses"].as_i64().unwrap();
         let rate = responded as f64 / invited as f64;
         assert!((0.45..=0.75).contains(&rate), "{}: {rate}", wave.title);
     }
@@ -336,7 +303,7 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
         .contains("How likely are you to recommend"));
     let lead = &app;
 
-    // Every closed wave's results equal what the stored answers say.
+    // Every closed wave's results are its snapshot, and they hold together.
     for wave in internal.iter().take(4).chain(&supplier) {
         let json: Value = lead
             .get(&format!("/api/v1/waves/{}/results", wave.id))
@@ -352,13 +319,21 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
                 wave.id
             ),
         );
-        let responses = count(
-            db,
-            &format!(
-                "SELECT COUNT(*) AS n FROM responses WHERE wave_id = '{}'",
-                wave.id
+        let frozen = snapshot(db, &wave.id);
+        let responses = frozen["responses"].as_i64().unwrap();
+        assert_eq!(
+            count(
+                db,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM responses WHERE wave_id = '{}'",
+                    wave.id
+                ),
             ),
+            0,
+            "a closed wave keeps no responses"
         );
+        assert_eq!(json["nps"], frozen["nps"]);
+        assert_eq!(json["dimensions"], frozen["dimensions"]);
         assert_eq!(json["frozen"], true, "{}", wave.title);
         assert_eq!(json["invited"], invited);
         assert_eq!(json["responses"], responses);
@@ -366,46 +341,43 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
             json["response_rate"].as_f64().unwrap(),
             responses as f64 / invited as f64
         ));
-        let nps_question = if wave.slug == "internal-customer" {
-            "recommend"
-        } else {
-            "recommend_as_customer"
-        };
-        let (score, n, promoters, detractors) = nps(answers(db, &wave.id, nps_question)
-            .into_iter()
-            .map(|a| a.value_int.unwrap()));
+        let (promoters, passives, detractors) = (
+            json["nps"]["promoters"].as_u64().unwrap(),
+            json["nps"]["passives"].as_u64().unwrap(),
+            json["nps"]["detractors"].as_u64().unwrap(),
+        );
+        let n = promoters + passives + detractors;
+        let score = 100.0 * (promoters as f64 - detractors as f64) / n as f64;
         assert_eq!(json["nps"]["n"], n);
-        assert_eq!(json["nps"]["promoters"], promoters);
-        assert_eq!(json["nps"]["detractors"], detractors);
+        assert!(n > 0 && n <= responses as u64);
         assert!(
             close(json["nps"]["score"].as_f64().unwrap(), score),
             "{}: {} vs {score}",
             wave.title,
             json["nps"]["score"]
         );
-        // A Likert dimension: the mean of the stored values ("not applicable" excluded).
+        // A Likert dimension: a mean on the scale, inside its interval.
         if wave.slug == "internal-customer" {
-            let values: Vec<i32> = answers(db, &wave.id, "communication")
-                .into_iter()
-                .filter_map(|a| a.value_int)
-                .collect();
-            let mean = values.iter().map(|v| f64::from(*v)).sum::<f64>() / values.len() as f64;
             let dimension = json["dimensions"]
                 .as_array()
                 .unwrap()
                 .iter()
                 .find(|d| d["key"] == "communication")
                 .unwrap();
-            assert_eq!(dimension["figures"]["n"], values.len());
-            assert!(close(dimension["figures"]["mean"].as_f64().unwrap(), mean));
+            let mean = dimension["figures"]["mean"].as_f64().unwrap();
+            let ci = &dimension["figures"]["ci"];
+            assert!((1.0..=5.0).contains(&mean));
+            assert!(ci[0].as_f64().unwrap() <= mean && mean <= ci[1].as_f64().unwrap());
+            assert!(dimension["figures"]["n"].as_u64().unwrap() <= responses as u64);
             // NPS per business unit, as the segment breakdown shows it.
             for group in segment(&json, "business_unit")["groups"]
                 .as_array()
                 .unwrap()
             {
                 let unit = group["value"].as_str().unwrap();
-                let shown = group["figures"]["nps"].as_f64().unwrap();
-                assert!(close(shown, unit_nps(db, &wave.id, unit)), "{unit}");
+                if let Some(shown) = group["figures"]["nps"].as_f64() {
+                    assert!(close(shown, unit_nps(db, &wave.id, unit)), "{unit}");
+                }
             }
             // The tiny department stays hidden.
             let audit = segment_group(&json, "department", "Internal Audit");
@@ -442,8 +414,8 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
     assert!(pain_share(db, last, FADING_PAIN_POINT) < pain_share(db, last, GROWING_PAIN_POINT));
     let german = count(
         db,
-        "SELECT COUNT(*) AS n FROM answers WHERE question_key = 'comment'
-         AND (value_text LIKE '%Lieferant%' OR value_text LIKE '%Einkauf%' OR value_text LIKE '%itte%')",
+        "SELECT COUNT(*) AS n FROM wave_comments WHERE question_key = 'comment'
+         AND (text LIKE '%Lieferant%' OR text LIKE '%Einkauf%' OR text LIKE '%itte%')",
     );
     assert!(german > 0, "some comments are in German");
 }
@@ -525,14 +497,33 @@ async fn the_same_seed_gives_the_same_numbers(backend: Backend) {
     let (a, _) = seeded(backend, "7");
     let (b, _) = seeded(backend, "7");
     let (c, _) = seeded(backend, "8");
+    // The open wave's counts, and the closed waves' published figures.
     let (counts_a, counts_b, counts_c) = (all_counts(&a), all_counts(&b), all_counts(&c));
     assert!(counts_a.len() > 1000);
     assert!(counts_a == counts_b, "the same seed, the same answers");
     assert!(counts_a != counts_c, "another seed, other answers");
+    let published = |db: &TestDb| -> Vec<(String, Value, Value, Value)> {
+        waves(db)
+            .iter()
+            .filter(|w| w.state == "closed")
+            .map(|w| {
+                let s = snapshot(db, &w.id);
+                (
+                    w.title.clone(),
+                    s["nps"].clone(),
+                    s["dimensions"].clone(),
+                    s["segments"].clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(published(&a), published(&b));
+    assert_ne!(published(&a), published(&c));
     let comments = |db: &TestDb| {
         let mut texts: Vec<String> = query::<AnswerText>(
             db,
-            "SELECT value_text FROM answers WHERE question_key = 'comment'",
+            "SELECT text AS value_text FROM wave_comments WHERE question_key = 'comment'
+             UNION ALL SELECT value_text FROM answers WHERE question_key = 'comment'",
         )
         .into_iter()
         .map(|r| r.value_text)
@@ -540,6 +531,7 @@ async fn the_same_seed_gives_the_same_numbers(backend: Backend) {
         texts.sort();
         texts
     };
+    assert!(!comments(&a).is_empty());
     assert_eq!(comments(&a), comments(&b));
 }
 

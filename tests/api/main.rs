@@ -6,6 +6,7 @@ mod smtp_server;
 
 mod actions;
 mod admin_pages;
+mod anonymity;
 mod auth;
 mod browser;
 mod browser_actions;

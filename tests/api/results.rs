@@ -69,18 +69,19 @@ pub(crate) fn open_wave(app: &TestApp, survey: &str, title: &str, audience: &str
     wave.id
 }
 
-/// The invitations of a wave as (id, segment JSON), in a stable order.
-fn invitations_of(app: &TestApp, wave_id: &str) -> Vec<(String, String)> {
+/// The invitations of a wave as (id, segment JSON, response cell JSON), in a stable order:
+/// by segment, so who answers in which region is the same in every run.
+fn invitations_of(app: &TestApp, wave_id: &str) -> Vec<(String, String, String)> {
     let mut conn = app.pool.get().unwrap();
-    let mut out: Vec<(String, String)> = invitations::ids_of_wave(&mut conn, wave_id)
+    let mut out: Vec<(String, String, String)> = invitations::ids_of_wave(&mut conn, wave_id)
         .unwrap()
         .into_iter()
         .map(|id| {
             let row = invitations::find(&mut conn, &id).unwrap().unwrap();
-            (id, row.segment)
+            (id, row.segment, row.response_cell)
         })
         .collect();
-    out.sort();
+    out.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
     out
 }
 
@@ -124,7 +125,12 @@ fn answers_for(j: usize, unit: &str) -> Answers {
     }
 }
 
-fn submission(invitation: &(String, String), wave_id: &str, a: &Answers) -> Submission {
+fn submission(
+    key: &pulse::config::SecretKey,
+    invitation: &(String, String, String),
+    wave_id: &str,
+    a: &Answers,
+) -> Submission {
     let mut answers = vec![("recommend".to_string(), StoredValue::Int(a.nps))];
     for (d, value) in a.likert.iter().enumerate() {
         answers.push((
@@ -146,9 +152,9 @@ fn submission(invitation: &(String, String), wave_id: &str, a: &Answers) -> Subm
         answers.push(("comment".into(), StoredValue::Text(comment.clone())));
     }
     Submission {
-        invitation_id: invitation.0.clone(),
+        answered_mark: pulse::domain::token::answered_mark(key, &invitation.0),
         wave_id: wave_id.to_string(),
-        cell: invitation.1.clone(),
+        cell: invitation.2.clone(),
         answers,
     }
 }
@@ -161,11 +167,11 @@ pub(crate) fn respond(app: &TestApp, wave_id: &str, per_unit: &[(&str, usize)]) 
     for (unit, count) in per_unit {
         for invitation in invitations
             .iter()
-            .filter(|(_, segment)| attribute(segment, "business_unit") == *unit)
+            .filter(|(_, segment, _)| attribute(segment, "business_unit") == *unit)
             .take(*count)
         {
             let a = answers_for(given.len(), unit);
-            batch.push(submission(invitation, wave_id, &a));
+            batch.push(submission(&app.secret_key(), invitation, wave_id, &a));
             given.push(a);
         }
     }
@@ -490,9 +496,11 @@ async fn a_small_wave_agrees_on_the_page_csv_xlsx_json_and_cli(backend: Backend)
     );
     assert_eq!(
         group("Legal").as_object().unwrap().len(),
-        2,
-        "a hidden group carries its name and nothing else"
+        3,
+        "a hidden group carries its name, why, and nothing else"
     );
+    assert_eq!(group("Legal")["hidden"], "fewer_responses");
+    assert_eq!(group("Sales")["hidden"], "protects_smaller_group");
     let m = group("Manufacturing");
     assert_eq!(m["figures"]["responses"], 14);
     assert_eq!(m["figures"]["invited"], 16);
@@ -601,14 +609,20 @@ async fn a_small_wave_agrees_on_the_page_csv_xlsx_json_and_cli(backend: Backend)
         );
         assert_close(num(&share.0), approval_share, tolerance, name);
         assert_close(num(&share.1), approval_ci.0, tolerance, name);
-        for hidden in ["Legal", "Sales"] {
+        for (hidden, why) in [
+            ("Legal", "hidden: fewer than 5 responses"),
+            (
+                "Sales",
+                "hidden so that a smaller group cannot be worked out",
+            ),
+        ] {
             let rows: Vec<_> = table
                 .iter()
                 .filter(|(k, _)| k.0 == "segment" && k.1 == "business_unit" && k.2 == hidden)
                 .collect();
             assert_eq!(rows.len(), 1, "{name}: one row for hidden {hidden}");
             assert_eq!(rows[0].1 .0, "", "{name}: no figure for {hidden}");
-            assert_eq!(rows[0].1 .3, "fewer than 5 responses", "{name}");
+            assert_eq!(rows[0].1 .3, why, "{name}");
         }
         let m = get(
             &table,
@@ -961,11 +975,27 @@ async fn an_open_wave_shows_participation_only_until_it_closes(backend: Backend)
         .unwrap()
         .iter()
         .all(|d| d["figures"].is_null()));
-    // Participation per segment is live; no answer figure in any group.
-    let manufacturing = segment_group(&open, "business_unit", "Manufacturing");
-    assert_eq!(manufacturing["figures"]["responses"], 14);
-    assert_eq!(manufacturing["figures"]["invited"], 16);
-    assert!(manufacturing["figures"]["nps"].is_null());
+    // Participation per segment is live; no answer figure in any group. (Which groups
+    // are shown depends on how answers are stored: Legal's four invitees are too few to
+    // be stored apart, so the smallest other combination is stored with them.)
+    let mut shown = 0;
+    for breakdown in open["segments"].as_array().unwrap() {
+        for group in breakdown["groups"].as_array().unwrap() {
+            if group["figures"].is_object() {
+                shown += 1;
+                let f = &group["figures"];
+                assert!(f["responses"].as_u64().unwrap() <= f["invited"].as_u64().unwrap());
+                assert!(f["responses"].as_u64().unwrap() >= 5);
+                assert!(f["nps"].is_null());
+                assert!(f["dimension_means"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(Value::is_null));
+            }
+        }
+    }
+    assert!(shown > 0, "{}", open["segments"]);
     let html = app
         .get(&format!("/admin/waves/{wave_id}/results"))
         .await
@@ -1083,8 +1113,10 @@ async fn a_segment_filter_shows_one_group_and_refuses_groups_the_plan_hides(back
         .iter()
         .all(|s| s["attribute"] != "business_unit"));
 
-    // Legal (2) is too small; Sales (5) is hidden to protect Legal: both refused, with
-    // the same words.
+    // Legal (4 invitees) is too few to be stored apart: its answers are stored in the
+    // wave's cell together with the smallest other combination (R&D in the Americas), so
+    // R&D's group is its three respondents in EMEA — too few — and Sales (5), the next
+    // smallest, is hidden to protect them: all refused, with the same words.
     for refused in [
         "business_unit=Legal",
         "business_unit=Sales",

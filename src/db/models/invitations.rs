@@ -1,10 +1,14 @@
 //! `invitations`: one per audience member of an opened wave, found by the hash of its link
-//! token. Nothing here ever links a response to an invitation.
+//! token; and `answered_marks`, the keyed marks of answered invitations (see
+//! `domain::token::answered_mark`). Nothing here ever links a response to an invitation,
+//! and no column says whether an invitation was answered.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{invitations, opt_outs, stakeholders, suppressions, waves};
+use crate::db::schema::{
+    answered_marks, invitations, legacy_answered, opt_outs, stakeholders, suppressions, waves,
+};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -17,8 +21,10 @@ pub struct InvitationRow {
     pub unsubscribe_hash: String,
     pub segment: String,
     pub language: Option<String>,
-    pub responded: bool,
     pub created_at: NaiveDateTime,
+    /// The cell its response is stored under: `segment`, coarsened to a group of at least
+    /// k invitees (see `anonymity::cells`).
+    pub response_cell: String,
 }
 
 /// Rows per multi-row INSERT: 9 columns × 500 stays far below SQLite's parameter limit.
@@ -78,20 +84,62 @@ pub fn find_in_wave_by_email(
         .optional()
 }
 
-/// Marks the invitation responded if it was not yet: true for the one caller that did.
-pub fn mark_responded(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
-    diesel::update(
-        invitations::table
-            .filter(invitations::id.eq(id))
-            .filter(invitations::responded.eq(false)),
-    )
-    .set(invitations::responded.eq(true))
-    .execute(conn)
-    .map(|n| n == 1)
+/// Stores the answered mark of an invitation of `wave_id` unless it is there already: true
+/// for the one caller that stored it (of 50 concurrent submits with one link, one wins).
+pub fn insert_answered_mark(conn: &mut DbConn, wave_id: &str, mark: &str) -> QueryResult<bool> {
+    let insert = diesel::insert_into(answered_marks::table)
+        .values((
+            answered_marks::mark.eq(mark),
+            answered_marks::wave_id.eq(wave_id),
+        ))
+        .on_conflict_do_nothing();
+    crate::on_backend!(conn, c => insert.execute(c)).map(|n| n == 1)
 }
 
-/// Invitations of `wave_id` that still deserve a reminder: not responded, stakeholder
-/// still active, not opted out of `survey_slug`, address not suppressed. (id, email).
+/// Whether `mark` is stored (the invitation it was computed from was answered).
+pub fn has_answered_mark(conn: &mut DbConn, mark: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        answered_marks::table.filter(answered_marks::mark.eq(mark)),
+    ))
+    .get_result(conn)
+}
+
+/// The answered marks of a wave (the server tells who answered by recomputing marks).
+pub fn answered_marks_of_wave(
+    conn: &mut DbConn,
+    wave_id: &str,
+) -> QueryResult<std::collections::HashSet<String>> {
+    Ok(answered_marks::table
+        .filter(answered_marks::wave_id.eq(wave_id))
+        .select(answered_marks::mark)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// Forgets who answered a wave (at closing and cancelling): afterwards not even the key
+/// tells it.
+pub fn delete_answered_marks(conn: &mut DbConn, wave_id: &str) -> QueryResult<usize> {
+    diesel::delete(answered_marks::table.filter(answered_marks::wave_id.eq(wave_id))).execute(conn)
+}
+
+/// Invitations flagged answered before marks existed (migration 2026-12-01-000006), with
+/// their wave: turned into marks at start by the server, which has the key.
+pub fn legacy_answered(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
+    legacy_answered::table
+        .inner_join(invitations::table.on(invitations::id.eq(legacy_answered::invitation_id)))
+        .select((invitations::id, invitations::wave_id))
+        .load(conn)
+}
+
+pub fn delete_legacy_answered(conn: &mut DbConn) -> QueryResult<usize> {
+    diesel::delete(legacy_answered::table).execute(conn)
+}
+
+/// Invitations of `wave_id` that may get a reminder: stakeholder still active, not opted
+/// out of `survey_slug`, address not suppressed. (id, email). Whether they answered is
+/// decided when the reminder is sent (`outbox::compose`), so the outbox holds a reminder
+/// row for respondents and non-respondents alike.
 pub fn awaiting_reminder(
     conn: &mut DbConn,
     wave_id: &str,
@@ -100,7 +148,6 @@ pub fn awaiting_reminder(
     invitations::table
         .inner_join(stakeholders::table)
         .filter(invitations::wave_id.eq(wave_id))
-        .filter(invitations::responded.eq(false))
         .filter(stakeholders::active.eq(true))
         .filter(diesel::dsl::not(diesel::dsl::exists(
             opt_outs::table
@@ -114,15 +161,15 @@ pub fn awaiting_reminder(
         .load(conn)
 }
 
-/// Counts for a wave: (invitations, responded).
+/// Counts for a wave: (invitations, answered marks). After closing the marks are gone;
+/// callers take the respondents from the results snapshot then.
 pub fn counts(conn: &mut DbConn, wave_id: &str) -> QueryResult<(i64, i64)> {
     let total = invitations::table
         .filter(invitations::wave_id.eq(wave_id))
         .count()
         .get_result(conn)?;
-    let responded = invitations::table
-        .filter(invitations::wave_id.eq(wave_id))
-        .filter(invitations::responded.eq(true))
+    let responded = answered_marks::table
+        .filter(answered_marks::wave_id.eq(wave_id))
         .count()
         .get_result(conn)?;
     Ok((total, responded))
@@ -166,12 +213,9 @@ pub fn ids_of_wave(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<String>>
         .load(conn)
 }
 
-/// Invitations answered, over all waves.
+/// Answered marks, over all waves (open ones: closing deletes a wave's marks).
 pub fn responded_count(conn: &mut DbConn) -> QueryResult<i64> {
-    invitations::table
-        .filter(invitations::responded.eq(true))
-        .count()
-        .get_result(conn)
+    answered_marks::table.count().get_result(conn)
 }
 
 /// The invitations of a wave with their stakeholder's email, ordered by email: a stable
@@ -186,4 +230,16 @@ pub fn of_wave_with_email(
         .order(stakeholders::email.asc())
         .select((InvitationRow::as_select(), stakeholders::email))
         .load(conn)
+}
+
+/// Stores the invitations of one segment cell of a wave under another response cell
+/// (coarsening).
+pub fn move_cell(conn: &mut DbConn, wave_id: &str, from: &str, to: &str) -> QueryResult<usize> {
+    diesel::update(
+        invitations::table
+            .filter(invitations::wave_id.eq(wave_id))
+            .filter(invitations::response_cell.eq(from)),
+    )
+    .set(invitations::response_cell.eq(to))
+    .execute(conn)
 }

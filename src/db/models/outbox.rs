@@ -414,3 +414,20 @@ pub fn mark_pending_sent_for_wave(conn: &mut DbConn, wave_id: &str) -> QueryResu
     ))
     .execute(conn)
 }
+
+/// Whether an invitation mail of `invitation_id` other than `except` was sent (or handled
+/// as sent) already: a second one is a resend.
+pub fn invitation_sent_before(
+    conn: &mut DbConn,
+    invitation_id: &str,
+    except: &str,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        outbox::table
+            .filter(outbox::invitation_id.eq(invitation_id))
+            .filter(outbox::kind.eq("invitation"))
+            .filter(outbox::state.eq("sent"))
+            .filter(outbox::id.ne(except)),
+    ))
+    .get_result(conn)
+}

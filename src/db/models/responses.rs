@@ -1,11 +1,12 @@
 //! `responses`, `answers` and `answer_counts`: anonymous answers and the counts every
-//! statistic is computed from. Nothing here can reach an invitation or a stakeholder.
+//! statistic is computed from, while a wave is open; `wave_comments`, what a closed wave
+//! keeps of its comments. Nothing here can reach an invitation or a stakeholder.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
-use crate::db::schema::{answer_counts, answers, responses, waves};
+use crate::db::schema::{answer_counts, answers, responses, wave_comments, waves};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -169,4 +170,86 @@ pub fn column_names(conn: &mut DbConn, table: &str) -> QueryResult<Vec<String>> 
     .collect();
     names.sort();
     Ok(names)
+}
+
+/// Whether a wave still holds responses or counts (not compacted yet).
+pub fn has_answers(conn: &mut DbConn, wave_id: &str) -> QueryResult<bool> {
+    let responses = diesel::select(diesel::dsl::exists(
+        responses::table.filter(responses::wave_id.eq(wave_id)),
+    ))
+    .get_result::<bool>(conn)?;
+    let counts = diesel::select(diesel::dsl::exists(
+        answer_counts::table.filter(answer_counts::wave_id.eq(wave_id)),
+    ))
+    .get_result::<bool>(conn)?;
+    Ok(responses || counts)
+}
+
+/// A comment a closed wave keeps: a new random id, the question, the text and the same
+/// response's NPS answer — no cell, no response.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = wave_comments, treat_none_as_default_value = false)]
+pub struct WaveCommentRow {
+    pub id: String,
+    pub wave_id: String,
+    pub question_key: String,
+    pub text: String,
+    pub nps_answer: Option<i32>,
+}
+
+pub fn insert_wave_comments(conn: &mut DbConn, rows: &[WaveCommentRow]) -> QueryResult<usize> {
+    let mut inserted = 0;
+    for chunk in rows.chunks(BATCH) {
+        let insert = diesel::insert_into(wave_comments::table).values(chunk);
+        inserted += crate::on_backend!(conn, c => insert.execute(c))?;
+    }
+    Ok(inserted)
+}
+
+/// The comments a closed wave kept, for one question.
+pub fn wave_comments_of(
+    conn: &mut DbConn,
+    wave_id: &str,
+    question_key: &str,
+) -> QueryResult<Vec<WaveCommentRow>> {
+    wave_comments::table
+        .filter(wave_comments::wave_id.eq(wave_id))
+        .filter(wave_comments::question_key.eq(question_key))
+        .select(WaveCommentRow::as_select())
+        .load(conn)
+}
+
+/// Deletes a wave's answers, responses and counts (at closing, after the snapshots).
+pub fn delete_wave_answers(conn: &mut DbConn, wave_id: &str) -> QueryResult<usize> {
+    let of_wave = responses::table
+        .filter(responses::wave_id.eq(wave_id))
+        .select(responses::id);
+    let answers = diesel::delete(answers::table.filter(answers::response_id.eq_any(of_wave)))
+        .execute(conn)?;
+    let responses =
+        diesel::delete(responses::table.filter(responses::wave_id.eq(wave_id))).execute(conn)?;
+    let counts = diesel::delete(answer_counts::table.filter(answer_counts::wave_id.eq(wave_id)))
+        .execute(conn)?;
+    Ok(answers + responses + counts)
+}
+
+/// Moves the responses of one cell of a wave to another (coarsening).
+pub fn move_cell(conn: &mut DbConn, wave_id: &str, from: &str, to: &str) -> QueryResult<usize> {
+    diesel::update(
+        responses::table
+            .filter(responses::wave_id.eq(wave_id))
+            .filter(responses::cell.eq(from)),
+    )
+    .set(responses::cell.eq(to))
+    .execute(conn)
+}
+
+/// Deletes the counts of one cell of a wave (coarsening adds them to another).
+pub fn delete_counts_of_cell(conn: &mut DbConn, wave_id: &str, cell: &str) -> QueryResult<usize> {
+    diesel::delete(
+        answer_counts::table
+            .filter(answer_counts::wave_id.eq(wave_id))
+            .filter(answer_counts::cell.eq(cell)),
+    )
+    .execute(conn)
 }

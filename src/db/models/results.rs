@@ -5,7 +5,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{answer_counts, answers, responses, result_snapshots, wave_cells};
+use crate::db::schema::{
+    answer_counts, answers, responses, result_filter_snapshots, result_snapshots, wave_cells,
+};
 use crate::db::DbConn;
 
 /// The counts of one segment cell of a wave, as read by [`cell_counts`].
@@ -193,4 +195,67 @@ pub fn insert_snapshot(
         .on_conflict(result_snapshots::wave_id)
         .do_nothing();
     crate::on_backend!(conn, c => insert.execute(c)).map(|n| n == 1)
+}
+
+/// Every free-text answer to `text_key` in a wave with the same response's NPS answer —
+/// nothing that identifies the response (kept when the wave closes, without any cell).
+pub fn all_comments(
+    conn: &mut DbConn,
+    wave_id: &str,
+    text_key: &str,
+    nps_key: &str,
+) -> QueryResult<Vec<(String, Option<i32>)>> {
+    comments_query!(wave_id, text_key, nps_key).load(conn)
+}
+
+/// The frozen results (JSON) of one filter (`attribute=value`) of a closed wave.
+pub fn find_filter_snapshot(
+    conn: &mut DbConn,
+    wave_id: &str,
+    filter: &str,
+) -> QueryResult<Option<String>> {
+    result_filter_snapshots::table
+        .find((wave_id, filter))
+        .select(result_filter_snapshots::results)
+        .first(conn)
+        .optional()
+}
+
+/// Stores the frozen results of one filter of a closing wave (never rewritten).
+pub fn insert_filter_snapshot(
+    conn: &mut DbConn,
+    wave_id: &str,
+    filter: &str,
+    results_json: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let insert = diesel::insert_into(result_filter_snapshots::table)
+        .values((
+            result_filter_snapshots::wave_id.eq(wave_id),
+            result_filter_snapshots::filter.eq(filter),
+            result_filter_snapshots::results.eq(results_json),
+            result_filter_snapshots::created_at.eq(now),
+        ))
+        .on_conflict((
+            result_filter_snapshots::wave_id,
+            result_filter_snapshots::filter,
+        ))
+        .do_nothing();
+    crate::on_backend!(conn, c => insert.execute(c)).map(|n| n == 1)
+}
+
+/// Deletes the invitations per cell of a wave (coarsening writes them again).
+pub fn delete_invited_per_cell(conn: &mut DbConn, wave_id: &str) -> QueryResult<usize> {
+    diesel::delete(wave_cells::table.filter(wave_cells::wave_id.eq(wave_id))).execute(conn)
+}
+
+/// Invitations of a wave per full segment (the org chart's groups): (segment, invited),
+/// an index-only grouped count (`invitations_wave_segment`).
+pub fn invited_per_segment(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<(String, i64)>> {
+    use crate::db::schema::invitations;
+    invitations::table
+        .filter(invitations::wave_id.eq(wave_id))
+        .group_by(invitations::segment)
+        .select((invitations::segment, diesel::dsl::count_star()))
+        .load(conn)
 }
