@@ -677,7 +677,7 @@ async fn resend(
             super::flash::see_other_with(
                 &format!("/admin/waves/{id}"),
                 &format!(
-                    "The invitation to {} is on its way again (the same link).",
+                    "A mail to {} is on its way: their survey link again, or a short thank-you if they have answered already.",
                     email.trim()
                 ),
                 state.settings.secure_cookies(),

@@ -735,6 +735,8 @@ async fn resend_tells_the_admin_nothing(backend: Backend) {
             }
         }
     }
+    // (The first load shows the message of the last resend, the same for everyone.)
+    app.get(&format!("/admin/waves/{wave_id}")).await;
     let page = app
         .get(&format!("/admin/waves/{wave_id}"))
         .await
@@ -802,7 +804,7 @@ async fn an_old_database_upgrades_without_losing_published_results(backend: Back
         .unwrap();
     // Back to the schema before: a responded flag on each invitation, and the open wave's
     // answers under full segments (as the old code stored them).
-    pulse::db::revert_last_migration(&mut conn).unwrap();
+    crate::helpers::revert_migrations_through(&mut conn, "20261201000006");
     for inv in closed_answered.iter().chain(&open_answered) {
         exec(
             &mut conn,
@@ -893,14 +895,16 @@ async fn an_old_database_upgrades_without_losing_published_results(backend: Back
         pulse::services::results::respondents_count(&mut conn, &open, "open").unwrap();
     assert_eq!(respondents, open_answered.len() as u64);
     drop(conn);
-    // A link that was used stays used.
     let token = pulse::domain::token::LinkToken::derive(
         &app.secret_key(),
         pulse::domain::token::TokenPurpose::Survey,
         &open_answered[0].0,
     );
+    // A link that was used stays used: it tells its holder the answer was received.
     let used = app.get(&format!("/s/{}", token.expose())).await;
-    assert_eq!(used.status(), 404);
+    assert_eq!(used.status(), 200);
+    let page = used.text().await.unwrap();
+    assert!(page.contains("Your answers have been received"), "{page}");
     let fresh = pulse::domain::token::LinkToken::derive(
         &app.secret_key(),
         pulse::domain::token::TokenPurpose::Survey,

@@ -339,15 +339,7 @@ async fn a_directory_from_before_the_index_is_migrated(backend: Backend) {
     let pool = pulse::db::connect(&test_db.url).unwrap();
     let mut conn = pool.get().unwrap();
     pulse::db::run_migrations(&mut conn).unwrap();
-    // Back to just before the directory index (later migrations first, newest first).
-    loop {
-        let reverted = pulse::db::revert_last_migration(&mut conn).unwrap();
-        let version = reverted.replace('-', "");
-        assert!(version.as_str() >= "20261201000009", "{reverted}");
-        if version.starts_with("20261201000009") {
-            break;
-        }
-    }
+    crate::helpers::revert_migrations_through(&mut conn, "20261201000009");
     use diesel::connection::SimpleConnection;
     conn.batch_execute(
         r#"INSERT INTO stakeholders (id, email, name, language, attributes, active, created_at, updated_at) VALUES

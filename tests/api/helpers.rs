@@ -518,3 +518,19 @@ pub fn segment_group<'a>(
         .find(|g| g["value"] == value)
         .unwrap_or_else(|| panic!("no group {attribute}={value}"))
 }
+
+/// Reverts applied migrations, newest first, down to and including the one whose version
+/// starts with `version` (e.g. "20261201000006"): a database as it was before that migration,
+/// whatever migrations came after it. Returns the versions reverted.
+pub fn revert_migrations_through(conn: &mut pulse::db::DbConn, version: &str) -> Vec<String> {
+    let mut reverted = Vec::new();
+    loop {
+        let name = pulse::db::revert_last_migration(conn).unwrap();
+        let this = name.replace('-', "");
+        assert!(this.as_str() >= version, "reverted past {version}: {name}");
+        reverted.push(name);
+        if this.starts_with(version) {
+            return reverted;
+        }
+    }
+}
