@@ -265,6 +265,10 @@ async fn an_admin_schedules_counts_and_closes_a_wave_and_every_admin_page_passes
         ("/admin/stakeholders/import".into(), "stakeholders-import"),
         ("/admin/users".into(), "users"),
         ("/admin/surveys".into(), "surveys"),
+        ("/admin/suppressions".into(), "suppressions"),
+        ("/admin/surveys/internal-customer/actions".into(), "actions"),
+        ("/admin/actions/new".into(), "action-new"),
+        ("/admin/scorecards".into(), "scorecards"),
         ("/admin/no-such-page".into(), "error-404"),
     ];
     for (path, name) in &pages {
