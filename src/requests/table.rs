@@ -6,9 +6,7 @@
 //! reported with its line and column.
 
 use crate::domain::stakeholder::normalise_name;
-use crate::services::stakeholders::csv_import::{
-    detect_delimiter, is_blank, LineCounter, NOT_UTF8, UTF8_BOM,
-};
+use crate::services::stakeholders::csv_import::{CsvFile, NOT_UTF8};
 use crate::services::stakeholders::ImportProblem;
 
 /// A column the file may have.
@@ -45,54 +43,11 @@ pub fn read_table(
 ) -> Result<(Table, Vec<ImportProblem>), Vec<ImportProblem>> {
     let example: Vec<&str> = columns.iter().map(|c| c.name).collect();
     let example = example.join(",");
-    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-        return Err(vec![ImportProblem::new(
-            1,
-            None,
-            "the file is UTF-16 (Excel \"Unicode Text\"): save it as \"CSV UTF-8\" instead",
-        )]);
-    }
-    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(vec![ImportProblem::new(
-            1,
-            None,
-            format!("the file is empty: the first line must name the columns: {example}"),
-        )]);
-    }
-    let delimiter = detect_delimiter(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut lines = LineCounter::new(bytes);
-    let mut record = csv::ByteRecord::new();
-    let mut header_line = 1;
-    let header = loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {
-                header_line = lines.line_of(&record);
-                if !is_blank(&record) {
-                    break record.clone();
-                }
-            }
-            Ok(false) => {
-                return Err(vec![ImportProblem::new(
-                    header_line,
-                    None,
-                    "the file has no header line",
-                )])
-            }
-            Err(error) => {
-                return Err(vec![ImportProblem::new(
-                    header_line,
-                    None,
-                    error.to_string(),
-                )])
-            }
-        }
-    };
+    let mut file = CsvFile::open(
+        bytes,
+        &format!("the file is empty: the first line must name the columns: {example}"),
+    )?;
+    let (header, header_line) = (file.header.clone(), file.header_line);
 
     // For each column asked for: its index in the file.
     let mut positions: Vec<Option<usize>> = vec![None; columns.len()];
@@ -149,36 +104,7 @@ pub fn read_table(
     }
 
     let mut rows = Vec::new();
-    let mut last_line = header_line;
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(error) => {
-                problems.push(ImportProblem::new(last_line + 1, None, error.to_string()));
-                break;
-            }
-        }
-        let line = lines.line_of(&record);
-        last_line = line;
-        if is_blank(&record) {
-            continue;
-        }
-        if record.len() != header.len() {
-            problems.push(ImportProblem::new(
-                line,
-                None,
-                format!(
-                    "{} fields, but the header has {}: a missing or extra '{}', or a value \
-                     containing '{}' that is not in quotes?",
-                    record.len(),
-                    header.len(),
-                    delimiter as char,
-                    delimiter as char
-                ),
-            ));
-            continue;
-        }
+    file.for_each_record(header.len(), &mut problems, |line, record, problems| {
         let mut cells = Vec::with_capacity(columns.len());
         let mut ok = true;
         for (wanted, position) in positions.iter().enumerate() {
@@ -206,7 +132,7 @@ pub fn read_table(
         if ok {
             rows.push(Row { line, cells });
         }
-    }
+    });
     if rows.is_empty() && problems.is_empty() {
         problems.push(ImportProblem::new(
             header_line + 1,

@@ -128,92 +128,19 @@ pub(crate) const NOT_UTF8: &str = "the text is not valid UTF-8: save the file as
 
 /// Parses and validates a stakeholder CSV file (see the module docs for the format).
 pub fn parse_csv(bytes: &[u8]) -> Result<ParsedImport, Vec<ImportProblem>> {
-    if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
-        return Err(vec![ImportProblem::new(
-            1,
-            None,
-            "the file is UTF-16 (Excel \"Unicode Text\"): save it as \"CSV UTF-8\" instead",
-        )]);
-    }
-    let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(vec![ImportProblem::new(
-            1,
-            None,
-            "the file is empty: the first line must name the columns, e.g. email,name,language,business_unit",
-        )]);
-    }
-    let delimiter = detect_delimiter(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-
-    let mut lines = LineCounter::new(bytes);
+    let mut file = CsvFile::open(
+        bytes,
+        "the file is empty: the first line must name the columns, e.g. email,name,language,business_unit",
+    )?;
+    let (header, header_line, delimiter) = (file.header.clone(), file.header_line, file.delimiter);
     let mut problems = Vec::new();
-    let mut record = csv::ByteRecord::new();
-    let mut header_line = 1;
-    let header = loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {
-                header_line = lines.line_of(&record);
-                if !is_blank(&record) {
-                    break record.clone();
-                }
-            }
-            Ok(false) => {
-                return Err(vec![ImportProblem::new(
-                    header_line,
-                    None,
-                    "the file has no header line",
-                )])
-            }
-            Err(error) => {
-                return Err(vec![ImportProblem::new(
-                    header_line,
-                    None,
-                    error.to_string(),
-                )])
-            }
-        }
-    };
     let (fields, labels, columns) = read_header(&header, header_line, &mut problems);
     let email_column = fields.iter().position(|f| matches!(f, Field::Email));
 
     let mut records = Vec::new();
     // Folded email → the line it is first on.
     let mut seen: HashMap<String, u64> = HashMap::new();
-    let mut last_line = header_line;
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(error) => {
-                problems.push(ImportProblem::new(last_line + 1, None, error.to_string()));
-                break;
-            }
-        }
-        let line = lines.line_of(&record);
-        last_line = line;
-        if is_blank(&record) {
-            continue;
-        }
-        if record.len() != fields.len() {
-            problems.push(ImportProblem::new(
-                line,
-                None,
-                format!(
-                    "{} fields, but the header has {}: a missing or extra '{}', or a value \
-                     containing '{}' that is not in quotes?",
-                    record.len(),
-                    fields.len(),
-                    delimiter as char,
-                    delimiter as char
-                ),
-            ));
-            continue;
-        }
+    file.for_each_record(fields.len(), &mut problems, |line, record, problems| {
         let problems_before = problems.len();
         let mut email = None;
         let mut name = None;
@@ -274,7 +201,7 @@ pub fn parse_csv(bytes: &[u8]) -> Result<ParsedImport, Vec<ImportProblem>> {
                 });
             }
         }
-    }
+    });
 
     if email_column.is_some() && seen.is_empty() && problems.is_empty() {
         problems.push(ImportProblem::new(
@@ -447,6 +374,116 @@ impl<'a> LineCounter<'a> {
             self.offset += 1;
         }
         self.line
+    }
+}
+
+/// A CSV file opened the way every import reads it: UTF-16 refused, a UTF-8 BOM dropped,
+/// the delimiter detected, blank lines before the header skipped, lines counted.
+pub(crate) struct CsvFile<'a> {
+    reader: csv::Reader<&'a [u8]>,
+    lines: LineCounter<'a>,
+    pub(crate) header: csv::ByteRecord,
+    pub(crate) header_line: u64,
+    pub(crate) delimiter: u8,
+}
+
+impl<'a> CsvFile<'a> {
+    /// Opens `bytes` and reads the header; `empty`: the problem to report for an empty file.
+    pub(crate) fn open(bytes: &'a [u8], empty: &str) -> Result<Self, Vec<ImportProblem>> {
+        if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
+            return Err(vec![ImportProblem::new(
+                1,
+                None,
+                "the file is UTF-16 (Excel \"Unicode Text\"): save it as \"CSV UTF-8\" instead",
+            )]);
+        }
+        let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(vec![ImportProblem::new(1, None, empty)]);
+        }
+        let delimiter = detect_delimiter(bytes);
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(bytes);
+        let mut lines = LineCounter::new(bytes);
+        let mut header = csv::ByteRecord::new();
+        let mut header_line = 1;
+        loop {
+            match reader.read_byte_record(&mut header) {
+                Ok(true) => {
+                    header_line = lines.line_of(&header);
+                    if !is_blank(&header) {
+                        break;
+                    }
+                }
+                Ok(false) => {
+                    return Err(vec![ImportProblem::new(
+                        header_line,
+                        None,
+                        "the file has no header line",
+                    )])
+                }
+                Err(error) => {
+                    return Err(vec![ImportProblem::new(
+                        header_line,
+                        None,
+                        error.to_string(),
+                    )])
+                }
+            }
+        }
+        Ok(Self {
+            reader,
+            lines,
+            header,
+            header_line,
+            delimiter,
+        })
+    }
+
+    /// Calls `each` with the line and the fields of every data record, in file order. Blank
+    /// records are skipped; a record with another number of fields than the header's
+    /// (`width`) is reported and skipped; a record the CSV reader cannot read is reported and
+    /// ends the reading.
+    pub(crate) fn for_each_record(
+        &mut self,
+        width: usize,
+        problems: &mut Vec<ImportProblem>,
+        mut each: impl FnMut(u64, &csv::ByteRecord, &mut Vec<ImportProblem>),
+    ) {
+        let mut record = csv::ByteRecord::new();
+        let mut last_line = self.header_line;
+        loop {
+            match self.reader.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(error) => {
+                    problems.push(ImportProblem::new(last_line + 1, None, error.to_string()));
+                    break;
+                }
+            }
+            let line = self.lines.line_of(&record);
+            last_line = line;
+            if is_blank(&record) {
+                continue;
+            }
+            if record.len() != width {
+                let delimiter = self.delimiter as char;
+                problems.push(ImportProblem::new(
+                    line,
+                    None,
+                    format!(
+                        "{} fields, but the header has {width}: a missing or extra '{delimiter}', \
+                         or a value containing '{delimiter}' that is not in quotes?",
+                        record.len(),
+                    ),
+                ));
+                continue;
+            }
+            each(line, &record, problems);
+        }
     }
 }
 
