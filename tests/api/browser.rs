@@ -79,8 +79,20 @@ pub(crate) async fn browser(profile: &std::path::Path) -> Option<(Driver, Client
 }
 
 pub(crate) async fn screenshot(client: &Client, width: u32, name: &str) {
-    client.set_window_size(width, 1000).await.unwrap();
-    let png = client.screenshot().await.unwrap();
+    screenshot_sized(client, width, 1000, name).await;
+}
+
+/// A screenshot of a `width` × `height` window (`target/screenshots/NAME`); tall enough
+/// for the whole page when `height` is.
+pub(crate) async fn screenshot_sized(client: &Client, width: u32, height: u32, name: &str) {
+    client
+        .set_window_size(width, height)
+        .await
+        .unwrap_or_else(|e| panic!("resizing the window for {name}: {e}"));
+    let png = client
+        .screenshot()
+        .await
+        .unwrap_or_else(|e| panic!("taking the screenshot {name}: {e}"));
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(name), png).unwrap();
@@ -262,19 +274,33 @@ async fn a_stakeholder_answers_in_a_real_browser() {
 
 /// Clicks the button `button` (CSS) and waits up to 10 s for `landmark` on the next page.
 pub(crate) async fn click_and_wait(client: &Client, button: &str, landmark: Locator<'_>) {
+    // The landmark may be on the page we leave too (`main h1`): wait for that page to go
+    // first, or the wait could end before the click's navigation has even started.
+    let leaving = client
+        .find(Locator::Css("html"))
+        .await
+        .unwrap_or_else(|e| panic!("no page before clicking {button}: {e}"));
     client
         .find(Locator::Css(button))
         .await
-        .unwrap()
+        .unwrap_or_else(|e| panic!("no {button} to click: {e}"))
         .click()
         .await
-        .unwrap();
+        .unwrap_or_else(|e| panic!("clicking {button}: {e}"));
+    let started = std::time::Instant::now();
+    while leaving.tag_name().await.is_ok() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "clicking {button} did not load a new page within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     client
         .wait()
         .at_most(Duration::from_secs(10))
         .for_element(landmark)
         .await
-        .unwrap();
+        .unwrap_or_else(|e| panic!("after clicking {button}, no {landmark:?} within 10 s: {e}"));
 }
 
 /// Signs in through the real form (the test password) and waits for `landmark`.

@@ -132,13 +132,7 @@ async fn a_lead_plans_an_action_and_the_action_pages_pass_axe() {
         .goto(&app.url(&format!("/admin/waves/{second}/results")))
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#nps a.plan-action"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    crate::browser::click_and_wait(&client, "#nps a.plan-action", Locator::Id("title")).await;
     client
         .find(Locator::Id("title"))
         .await

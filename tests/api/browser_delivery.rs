@@ -16,11 +16,7 @@ use crate::smtp_server::{Action, Match, SmtpServer};
 
 /// A screenshot tall enough for the whole page (`target/screenshots/NAME`).
 async fn screenshot(client: &fantoccini::Client, width: u32, name: &str) {
-    client.set_window_size(width, 1800).await.unwrap();
-    let png = client.screenshot().await.unwrap();
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(name), png).unwrap();
+    crate::browser::screenshot_sized(client, width, 1800, name).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

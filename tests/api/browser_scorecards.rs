@@ -3,19 +3,10 @@
 //! password and lands on IT's scorecard. Screenshots at 1280 and 390 px go to
 //! `target/screenshots/scorecards-*.png` and `scorecard-it-*.png`.
 
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 
-use crate::browser::{browser, sign_in};
+use crate::browser::{browser, screenshot_sized, sign_in};
 use crate::helpers::Backend;
-
-/// A screenshot of a tall window (the pages are longer than one screen).
-async fn tall_screenshot(client: &Client, width: u32, height: u32, name: &str) {
-    client.set_window_size(width, height).await.unwrap();
-    let png = client.screenshot().await.unwrap();
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join(name), png).unwrap();
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scorecards_in_a_real_browser() {
@@ -38,16 +29,16 @@ async fn scorecards_in_a_real_browser() {
     let page = client.source().await.unwrap();
     assert!(page.contains("Business units × measures"), "{page}");
     assert!(page.contains("<svg"), "the NPS-against-speed chart");
-    tall_screenshot(&client, 1280, 2000, "scorecards-1280.png").await;
-    tall_screenshot(&client, 390, 2400, "scorecards-390.png").await;
+    screenshot_sized(&client, 1280, 2000, "scorecards-1280.png").await;
+    screenshot_sized(&client, 390, 2400, "scorecards-390.png").await;
 
     client.goto(&app.url("/admin/scorecards/IT")).await.unwrap();
     client
         .find(Locator::Css("table.scorecard"))
         .await
         .expect("IT's scorecard");
-    tall_screenshot(&client, 1280, 1300, "scorecard-it-1280.png").await;
-    tall_screenshot(&client, 390, 2600, "scorecard-it-390.png").await;
+    screenshot_sized(&client, 1280, 1300, "scorecard-it-1280.png").await;
+    screenshot_sized(&client, 390, 2600, "scorecard-it-390.png").await;
 
     // An admin's users page, where viewers are created and scoped.
     app.create_user("boss@example.com", pulse::domain::Role::Admin);
@@ -59,8 +50,8 @@ async fn scorecards_in_a_real_browser() {
         page.contains("sees IT"),
         "the demo viewer's scope is listed"
     );
-    tall_screenshot(&client, 1280, 1400, "users-1280.png").await;
-    tall_screenshot(&client, 390, 2400, "users-390.png").await;
+    screenshot_sized(&client, 1280, 1400, "users-1280.png").await;
+    screenshot_sized(&client, 390, 2400, "users-390.png").await;
 
     // IT's head, with the printed password, in a fresh session.
     client.delete_all_cookies().await.unwrap();
@@ -87,5 +78,5 @@ async fn scorecards_in_a_real_browser() {
         !page.contains("href=\"/admin/results\""),
         "no results link for a viewer"
     );
-    tall_screenshot(&client, 390, 1400, "scorecards-viewer-390.png").await;
+    screenshot_sized(&client, 390, 1400, "scorecards-viewer-390.png").await;
 }
