@@ -66,7 +66,7 @@ async fn the_closing_the_loop_pages_pass_axe() {
         heard::link_token(&app.secret_key(), &id).expose().to_string()
     };
     // The next wave: scheduled (its mail previewed), then one open with a form to show.
-    let next = schedule(&app, "H1 2027", "2099-01-01");
+    let next = schedule(&app, "H1 2027", "2098-06-01");
     let open_wave = schedule(&app, "H1 2027 (open)", "now");
     open(&app, &open_wave);
     let form_path = {

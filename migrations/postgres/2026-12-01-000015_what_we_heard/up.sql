@@ -12,3 +12,9 @@ CREATE TABLE wave_summaries (
     revoked_at TIMESTAMP,
     revoked_by TEXT REFERENCES users (id)
 );
+
+-- The outbox takes two more kinds of mail: "what we heard" (to the people invited to a
+-- closed wave) and the action owners' weekly digest.
+ALTER TABLE outbox DROP CONSTRAINT outbox_kind_check;
+ALTER TABLE outbox ADD CONSTRAINT outbox_kind_check
+    CHECK (kind IN ('invitation', 'reminder', 'results_ready', 'what_we_heard', 'owner_digest'));
