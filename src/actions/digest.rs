@@ -106,6 +106,9 @@ mod tests {
         // The ISO year: 1 January 2027 is a Friday of 2026's week 53.
         let new_year = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
         assert_eq!(dedupe_key("u1", new_year), "owner_digest:u1:2026-W53");
-        assert_eq!(horizon(monday), NaiveDate::from_ymd_opt(2027, 1, 18).unwrap());
+        assert_eq!(
+            horizon(monday),
+            NaiveDate::from_ymd_opt(2027, 1, 18).unwrap()
+        );
     }
 }

@@ -69,6 +69,8 @@ pub struct Summary {
     pub responses: u64,
     /// "62.5 %", `null` without invitations.
     pub response_rate: Option<String>,
+    /// "30 of 40 people invited answered."
+    pub participation: String,
     /// The anonymity threshold k of the wave.
     pub k: u32,
     /// False when fewer than k answered: then no figure is given.
@@ -90,8 +92,6 @@ pub struct Words {
     pub heading: &'static str,
     pub intro: &'static str,
     pub participation: &'static str,
-    pub responses_of: &'static str,
-    pub response_rate: &'static str,
     pub nps: &'static str,
     pub nps_hint: &'static str,
     pub csat: &'static str,
@@ -112,9 +112,7 @@ pub struct Words {
 static EN: Words = Words {
     heading: "What we heard",
     intro: "Thank you to everyone who answered. This is what the survey told us, and what procurement does about it.",
-    participation: "Who answered",
-    responses_of: "answers from",
-    response_rate: "response rate",
+    participation: "Response rate",
     nps: "Net Promoter Score",
     nps_hint: "From −100 to +100: the share of people who would recommend working with procurement, minus the share who would not.",
     csat: "Satisfaction",
@@ -135,9 +133,7 @@ static EN: Words = Words {
 static DE: Words = Words {
     heading: "Was wir gehört haben",
     intro: "Vielen Dank an alle, die geantwortet haben. Das hat uns die Umfrage gesagt, und das tut der Einkauf jetzt.",
-    participation: "Wer geantwortet hat",
-    responses_of: "Antworten von",
-    response_rate: "Rücklaufquote",
+    participation: "Rücklaufquote",
     nps: "Net Promoter Score",
     nps_hint: "Von −100 bis +100: der Anteil derer, die die Zusammenarbeit mit dem Einkauf empfehlen würden, minus der Anteil derer, die es nicht würden.",
     csat: "Zufriedenheit",
@@ -258,6 +254,16 @@ pub fn summarize(
         invited: results.invited,
         responses: results.responses,
         response_rate: results.response_rate.map(|r| pct(r, language)),
+        participation: match language {
+            MailLanguage::En => format!(
+                "{} of {} people invited answered.",
+                results.responses, results.invited
+            ),
+            MailLanguage::De => format!(
+                "{} von {} eingeladenen Personen haben geantwortet.",
+                results.responses, results.invited
+            ),
+        },
         k: results.anonymity_k,
         shown,
         nps,
@@ -369,8 +375,7 @@ pub fn status(
     if languages.is_empty() {
         languages.push(MailLanguage::En.code());
     }
-    let would_reach =
-        invitations::awaiting_reminder(conn, wave_id, &wave.survey_slug)?.len();
+    let would_reach = invitations::awaiting_reminder(conn, wave_id, &wave.survey_slug)?.len();
     let sent = match rows::find_by_wave(conn, wave_id)? {
         Some(row) => {
             let by = crate::db::models::users::find(conn, &row.sent_by)?
@@ -548,7 +553,13 @@ mod tests {
             significant: true,
         };
         assert_eq!(
-            change_text(&change, 5.24, Some("H1 2026"), ("points", "Punkte"), MailLanguage::En),
+            change_text(
+                &change,
+                5.24,
+                Some("H1 2026"),
+                ("points", "Punkte"),
+                MailLanguage::En
+            ),
             "+5.2 points since H1 2026, a clear change"
         );
         let flat = Change {
@@ -556,7 +567,13 @@ mod tests {
             ..change
         };
         assert_eq!(
-            change_text(&flat, -1.0, Some("H1 2026"), ("points", "Punkte"), MailLanguage::De),
+            change_text(
+                &flat,
+                -1.0,
+                Some("H1 2026"),
+                ("points", "Punkte"),
+                MailLanguage::De
+            ),
             "-1,0 Punkte seit H1 2026, im Rahmen der üblichen Schwankungen"
         );
     }

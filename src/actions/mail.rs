@@ -18,9 +18,7 @@ use crate::db::models::{invitations, opt_outs, stakeholders, users, waves};
 use crate::db::DbConn;
 use crate::domain::token::{LinkToken, TokenPurpose};
 use crate::domain::EmailAddress;
-use crate::email::{
-    EmailTemplate, ListUnsubscribe, MailLanguage, MessageId, Recipient,
-};
+use crate::email::{EmailTemplate, ListUnsubscribe, MailLanguage, MessageId, Recipient};
 use crate::outbox::compose::Composed;
 use crate::services::respondent::DefinitionCache;
 
@@ -99,7 +97,10 @@ fn what_we_heard(
     definitions: &DefinitionCache,
     row: &Claimed,
 ) -> anyhow::Result<Composed> {
-    let wave_id = row.wave_id.as_deref().context("a summary mail without a wave")?;
+    let wave_id = row
+        .wave_id
+        .as_deref()
+        .context("a summary mail without a wave")?;
     let invitation_id = row
         .invitation_id
         .as_deref()
@@ -173,8 +174,8 @@ fn owner_digest(conn: &mut DbConn, base_url: &str, row: &Claimed) -> anyhow::Res
         // Done (or moved) since the digest was queued: nothing to say.
         return Ok(Composed::Cancel("nothing is due any more"));
     }
-    let views = super::views(conn, rows, as_of)
-        .map_err(|e| anyhow::anyhow!("the owner's actions: {e}"))?;
+    let views =
+        super::views(conn, rows, as_of).map_err(|e| anyhow::anyhow!("the owner's actions: {e}"))?;
     let mut surveys = std::collections::HashMap::new();
     let mut actions = Vec::with_capacity(views.len());
     for action in views {

@@ -121,7 +121,11 @@ pub fn said(target: &Target, definition: &SurveyDefinition, language: &str) -> S
 }
 
 /// The action's text for respondents in `language`, else in the survey's default language.
-pub fn did(texts: &BTreeMap<String, String>, definition: &SurveyDefinition, language: &str) -> String {
+pub fn did(
+    texts: &BTreeMap<String, String>,
+    definition: &SurveyDefinition,
+    language: &str,
+) -> String {
     let wanted = definition.best_language(Some(language));
     texts
         .get(wanted)

@@ -376,9 +376,7 @@ pub fn run(global: &GlobalArgs, command: ActionCommand) -> anyhow::Result<ExitCo
             let summary = if status.closed {
                 let default = status.languages.first().copied().unwrap_or("en");
                 let language = heard::language_for(lang.as_deref(), default);
-                Some(
-                    heard::build(&mut conn, &cache, &wave.id, language, now).map_err(failure)?,
-                )
+                Some(heard::build(&mut conn, &cache, &wave.id, language, now).map_err(failure)?)
             } else {
                 None
             };

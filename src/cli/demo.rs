@@ -86,8 +86,7 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
         report
             .waves
             .iter()
-            .filter(|w| w.survey == demo::INTERNAL_SURVEY && w.state == "closed")
-            .last(),
+            .rfind(|w| w.survey == demo::INTERNAL_SURVEY && w.state == "closed"),
     ) {
         println!();
         println!(

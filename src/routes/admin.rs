@@ -51,10 +51,9 @@ async fn home(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRes
     let mut data = serde_json::json!({ "stats": { "active_stakeholders": active_stakeholders, "survey_versions": survey_versions } });
     // "Actions due" (`partials/actions_due`): planned or in progress, due within 14 days
     // or overdue.
-    if let (Some(map), serde_json::Value::Object(due)) = (
-        data.as_object_mut(),
-        crate::views::heard::actions_due(&due),
-    ) {
+    if let (Some(map), serde_json::Value::Object(due)) =
+        (data.as_object_mut(), crate::views::heard::actions_due(&due))
+    {
         map.extend(due);
     }
     let page = Page::signed_in("Overview", &signed_in, data);

@@ -41,14 +41,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .to(public_page),
         ),
     )
-    .route(
-        "/admin/waves/{id}/what-we-heard",
-        web::get().to(admin_page),
-    )
+    .route("/admin/waves/{id}/what-we-heard", web::get().to(admin_page))
     .route("/admin/what-we-heard/{id}", web::post().to(send))
     .route("/admin/what-we-heard/{id}/revoke", web::post().to(revoke))
     .route("/api/v1/waves/{id}/what-we-heard", web::get().to(api))
-    .route("/admin/waves/{id}/mail-preview", web::get().to(preview_page))
+    .route(
+        "/admin/waves/{id}/mail-preview",
+        web::get().to(preview_page),
+    )
     .route(
         "/admin/waves/{id}/mail-preview.html",
         web::get().to(preview_html),

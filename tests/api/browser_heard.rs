@@ -63,7 +63,9 @@ async fn the_closing_the_loop_pages_pass_axe() {
             .unwrap()
             .unwrap()
             .id;
-        heard::link_token(&app.secret_key(), &id).expose().to_string()
+        heard::link_token(&app.secret_key(), &id)
+            .expose()
+            .to_string()
     };
     // The next wave: scheduled (its mail previewed), then one open with a form to show.
     let next = schedule(&app, "H1 2027", "2098-06-01");

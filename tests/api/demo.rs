@@ -504,7 +504,10 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();
     assert!(page.contains(&internal[3].title), "{page}");
-    assert!(page.contains("Supplier onboarding in five days") || page.contains("New suppliers are set up"));
+    assert!(
+        page.contains("Supplier onboarding in five days")
+            || page.contains("New suppliers are set up")
+    );
     assert_eq!(
         count(
             db,

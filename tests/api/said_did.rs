@@ -136,7 +136,15 @@ pub(crate) fn plan(
         actions::set_published(&mut conn, &admin, &action.id, true, now()).unwrap();
     }
     if let Some(status) = status {
-        actions::add_note(&mut conn, &lead, &action.id, "Progress.", Some(status), now()).unwrap();
+        actions::add_note(
+            &mut conn,
+            &lead,
+            &action.id,
+            "Progress.",
+            Some(status),
+            now(),
+        )
+        .unwrap();
     }
     action.id
 }
@@ -205,9 +213,7 @@ async fn get_text(client: &reqwest::Client, url: &str) -> (u16, String) {
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
-async fn only_published_actions_reach_the_next_wave_in_the_stakeholders_language(
-    backend: Backend,
-) {
+async fn only_published_actions_reach_the_next_wave_in_the_stakeholders_language(backend: Backend) {
     // Arrange: a closed wave with four actions — two published, one not, one published
     // and then dropped.
     let app = spawn_app(backend).await;
@@ -233,7 +239,15 @@ async fn only_published_actions_reach_the_next_wave_in_the_stakeholders_language
         Some("done"),
         "2099-03-31",
     );
-    plan(&app, &first, "csat", "Internal only", false, None, "2099-03-31");
+    plan(
+        &app,
+        &first,
+        "csat",
+        "Internal only",
+        false,
+        None,
+        "2099-03-31",
+    );
     plan(
         &app,
         &first,
@@ -355,12 +369,24 @@ async fn only_published_actions_reach_the_next_wave_in_the_stakeholders_language
     // The form's introduction says the same, in the same language.
     let client = crate::helpers::new_client();
     for (language, heading, text) in [
-        ("de", "Ihr Feedback – unsere Maßnahmen", "Approval fast track: was wir tun (de)."),
-        ("en", "You said, we did", "Approval fast track: what we do (en)."),
+        (
+            "de",
+            "Ihr Feedback – unsere Maßnahmen",
+            "Approval fast track: was wir tun (de).",
+        ),
+        (
+            "en",
+            "You said, we did",
+            "Approval fast track: what we do (en).",
+        ),
     ] {
         let mail = mails
             .iter()
-            .find(|m| people.iter().any(|(e, l)| m.to == [e.clone()] && *l == language))
+            .find(|m| {
+                people
+                    .iter()
+                    .any(|(e, l)| m.to == [e.clone()] && *l == language)
+            })
             .unwrap();
         let link = survey_link(&mail.text_body().unwrap()).unwrap();
         let (status, form) = get_text(&client, &link).await;

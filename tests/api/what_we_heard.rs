@@ -18,8 +18,8 @@ use crate::both_backends;
 use crate::helpers::{new_client, spawn_app, Backend, TestApp};
 use crate::results::respond;
 use crate::said_did::{
-    answered_wave, close, import_people, now, open, plan, schedule, sign_in, worker, worker_at, ADMIN,
-    LEAD,
+    answered_wave, close, import_people, now, open, plan, schedule, sign_in, worker, worker_at,
+    ADMIN, LEAD,
 };
 use crate::smtp_server::SmtpServer;
 
@@ -69,9 +69,7 @@ fn top_pain_points(results: &Value) -> Vec<(String, String, f64)> {
         .collect()
 }
 
-async fn what_we_heard_goes_once_to_the_invited_with_the_results_pages_figures(
-    backend: Backend,
-) {
+async fn what_we_heard_goes_once_to_the_invited_with_the_results_pages_figures(backend: Backend) {
     // Arrange: two closed waves (the second is compared with the first), an action of each
     // kind, one person opted out of the survey and one address suppressed.
     let app = spawn_app(backend).await;
@@ -89,7 +87,15 @@ async fn what_we_heard_goes_once_to_the_invited_with_the_results_pages_figures(
         Some("in_progress"),
         "2099-03-31",
     );
-    plan(&app, &second, "csat", "Internal only", false, None, "2099-03-31");
+    plan(
+        &app,
+        &second,
+        "csat",
+        "Internal only",
+        false,
+        None,
+        "2099-03-31",
+    );
     {
         let mut conn = app.pool.get().unwrap();
         let p5 = stakeholder_rows::find_by_email(&mut conn, "p5@example.com")
@@ -231,13 +237,15 @@ async fn what_we_heard_goes_once_to_the_invited_with_the_results_pages_figures(
     let csat = pct(results["csat"]["top2box"].as_f64().unwrap());
     let rate = pct(results["response_rate"].as_f64().unwrap());
     for figure in [&nps, &rate] {
-        assert!(results_page.contains(figure.as_str()), "{figure} on the results page");
+        assert!(
+            results_page.contains(figure.as_str()),
+            "{figure} on the results page"
+        );
     }
     let pain = top_pain_points(&results);
     assert_eq!(pain[0].0, "approval_delays");
-    let is_second = |m: &&crate::smtp_server::ReceivedMessage| {
-        m.subject().unwrap().ends_with("H2 2026")
-    };
+    let is_second =
+        |m: &&crate::smtp_server::ReceivedMessage| m.subject().unwrap().ends_with("H2 2026");
     let english = mails
         .iter()
         .filter(is_second)
@@ -323,7 +331,13 @@ async fn what_we_heard_goes_once_to_the_invited_with_the_results_pages_figures(
     assert!(page_de.contains("Was wir gehört haben"));
     assert!(page_de.contains(&nps.replace('.', ",")));
     // The database holds the link's hash, never the link.
-    let token = link.rsplit("/w/").next().unwrap().split('?').next().unwrap();
+    let token = link
+        .rsplit("/w/")
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap();
     let mut conn = app.pool.get().unwrap();
     let stored: Vec<(String, String)> = pulse::db::schema::wave_summaries::table
         .select((
@@ -415,12 +429,10 @@ async fn a_wave_with_too_few_answers_says_so_and_shows_no_figure(backend: Backen
     let mut conn = app.pool.get().unwrap();
     let admin = actions::actor_by_email(&mut conn, ADMIN).unwrap();
     let refused = heard::send(&mut conn, &app.secret_key(), &admin, &open_wave, now());
-    assert!(
-        refused
-            .unwrap_err()
-            .to_string()
-            .contains("goes out once the wave has closed"),
-    );
+    assert!(refused
+        .unwrap_err()
+        .to_string()
+        .contains("goes out once the wave has closed"),);
 }
 
 async fn owners_get_one_digest_a_week_listing_what_is_due(backend: Backend) {
@@ -434,10 +446,42 @@ async fn owners_get_one_digest_a_week_listing_what_is_due(backend: Backend) {
     assert_eq!(worker(&app, &smtp).drain().await.unwrap().sent, 1);
     let today = now().date();
     let day = |n: i64| (today + chrono::Duration::days(n)).to_string();
-    plan(&app, &wave, "nps", "Due in three days", false, None, &day(3));
-    plan(&app, &wave, "csat", "Overdue since Monday", false, Some("in_progress"), &day(-2));
-    plan(&app, &wave, "dimension:ease", "Due next month", false, None, &day(30));
-    plan(&app, &wave, "dimension:alignment", "Done already", false, Some("done"), &day(-5));
+    plan(
+        &app,
+        &wave,
+        "nps",
+        "Due in three days",
+        false,
+        None,
+        &day(3),
+    );
+    plan(
+        &app,
+        &wave,
+        "csat",
+        "Overdue since Monday",
+        false,
+        Some("in_progress"),
+        &day(-2),
+    );
+    plan(
+        &app,
+        &wave,
+        "dimension:ease",
+        "Due next month",
+        false,
+        None,
+        &day(30),
+    );
+    plan(
+        &app,
+        &wave,
+        "dimension:alignment",
+        "Done already",
+        false,
+        Some("done"),
+        &day(-5),
+    );
 
     // The first tick of the week queues one digest (the admin owns nothing); later ticks —
     // of this process or another — queue nothing more that week.
@@ -450,7 +494,9 @@ async fn owners_get_one_digest_a_week_listing_what_is_due(backend: Backend) {
             let key = app.secret_key();
             tokio::task::spawn_blocking(move || {
                 let mut conn = pool.get().unwrap();
-                pulse::scheduler::tick(&mut conn, &key, now()).unwrap().digests
+                pulse::scheduler::tick(&mut conn, &key, now())
+                    .unwrap()
+                    .digests
             })
         })
         .collect();
@@ -523,11 +569,19 @@ async fn the_home_page_lists_actions_due(backend: Backend) {
         .contains("Nothing due in the next 14 days, and nothing overdue."));
     let wave = answered_wave(&app, "H1 2026");
     let today = now().date();
-    plan(&app, &wave, "nps", "Late <one>", false, None, &(today - chrono::Duration::days(1)).to_string());
+    plan(
+        &app,
+        &wave,
+        "nps",
+        "Late <one>",
+        false,
+        None,
+        &(today - chrono::Duration::days(1)).to_string(),
+    );
     plan(&app, &wave, "csat", "Far off", false, None, "2099-01-01");
     let page = home(lead).await;
     assert!(page.contains("Late &lt;one&gt;"), "escaped: {page}");
-    assert!(page.contains("overdue since"));
+    assert!(page.contains("overdue: was due"));
     assert!(!page.contains("Far off"));
 }
 

@@ -62,12 +62,7 @@ pub fn find_live_by_link_hash(
 }
 
 /// Revokes the link of a wave's summary: true when this call revoked it.
-pub fn revoke(
-    conn: &mut DbConn,
-    wave_id: &str,
-    by: &str,
-    now: NaiveDateTime,
-) -> QueryResult<bool> {
+pub fn revoke(conn: &mut DbConn, wave_id: &str, by: &str, now: NaiveDateTime) -> QueryResult<bool> {
     diesel::update(
         wave_summaries::table
             .find(wave_id)
