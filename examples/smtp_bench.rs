@@ -51,6 +51,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         closes_on: "Friday 14 March 2025".into(),
         estimated_minutes: 2,
         k: 5,
+        you_said_we_did: Vec::new(),
     }
     .render(
         Recipient::new(

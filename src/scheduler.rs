@@ -1,7 +1,8 @@
-//! The scheduler: each tick opens due waves, enqueues due reminders, closes due waves and
-//! rolls schedules forward. Runs inside every `pulse serve` (unless `--no-scheduler`) and
-//! as `pulse tick` for cron users. Every step is idempotent and guarded by a conditional
-//! UPDATE, so several processes on one database never do anything twice.
+//! The scheduler: each tick opens due waves, enqueues due reminders, closes due waves,
+//! rolls schedules forward and queues the action owners' weekly digests. Runs inside every
+//! `pulse serve` (unless `--no-scheduler`) and as `pulse tick` for cron users. Every step is
+//! idempotent and guarded by a conditional UPDATE (or a unique key), so several processes
+//! on one database never do anything twice.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,8 @@ pub struct TickReport {
     pub invitations: usize,
     pub reminders: usize,
     pub waves_closed: usize,
+    /// Owners' weekly digests queued (`actions::digest`).
+    pub digests: usize,
 }
 
 impl TickReport {
@@ -52,6 +55,7 @@ pub fn tick(conn: &mut DbConn, key: &SecretKey, now: NaiveDateTime) -> anyhow::R
     for wave in wave_rows::open_waves(conn)? {
         report.reminders += waves::enqueue_due_reminders(conn, &wave, now)?;
     }
+    report.digests = crate::actions::digest::enqueue_due(conn, now)?;
     Ok(report)
 }
 
@@ -85,7 +89,7 @@ pub async fn run(
         match outcome {
             Ok(Ok(report)) if !report.is_empty() => {
                 tracing::info!(?report, "scheduler tick");
-                // Invitations, reminders or results-ready mail may be waiting.
+                // Invitations, reminders, results-ready mail or digests may be waiting.
                 crate::outbox::wake();
             }
             Ok(Ok(_)) => {}

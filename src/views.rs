@@ -6,6 +6,7 @@
 //! `layouts/base`, `email/invitation/body` (in both registries: `.html.hbs` and `.txt.hbs`).
 
 pub mod actions;
+pub mod heard;
 pub mod optout_page;
 pub mod scorecards;
 pub mod survey_form;

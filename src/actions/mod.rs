@@ -3,11 +3,18 @@
 //! progress notes, a `published` flag only admins set, and every change kept with who and
 //! when. The same verbs serve the pages, the JSON API and `pulse action`.
 //!
-//! Parts: [`target`] (what an action aims at, and "did it work"), [`export`] (CSV, XLSX).
-//! SQL lives in `db::models::actions`.
+//! Parts: [`target`] (what an action aims at, and "did it work"), [`export`] (CSV, XLSX),
+//! and closing the loop with the people asked: [`said_did`] ("you said, we did" in the next
+//! wave's mails and form), [`heard`] ("what we heard" after a wave closes), [`digest`]
+//! (owners' weekly reminder, the home page's "actions due") and [`mail`] (composing those
+//! mails for the outbox). SQL lives in `db::models::actions` and `db::models::wave_summaries`.
 
+pub mod digest;
 pub mod export;
+pub mod heard;
+pub mod mail;
 mod model;
+pub mod said_did;
 pub mod target;
 
 use std::collections::{BTreeMap, HashMap};

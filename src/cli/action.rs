@@ -1,5 +1,6 @@
-//! `pulse action add|list|show|update|note|publish`: action plans from the command line —
-//! the same service, checks and history as the pages and the API. Changes are made in the
+//! `pulse action add|list|show|update|note|publish|heard`: action plans from the command
+//! line — the same service, checks and history as the pages and the API — and a closed
+//! wave's "what we heard" (show, send, revoke). Changes are made in the
 //! name of an account (`--by EMAIL`), so the history says who.
 
 use std::collections::BTreeMap;
@@ -7,7 +8,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use super::GlobalArgs;
-use crate::actions::{self, ActionError, ActionInput, ActionUpdate, ListFilter, Status};
+use crate::actions::{self, heard, ActionError, ActionInput, ActionUpdate, ListFilter, Status};
 use crate::clock::{Clock, SystemClock};
 use crate::db::DbConn;
 use crate::services::results::ResultsCache;
@@ -109,6 +110,24 @@ pub enum ActionCommand {
         by: String,
         #[arg(long)]
         withdraw: bool,
+    },
+    /// A closed wave's "what we heard" as JSON (its state and the summary); --send queues it
+    /// for everyone invited (once per wave), --revoke ends its public link (admins only)
+    Heard {
+        /// The wave (id or unique prefix)
+        wave: String,
+        /// The summary's language, en or de (default: the survey's first language)
+        #[arg(long)]
+        lang: Option<String>,
+        /// Queue the summary mail for everyone invited (nothing when it was sent before)
+        #[arg(long, conflicts_with = "revoke")]
+        send: bool,
+        /// Revoke the summary's public link
+        #[arg(long)]
+        revoke: bool,
+        /// The admin account sending or revoking
+        #[arg(long)]
+        by: Option<String>,
     },
 }
 
@@ -313,6 +332,59 @@ pub fn run(global: &GlobalArgs, command: ActionCommand) -> anyhow::Result<ExitCo
                 "not published"
             };
             writeln!(out, "{}: {state}", action.title)?;
+        }
+        ActionCommand::Heard {
+            wave,
+            lang,
+            send,
+            revoke,
+            by,
+        } => {
+            let wave = super::wave::resolve(&mut conn, &wave)?;
+            let key = global.secret_key()?;
+            if send || revoke {
+                let Some(by) = by else {
+                    anyhow::bail!("--send and --revoke need --by ADMIN_EMAIL: the admin doing it");
+                };
+                let actor = actions::actor_by_email(&mut conn, &by).map_err(failure)?;
+                if send {
+                    match heard::send(&mut conn, &key, &actor, &wave.id, now).map_err(failure)? {
+                        heard::SendOutcome::Sent { recipients } => writeln!(
+                            out,
+                            "\"what we heard\" of {} queued for {recipients} people (`pulse serve` or `pulse tick` sends it)",
+                            wave.title
+                        )?,
+                        heard::SendOutcome::AlreadySent {
+                            sent_at,
+                            recipients,
+                        } => writeln!(
+                            out,
+                            "\"what we heard\" of {} was sent on {} to {recipients} people: nothing more was queued",
+                            wave.title,
+                            sent_at.format("%Y-%m-%d %H:%M UTC")
+                        )?,
+                    }
+                } else if heard::revoke(&mut conn, &actor, &wave.id, now).map_err(failure)? {
+                    writeln!(out, "the summary link of {} is revoked", wave.title)?;
+                } else {
+                    writeln!(out, "{} has no live summary link", wave.title)?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let base_url = global.base_url(|| "http://127.0.0.1:8080".into())?;
+            let status = heard::status(&mut conn, &key, &base_url, &wave.id).map_err(failure)?;
+            let summary = if status.closed {
+                let default = status.languages.first().copied().unwrap_or("en");
+                let language = heard::language_for(lang.as_deref(), default);
+                Some(heard::build(&mut conn, &cache, &wave.id, language, now).map_err(failure)?)
+            } else {
+                None
+            };
+            serde_json::to_writer_pretty(
+                &mut out,
+                &serde_json::json!({ "status": status, "summary": summary }),
+            )?;
+            writeln!(out)?;
         }
     }
     Ok(ExitCode::SUCCESS)

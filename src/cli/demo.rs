@@ -81,6 +81,23 @@ pub fn run(global: &GlobalArgs, args: DemoArgs) -> anyhow::Result<ExitCode> {
             .context("the demo database could not be created")?;
     let base_url = global.base_url(|| format!("http://{}:{}", args.serve.host, args.serve.port))?;
     print_report(&url.to_string(), &report, started.elapsed().as_secs_f64());
+    if let (Some(id), Some(last)) = (
+        &report.what_we_heard,
+        report
+            .waves
+            .iter()
+            .rfind(|w| w.survey == demo::INTERNAL_SURVEY && w.state == "closed"),
+    ) {
+        println!();
+        println!(
+            "\"What we heard\" of {} (sent to everyone invited; no sign-in needed):",
+            last.title
+        );
+        println!(
+            "  {base_url}/w/{}",
+            crate::actions::heard::link_token(&key, id).expose()
+        );
+    }
     let email = args.serve.email.settings()?;
     if let Some(open) = report.waves.iter().find(|w| w.state == "open") {
         let links = demo::try_links(

@@ -32,12 +32,13 @@ pub fn run(global: &GlobalArgs, args: TickArgs) -> anyhow::Result<ExitCode> {
         crate::scheduler::tick(&mut conn, &key, clock.now())?
     };
     println!(
-        "scheduler: {} waves created, {} opened ({} invitations), {} reminders, {} closed",
+        "scheduler: {} waves created, {} opened ({} invitations), {} reminders, {} closed, {} owner digests",
         report.waves_created,
         report.waves_opened,
         report.invitations,
         report.reminders,
-        report.waves_closed
+        report.waves_closed,
+        report.digests
     );
     if args.no_send {
         return Ok(ExitCode::SUCCESS);

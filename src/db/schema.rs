@@ -305,6 +305,23 @@ diesel::table! {
 diesel::joinable!(action_notes -> actions (action_id));
 diesel::joinable!(action_history -> actions (action_id));
 diesel::allow_tables_to_appear_in_same_query!(actions, action_notes, action_history, users);
+diesel::allow_tables_to_appear_in_same_query!(actions, waves);
+
+diesel::table! {
+    wave_summaries (wave_id) {
+        wave_id -> Text,
+        id -> Text,
+        link_hash -> Text,
+        sent_by -> Text,
+        sent_at -> Timestamp,
+        recipients -> Integer,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(wave_summaries -> waves (wave_id));
+diesel::allow_tables_to_appear_in_same_query!(wave_summaries, waves);
 
 diesel::table! {
     procurement_requests (id) {

@@ -11,6 +11,9 @@
 //! * four closed half-yearly waves of `internal-customer` and a fifth one open for 8 days,
 //!   with its first reminder sent and the second due in 6 days;
 //! * a closed `supplier-customer-of-choice` wave three months ago;
+//! * action plans on the closed internal waves — some done, one dropped, one overdue —
+//!   whose targets move in later waves, the published ones in the open wave's invitation
+//!   and form, and the last closed wave's "what we heard" ([`actions`]);
 //! * an admin and a lead account with random passwords (from the OS, not from the seed),
 //!   returned once in the [`DemoReport`] and never logged.
 //!
@@ -22,6 +25,7 @@
 //! whose DDL PostgreSQL runs transactionally) happens in one transaction. A failure leaves
 //! the database as it was.
 
+mod actions;
 pub mod model;
 pub mod scorecards;
 
@@ -121,6 +125,9 @@ pub struct DemoReport {
     /// Oldest first.
     pub waves: Vec<DemoWave>,
     pub accounts: Vec<DemoAccount>,
+    /// The id of the last closed internal wave's "what we heard" (its page is
+    /// `/w/{heard::link_token(key, id)}`).
+    pub what_we_heard: Option<String>,
 }
 
 /// What a database already holds, when it holds anything besides pinned definitions:
@@ -342,6 +349,11 @@ pub fn seed(
     for spec in &specs {
         played.push(play_wave(conn, key, &clock, &mut rng, &people, spec, now)?);
     }
+    let closed_internal: Vec<&DemoWave> = played
+        .iter()
+        .filter(|w| w.survey == INTERNAL_SURVEY && w.state == "closed")
+        .collect();
+    let what_we_heard = actions::seed(conn, key, &closed_internal, now)?;
     let mut accounts = accounts;
     accounts.push(scorecards::seed(conn, options.seed, now)?);
     let internal_customers = organisation.internal_count();
@@ -353,6 +365,7 @@ pub fn seed(
         business_units: model::unit_names().len(),
         waves: played,
         accounts,
+        what_we_heard,
     })
 }
 
@@ -545,7 +558,8 @@ pub fn try_links(
     let pool = db::connect(url)?;
     let mut conn = pool.get().context("cannot open a database connection")?;
     let wave = waves::find_with_survey(&mut conn, wave_id)?.context("the open wave is gone")?;
-    let estimated_minutes = wave.parsed_definition()?.estimated_minutes.unwrap_or(2);
+    let definition = wave.parsed_definition()?;
+    let estimated_minutes = definition.estimated_minutes.unwrap_or(2);
     std::fs::create_dir_all(mail_dir)
         .with_context(|| format!("cannot create {}", mail_dir.display()))?;
     let mut links = Vec::new();
@@ -576,6 +590,13 @@ pub fn try_links(
             closes_on: format_date(wave.wave.closes_at.date()),
             estimated_minutes,
             k: u32::try_from(wave.wave.anonymity_k).unwrap_or(5),
+            you_said_we_did: crate::actions::said_did::for_wave(
+                &mut conn,
+                &wave.survey_slug,
+                wave.wave.opens_at,
+                &definition,
+                definition.default_language(),
+            )?,
         }
         .render(
             Recipient::new(

@@ -1,7 +1,7 @@
-//! Survey and unsubscribe link tokens. A token is derived as HMAC(secret key, purpose,
-//! invitation id): 256 bits, URL-safe, reproducible for reminders, and never stored —
-//! the database holds only its SHA-256 ([`TokenHash`]). The plaintext is redacted in
-//! `Debug` so it cannot end up in a log by accident.
+//! Survey, unsubscribe and "what we heard" link tokens. A token is derived as HMAC(secret
+//! key, purpose, invitation id — or summary id): 256 bits, URL-safe, reproducible for
+//! reminders, and never stored — the database holds only its SHA-256 ([`TokenHash`]). The
+//! plaintext is redacted in `Debug` so it cannot end up in a log by accident.
 
 use std::fmt;
 
@@ -15,6 +15,8 @@ pub enum TokenPurpose {
     Survey,
     /// `/u/{token}`: the opt-out page.
     Unsubscribe,
+    /// `/w/{token}`: a closed wave's "what we heard" page (derived from the summary's id).
+    Summary,
 }
 
 impl TokenPurpose {
@@ -22,6 +24,7 @@ impl TokenPurpose {
         match self {
             TokenPurpose::Survey => "survey-link",
             TokenPurpose::Unsubscribe => "unsubscribe-link",
+            TokenPurpose::Summary => "summary-link",
         }
     }
 }

@@ -57,6 +57,9 @@ pub struct SurveyEmail {
     pub estimated_minutes: u32,
     /// The wave's anonymity threshold: results only for groups of at least k people.
     pub k: u32,
+    /// "You said, we did": published actions of the survey's earlier waves, in the mail's
+    /// language (at most three; empty: no block).
+    pub you_said_we_did: Vec<crate::actions::said_did::SaidDid>,
 }
 
 impl EmailTemplate for SurveyEmail {
@@ -161,6 +164,7 @@ mod tests {
             closes_on: format_date(NaiveDate::from_ymd_opt(2025, 3, 14).unwrap()),
             estimated_minutes: 2,
             k: 5,
+            you_said_we_did: Vec::new(),
         }
     }
 

@@ -39,6 +39,10 @@ pub fn compose(
     definitions: &DefinitionCache,
     row: &Claimed,
 ) -> anyhow::Result<Composed> {
+    // "What we heard" and the owners' digest are composed by the actions module.
+    if let Some(composed) = crate::actions::mail::compose(conn, key, base_url, definitions, row)? {
+        return Ok(composed);
+    }
     let wave_id = row
         .wave_id
         .as_deref()
@@ -161,6 +165,14 @@ pub fn compose(
         closes_on: language.format_date(wave.closes_at.date()),
         estimated_minutes,
         k,
+        // Up to three published actions of the survey's earlier waves.
+        you_said_we_did: crate::actions::said_did::for_wave(
+            conn,
+            &definition.slug,
+            wave.opens_at,
+            &definition,
+            language.code(),
+        )?,
     };
     let message = email
         .render_in(

@@ -33,20 +33,30 @@ async fn home(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRes
         return Ok(super::see_other("/admin/scorecards"));
     }
     let pool = state.pool.clone();
-    let (active_stakeholders, survey_versions) =
-        web::block(move || -> Result<(i64, i64), AppError> {
+    let now = state.clock.now();
+    let (active_stakeholders, survey_versions, due) =
+        web::block(move || -> Result<(i64, i64, _), AppError> {
             let mut conn = pool.get()?;
+            let due = crate::actions::digest::due(&mut conn, None, now).map_err(|e| match e {
+                crate::actions::ActionError::Unexpected(e) => AppError::Unexpected(e),
+                other => AppError::unexpected(anyhow::anyhow!("{other}")),
+            })?;
             Ok((
                 stakeholder_rows::count_active(&mut conn)?,
                 survey_versions::count(&mut conn)?,
+                due,
             ))
         })
         .await??;
-    let page = Page::signed_in(
-        "Overview",
-        &signed_in,
-        serde_json::json!({ "stats": { "active_stakeholders": active_stakeholders, "survey_versions": survey_versions } }),
-    );
+    let mut data = serde_json::json!({ "stats": { "active_stakeholders": active_stakeholders, "survey_versions": survey_versions } });
+    // "Actions due" (`partials/actions_due`): planned or in progress, due within 14 days
+    // or overdue.
+    if let (Some(map), serde_json::Value::Object(due)) =
+        (data.as_object_mut(), crate::views::heard::actions_due(&due))
+    {
+        map.extend(due);
+    }
+    let page = Page::signed_in("Overview", &signed_in, data);
     Ok(super::html(
         actix_web::http::StatusCode::OK,
         page.render("pages/admin/home")?,

@@ -8,6 +8,7 @@ mod assets;
 mod errors;
 pub mod flash;
 mod health;
+mod heard;
 mod login;
 pub mod metrics;
 mod optout;
@@ -41,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(waves::configure)
             .configure(results::configure)
             .configure(actions::configure)
+            .configure(heard::configure)
             .configure(scorecards::configure)
             .configure(optout::configure)
             .configure(survey::configure)

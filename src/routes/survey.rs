@@ -1,8 +1,9 @@
-//! The respondent's pages: `GET /s/{token}` (and HEAD) shows the form (and changes
-//! nothing), `POST /s/{token}` validates and stores, `GET /thanks` thanks. A link whose
-//! answer is stored, opened again while the wave is open, says that the answer was received
-//! (the thank-you page: the connection may have broken before it showed). Unknown, closed
-//! and cancelled links all get the same neutral page with the same status. Requests are
+//! The respondent's pages: `GET /s/{token}` (and HEAD) shows the form — with "you said, we
+//! did", the published actions of the survey's earlier waves — and changes nothing;
+//! `POST /s/{token}` validates and stores, `GET /thanks` thanks. A link whose answer is
+//! stored, opened again while the wave is open, says that the answer was received (the
+//! thank-you page: the connection may have broken before it showed). Unknown, closed and
+//! cancelled links all get the same neutral page with the same status. Requests are
 //! rate-limited per client IP (429 with Retry-After); bodies over 128 KiB get 413.
 
 use std::collections::BTreeMap;
@@ -11,6 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::{guard, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use crate::actions::said_did::SaidDid;
 use crate::domain::answers::{self, AnswerValue, Answers};
 use crate::domain::token::LinkToken;
 use crate::domain::ui_text::preferred_language;
@@ -116,14 +118,38 @@ async fn lookup(
     .await?
 }
 
+/// "You said, we did" for the form of `invitation`, in the form's language.
+async fn said_did(
+    state: &web::Data<AppState>,
+    invitation: &OpenInvitation,
+) -> Result<Vec<SaidDid>, AppError> {
+    let state = state.clone();
+    let definition = invitation.definition.clone();
+    let wave_id = invitation.wave_id.clone();
+    let language = definition
+        .best_language(invitation.language.as_deref())
+        .to_string();
+    web::block(move || -> Result<Vec<SaidDid>, AppError> {
+        let mut conn = state.pool.get()?;
+        Ok(crate::actions::said_did::for_wave_id(
+            &mut conn,
+            &wave_id,
+            &definition,
+            &language,
+        )?)
+    })
+    .await?
+}
+
 fn render_form(
     invitation: &OpenInvitation,
+    said_did: &[SaidDid],
     status: StatusCode,
     submitted: &[(String, String)],
     errors: &BTreeMap<String, String>,
     action: &str,
 ) -> Result<HttpResponse, AppError> {
-    let context = survey_form::form_page(
+    let mut context = survey_form::form_page(
         &invitation.definition,
         invitation.language.as_deref(),
         submitted,
@@ -131,6 +157,7 @@ fn render_form(
         action,
         invitation.anonymity_k,
     );
+    context["you_said_we_did"] = serde_json::json!(said_did);
     page(status, survey_form::FORM_TEMPLATE, &context)
 }
 
@@ -145,6 +172,7 @@ async fn show(
     match lookup(&state, &token).await? {
         Some(invitation) => render_form(
             &invitation,
+            &said_did(&state, &invitation).await?,
             StatusCode::OK,
             &[],
             &BTreeMap::new(),
@@ -174,6 +202,7 @@ async fn submit(
                 errors.messages_for(&invitation.definition, invitation.language.as_deref());
             return render_form(
                 &invitation,
+                &said_did(&state, &invitation).await?,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &submitted,
                 &messages,

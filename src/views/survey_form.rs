@@ -98,6 +98,10 @@ pub fn form_page(
         "intro": texts.get(&definition.intro),
         "anonymity": ui.anonymity(anonymity_k),
         "duration": definition.estimated_minutes.map(|m| ui.duration(m)),
+        // "You said, we did": published actions of earlier waves, set by the respondent
+        // route (`crate::actions::said_did`); none in the admin preview.
+        "you_said_we_did": [],
+        "you_said_we_did_heading": ui.said_did_heading,
         "action": action_path,
         "has_errors": has_errors,
         "error_list": error_list,

@@ -19,7 +19,8 @@ use serde_json::Value;
 
 use crate::both_backends;
 use crate::helpers::{
-    client_with_jar, run_cli, segment, segment_group, test_settings, text, Backend, TestApp, TestDb,
+    client_with_jar, new_client, run_cli, segment, segment_group, test_settings, text, Backend,
+    TestApp, TestDb,
 };
 
 fn demo(db: &TestDb, args: &[&str]) -> Output {
@@ -418,6 +419,108 @@ async fn the_demo_shows_figures_computed_from_its_stored_answers(backend: Backen
          AND (text LIKE '%Lieferant%' OR text LIKE '%Einkauf%' OR text LIKE '%itte%')",
     );
     assert!(german > 0, "some comments are in German");
+
+    // Closing the loop: actions on the past waves, some done and one dropped, whose targets
+    // moved later; the published ones in the open wave's invitation and form; "what we
+    // heard" of the last closed wave, printed and open without signing in.
+    let actions: Vec<Value> = lead
+        .get("/api/v1/actions?survey=internal-customer")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let with_status = |s: &str| actions.iter().filter(|a| a["status"] == s).count();
+    assert_eq!(actions.len(), 6);
+    assert_eq!((with_status("done"), with_status("dropped")), (2, 1));
+    assert!(actions.iter().any(|a| a["overdue"] == true));
+    let fast_track = actions
+        .iter()
+        .find(|a| a["title"] == "Approval fast track")
+        .unwrap();
+    assert_eq!(fast_track["wave_id"], internal[0].id.as_str());
+    assert_eq!(fast_track["published"], true);
+    let detail: Value = lead
+        .get(&format!(
+            "/api/v1/actions/{}",
+            fast_track["id"].as_str().unwrap()
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let shares: Vec<f64> = detail["did_it_work"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["figure"]["value"].as_f64())
+        .collect();
+    assert_eq!(shares.len(), 4, "{detail}");
+    assert!(
+        shares[3] < shares[0] - 0.05,
+        "the approval-delay pain point fell after the fast track: {shares:?}"
+    );
+    let eml = std::fs::read_to_string(
+        std::fs::read_dir(app.db.dir.path().join("outbox-mail"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
+    )
+    .unwrap();
+    let invitation = crate::smtp_server::ReceivedMessage {
+        from: String::new(),
+        to: Vec::new(),
+        raw: eml,
+        connection: 0,
+    }
+    .text_body()
+    .unwrap();
+    assert!(invitation.contains("You said, we did:"), "{invitation}");
+    assert!(
+        invitation.contains("New suppliers are set up within five working days"),
+        "{invitation}"
+    );
+    assert!(
+        !invitation.contains("A chat in the intranet"),
+        "not the dropped one: {invitation}"
+    );
+    let form = app.get(&try_path).await.text().await.unwrap();
+    assert!(
+        form.contains("New suppliers are set up within five working days")
+            || form.contains("Neue Lieferanten werden innerhalb von fünf Arbeitstagen angelegt"),
+        "{form}"
+    );
+    let heard = stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("http://127.0.0.1:8080/w/"))
+        .expect("the printed \"what we heard\" link");
+    let page = new_client()
+        .get(app.url(heard.trim_start_matches("http://127.0.0.1:8080")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains(&internal[3].title), "{page}");
+    assert!(
+        page.contains("Supplier onboarding in five days")
+            || page.contains("New suppliers are set up")
+    );
+    assert_eq!(
+        count(
+            db,
+            "SELECT COUNT(*) AS n FROM outbox WHERE kind = 'what_we_heard' AND state = 'sent'"
+        ),
+        count(
+            db,
+            &format!(
+                "SELECT CAST(recipients AS BIGINT) AS n FROM wave_summaries WHERE wave_id = '{}'",
+                internal[3].id
+            )
+        )
+    );
 }
 
 async fn a_non_empty_database_is_replaced_only_when_confirmed(backend: Backend) {

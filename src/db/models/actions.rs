@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use crate::db::schema::{action_history, action_notes, actions, users};
+use crate::db::schema::{action_history, action_notes, actions, outbox, users, waves};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -136,4 +136,77 @@ pub fn history(conn: &mut DbConn, action_id: &str) -> QueryResult<Vec<(HistoryRo
         .order((action_history::changed_at.asc(), action_history::id.asc()))
         .select((HistoryRow::as_select(), users::email))
         .load(conn)
+}
+
+/// The published actions of a survey that are not dropped, with the opening time of the
+/// wave each answers ("you said, we did" picks from them).
+pub fn published_of_survey(
+    conn: &mut DbConn,
+    slug: &str,
+) -> QueryResult<Vec<(ActionRow, NaiveDateTime)>> {
+    actions::table
+        .inner_join(waves::table.on(waves::id.eq(actions::wave_id)))
+        .filter(actions::survey_slug.eq(slug))
+        .filter(actions::published.eq(true))
+        .filter(actions::status.ne("dropped"))
+        .select((ActionRow::as_select(), waves::opens_at))
+        .load(conn)
+}
+
+/// The published actions planned on one wave's results, not dropped ("what we heard").
+pub fn published_of_wave(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<ActionRow>> {
+    actions::table
+        .filter(actions::wave_id.eq(wave_id))
+        .filter(actions::published.eq(true))
+        .filter(actions::status.ne("dropped"))
+        .order((actions::due_on.asc(), actions::id.asc()))
+        .select(ActionRow::as_select())
+        .load(conn)
+}
+
+/// Planned or in-progress actions due on or before `until`, soonest first (overdue ones
+/// included): the owners' digest and the home page's "actions due".
+pub fn open_due_by(
+    conn: &mut DbConn,
+    until: NaiveDate,
+    owner_id: Option<&str>,
+) -> QueryResult<Vec<ActionRow>> {
+    let mut query = actions::table
+        .filter(actions::status.eq_any(["planned", "in_progress"]))
+        .filter(actions::due_on.le(until))
+        .into_boxed();
+    if let Some(owner) = owner_id {
+        query = query.filter(actions::owner_id.eq(owner.to_string()));
+    }
+    query
+        .order((
+            actions::due_on.asc(),
+            actions::created_at.asc(),
+            actions::id.asc(),
+        ))
+        .select(ActionRow::as_select())
+        .load(conn)
+}
+
+/// Which of the outbox `dedupe_keys` exist already (a read, so a scheduler tick with
+/// nothing new to queue writes nothing).
+pub fn queued_keys(
+    conn: &mut DbConn,
+    dedupe_keys: &[String],
+) -> QueryResult<std::collections::HashSet<String>> {
+    Ok(outbox::table
+        .filter(outbox::dedupe_key.eq_any(dedupe_keys))
+        .select(outbox::dedupe_key)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// When an outbox row was queued (the digest lists what was due on that day).
+pub fn queued_at(conn: &mut DbConn, outbox_id: &str) -> QueryResult<Option<NaiveDateTime>> {
+    outbox::table
+        .find(outbox_id)
+        .select(outbox::created_at)
+        .first(conn)
+        .optional()
 }

@@ -14,4 +14,5 @@ pub mod stakeholders;
 pub mod survey_versions;
 pub mod user_scopes;
 pub mod users;
+pub mod wave_summaries;
 pub mod waves;
