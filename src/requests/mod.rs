@@ -69,6 +69,24 @@ pub fn check_units(records: &[RequestRecord], units: &BTreeSet<String>) -> Vec<I
         .collect()
 }
 
+/// What the import would do, checked against the directory without writing: the counts,
+/// or a problem for every unknown business unit (the dry run and the import page's preview).
+pub fn check_import(
+    conn: &mut DbConn,
+    records: &[RequestRecord],
+) -> anyhow::Result<Result<RequestImportCounts, Vec<ImportProblem>>> {
+    let problems = check_units(records, &directory_units(conn)?);
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    Ok(Ok(plan_import(conn, records)?))
+}
+
+/// Which of `ids` are stored already (the preview's first rows: new or updated).
+pub fn stored_ids(conn: &mut DbConn, ids: &[&str]) -> anyhow::Result<HashSet<String>> {
+    Ok(rows::existing_ids(conn, ids)?.into_iter().collect())
+}
+
 /// How many of the records are new and how many update stored requests.
 pub fn plan_import(
     conn: &mut DbConn,

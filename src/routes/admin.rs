@@ -1,15 +1,18 @@
 //! `/admin`: the landing page for signed-in admins and leads, and the administration pages
 //! that are not about waves: the stakeholder directory and its CSV import
-//! ([`stakeholders`]), accounts ([`users`]) and survey definitions with a preview of each
-//! form ([`surveys`]).
+//! ([`stakeholders`]), the scorecards' request log and KPI values ([`scorecard_imports`],
+//! sharing the upload code of [`upload`]), accounts ([`users`]) and survey definitions with
+//! a preview of each form ([`surveys`]).
 //!
 //! Who may do what: the directory and the accounts are for admins only (they hold personal
 //! data and grant access); survey definitions and their previews are readable by leads too,
 //! so a lead can see exactly what was asked when reading results.
 
+mod scorecard_imports;
 mod stakeholders;
 mod suppressions;
 mod surveys;
+mod upload;
 mod users;
 
 use actix_web::{web, HttpResponse};
@@ -23,6 +26,7 @@ use crate::views::Page;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(home))
         .configure(stakeholders::configure)
+        .configure(scorecard_imports::configure)
         .configure(users::configure)
         .configure(suppressions::configure)
         .configure(surveys::configure);
@@ -32,20 +36,31 @@ async fn home(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRes
     if signed_in.user.is_viewer {
         return Ok(super::see_other("/admin/scorecards"));
     }
-    let pool = state.pool.clone();
-    let (active_stakeholders, survey_versions) =
-        web::block(move || -> Result<(i64, i64), AppError> {
-            let mut conn = pool.get()?;
+    let blocking_state = state.clone();
+    let (active_stakeholders, survey_versions, scorecard_status) =
+        web::block(move || -> Result<_, AppError> {
+            let state = blocking_state;
+            let mut conn = state.pool.get()?;
             Ok((
                 stakeholder_rows::count_active(&mut conn)?,
                 survey_versions::count(&mut conn)?,
+                crate::scorecards::summary::status_summary(
+                    &mut conn,
+                    &state.results,
+                    &state.scorecard,
+                    None,
+                    state.clock.now(),
+                )?,
             ))
         })
         .await??;
     let page = Page::signed_in(
         "Overview",
         &signed_in,
-        serde_json::json!({ "stats": { "active_stakeholders": active_stakeholders, "survey_versions": survey_versions } }),
+        serde_json::json!({
+            "stats": { "active_stakeholders": active_stakeholders, "survey_versions": survey_versions },
+            "scorecard_status": scorecard_status,
+        }),
     );
     Ok(super::html(
         actix_web::http::StatusCode::OK,

@@ -28,6 +28,7 @@ mod respondent;
 mod results;
 mod scale_out;
 mod schedules;
+mod scorecard_pages;
 mod scorecards;
 mod stakeholders;
 mod wave_outcomes;
