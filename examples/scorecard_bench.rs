@@ -78,7 +78,10 @@ fn main() -> anyhow::Result<()> {
     let pages = [
         ("organisation scorecards", "/admin/scorecards".to_string()),
         ("IT's scorecard", "/admin/scorecards/IT".to_string()),
-        ("IT's results summaries", "/admin/scorecards/IT/results".into()),
+        (
+            "IT's results summaries",
+            "/admin/scorecards/IT/results".into(),
+        ),
         ("overview with scorecard status", "/admin".to_string()),
         ("baseline: results page", baseline_path.clone()),
     ];
@@ -243,7 +246,11 @@ impl Server {
     }
 
     /// GET `path`, the whole body read: (time, body).
-    async fn get(&self, client: &reqwest::Client, path: &str) -> anyhow::Result<(Duration, String)> {
+    async fn get(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+    ) -> anyhow::Result<(Duration, String)> {
         let started = Instant::now();
         let response = client.get(format!("{}{path}", self.base)).send().await?;
         let status = response.status();

@@ -353,7 +353,10 @@ fn unit_actions(
     let listed = crate::actions::list(conn, None, &crate::actions::ListFilter::default(), now)
         .map_err(anyhow::Error::from)?;
     for action in listed {
-        let Some(aimed_at) = action.group.as_deref().and_then(|g| g.strip_prefix(&prefix))
+        let Some(aimed_at) = action
+            .group
+            .as_deref()
+            .and_then(|g| g.strip_prefix(&prefix))
         else {
             continue;
         };

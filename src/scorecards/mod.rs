@@ -71,13 +71,7 @@ pub fn plan_kpi_import(
     let stored: HashSet<(String, String, String)> = kpi_rows::keys(conn)?.into_iter().collect();
     let replaces: Vec<bool> = values
         .iter()
-        .map(|v| {
-            stored.contains(&(
-                v.key.clone(),
-                v.period.to_string(),
-                v.business_unit.clone(),
-            ))
-        })
+        .map(|v| stored.contains(&(v.key.clone(), v.period.to_string(), v.business_unit.clone())))
         .collect();
     let replaced = replaces.iter().filter(|r| **r).count();
     Ok(Ok(KpiImportPlan {

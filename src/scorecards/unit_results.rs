@@ -2,10 +2,11 @@
 //! read of the surveys beside the scorecard.
 //!
 //! For every closed wave that asked the unit (its results break the business unit down
-//! and list the unit): the whole wave's figures and the unit's group figures, both taken
-//! from the wave's published results ([`results::wave_results`], which applies the release
-//! plan). Where the plan hides the unit its figures say so and are never numbers. Nothing
-//! here shows comments, other units' groups or anything the results page does not.
+//! and list the unit): the whole wave's figures ([`results::wave_results`]) beside the
+//! unit's ([`results::filtered_results`] for `business_unit = UNIT`, the figures the
+//! scorecard shows) — both the wave's published results, through its release plan. Where
+//! the plan hides the unit its figures say so and are never numbers. Nothing here shows
+//! comments, other units' groups or anything the results pages do not.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
@@ -13,7 +14,7 @@ use serde::Serialize;
 use crate::db::models::waves as wave_rows;
 use crate::db::DbConn;
 use crate::requests::UNIT_ATTRIBUTE;
-use crate::services::results::{self, GroupFigures, ResultsCache, ResultsError, WaveResults};
+use crate::services::results::{self, ResultsCache, ResultsError, SegmentFilter, WaveResults};
 
 use super::card::HIDDEN_NOTE;
 
@@ -72,6 +73,8 @@ pub struct PainPointLine {
     pub stage: String,
     /// Share of the wave's respondents naming it, %.
     pub share: f64,
+    /// Share of the unit's respondents naming it, %; `null` when the unit is hidden.
+    pub group_share: Option<f64>,
 }
 
 /// The summaries of `unit`: every closed wave that asked it, newest first (at most
@@ -95,13 +98,22 @@ pub fn unit_results(
         }
         let results = match results::wave_results(conn, cache, &wave_id, now) {
             Ok(results) => results,
-            Err(ResultsError::NotFound(_)) => continue,
-            Err(ResultsError::Refused(_)) => continue,
+            Err(ResultsError::NotFound(_)) | Err(ResultsError::Refused(_)) => continue,
             Err(ResultsError::Unexpected(e)) => return Err(e),
         };
-        if let Some(wave) = summary(&results, unit, closed_at.date()) {
-            waves.push(wave);
+        if !asked(&results, unit) {
+            continue;
         }
+        let filter = SegmentFilter {
+            attribute: UNIT_ATTRIBUTE.to_string(),
+            value: unit.to_string(),
+        };
+        let group = match results::filtered_results(conn, cache, &wave_id, &filter, now) {
+            Ok(group) if group.shown && group.answers_released => Some(group),
+            Ok(_) | Err(ResultsError::Refused(_)) | Err(ResultsError::NotFound(_)) => None,
+            Err(ResultsError::Unexpected(e)) => return Err(e),
+        };
+        waves.push(summary(&results, group.as_deref(), unit, closed_at.date()));
     }
     Ok(UnitResults {
         unit: unit.to_string(),
@@ -109,78 +121,127 @@ pub fn unit_results(
     })
 }
 
-/// The wave's summary for `unit`, or `None` when its results do not break the business
-/// unit down or do not list the unit (it was not asked).
-fn summary(results: &WaveResults, unit: &str, closed_on: NaiveDate) -> Option<UnitWave> {
-    let group = results
+/// Whether the wave asked the unit: its results break the business unit down and list it
+/// (shown or hidden).
+fn asked(results: &WaveResults, unit: &str) -> bool {
+    results
         .segments
         .iter()
-        .find(|s| s.attribute == UNIT_ATTRIBUTE)?
-        .groups
-        .iter()
-        .find(|g| g.value == unit)?;
+        .filter(|s| s.attribute == UNIT_ATTRIBUTE)
+        .flat_map(|s| &s.groups)
+        .any(|g| g.value == unit)
+}
+
+/// The wave's summary: the whole wave beside the unit's filtered results (`None` when the
+/// release plan does not show the unit).
+fn summary(
+    results: &WaveResults,
+    group: Option<&WaveResults>,
+    unit: &str,
+    closed_on: NaiveDate,
+) -> UnitWave {
     let k = results.anonymity_k;
-    let figures: Option<&GroupFigures> = if results.shown && results.answers_released {
-        group.figures.as_ref()
-    } else {
-        None
-    };
-    let unit_note = match (figures, group.hidden) {
-        (Some(_), _) => None,
-        (None, Some(hidden)) => Some(format!("{HIDDEN_NOTE} ({})", hidden.text(k))),
-        (None, None) => Some(format!("{HIDDEN_NOTE}: the wave has too few responses")),
-    };
     let released = results.shown && results.answers_released;
-    let mut lines = vec![SummaryLine {
+    let unit_note = match group {
+        Some(_) => None,
+        None => {
+            let reason = results
+                .segments
+                .iter()
+                .filter(|s| s.attribute == UNIT_ATTRIBUTE)
+                .flat_map(|s| &s.groups)
+                .find(|g| g.value == unit)
+                .and_then(|g| g.hidden);
+            Some(match reason {
+                Some(hidden) => format!("{HIDDEN_NOTE} ({})", hidden.text(k)),
+                None => format!(
+                    "{HIDDEN_NOTE}: the survey's release plan does not show {unit} on its own"
+                ),
+            })
+        }
+    };
+    // A figure of the unit: `(value, hidden)`. Hidden when the unit is, or when its results
+    // hide that figure; merely absent when it is undefined there.
+    let of_group = |value: Option<f64>, hidden: bool| -> (Option<f64>, bool) {
+        match group {
+            None => (None, true),
+            Some(_) => (value, value.is_none() && hidden),
+        }
+    };
+    let mut lines = Vec::new();
+    let (value, hidden) = of_group(group.and_then(|g| g.response_rate), false);
+    lines.push(SummaryLine {
         key: "response_rate".into(),
         label: "Response rate".into(),
         unit: "%",
         scale: None,
         whole: results.response_rate.map(|r| r * 100.0),
-        group: figures.and_then(|f| f.response_rate).map(|r| r * 100.0),
-        group_hidden: figures.is_none(),
-    }];
+        group: value.map(|r| r * 100.0),
+        group_hidden: hidden,
+    });
     if let Some(nps) = results.nps.as_ref().filter(|_| released) {
-        let group = figures.and_then(|f| f.nps);
+        let (value, hidden) = of_group(
+            group.and_then(|g| g.nps.as_ref()).map(|n| n.score),
+            group.is_some_and(|g| g.nps_hidden.is_some()),
+        );
         lines.push(SummaryLine {
             key: "nps".into(),
             label: "Net Promoter Score".into(),
             unit: "points",
             scale: None,
             whole: Some(nps.score),
-            group,
-            group_hidden: group.is_none(),
+            group: value,
+            group_hidden: hidden,
         });
     }
     if let Some(csat) = results.csat.as_ref().filter(|_| released) {
-        // The breakdown has no CSAT per group: the unit's column stays empty, not hidden.
+        let (value, hidden) = of_group(
+            group
+                .and_then(|g| g.csat.as_ref())
+                .map(|c| c.top2box * 100.0),
+            group.is_some_and(|g| g.csat_hidden.is_some()),
+        );
         lines.push(SummaryLine {
             key: "csat".into(),
             label: "Satisfied (top-2-box)".into(),
             unit: "%",
             scale: None,
             whole: Some(csat.top2box * 100.0),
-            group: None,
-            group_hidden: false,
+            group: value,
+            group_hidden: hidden,
         });
     }
-    for (index, dimension) in results.dimensions.iter().enumerate() {
+    for dimension in &results.dimensions {
         let whole = dimension
             .figures
             .as_ref()
             .filter(|_| released)
             .map(|f| f.mean);
-        let group = figures.and_then(|f| f.dimension_means.get(index).copied().flatten());
+        let mine = group.and_then(|g| g.dimensions.iter().find(|d| d.key == dimension.key));
+        let (value, hidden) = of_group(
+            mine.and_then(|d| d.figures.as_ref()).map(|f| f.mean),
+            mine.is_some_and(|d| d.hidden.is_some()),
+        );
         lines.push(SummaryLine {
             key: format!("dimension:{}", dimension.key),
             label: dimension.label.clone(),
             unit: "mean",
             scale: Some(dimension.scale),
             whole,
-            group,
-            group_hidden: group.is_none(),
+            group: value,
+            group_hidden: hidden,
         });
     }
+    let group_share = |key: &str| {
+        group.and_then(|g| {
+            g.pain_points
+                .iter()
+                .flat_map(|q| &q.stages)
+                .flat_map(|s| &s.options)
+                .find(|o| o.key == key)
+                .map(|o| o.share * 100.0)
+        })
+    };
     let mut pain_points: Vec<PainPointLine> = if released {
         results
             .pain_points
@@ -191,6 +252,7 @@ fn summary(results: &WaveResults, unit: &str, closed_on: NaiveDate) -> Option<Un
                     label: o.label.clone(),
                     stage: s.label.clone(),
                     share: o.share * 100.0,
+                    group_share: group_share(&o.key),
                 })
             })
             .collect()
@@ -199,7 +261,7 @@ fn summary(results: &WaveResults, unit: &str, closed_on: NaiveDate) -> Option<Un
     };
     pain_points.sort_by(|a, b| b.share.total_cmp(&a.share));
     pain_points.truncate(TOP_PAIN_POINTS);
-    Some(UnitWave {
+    UnitWave {
         wave_id: results.wave.id.clone(),
         title: results.wave.title.clone(),
         survey_slug: results.wave.survey_slug.clone(),
@@ -207,9 +269,9 @@ fn summary(results: &WaveResults, unit: &str, closed_on: NaiveDate) -> Option<Un
         closed_on,
         anonymity_k: k,
         shown: released,
-        unit_shown: figures.is_some(),
+        unit_shown: group.is_some(),
         unit_note,
         lines,
         pain_points,
-    })
+    }
 }

@@ -340,6 +340,8 @@ pub struct PainPointView {
     pub label: String,
     pub stage: String,
     pub share: String,
+    /// The unit's share, "hidden" when the unit is.
+    pub group_share: String,
 }
 
 fn summary_value(value: Option<f64>, line: &SummaryLine) -> String {
@@ -395,6 +397,11 @@ pub fn unit_results_page(results: &UnitResults) -> UnitResultsPage {
                         label: p.label.clone(),
                         stage: p.stage.clone(),
                         share: format!("{:.0} %", p.share),
+                        group_share: match (wave.unit_shown, p.group_share) {
+                            (false, _) => "hidden".into(),
+                            (true, Some(share)) => format!("{share:.0} %"),
+                            (true, None) => "—".into(),
+                        },
                     })
                     .collect(),
             })

@@ -99,7 +99,8 @@ fn kpi_rows(app: &TestApp) -> Vec<(String, String, String, f64)> {
     rows
 }
 
-const REQUESTS_HEADER: &str = "request_id,business_unit,category,channel,value,currency,opened_on,fulfilled_on,status\n";
+const REQUESTS_HEADER: &str =
+    "request_id,business_unit,category,channel,value,currency,opened_on,fulfilled_on,status\n";
 
 async fn requests_and_kpis_are_imported_on_the_admin_pages(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -143,7 +144,10 @@ async fn requests_and_kpis_are_imported_on_the_admin_pages(backend: Backend) {
     ] {
         assert!(page.contains(expected), "{expected} in {page}");
     }
-    assert!(!page.contains("name=\"seal\""), "no way to confirm a bad file");
+    assert!(
+        !page.contains("name=\"seal\""),
+        "no way to confirm a bad file"
+    );
     assert!(
         page.contains("PR-2,Sales,Works,tender,,,2026-02-30,,open"),
         "the pasted text is kept"
@@ -201,7 +205,9 @@ async fn requests_and_kpis_are_imported_on_the_admin_pages(backend: Backend) {
         403
     );
     let mut altered = fields.clone();
-    altered[1].1 = base64_url(format!("{REQUESTS_HEADER}PR-9,Sales,Works,tender,,,2026-02-01,,open\n").as_bytes());
+    altered[1].1 = base64_url(
+        format!("{REQUESTS_HEADER}PR-9,Sales,Works,tender,,,2026-02-01,,open\n").as_bytes(),
+    );
     let refused = post_pairs(&app, "/admin/requests/import/confirm", &altered).await;
     assert_eq!(refused.status(), 400);
     assert!(refused
@@ -217,7 +223,12 @@ async fn requests_and_kpis_are_imported_on_the_admin_pages(backend: Backend) {
     let done = post_pairs(&app, "/admin/requests/import/confirm", &fields).await;
     assert_eq!(done.status(), 303);
     assert_eq!(done.headers()["location"], "/admin/scorecards");
-    let page = app.get("/admin/scorecards?period=2026-H1").await.text().await.unwrap();
+    let page = app
+        .get("/admin/scorecards?period=2026-H1")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(
         page.contains("Requests imported: 14 new, 0 updated."),
         "{page}"
@@ -253,16 +264,25 @@ async fn requests_and_kpis_are_imported_on_the_admin_pages(backend: Backend) {
     assert_eq!(response.status(), 422);
     let page = response.text().await.unwrap();
     assert!(page.contains("3 problem(s) in the pasted text"), "{page}");
-    assert!(page.contains("line 2, column &quot;period&quot;: &#x27;2026-H3&#x27; is not a half-year"));
+    assert!(
+        page.contains("line 2, column &quot;period&quot;: &#x27;2026-H3&#x27; is not a half-year")
+    );
     assert!(page.contains("line 3, column &quot;kpi&quot;: &#x27;nps&#x27; is not a KPI"));
     assert!(page.contains("line 3, column &quot;value&quot;: &#x27;x&#x27; is not a number"));
     let good = "kpi,period,business_unit,value\ncost_savings,2026-H1,Sales,300\ncontract_coverage,2026-H1,Legal,\"74,5\"\n";
-    let page = upload(&app, "/admin/kpis/import", multipart_body(&csrf, None, good))
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert!(page.contains("the pasted text is valid: 2 KPI value(s)"), "{page}");
+    let page = upload(
+        &app,
+        "/admin/kpis/import",
+        multipart_body(&csrf, None, good),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert!(
+        page.contains("the pasted text is valid: 2 KPI value(s)"),
+        "{page}"
+    );
     assert!(page.contains("<p class=\"figure\" id=\"count-new\">2</p>"));
     assert!(kpi_rows(&app).is_empty(), "the preview writes nothing");
     let fields = confirmation_fields(&page);
@@ -280,17 +300,31 @@ async fn requests_and_kpis_are_imported_on_the_admin_pages(backend: Backend) {
     assert_eq!(
         kpi_rows(&app),
         [
-            ("contract_coverage".into(), "2026-H1".into(), "Legal".into(), 74.5),
-            ("cost_savings".into(), "2026-H1".into(), "Sales".into(), 300.0),
+            (
+                "contract_coverage".into(),
+                "2026-H1".into(),
+                "Legal".into(),
+                74.5
+            ),
+            (
+                "cost_savings".into(),
+                "2026-H1".into(),
+                "Sales".into(),
+                300.0
+            ),
         ]
     );
     // A replacement is previewed as one.
     let again = "kpi,period,business_unit,value\ncost_savings,2026-H1,Sales,310\n";
-    let page = upload(&app, "/admin/kpis/import", multipart_body(&csrf, None, again))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = upload(
+        &app,
+        "/admin/kpis/import",
+        multipart_body(&csrf, None, again),
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
     assert!(page.contains("<p class=\"figure\" id=\"count-updated\">1</p>"));
     assert!(page.contains("<span class=\"tag\">replaces</span>"));
 
@@ -365,10 +399,15 @@ async fn a_viewer_reads_their_units_published_results(backend: Backend) {
     let given = respond(
         &app,
         &wave_id,
-        &[("Manufacturing", 14), ("R&D", 9), ("Sales", 5), ("Legal", 2)],
+        &[
+            ("Manufacturing", 14),
+            ("R&D", 9),
+            ("Sales", 5),
+            ("Legal", 2),
+        ],
     );
     close_wave(&app, &wave_id);
-    // The wave's published results, as an admin reads them.
+    // The wave's published results, as an admin reads them: the whole wave, and Manufacturing's.
     app.signed_in_admin().await;
     let published: Value = app
         .get(&format!("/api/v1/waves/{wave_id}/results"))
@@ -376,39 +415,72 @@ async fn a_viewer_reads_their_units_published_results(backend: Backend) {
         .json()
         .await
         .unwrap();
-    let group = |unit: &str| {
-        crate::helpers::segment_group(&published, "business_unit", unit)["figures"].clone()
-    };
+    let published_unit: Value = app
+        .get(&format!(
+            "/api/v1/waves/{wave_id}/results?filter=business_unit%3DManufacturing"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let scorecard_unit: Value = app
+        .get("/api/v1/scorecards/Manufacturing")
+        .await
+        .json()
+        .await
+        .unwrap();
     let all: Vec<i32> = given.iter().map(|a| a.nps).collect();
-    let rnd: Vec<i32> = given
+    let mine: Vec<i32> = given
         .iter()
-        .filter(|a| a.unit == "R&D")
+        .filter(|a| a.unit == "Manufacturing")
         .map(|a| a.nps)
         .collect();
 
-    sign_in_viewer(&app, "head.rnd@example.com", &["R&D"]).await;
-    let response = app.get("/admin/scorecards/R%26D/results").await;
+    sign_in_viewer(&app, "head.plants@example.com", &["Manufacturing"]).await;
+    let response = app.get("/admin/scorecards/Manufacturing/results").await;
     assert_eq!(response.status(), 200);
     let page = response.text().await.unwrap();
-    assert!(page.contains("Survey results: R&amp;D"), "{page}");
+    assert!(page.contains("Survey results: Manufacturing"), "{page}");
     let (whole, unit) = summary_row(&page, "Spring 2026", "nps");
     assert_eq!(whole, format!("{:+.0}", nps_by_hand(&all).score));
-    assert_eq!(unit, format!("{:+.0}", nps_by_hand(&rnd).score));
+    assert_eq!(unit, format!("{:+.0}", nps_by_hand(&mine).score));
     assert_eq!(
         unit,
-        format!("{:+.0}", group("R&D")["nps"].as_f64().unwrap()),
+        format!("{:+.0}", published_unit["nps"]["score"].as_f64().unwrap()),
         "the published group figure"
+    );
+    let nps_measure = scorecard_unit["measures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["key"] == "nps")
+        .unwrap();
+    assert_eq!(
+        unit,
+        format!("{:+.0}", nps_measure["value"].as_f64().unwrap()),
+        "the scorecard's figure"
+    );
+    let (whole_csat, _) = summary_row(&page, "Spring 2026", "csat");
+    assert_eq!(
+        whole_csat,
+        format!(
+            "{:.0} %",
+            100.0 * published["csat"]["top2box"].as_f64().unwrap()
+        )
     );
     let (whole_rate, unit_rate) = summary_row(&page, "Spring 2026", "response_rate");
     assert_eq!(whole_rate, format!("{:.0} %", 100.0 * 30.0 / 40.0));
-    assert_eq!(unit_rate, format!("{:.0} %", 100.0 * 9.0 / 12.0));
+    assert_eq!(unit_rate, format!("{:.0} %", 100.0 * 14.0 / 16.0));
     assert!(!page.contains("Comment number"), "no comments for viewers");
-    for other in ["Manufacturing", "Sales", "Legal"] {
-        assert!(!page.contains(other), "{other} on R&D's summary page");
+    for other in ["R&amp;D", "Sales", "Legal"] {
+        assert!(
+            !page.contains(other),
+            "{other} on Manufacturing's summary page"
+        );
     }
     // The JSON API: the same figures.
     let json: Value = app
-        .get("/api/v1/scorecards/R%26D/results")
+        .get("/api/v1/scorecards/Manufacturing/results")
         .await
         .json()
         .await
@@ -420,19 +492,24 @@ async fn a_viewer_reads_their_units_published_results(backend: Backend) {
         .find(|l| l["key"] == "nps")
         .unwrap()
         .clone();
-    assert!((line["group"].as_f64().unwrap() - nps_by_hand(&rnd).score).abs() < 1e-9);
+    assert!((line["group"].as_f64().unwrap() - nps_by_hand(&mine).score).abs() < 1e-9);
     assert!((line["whole"].as_f64().unwrap() - nps_by_hand(&all).score).abs() < 1e-9);
     // Other units' summaries are refused, like their scorecards.
     for url in [
-        "/admin/scorecards/Manufacturing/results",
+        "/admin/scorecards/R%26D/results",
         "/api/v1/scorecards/Legal/results",
         "/admin/scorecards/Nowhere/results",
     ] {
         assert_eq!(app.get(url).await.status(), 403, "{url}");
     }
     // The scorecard links to the summaries.
-    let card = app.get("/admin/scorecards/R%26D").await.text().await.unwrap();
-    assert!(card.contains("href=\"/admin/scorecards/R%26D/results\""));
+    let card = app
+        .get("/admin/scorecards/Manufacturing")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(card.contains("href=\"/admin/scorecards/Manufacturing/results\""));
 
     // Legal (2 answers) is hidden by the release plan: no number for it, anywhere.
     sign_in_viewer(&app, "head.legal@example.com", &["Legal"]).await;
@@ -461,7 +538,10 @@ async fn a_viewer_reads_their_units_published_results(backend: Backend) {
         .unwrap()
         .iter()
         .all(|l| l["group"].is_null()));
-    assert!(group("Legal").is_null(), "the results page hides it too");
+    assert!(
+        crate::helpers::segment_group(&published, "business_unit", "Legal")["figures"].is_null(),
+        "the results page hides it too"
+    );
 }
 
 /// Plans an action on `wave_id` for `group` (empty: the whole wave) as the admin.
@@ -486,7 +566,16 @@ async fn actions_aimed_at_a_unit_are_on_its_scorecard(backend: Backend) {
     let app = spawn_app(backend).await;
     import(&app, &organisation());
     let wave_id = open_wave(&app, "internal-customer", "Spring 2026", "");
-    respond(&app, &wave_id, &[("Manufacturing", 14), ("R&D", 9)]);
+    respond(
+        &app,
+        &wave_id,
+        &[
+            ("Manufacturing", 14),
+            ("R&D", 9),
+            ("Sales", 5),
+            ("Legal", 2),
+        ],
+    );
     close_wave(&app, &wave_id);
     app.signed_in_admin().await;
     let published = plan(
@@ -503,8 +592,20 @@ async fn actions_aimed_at_a_unit_are_on_its_scorecard(backend: Backend) {
         "Draft: a buyer on site",
         "2099-06-30",
     );
-    plan(&app, &wave_id, "", "Clearer policy for everyone", "2099-06-30");
-    plan(&app, &wave_id, "business_unit=R&D", "Lab supplies catalogue", "2099-06-30");
+    plan(
+        &app,
+        &wave_id,
+        "",
+        "Clearer policy for everyone",
+        "2099-06-30",
+    );
+    plan(
+        &app,
+        &wave_id,
+        "region=EMEA",
+        "Buyers in every EMEA office",
+        "2099-06-30",
+    );
     {
         let mut conn = app.pool.get().unwrap();
         let actor = pulse::actions::actor_by_email(&mut conn, "admin@example.com").unwrap();
@@ -527,9 +628,18 @@ async fn actions_aimed_at_a_unit_are_on_its_scorecard(backend: Backend) {
         .unwrap();
     assert!(section.contains("Faster approvals for the plants"));
     assert!(section.contains("Draft: a buyer on site <span class=\"muted\">(not published)</span>"));
-    assert!(section.contains("<tr class=\"overdue\">"), "the overdue one stands out");
-    assert!(!section.contains("Clearer policy"), "a whole-wave action is not the unit's");
-    assert!(!section.contains("Lab supplies"), "another unit's action");
+    assert!(
+        section.contains("<tr class=\"overdue\">"),
+        "the overdue one stands out"
+    );
+    assert!(
+        !section.contains("Clearer policy"),
+        "a whole-wave action is not the unit's"
+    );
+    assert!(
+        !section.contains("Buyers in every"),
+        "aimed at a region, not the unit"
+    );
     let json: Value = app
         .get("/api/v1/scorecards/Manufacturing")
         .await
@@ -567,12 +677,7 @@ async fn actions_aimed_at_a_unit_are_on_its_scorecard(backend: Backend) {
     assert!(page.contains("Faster approvals for the plants"));
     assert!(!page.contains("Draft: a buyer on site"));
     assert!(!page.contains("not published"));
-    let json: Value = app
-        .get("/api/v1/scorecards")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let json: Value = app.get("/api/v1/scorecards").await.json().await.unwrap();
     let actions = json["units"][0]["actions"].as_array().unwrap();
     assert_eq!(actions.len(), 1);
     assert_eq!(actions[0]["published"], true);
@@ -598,12 +703,7 @@ async fn the_home_page_shows_the_scorecard_statuses(backend: Backend) {
 
     app.signed_in_admin().await;
     let home = app.get("/admin").await.text().await.unwrap();
-    let org: Value = app
-        .get("/api/v1/scorecards")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let org: Value = app.get("/api/v1/scorecards").await.json().await.unwrap();
     assert_eq!(org["period"], period.to_string());
     assert!(home.contains(&format!("Scorecards · {period}")), "{home}");
     let mut totals = [0usize; 3];
@@ -647,7 +747,12 @@ async fn the_home_page_shows_the_scorecard_statuses(backend: Backend) {
         .split("<tbody>")
         .nth(1)
         .unwrap();
-    assert!(first.trim_start().starts_with("<tr><th scope=\"row\"><a href=\"/admin/scorecards/R%26D"), "{first}");
+    assert!(
+        first
+            .trim_start()
+            .starts_with("<tr><th scope=\"row\"><a href=\"/admin/scorecards/R%26D"),
+        "{first}"
+    );
 }
 
 both_backends!(

@@ -42,7 +42,10 @@ impl Upload {
             let name = self.file_name.clone().unwrap_or_else(|| "the file".into());
             Some((self.file.clone(), name))
         } else if !self.text.trim().is_empty() {
-            Some((self.text.clone().into_bytes(), "the pasted text".to_string()))
+            Some((
+                self.text.clone().into_bytes(),
+                "the pasted text".to_string(),
+            ))
         } else {
             None
         }
