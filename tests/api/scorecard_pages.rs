@@ -343,7 +343,7 @@ async fn requests_and_kpis_are_imported_on_the_admin_pages(backend: Backend) {
     let refused = upload(
         &app,
         "/admin/requests/import",
-        multipart_body(&lead_csrf, None, &good),
+        multipart_body(&lead_csrf, None, good),
     )
     .await;
     assert_eq!(refused.status(), 403);
