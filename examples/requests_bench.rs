@@ -4,13 +4,8 @@
 //! parse and check every row, check the units against the directory, upsert all in one
 //! transaction — through the same functions. The baseline, in the same run: Python's `csv`
 //! and `sqlite3` modules reading the same file, parsing the dates, and upserting into the
-//! same table with the same pragmas (WAL, synchronous=FULL) in one transaction. Prints
-//! both and the ratio.
-//!
-//! Then, on the demo database (`pulse demo`'s data, in a temp file): the time to build a
-//! unit's scorecard and the organisation's (every unit, four half-years of trend) through
-//! the service the pages call, cold (empty results cache) and warm — the figures of the
-//! pages' "≤ 50 ms with the demo data" target, without HTTP and HTML rendering.
+//! same table (with the same index on business unit and opening date) with the same pragmas
+//! (WAL, synchronous=FULL) in one transaction. Prints both and the ratio. (The scorecard pages have their own benchmark: `scorecard_bench`.)
 //!
 //! ```text
 //! cargo run --release --example requests_bench
@@ -58,6 +53,8 @@ conn.execute("""CREATE TABLE IF NOT EXISTS procurement_requests (
     category TEXT NOT NULL, channel TEXT NOT NULL, value_amount DOUBLE PRECISION,
     currency TEXT, opened_on DATE NOT NULL, fulfilled_on DATE, status TEXT NOT NULL,
     imported_at TIMESTAMP NOT NULL)""")
+conn.execute("""CREATE INDEX IF NOT EXISTS procurement_requests_unit
+    ON procurement_requests (business_unit, opened_on)""")
 units = {"Manufacturing", "R&D", "Finance", "Sales", "IT", "Logistics"}
 now = datetime.datetime.utcnow().isoformat(sep=" ")
 rows = []
@@ -166,55 +163,6 @@ fn main() -> anyhow::Result<()> {
             } else {
                 "missed"
             }
-        );
-    }
-    scorecard_timings(dir.path())?;
-    Ok(())
-}
-
-/// Builds the demo database and times the scorecards on it.
-fn scorecard_timings(dir: &Path) -> anyhow::Result<()> {
-    use pulse::scorecards::{card, definition};
-    use pulse::services::results::ResultsCache;
-    let url = DatabaseUrl::Sqlite(dir.join("demo.db").display().to_string());
-    let key = pulse::config::SecretKey::parse_hex(&"ab".repeat(32))?;
-    let now = chrono::Utc::now().naive_utc();
-    let options = pulse::demo::DemoOptions {
-        seed: 7,
-        now,
-        definitions_dir: Path::new(env!("CARGO_MANIFEST_DIR")).join("survey-definitions"),
-    };
-    let started = Instant::now();
-    pulse::demo::create(&url, false, &key, &options)?;
-    println!(
-        "\ndemo database created in {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-    let pool = db::connect(&url)?;
-    let mut conn = pool.get()?;
-    let loaded = definition::load_built_in()?;
-    let period = card::default_period(&mut conn, &loaded, now.date())?;
-    for (label, unit) in [("IT's scorecard", Some("IT")), ("organisation page", None)] {
-        let cache = ResultsCache::default();
-        let mut times = Vec::new();
-        for _ in 0..6 {
-            let started = Instant::now();
-            match unit {
-                Some(unit) => {
-                    card::unit_scorecard(&mut conn, &cache, &loaded, unit, period, now)?;
-                }
-                None => {
-                    card::organisation(&mut conn, &cache, &loaded, period, now)?;
-                }
-            }
-            times.push(started.elapsed().as_secs_f64() * 1000.0);
-        }
-        let mut warm = times[1..].to_vec();
-        warm.sort_by(f64::total_cmp);
-        println!(
-            "{label} ({period}): cold {:.1} ms, warm median {:.1} ms (target ≤ 50 ms)",
-            times[0],
-            warm[warm.len() / 2]
         );
     }
     Ok(())

@@ -57,7 +57,7 @@ fn import(global: &GlobalArgs, file: &Path, dry_run: bool) -> anyhow::Result<Exi
     let loaded = definition::load_configured(&global.definitions_dir)?;
     let pool = global.connect()?;
     let mut conn = pool.get()?;
-    let count = scorecards::import_kpis(
+    let counts = scorecards::import_kpis(
         &mut conn,
         &bytes,
         &loaded,
@@ -65,10 +65,17 @@ fn import(global: &GlobalArgs, file: &Path, dry_run: bool) -> anyhow::Result<Exi
         chrono::Utc::now().naive_utc(),
     )?
     .map_err(|problems| super::requests::refused(&shown, &problems))?;
+    let count = counts.values();
     if dry_run {
-        println!("dry run: nothing was changed; {count} KPI values are valid");
+        println!(
+            "dry run: nothing was changed; {count} KPI values are valid ({} new, {} replacing stored values)",
+            counts.new, counts.replaced
+        );
     } else {
-        println!("{shown}: {count} KPI values imported");
+        println!(
+            "{shown}: {count} KPI values imported ({} new, {} replaced)",
+            counts.new, counts.replaced
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

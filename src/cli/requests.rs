@@ -57,12 +57,10 @@ fn import(global: &GlobalArgs, file: &Path, dry_run: bool) -> anyhow::Result<Exi
     let pool = global.connect()?;
     let mut conn = pool.get()?;
     let counts = if dry_run {
-        let problems = requests::check_units(&records, &requests::directory_units(&mut conn)?);
-        if !problems.is_empty() {
-            return Err(refused(&shown, &problems));
-        }
+        let counts = requests::check_import(&mut conn, &records)?
+            .map_err(|problems| refused(&shown, &problems))?;
         println!("dry run: nothing was changed; the import would give:");
-        requests::plan_import(&mut conn, &records)?
+        counts
     } else {
         requests::apply_import(&mut conn, &records, chrono::Utc::now().naive_utc())?
             .map_err(|problems| refused(&shown, &problems))?

@@ -69,6 +69,24 @@ pub fn check_units(records: &[RequestRecord], units: &BTreeSet<String>) -> Vec<I
         .collect()
 }
 
+/// What the import would do, checked against the directory without writing: the counts,
+/// or a problem for every unknown business unit (the dry run and the import page's preview).
+pub fn check_import(
+    conn: &mut DbConn,
+    records: &[RequestRecord],
+) -> anyhow::Result<Result<RequestImportCounts, Vec<ImportProblem>>> {
+    let problems = check_units(records, &directory_units(conn)?);
+    if !problems.is_empty() {
+        return Ok(Err(problems));
+    }
+    Ok(Ok(plan_import(conn, records)?))
+}
+
+/// Which of `ids` are stored already (the preview's first rows: new or updated).
+pub fn stored_ids(conn: &mut DbConn, ids: &[&str]) -> anyhow::Result<HashSet<String>> {
+    Ok(rows::existing_ids(conn, ids)?.into_iter().collect())
+}
+
 /// How many of the records are new and how many update stored requests.
 pub fn plan_import(
     conn: &mut DbConn,
@@ -93,7 +111,9 @@ pub fn apply_import(
         if !problems.is_empty() {
             return Ok(Err(problems));
         }
-        let counts = plan_import(conn, records)?;
+        // Counted around the upsert (the file's ids are unique): cheaper than reading every
+        // stored id first.
+        let before = rows::count(conn)?;
         let new_rows: Vec<rows::RequestRow<'_>> = records
             .iter()
             .map(|r| rows::RequestRow {
@@ -111,7 +131,12 @@ pub fn apply_import(
             })
             .collect();
         rows::upsert_many(conn, &new_rows)?;
-        Ok(Ok(counts))
+        let created = usize::try_from(rows::count(conn)? - before)
+            .map_err(|_| anyhow::anyhow!("the request log shrank during the import"))?;
+        Ok(Ok(RequestImportCounts {
+            created,
+            updated: records.len().saturating_sub(created),
+        }))
     })
 }
 

@@ -1,15 +1,18 @@
 //! `/admin`: the landing page for signed-in admins and leads, and the administration pages
 //! that are not about waves: the stakeholder directory and its CSV import
-//! ([`stakeholders`]), accounts ([`users`]) and survey definitions with a preview of each
-//! form ([`surveys`]).
+//! ([`stakeholders`]), the scorecards' request log and KPI values ([`scorecard_imports`],
+//! sharing the upload code of [`upload`]), accounts ([`users`]) and survey definitions with
+//! a preview of each form ([`surveys`]).
 //!
 //! Who may do what: the directory and the accounts are for admins only (they hold personal
 //! data and grant access); survey definitions and their previews are readable by leads too,
 //! so a lead can see exactly what was asked when reading results.
 
+mod scorecard_imports;
 mod stakeholders;
 mod suppressions;
 mod surveys;
+mod upload;
 mod users;
 
 use actix_web::{web, HttpResponse};
@@ -23,6 +26,7 @@ use crate::views::Page;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin", web::get().to(home))
         .configure(stakeholders::configure)
+        .configure(scorecard_imports::configure)
         .configure(users::configure)
         .configure(suppressions::configure)
         .configure(surveys::configure);
@@ -32,11 +36,12 @@ async fn home(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRes
     if signed_in.user.is_viewer {
         return Ok(super::see_other("/admin/scorecards"));
     }
-    let pool = state.pool.clone();
+    let blocking_state = state.clone();
     let now = state.clock.now();
-    let (active_stakeholders, survey_versions, due) =
-        web::block(move || -> Result<(i64, i64, _), AppError> {
-            let mut conn = pool.get()?;
+    let (active_stakeholders, survey_versions, due, scorecard_status) =
+        web::block(move || -> Result<_, AppError> {
+            let state = blocking_state;
+            let mut conn = state.pool.get()?;
             let due = crate::actions::digest::due(&mut conn, None, now).map_err(|e| match e {
                 crate::actions::ActionError::Unexpected(e) => AppError::Unexpected(e),
                 other => AppError::unexpected(anyhow::anyhow!("{other}")),
@@ -45,10 +50,20 @@ async fn home(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRes
                 stakeholder_rows::count_active(&mut conn)?,
                 survey_versions::count(&mut conn)?,
                 due,
+                crate::scorecards::summary::status_summary(
+                    &mut conn,
+                    &state.results,
+                    &state.scorecard,
+                    None,
+                    now,
+                )?,
             ))
         })
         .await??;
-    let mut data = serde_json::json!({ "stats": { "active_stakeholders": active_stakeholders, "survey_versions": survey_versions } });
+    let mut data = serde_json::json!({
+        "stats": { "active_stakeholders": active_stakeholders, "survey_versions": survey_versions },
+        "scorecard_status": scorecard_status,
+    });
     // "Actions due" (`partials/actions_due`): planned or in progress, due within 14 days
     // or overdue.
     if let (Some(map), serde_json::Value::Object(due)) =

@@ -1,7 +1,10 @@
 //! Scorecards for signed-in users: the organisation page (`/admin/scorecards`, every unit ×
-//! every measure, and NPS against speed), a unit's page (`/admin/scorecards/{unit}`), their
-//! CSV and XLSX downloads, and the JSON API (`/api/v1/scorecards[/{unit}]`). Every figure
-//! comes from `scorecards::card`; a viewer sees only the units of their scope.
+//! every measure, and NPS against speed), a unit's page (`/admin/scorecards/{unit}`, with
+//! the actions aimed at the unit), their CSV and XLSX downloads, the JSON API
+//! (`/api/v1/scorecards[/{unit}]`), and a unit's published results summaries
+//! (`/admin/scorecards/{unit}/results`, `/api/v1/scorecards/{unit}/results`). Every figure
+//! comes from `scorecards::card` and `scorecards::unit_results`; a viewer sees only the
+//! units of their scope, and of the actions only the published ones.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
@@ -13,9 +16,10 @@ use crate::error::AppError;
 use crate::scorecards::card::{self, Organisation, Scorecard};
 use crate::scorecards::export;
 use crate::scorecards::period::HalfYear;
+use crate::scorecards::unit_results::{self, UnitResults};
 use crate::services::accounts;
 use crate::startup::AppState;
-use crate::views::scorecards::{organisation_page, scorecard_page};
+use crate::views::scorecards::{organisation_page, scorecard_page, unit_results_page};
 use crate::views::Page;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -31,8 +35,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/admin/scorecards/{unit}/scorecard.xlsx",
             web::get().to(unit_xlsx),
         )
+        .route(
+            "/admin/scorecards/{unit}/results",
+            web::get().to(unit_results_html),
+        )
         .route("/api/v1/scorecards", web::get().to(organisation_api))
-        .route("/api/v1/scorecards/{unit}", web::get().to(unit_api));
+        .route("/api/v1/scorecards/{unit}", web::get().to(unit_api))
+        .route(
+            "/api/v1/scorecards/{unit}/results",
+            web::get().to(unit_results_api),
+        );
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -77,20 +89,36 @@ async fn scope(
     Ok(Some(units))
 }
 
+/// Refuses a unit outside a viewer's scope.
+async fn check_scope(
+    state: &web::Data<AppState>,
+    signed_in: &SignedIn,
+    unit: &str,
+) -> Result<(), AppError> {
+    match scope(state, signed_in).await? {
+        Some(units) if !units.iter().any(|u| u == unit) => Err(AppError::Forbidden),
+        _ => Ok(()),
+    }
+}
+
+/// What a viewer may see of a scorecard: the published actions only.
+fn for_reader(mut card: Scorecard, signed_in: &SignedIn) -> Scorecard {
+    if signed_in.user.is_viewer {
+        card.actions.retain(|a| a.published);
+    }
+    card
+}
+
 async fn load_unit(
     state: &web::Data<AppState>,
     signed_in: &SignedIn,
     unit: String,
     query: &PeriodQuery,
 ) -> Result<Scorecard, AppError> {
-    if let Some(units) = scope(state, signed_in).await? {
-        if !units.contains(&unit) {
-            return Err(AppError::Forbidden);
-        }
-    }
+    check_scope(state, signed_in, &unit).await?;
     let period = query.period(state).await?;
     let state = state.clone();
-    web::block(move || -> Result<Scorecard, AppError> {
+    let card = web::block(move || -> Result<Scorecard, AppError> {
         let mut conn = state.pool.get()?;
         let now = state.clock.now();
         card::unit_scorecard(
@@ -103,7 +131,8 @@ async fn load_unit(
         )?
         .ok_or(AppError::NotFound)
     })
-    .await?
+    .await??;
+    Ok(for_reader(card, signed_in))
 }
 
 /// The organisation's view and the unit scorecards the user may see.
@@ -132,6 +161,11 @@ async fn load_organisation(
         org.speed_and_satisfaction
             .retain(|p| units.contains(&p.unit));
     }
+    org.units = org
+        .units
+        .into_iter()
+        .map(|card| for_reader(card, signed_in))
+        .collect();
     Ok((org, scope))
 }
 
@@ -288,4 +322,56 @@ async fn unit_api(
     };
     let card = load_unit(&state, &signed_in, unit.into_inner(), &query).await?;
     Ok(HttpResponse::Ok().json(&card))
+}
+
+/// A unit's published results summaries.
+async fn load_unit_results(
+    state: &web::Data<AppState>,
+    signed_in: &SignedIn,
+    unit: String,
+) -> Result<UnitResults, AppError> {
+    check_scope(state, signed_in, &unit).await?;
+    let state = state.clone();
+    web::block(move || -> Result<UnitResults, AppError> {
+        let mut conn = state.pool.get()?;
+        let now = state.clock.now();
+        // A unit no scorecard knows is not found, as on the scorecard pages.
+        if !card::known_units(&mut conn)?.contains(&unit) {
+            return Err(AppError::NotFound);
+        }
+        Ok(unit_results::unit_results(
+            &mut conn,
+            &state.results,
+            &unit,
+            now,
+        )?)
+    })
+    .await?
+}
+
+async fn unit_results_html(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    unit: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let results = load_unit_results(&state, &signed_in, unit.into_inner()).await?;
+    let title = format!("Survey results: {}", results.unit);
+    let page = Page::signed_in(&title, &signed_in, unit_results_page(&results));
+    Ok(super::html(
+        StatusCode::OK,
+        page.render("pages/admin/unit_results")?,
+    ))
+}
+
+async fn unit_results_api(
+    state: web::Data<AppState>,
+    signed_in: Result<SignedIn, AppError>,
+    unit: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let signed_in = match api_user(signed_in)? {
+        Ok(user) => user,
+        Err(response) => return Ok(response),
+    };
+    let results = load_unit_results(&state, &signed_in, unit.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(&results))
 }

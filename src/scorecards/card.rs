@@ -6,6 +6,10 @@
 //! the half-year, filtered to the unit through the wave's release plan
 //! ([`results::filtered_results`]): where the plan does not show the unit, the figure is
 //! "hidden", never a number.
+//!
+//! A scorecard also lists the actions aimed at the unit: those planned on a wave's results
+//! for the unit's `business_unit` group (see [`crate::actions`]), created by the end of the
+//! half-year.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,6 +40,26 @@ pub struct Scorecard {
     /// The survey wave the survey figures come from, per half-year of the trend.
     pub survey: SurveySource,
     pub measures: Vec<MeasureLine>,
+    /// The actions aimed at the unit, created by the end of the half-year, soonest due
+    /// first. Viewers see only the published ones (the routes filter).
+    pub actions: Vec<UnitAction>,
+}
+
+/// An action aimed at the unit, as a scorecard lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnitAction {
+    pub id: String,
+    pub title: String,
+    /// The figure it aims at, as the results page names it.
+    pub target_label: String,
+    /// The wave whose results it answers.
+    pub wave_title: String,
+    pub status: crate::actions::Status,
+    pub status_label: &'static str,
+    pub due_on: NaiveDate,
+    pub overdue: bool,
+    /// Shown to respondents (and to viewers).
+    pub published: bool,
 }
 
 /// Where the survey figures of the scorecard's half-year come from.
@@ -99,6 +123,15 @@ pub fn default_period(
     Ok(HalfYear::of(latest.unwrap_or(today)))
 }
 
+/// The business units a scorecard can be made for: the directory's and those of the
+/// request log and KPI values.
+pub fn known_units(conn: &mut DbConn) -> anyhow::Result<BTreeSet<String>> {
+    let mut units = requests::directory_units(conn)?;
+    units.extend(crate::db::models::requests::units(conn)?);
+    units.extend(kpis::units(conn)?);
+    Ok(units)
+}
+
 /// Everything a scorecard reads, loaded once: request log, KPI values, survey waves.
 pub struct Inputs<'a> {
     definition: &'a ScorecardDefinition,
@@ -106,6 +139,8 @@ pub struct Inputs<'a> {
     kpis: BTreeMap<(String, String, String), f64>,
     /// Half-year → (wave id, title) of the survey's last wave closed in it.
     waves: BTreeMap<HalfYear, (String, String)>,
+    /// Unit → the actions aimed at it, soonest due first.
+    actions: BTreeMap<String, Vec<(NaiveDate, UnitAction)>>,
     today: NaiveDate,
     now: NaiveDateTime,
 }
@@ -149,6 +184,7 @@ impl<'a> Inputs<'a> {
             log: RequestLog::load(conn, unit)?,
             kpis,
             waves,
+            actions: unit_actions(conn, unit, now)?,
             today: now.date(),
             now,
         })
@@ -266,6 +302,14 @@ impl<'a> Inputs<'a> {
                 note,
             },
             measures,
+            actions: self
+                .actions
+                .get(unit)
+                .into_iter()
+                .flatten()
+                .filter(|(created, _)| *created <= period.end())
+                .map(|(_, action)| action.clone())
+                .collect(),
         })
     }
 
@@ -295,6 +339,46 @@ impl<'a> Inputs<'a> {
         };
         (value, false)
     }
+}
+
+/// The actions aimed at a `business_unit` group (of `unit`, or of every unit), by unit,
+/// each with the day it was created.
+fn unit_actions(
+    conn: &mut DbConn,
+    unit: Option<&str>,
+    now: NaiveDateTime,
+) -> anyhow::Result<BTreeMap<String, Vec<(NaiveDate, UnitAction)>>> {
+    let prefix = format!("{}=", requests::UNIT_ATTRIBUTE);
+    let mut by_unit: BTreeMap<String, Vec<(NaiveDate, UnitAction)>> = BTreeMap::new();
+    let listed = crate::actions::list(conn, None, &crate::actions::ListFilter::default(), now)
+        .map_err(anyhow::Error::from)?;
+    for action in listed {
+        let Some(aimed_at) = action
+            .group
+            .as_deref()
+            .and_then(|g| g.strip_prefix(&prefix))
+        else {
+            continue;
+        };
+        if unit.is_some_and(|u| u != aimed_at) {
+            continue;
+        }
+        by_unit.entry(aimed_at.to_string()).or_default().push((
+            action.created_at.date(),
+            UnitAction {
+                status_label: action.status.label(),
+                id: action.id,
+                title: action.title,
+                target_label: action.target_label,
+                wave_title: action.wave_title,
+                status: action.status,
+                due_on: action.due_on,
+                overdue: action.overdue,
+                published: action.published,
+            },
+        ));
+    }
+    Ok(by_unit)
 }
 
 fn source_kind(source: &Source) -> &'static str {

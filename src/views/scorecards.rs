@@ -1,14 +1,15 @@
-//! View models of the scorecard pages (`pages/admin/scorecard` and
-//! `pages/admin/scorecards`): figures formatted in words, statuses as words and colours,
-//! sparklines and the NPS-against-speed chart as inline SVG.
+//! View models of the scorecard pages (`pages/admin/scorecard`, `pages/admin/scorecards`
+//! and a unit's results summaries, `pages/admin/unit_results`): figures formatted in words,
+//! statuses as words and colours, sparklines and the NPS-against-speed chart as inline SVG.
 
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde::Serialize;
 
-use crate::scorecards::card::{MeasureLine, Organisation, Scorecard, HIDDEN_NOTE};
+use crate::scorecards::card::{MeasureLine, Organisation, Scorecard, UnitAction, HIDDEN_NOTE};
 use crate::scorecards::charts;
 use crate::scorecards::period::HalfYear;
 use crate::scorecards::status::{Better, Status};
+use crate::scorecards::unit_results::{SummaryLine, UnitResults};
 
 /// The path segment of a unit ("R&D" → "R%26D").
 pub fn unit_path(unit: &str) -> String {
@@ -133,6 +134,33 @@ pub struct ScorecardPage {
     pub counts: StatusCounts,
     /// Whether the reader may go to the organisation page.
     pub organisation_link: bool,
+    pub actions: Vec<ActionLine>,
+}
+
+/// An action aimed at the unit, in words.
+#[derive(Serialize)]
+pub struct ActionLine {
+    pub title: String,
+    pub target_label: String,
+    pub wave_title: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub due_on: String,
+    pub overdue: bool,
+    pub published: bool,
+}
+
+fn action_line(action: &UnitAction) -> ActionLine {
+    ActionLine {
+        title: action.title.clone(),
+        target_label: action.target_label.clone(),
+        wave_title: action.wave_title.clone(),
+        status: action.status.as_str(),
+        status_label: action.status_label,
+        due_on: action.due_on.to_string(),
+        overdue: action.overdue,
+        published: action.published,
+    }
 }
 
 #[derive(Serialize, Default)]
@@ -162,6 +190,7 @@ pub fn scorecard_page(card: &Scorecard, organisation_link: bool) -> ScorecardPag
         measures: card.measures.iter().map(measure_view).collect(),
         counts,
         organisation_link,
+        actions: card.actions.iter().map(action_line).collect(),
     }
 }
 
@@ -272,5 +301,110 @@ pub fn organisation_page(org: &Organisation, units: &[&Scorecard]) -> Organisati
             })
             .collect(),
         definition_version: org.definition_version,
+    }
+}
+
+#[derive(Serialize)]
+pub struct UnitResultsPage {
+    pub unit: String,
+    pub unit_path: String,
+    pub waves: Vec<UnitWaveView>,
+}
+
+#[derive(Serialize)]
+pub struct UnitWaveView {
+    /// The unit again, for the template's loop.
+    pub unit: String,
+    pub wave_id: String,
+    pub title: String,
+    pub survey_title: String,
+    pub closed_on: String,
+    pub shown: bool,
+    pub unit_shown: bool,
+    pub unit_note: Option<String>,
+    pub lines: Vec<SummaryLineView>,
+    pub pain_points: Vec<PainPointView>,
+}
+
+#[derive(Serialize)]
+pub struct SummaryLineView {
+    pub key: String,
+    pub label: String,
+    pub whole: String,
+    pub group: String,
+    pub group_hidden: bool,
+}
+
+#[derive(Serialize)]
+pub struct PainPointView {
+    pub label: String,
+    pub stage: String,
+    pub share: String,
+    /// The unit's share, "hidden" when the unit is.
+    pub group_share: String,
+}
+
+fn summary_value(value: Option<f64>, line: &SummaryLine) -> String {
+    match value {
+        None => "—".into(),
+        Some(v) => match line.unit {
+            "points" => format!("{v:+.0}"),
+            "%" => format!("{v:.0} %"),
+            _ => match line.scale {
+                Some(scale) => format!("{v:.1} of {scale}"),
+                None => format!("{v:.1}"),
+            },
+        },
+    }
+}
+
+/// A unit's published results summaries, in words.
+pub fn unit_results_page(results: &UnitResults) -> UnitResultsPage {
+    UnitResultsPage {
+        unit: results.unit.clone(),
+        unit_path: unit_path(&results.unit),
+        waves: results
+            .waves
+            .iter()
+            .map(|wave| UnitWaveView {
+                unit: results.unit.clone(),
+                wave_id: wave.wave_id.clone(),
+                title: wave.title.clone(),
+                survey_title: wave.survey_title.clone(),
+                closed_on: wave.closed_on.to_string(),
+                shown: wave.shown,
+                unit_shown: wave.unit_shown,
+                unit_note: wave.unit_note.clone(),
+                lines: wave
+                    .lines
+                    .iter()
+                    .map(|line| SummaryLineView {
+                        key: line.key.clone(),
+                        label: line.label.clone(),
+                        whole: summary_value(line.whole, line),
+                        group: if line.group_hidden {
+                            "hidden".into()
+                        } else {
+                            summary_value(line.group, line)
+                        },
+                        group_hidden: line.group_hidden,
+                    })
+                    .collect(),
+                pain_points: wave
+                    .pain_points
+                    .iter()
+                    .map(|p| PainPointView {
+                        label: p.label.clone(),
+                        stage: p.stage.clone(),
+                        share: format!("{:.0} %", p.share),
+                        group_share: match (wave.unit_shown, p.group_share) {
+                            (false, _) => "hidden".into(),
+                            (true, Some(share)) => format!("{share:.0} %"),
+                            (true, None) => "—".into(),
+                        },
+                    })
+                    .collect(),
+            })
+            .collect(),
     }
 }

@@ -269,6 +269,8 @@ async fn an_admin_schedules_counts_and_closes_a_wave_and_every_admin_page_passes
         ("/admin/surveys/internal-customer/actions".into(), "actions"),
         ("/admin/actions/new".into(), "action-new"),
         ("/admin/scorecards".into(), "scorecards"),
+        ("/admin/requests/import".into(), "requests-import"),
+        ("/admin/kpis/import".into(), "kpis-import"),
         ("/admin/no-such-page".into(), "error-404"),
     ];
     for (path, name) in &pages {

@@ -56,6 +56,17 @@ pub fn for_periods(
     query.load(conn)
 }
 
+/// (KPI, half-year, unit) of every stored value.
+pub fn keys(conn: &mut DbConn) -> QueryResult<Vec<(String, String, String)>> {
+    kpi_values::table
+        .select((
+            kpi_values::kpi_key,
+            kpi_values::period,
+            kpi_values::business_unit,
+        ))
+        .load(conn)
+}
+
 /// The units KPI values were imported for.
 pub fn units(conn: &mut DbConn) -> QueryResult<Vec<String>> {
     kpi_values::table

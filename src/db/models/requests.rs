@@ -71,6 +71,14 @@ pub fn all_ids(conn: &mut DbConn) -> QueryResult<Vec<String>> {
     requests::table.select(requests::id).load(conn)
 }
 
+/// Which of `ids` are stored (for a handful of ids: one `IN` list).
+pub fn existing_ids(conn: &mut DbConn, ids: &[&str]) -> QueryResult<Vec<String>> {
+    requests::table
+        .filter(requests::id.eq_any(ids))
+        .select(requests::id)
+        .load(conn)
+}
+
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     requests::table.count().get_result(conn)
 }

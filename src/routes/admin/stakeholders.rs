@@ -18,7 +18,6 @@
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use futures_util::TryStreamExt;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -28,19 +27,13 @@ use crate::domain::stakeholder::AttributeName;
 use crate::error::AppError;
 use crate::services::stakeholders::directory::{self, DirectoryQuery, StateFilter};
 use crate::services::stakeholders::import_checks;
-use crate::services::stakeholders::sealed::{self, SealedImport};
+use crate::services::stakeholders::sealed::{self, Purpose, SealedImport};
 use crate::services::stakeholders::{self as service, parse_csv, ParsedImport};
 use crate::startup::AppState;
 use crate::views::Page;
 
 use super::super::waves::blocking;
-
-/// The largest file the import page takes (about 150,000 typical rows).
-pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
-/// Form fields other than the file (the CSRF token, the checkbox) are small.
-const MAX_FIELD_BYTES: usize = 64 * 1024;
-/// The confirmation carries the file base64-encoded (4/3 of its size) plus a few fields.
-const CONFIRM_LIMIT: usize = MAX_UPLOAD_BYTES / 3 * 4 + 64 * 1024;
+use super::upload::{read_upload, CONFIRM_LIMIT, MAX_UPLOAD_BYTES};
 
 /// Query parameter prefix of the per-attribute selects: `a.business_unit=R%26D`.
 const ATTRIBUTE_PARAM: &str = "a.";
@@ -272,74 +265,20 @@ fn render_import_form(
     ))
 }
 
-/// The fields of the upload form.
-#[derive(Default)]
-struct Upload {
-    csrf_token: String,
-    file: Vec<u8>,
-    file_name: Option<String>,
-    text: String,
-    deactivate_missing: bool,
-}
-
-/// Reads the multipart upload, refusing a file over [`MAX_UPLOAD_BYTES`] (413).
-async fn read_upload(mut multipart: Multipart) -> Result<Upload, AppError> {
-    let malformed = |e: actix_multipart::MultipartError| {
-        AppError::BadRequest(format!("The upload could not be read: {e}"))
-    };
-    let mut upload = Upload::default();
-    while let Some(mut field) = multipart.try_next().await.map_err(malformed)? {
-        let name = field.name().unwrap_or_default().to_string();
-        let limit = if name == "file" || name == "csv_text" {
-            MAX_UPLOAD_BYTES
-        } else {
-            MAX_FIELD_BYTES
-        };
-        if name == "file" {
-            upload.file_name = field
-                .content_disposition()
-                .and_then(|d| d.get_filename())
-                .map(str::to_string);
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.try_next().await.map_err(malformed)? {
-            if bytes.len() + chunk.len() > limit {
-                return Err(AppError::PayloadTooLarge(format!(
-                    "The file is larger than {} MB: split it, or use `pulse stakeholders import`.",
-                    MAX_UPLOAD_BYTES / (1024 * 1024)
-                )));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        match name.as_str() {
-            "csrf_token" => upload.csrf_token = String::from_utf8_lossy(&bytes).into_owned(),
-            "file" => upload.file = bytes,
-            "csv_text" => upload.text = String::from_utf8_lossy(&bytes).into_owned(),
-            "deactivate_missing" => upload.deactivate_missing = !bytes.is_empty(),
-            _ => {}
-        }
-    }
-    Ok(upload)
-}
-
 async fn preview(
     state: web::Data<AppState>,
     signed_in: SignedIn,
     multipart: Multipart,
 ) -> Result<HttpResponse, AppError> {
     signed_in.require_admin()?;
-    let upload = read_upload(multipart).await?;
+    let upload = read_upload(multipart, "pulse stakeholders import").await?;
     signed_in.verify_csrf(&upload.csrf_token)?;
+    let deactivate_missing = upload.checked("deactivate_missing");
     let pasted = upload.text.clone();
-    let (bytes, source) = if !upload.file.is_empty() {
-        let name = upload.file_name.unwrap_or_else(|| "the file".into());
-        (upload.file, name)
-    } else if !upload.text.trim().is_empty() {
-        (upload.text.into_bytes(), "the pasted text".to_string())
-    } else {
+    let Some((bytes, source)) = upload.content() else {
         let form = ImportFormState {
             error: Some("Choose a CSV file, or paste its text."),
-            deactivate_missing: upload.deactivate_missing,
+            deactivate_missing,
             ..Default::default()
         };
         return render_import_form(&signed_in, StatusCode::UNPROCESSABLE_ENTITY, form);
@@ -352,13 +291,12 @@ async fn preview(
                 source: Some(&source),
                 problems: problems.iter().map(ToString::to_string).collect(),
                 csv_text: pasted,
-                deactivate_missing: upload.deactivate_missing,
+                deactivate_missing,
                 ..Default::default()
             };
             return render_import_form(&signed_in, StatusCode::UNPROCESSABLE_ENTITY, form);
         }
     };
-    let deactivate_missing = upload.deactivate_missing;
     let planned = parsed.clone();
     let (plan, new_values) = blocking(&state, move |conn| {
         let existing = import_checks::directory_values(conn)?;
@@ -370,6 +308,7 @@ async fn preview(
     .await?;
     let sealed = sealed::seal(
         &state.settings.secret_key,
+        Purpose::Stakeholders,
         signed_in.session_token(),
         &bytes,
         deactivate_missing,
@@ -451,11 +390,12 @@ async fn confirm(
     let sealed_import = SealedImport {
         content: form.content,
         issued_at: form.issued_at,
-        deactivate_missing: form.deactivate_missing,
+        option: form.deactivate_missing,
         seal: form.seal,
     };
     let bytes = sealed::open(
         &state.settings.secret_key,
+        Purpose::Stakeholders,
         signed_in.session_token(),
         &sealed_import,
         now(),
@@ -472,7 +412,7 @@ async fn confirm(
             return render_import_form(&signed_in, StatusCode::UNPROCESSABLE_ENTITY, form);
         }
     };
-    let deactivate_missing = sealed_import.deactivate_missing;
+    let deactivate_missing = sealed_import.option;
     let report = blocking(&state, move |conn| {
         Ok(service::apply_import(
             conn,
