@@ -3,10 +3,22 @@
 //! against SQLite and — when PULSE_TEST_POSTGRES_URL is set — PostgreSQL.
 //!
 //! Run: `cargo run --release --example submit_bench` (optionally `-- SECONDS CLIENTS`).
-//! Prints acknowledged submissions per second and p50/p99 latency. The clients run in
-//! the same process as the server, on the same 2 cores: the figures include their cost,
-//! kept small with a minimal keep-alive HTTP/1.1 client (a latency is measured from
-//! writing the request to reading the whole 303 response).
+//! Needs `wrk` for the second client (`apt-get install wrk`) and `pgbench` (PostgreSQL's
+//! client tools) for the PostgreSQL baseline; without them those lines say so.
+//!
+//! Printed per backend, all in the same run:
+//! * the baseline: on SQLite, raw single-row commits (one connection, WAL,
+//!   `synchronous=FULL`, one `INSERT` of a response-sized row per transaction) on the same
+//!   disk; on PostgreSQL, `pgbench` with the same number of clients, each transaction one
+//!   such `INSERT`;
+//! * the product's own client: acknowledged submissions per second, p50/p99 latency and the
+//!   ratio to the baseline. It runs in the same process as the server, on the same 2 cores,
+//!   kept small with a minimal keep-alive HTTP/1.1 client (a latency is measured from writing
+//!   the request to reading the whole 303 response);
+//! * `wrk` (a client that is not ours, driven by `examples/support/submit.lua`) on fresh
+//!   links: submissions per second, p99, the ratio, and the server's CPU time per
+//!   submission (the process's user + system time over the run divided by the submissions:
+//!   with wrk as the client, this process only serves).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,7 +26,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use diesel::Connection;
+use diesel::{Connection, RunQueryDsl};
 use pulse::config::{SecretKey, Settings};
 use pulse::db::{self, DatabaseUrl};
 use pulse::domain::token::{LinkToken, TokenPurpose};
@@ -74,6 +86,150 @@ fn prepare(
         .collect())
 }
 
+/// Raw single-row commits per second for `seconds` on a fresh SQLite file in `dir`: the
+/// floor a one-commit-per-submission server would be held to.
+fn sqlite_commit_rate(dir: &std::path::Path, seconds: f64) -> anyhow::Result<f64> {
+    let path = dir.join("baseline.db");
+    let mut conn = diesel::SqliteConnection::establish(&path.display().to_string())?;
+    conn.batch_execute(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+         CREATE TABLE rows (id TEXT PRIMARY KEY, wave_id TEXT NOT NULL, cell TEXT NOT NULL, \
+         payload TEXT NOT NULL);",
+    )?;
+    let payload = "x".repeat(400);
+    let started = Instant::now();
+    let mut commits = 0u64;
+    while started.elapsed().as_secs_f64() < seconds {
+        diesel::sql_query("INSERT INTO rows (id, wave_id, cell, payload) VALUES (?, 'w', '{}', ?)")
+            .bind::<diesel::sql_types::Text, _>(uuid::Uuid::new_v4().to_string())
+            .bind::<diesel::sql_types::Text, _>(payload.as_str())
+            .execute(&mut conn)?;
+        commits += 1;
+    }
+    Ok(commits as f64 / started.elapsed().as_secs_f64())
+}
+
+/// `pgbench` one-row inserts per second with `clients` clients for `seconds` on the
+/// database at `url` (a table of its own), or why it could not run.
+fn pgbench_rate(url: &str, clients: usize, seconds: u64) -> anyhow::Result<f64> {
+    let mut conn = diesel::PgConnection::establish(url)?;
+    conn.batch_execute(
+        "CREATE TABLE baseline_rows (id TEXT PRIMARY KEY, wave_id TEXT NOT NULL, \
+         cell TEXT NOT NULL, payload TEXT NOT NULL)",
+    )?;
+    let script = tempfile::NamedTempFile::new()?;
+    std::fs::write(
+        script.path(),
+        "INSERT INTO baseline_rows VALUES (md5(random()::text || clock_timestamp()::text), \
+         'w', '{}', repeat('x', 400));\n",
+    )?;
+    let output = std::process::Command::new("pgbench")
+        .args([
+            "-n",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            "2",
+            "-T",
+            &seconds.to_string(),
+            "-f",
+        ])
+        .arg(script.path())
+        .arg(url)
+        .output()
+        .map_err(|e| anyhow::anyhow!("pgbench could not run ({e})"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .find_map(|line| line.strip_prefix("tps = "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|tps| tps.parse().ok())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "pgbench printed no rate: {stdout}{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        })
+}
+
+/// This process's user + system CPU time so far, in seconds.
+fn cpu_seconds() -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| anyhow::anyhow!("unexpected /proc/self/stat"))?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
+    Ok(ticks / 100.0)
+}
+
+/// What `wrk` measured.
+struct WrkRun {
+    per_second: f64,
+    p99_ms: f64,
+    not_303: u64,
+}
+
+/// Runs `wrk` with `examples/support/submit.lua` over the `token<TAB>body` lines in `file`.
+fn wrk(port: u16, clients: usize, seconds: u64, file: &std::path::Path) -> anyhow::Result<WrkRun> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/support/submit.lua");
+    let output = std::process::Command::new("wrk")
+        .args([
+            "-t",
+            "2",
+            "-c",
+            &clients.to_string(),
+            "-d",
+            &format!("{seconds}s"),
+            "--latency",
+            "-s",
+        ])
+        .arg(&script)
+        .arg(format!("http://127.0.0.1:{port}"))
+        .arg("--")
+        .arg(file)
+        .arg("2")
+        .output()
+        .map_err(|e| anyhow::anyhow!("wrk could not run ({e}); apt-get install wrk"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    let field = |prefix: &str| {
+        stdout
+            .lines()
+            .map(str::trim)
+            .find_map(|line| line.strip_prefix(prefix))
+            .map(|rest| rest.trim().to_string())
+    };
+    let per_second = field("Requests/sec:")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("wrk printed no rate: {stdout}"))?;
+    let p99_ms = field("99%")
+        .map(|v| {
+            let number: f64 = v
+                .trim_end_matches(|c: char| c.is_alphabetic())
+                .parse()
+                .unwrap_or(f64::NAN);
+            if v.ends_with("us") {
+                number / 1000.0
+            } else if v.ends_with("ms") {
+                number
+            } else {
+                number * 1000.0
+            }
+        })
+        .unwrap_or(f64::NAN);
+    let not_303 = field("Non-2xx or 3xx responses:")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    Ok(WrkRun {
+        per_second,
+        p99_ms,
+        not_303,
+    })
+}
+
 fn answers(rng: &mut impl Rng) -> Vec<(String, String)> {
     let mut form = vec![("recommend".to_string(), rng.gen_range(0..=10).to_string())];
     for q in 1..=10 {
@@ -111,7 +267,8 @@ async fn run(label: &str, url: DatabaseUrl, seconds: u64, clients: usize) -> any
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/bench-fifteen.json"),
         definitions.join("bench-fifteen.json"),
     )?;
-    let population = 8000 * seconds as usize;
+    // Enough fresh links for both clients at up to 6,000 submissions per second.
+    let population = 2 * 6000 * seconds as usize;
     let prepare_url = url.clone();
     let prepare_dir = definitions.clone();
     let started = Instant::now();
@@ -123,6 +280,48 @@ async fn run(label: &str, url: DatabaseUrl, seconds: u64, clients: usize) -> any
         tokens.len(),
         started.elapsed().as_secs_f64()
     );
+
+    let baseline = if url.is_sqlite() {
+        let rate = sqlite_commit_rate(dir.path(), 5.0)?;
+        println!("{label}: baseline raw single-row commits (synchronous=FULL): {rate:.0}/s");
+        Some(rate)
+    } else if let DatabaseUrl::Postgres(raw) = &url {
+        match pgbench_rate(raw, clients, 5) {
+            Ok(rate) => {
+                println!(
+                    "{label}: baseline pgbench one-row inserts, {clients} clients: {rate:.0}/s"
+                );
+                Some(rate)
+            }
+            Err(e) => {
+                println!("{label}: no pgbench baseline: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let ratio = |rate: f64| match baseline {
+        Some(base) => format!("{:.2}× the baseline", rate / base),
+        None => "no baseline".to_string(),
+    };
+    let (own_tokens, wrk_tokens) = {
+        let mut tokens = tokens;
+        let second_half = tokens.split_off(tokens.len() / 2);
+        (tokens, second_half)
+    };
+    let wrk_file = dir.path().join("wrk-requests.tsv");
+    {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(4242);
+        let mut lines = String::new();
+        for token in &wrk_tokens {
+            let body = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(answers(&mut rng))
+                .finish();
+            lines.push_str(&format!("{token}\t{body}\n"));
+        }
+        std::fs::write(&wrk_file, lines)?;
+    }
 
     let settings = Settings {
         database_url: url.clone(),
@@ -149,7 +348,7 @@ async fn run(label: &str, url: DatabaseUrl, seconds: u64, clients: usize) -> any
     let port = app.port();
     tokio::spawn(app.run_until_stopped());
 
-    let tokens = Arc::new(tokens);
+    let tokens = Arc::new(own_tokens);
     let next = Arc::new(AtomicUsize::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
@@ -195,13 +394,32 @@ async fn run(label: &str, url: DatabaseUrl, seconds: u64, clients: usize) -> any
             .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
+    let rate = latencies.len() as f64 / elapsed;
     println!(
-        "{label}: {} acknowledged in {elapsed:.1} s = {:.0} submissions/s; p50 {:.1} ms, p99 {:.1} ms; {failures} failed ({clients} clients)",
+        "{label}: own client: {} acknowledged in {elapsed:.1} s = {rate:.0} submissions/s ({}); p50 {:.1} ms, p99 {:.1} ms; {failures} failed ({clients} clients)",
         latencies.len(),
-        latencies.len() as f64 / elapsed,
+        ratio(rate),
         pct(0.50),
         pct(0.99)
     );
+
+    let cpu_before = cpu_seconds()?;
+    let run = tokio::task::spawn_blocking(move || wrk(port, clients, seconds, &wrk_file)).await?;
+    let cpu = cpu_seconds()? - cpu_before;
+    match run {
+        Ok(run) => {
+            let acknowledged = run.per_second * seconds as f64 - run.not_303 as f64;
+            println!(
+                "{label}: wrk: {:.0} submissions/s ({}); p99 {:.1} ms; {} not acknowledged; server CPU {:.3} ms per submission",
+                run.per_second,
+                ratio(run.per_second),
+                run.p99_ms,
+                run.not_303,
+                cpu * 1000.0 / acknowledged.max(1.0)
+            );
+        }
+        Err(e) => println!("{label}: no wrk run: {e}"),
+    }
     Ok(())
 }
 

@@ -184,6 +184,30 @@ where
     conn.transaction(f)
 }
 
+/// Runs [`write_transaction`] with a page cache large enough for a bulk write (a wave's
+/// invitations and mails, a directory import): SQLite's default cache of 2 MB makes every
+/// insert into an index on a random key (invitation ids, token hashes) spill and reread
+/// pages. The cache is set back to the default afterwards, so pooled connections stay
+/// small. PostgreSQL's shared buffers need nothing of this.
+pub fn bulk_write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    use diesel::connection::SimpleConnection;
+    if !matches!(conn, DbConn::Sqlite(_)) {
+        return write_transaction(conn, f);
+    }
+    conn.batch_execute("PRAGMA cache_size = -65536")?;
+    let result = write_transaction(conn, f);
+    if let Err(error) = conn.batch_execute("PRAGMA cache_size = -2000") {
+        // The transaction has ended either way; a connection with a larger cache only
+        // holds more memory.
+        tracing::warn!(%error, "could not set the page cache back to its default");
+    }
+    result
+}
+
 /// `SELECT 1`: is the database reachable?
 pub fn ping(conn: &mut DbConn) -> diesel::QueryResult<()> {
     use diesel::connection::SimpleConnection;

@@ -121,7 +121,7 @@ pub fn open_wave(
     wave_id: &str,
     now: NaiveDateTime,
 ) -> Result<Option<OpenReport>, WaveError> {
-    db::write_transaction(conn, |conn| {
+    db::bulk_write_transaction(conn, |conn| {
         if !waves::mark_open(conn, wave_id, now)? {
             return Ok(None);
         }
@@ -151,7 +151,10 @@ pub fn open_wave(
                 report.skipped_suppressed += 1;
                 continue;
             }
-            let invitation_id = uuid::Uuid::new_v4().to_string();
+            // Time-ordered (v7): a wave's invitations and their mails append to the end of
+            // their indexes instead of landing on random pages. The id is no secret (the
+            // links are keyed hashes of it) and links to no response.
+            let invitation_id = uuid::Uuid::now_v7().to_string();
             let segment: BTreeMap<&str, &str> = attributes
                 .iter()
                 .filter(|(k, _)| segments.iter().any(|s| s == k))

@@ -322,6 +322,20 @@ async fn a_hundred_pages_and_the_streamed_list_are_complete(backend: Backend) {
         .collect();
     assert_eq!(listed, expected);
     assert!(stdout.contains(&format!("{people} active stakeholders\n")));
+    // The same stream in batches smaller than the directory, across their boundaries.
+    let mut streamed = Vec::new();
+    pulse::services::stakeholders::directory::for_each_in_batches(
+        &mut app.pool.get().unwrap(),
+        &pulse::domain::audience::AudienceFilter::everyone(),
+        false,
+        1000,
+        |s| {
+            streamed.push(s.email);
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(streamed, expected);
 
     let output = app.cli(&["stakeholders", "list", "--filter", "region=EMEA"]);
     let stdout = text(&output.stdout);

@@ -55,7 +55,8 @@ impl OutboxRow {
         now: NaiveDateTime,
     ) -> Self {
         Self {
-            id: uuid::Uuid::new_v4().to_string(),
+            // Time-ordered (v7): a wave's mails append to the end of the primary key.
+            id: uuid::Uuid::now_v7().to_string(),
             kind: kind.to_string(),
             dedupe_key,
             recipient: recipient.to_string(),

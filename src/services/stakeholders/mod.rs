@@ -172,7 +172,7 @@ pub fn apply_import(
     deactivate_missing: bool,
     now: NaiveDateTime,
 ) -> anyhow::Result<ImportReport> {
-    db::write_transaction(conn, |conn| -> anyhow::Result<ImportReport> {
+    db::bulk_write_transaction(conn, |conn| -> anyhow::Result<ImportReport> {
         let plan = plan_import(conn, parsed, deactivate_missing)?;
         write_plan(conn, parsed, &plan, now)?;
         Ok(ImportReport {
