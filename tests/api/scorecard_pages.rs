@@ -494,6 +494,33 @@ async fn a_viewer_reads_their_units_published_results(backend: Backend) {
         .clone();
     assert!((line["group"].as_f64().unwrap() - nps_by_hand(&mine).score).abs() < 1e-9);
     assert!((line["whole"].as_f64().unwrap() - nps_by_hand(&all).score).abs() < 1e-9);
+    // The same figures in the CSV, the XLSX and `pulse scorecard UNIT --results`.
+    let csv = app
+        .get("/admin/scorecards/Manufacturing/results.csv")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let csv = csv_rows(&csv);
+    let nps_row = csv.iter().find(|r| r[5] == "nps").unwrap();
+    // Rounded to six decimals, as the scorecard exports are.
+    assert!((nps_row[8].parse::<f64>().unwrap() - nps_by_hand(&mine).score).abs() < 1e-6);
+    assert_eq!(nps_row[9], "shown");
+    let xlsx = app
+        .get("/admin/scorecards/Manufacturing/results.xlsx")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(csv, xlsx_rows(xlsx.to_vec()));
+    let cli = app.cli(&["scorecard", "Manufacturing", "--results", "--format", "csv"]);
+    assert!(
+        cli.status.success(),
+        "{}",
+        crate::helpers::text(&cli.stderr)
+    );
+    assert_eq!(csv, csv_rows(&cli.stdout));
+    assert!(csv.iter().any(|r| r[5].starts_with("pain_point:")));
     // Other units' summaries are refused, like their scorecards.
     for url in [
         "/admin/scorecards/R%26D/results",
@@ -542,6 +569,53 @@ async fn a_viewer_reads_their_units_published_results(backend: Backend) {
         crate::helpers::segment_group(&published, "business_unit", "Legal")["figures"].is_null(),
         "the results page hides it too"
     );
+    let csv = csv_rows(
+        &app.get("/admin/scorecards/Legal/results.csv")
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+    );
+    assert!(!csv.is_empty());
+    assert!(
+        csv.iter().all(|r| r[8].is_empty() && r[9] == "hidden"),
+        "{csv:?}"
+    );
+    assert_eq!(
+        app.get("/admin/scorecards/Manufacturing/results.csv")
+            .await
+            .status(),
+        403
+    );
+}
+
+/// The rows of a CSV download, header left out.
+fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    csv::Reader::from_reader(bytes)
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// The rows of an XLSX download as the CSV writes them.
+fn xlsx_rows(bytes: Vec<u8>) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let range = workbook.worksheet_range("Results summaries").unwrap();
+    range
+        .rows()
+        .skip(1)
+        .map(|row| {
+            (0..10)
+                .map(|i| match row.get(i) {
+                    Some(calamine::Data::String(s)) => s.clone(),
+                    Some(calamine::Data::Float(v)) => format!("{}", (v * 1e6).round() / 1e6),
+                    Some(calamine::Data::Empty) | None => String::new(),
+                    Some(other) => format!("{other}"),
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// Plans an action on `wave_id` for `group` (empty: the whole wave) as the admin.
