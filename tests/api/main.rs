@@ -28,6 +28,7 @@ mod respondent;
 mod results;
 mod scale_out;
 mod schedules;
+mod scorecard_imports;
 mod scorecard_pages;
 mod scorecards;
 mod stakeholders;
