@@ -1,5 +1,6 @@
 //! `pulse scorecard [UNIT] --period 2027-H1 [--format json|csv]`: the figures of the
-//! scorecard pages on standard output.
+//! scorecard pages on standard output; `pulse scorecard UNIT --results`: the unit's
+//! published results summaries (the figures of `/admin/scorecards/{unit}/results`).
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -29,6 +30,9 @@ pub struct ScorecardArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "json")]
     pub format: Format,
+    /// The unit's published results summaries instead of its scorecard (needs UNIT)
+    #[arg(long, requires = "unit", conflicts_with = "period")]
+    pub results: bool,
 }
 
 pub fn run(global: &GlobalArgs, args: ScorecardArgs) -> anyhow::Result<ExitCode> {
@@ -41,6 +45,21 @@ pub fn run(global: &GlobalArgs, args: ScorecardArgs) -> anyhow::Result<ExitCode>
         Some(period) => period,
         None => crate::scorecards::card::default_period(&mut conn, &loaded, now.date())?,
     };
+    if args.results {
+        let unit = args.unit.as_deref().unwrap_or_default();
+        if !crate::scorecards::card::known_units(&mut conn)?.contains(unit) {
+            anyhow::bail!(
+                "'{unit}' is not a business unit: neither the directory, nor the request log, nor the KPI values name it"
+            );
+        }
+        let results = crate::scorecards::unit_results::unit_results(&mut conn, &cache, unit, now)?;
+        let output = match args.format {
+            Format::Json => json(&results)?,
+            Format::Csv => crate::scorecards::unit_results::to_csv(&results)?,
+        };
+        std::io::stdout().lock().write_all(&output)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let output = match &args.unit {
         Some(unit) => {
             let card = unit_scorecard(&mut conn, &cache, &loaded, unit, period, now)?

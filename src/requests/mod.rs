@@ -146,10 +146,23 @@ pub struct RequestLog {
 }
 
 impl RequestLog {
-    /// One unit's requests, or every unit's.
-    pub fn load(conn: &mut DbConn, unit: Option<&str>) -> anyhow::Result<Self> {
+    /// One unit's requests, or every unit's: those the figures of the half-years `first`
+    /// to `last` can count, as of `today`. A request opened after `last`, or fulfilled
+    /// before `first` began (and before today), counts in none of them: not opened, not
+    /// fulfilled, not open at any of their ends.
+    pub fn load(
+        conn: &mut DbConn,
+        unit: Option<&str>,
+        first: HalfYear,
+        last: HalfYear,
+        today: NaiveDate,
+    ) -> anyhow::Result<Self> {
+        let window = rows::Window {
+            opened_by: last.end(),
+            fulfilled_from: first.start().min(today),
+        };
         Ok(Self {
-            rows: rows::dates(conn, unit)?,
+            rows: rows::dates(conn, unit, &window)?,
         })
     }
 
@@ -173,10 +186,5 @@ impl RequestLog {
             })
             .collect();
         request_figures::request_figures(&dates, period, today, targets)
-    }
-
-    /// The units with requests.
-    pub fn units(&self) -> BTreeSet<&str> {
-        self.rows.iter().map(|r| r.business_unit.as_str()).collect()
     }
 }

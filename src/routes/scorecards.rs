@@ -2,7 +2,7 @@
 //! every measure, and NPS against speed), a unit's page (`/admin/scorecards/{unit}`, with
 //! the actions aimed at the unit), their CSV and XLSX downloads, the JSON API
 //! (`/api/v1/scorecards[/{unit}]`), and a unit's published results summaries
-//! (`/admin/scorecards/{unit}/results`, `/api/v1/scorecards/{unit}/results`). Every figure
+//! (`/admin/scorecards/{unit}/results[.csv|.xlsx]`, `/api/v1/scorecards/{unit}/results`). Every figure
 //! comes from `scorecards::card` and `scorecards::unit_results`; a viewer sees only the
 //! units of their scope, and of the actions only the published ones.
 
@@ -38,6 +38,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/admin/scorecards/{unit}/results",
             web::get().to(unit_results_html),
+        )
+        .route(
+            "/admin/scorecards/{unit}/results.csv",
+            web::get().to(unit_results_csv),
+        )
+        .route(
+            "/admin/scorecards/{unit}/results.xlsx",
+            web::get().to(unit_results_xlsx),
         )
         .route("/api/v1/scorecards", web::get().to(organisation_api))
         .route("/api/v1/scorecards/{unit}", web::get().to(unit_api))
@@ -374,4 +382,34 @@ async fn unit_results_api(
     };
     let results = load_unit_results(&state, &signed_in, unit.into_inner()).await?;
     Ok(HttpResponse::Ok().json(&results))
+}
+
+async fn unit_results_csv(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    unit: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let results = load_unit_results(&state, &signed_in, unit.into_inner()).await?;
+    let body = unit_results::to_csv(&results)?;
+    Ok(download(
+        &format!("results-summaries-{}", results.unit),
+        "csv",
+        CSV,
+        body,
+    ))
+}
+
+async fn unit_results_xlsx(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+    unit: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let results = load_unit_results(&state, &signed_in, unit.into_inner()).await?;
+    let body = unit_results::to_xlsx(&results)?;
+    Ok(download(
+        &format!("results-summaries-{}", results.unit),
+        "xlsx",
+        XLSX,
+        body,
+    ))
 }

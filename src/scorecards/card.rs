@@ -181,7 +181,17 @@ impl<'a> Inputs<'a> {
         }
         Ok(Self {
             definition,
-            log: RequestLog::load(conn, unit)?,
+            log: RequestLog::load(
+                conn,
+                unit,
+                period
+                    .last(TREND_PERIODS)
+                    .first()
+                    .copied()
+                    .unwrap_or(period),
+                period,
+                now.date(),
+            )?,
             kpis,
             waves,
             actions: unit_actions(conn, unit, now)?,
@@ -194,7 +204,8 @@ impl<'a> Inputs<'a> {
     /// request log and KPI values.
     pub fn units(&self, conn: &mut DbConn) -> anyhow::Result<BTreeSet<String>> {
         let mut units = requests::directory_units(conn)?;
-        units.extend(self.log.units().into_iter().map(str::to_string));
+        // Every unit of the log, not only of the requests loaded for these half-years.
+        units.extend(crate::db::models::requests::units(conn)?);
         units.extend(self.kpis.keys().map(|(_, _, unit)| unit.clone()));
         Ok(units)
     }

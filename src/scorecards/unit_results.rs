@@ -69,6 +69,8 @@ pub struct SummaryLine {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct PainPointLine {
+    /// The option's key in the survey definition.
+    pub key: String,
     pub label: String,
     pub stage: String,
     /// Share of the wave's respondents naming it, %.
@@ -249,6 +251,7 @@ fn summary(
             .flat_map(|q| &q.stages)
             .flat_map(|s| {
                 s.options.iter().map(|o| PainPointLine {
+                    key: o.key.clone(),
                     label: o.label.clone(),
                     stage: s.label.clone(),
                     share: o.share * 100.0,
@@ -274,4 +277,124 @@ fn summary(
         lines,
         pain_points,
     }
+}
+
+/// The columns of the CSV and XLSX downloads: one row per wave and figure (pain points
+/// as `pain_point:KEY`). `everyone` and `unit_value` in the figure's unit (% for rates
+/// and shares, points for NPS, scale points for means); `unit_status` is `shown`, `hidden`
+/// or empty when the figure is not there.
+pub const HEADER: [&str; 10] = [
+    "business_unit",
+    "wave_id",
+    "wave",
+    "survey",
+    "closed_on",
+    "figure",
+    "label",
+    "everyone",
+    "unit_value",
+    "unit_status",
+];
+
+/// One exported row: texts, then the two numbers, then the status.
+struct Row {
+    texts: [String; 7],
+    everyone: Option<f64>,
+    unit_value: Option<f64>,
+    status: &'static str,
+}
+
+fn rows(results: &UnitResults) -> Vec<Row> {
+    use crate::export::neutralise;
+    let mut out = Vec::new();
+    for wave in &results.waves {
+        let texts = |figure: &str, label: &str| {
+            [
+                neutralise(&results.unit),
+                wave.wave_id.clone(),
+                neutralise(&wave.title),
+                neutralise(&wave.survey_title),
+                wave.closed_on.to_string(),
+                neutralise(figure),
+                neutralise(label),
+            ]
+        };
+        for line in &wave.lines {
+            out.push(Row {
+                texts: texts(&line.key, &line.label),
+                everyone: line.whole,
+                unit_value: line.group,
+                status: match (line.group_hidden, line.group) {
+                    (true, _) => "hidden",
+                    (false, Some(_)) => "shown",
+                    (false, None) => "",
+                },
+            });
+        }
+        for pain in &wave.pain_points {
+            out.push(Row {
+                texts: texts(&format!("pain_point:{}", pain.key), &pain.label),
+                everyone: Some(pain.share),
+                unit_value: pain.group_share,
+                status: match (wave.unit_shown, pain.group_share) {
+                    (false, _) => "hidden",
+                    (true, Some(_)) => "shown",
+                    (true, None) => "",
+                },
+            });
+        }
+    }
+    out
+}
+
+fn number(value: Option<f64>) -> String {
+    match value {
+        Some(v) if v.is_finite() => format!("{}", (v * 1e6).round() / 1e6),
+        _ => String::new(),
+    }
+}
+
+/// The summaries as CSV: the same figures as the page and the JSON API.
+pub fn to_csv(results: &UnitResults) -> anyhow::Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(HEADER)?;
+    for row in rows(results) {
+        let mut record: Vec<String> = row.texts.to_vec();
+        record.push(number(row.everyone));
+        record.push(number(row.unit_value));
+        record.push(row.status.to_string());
+        writer.write_record(record)?;
+    }
+    Ok(writer.into_inner()?)
+}
+
+/// The summaries as XLSX: the rows of [`to_csv`], numbers as numbers.
+pub fn to_xlsx(results: &UnitResults) -> anyhow::Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("Results summaries")?;
+    let bold = Format::new().set_bold();
+    for (col, name) in HEADER.iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *name, &bold)?;
+    }
+    for (i, row) in rows(results).into_iter().enumerate() {
+        let r = u32::try_from(i + 1)?;
+        for (col, text) in row.texts.iter().enumerate() {
+            if !text.is_empty() {
+                sheet.write_string(r, col as u16, text)?;
+            }
+        }
+        for (col, value) in [(7, row.everyone), (8, row.unit_value)] {
+            if let Some(v) = value.filter(|v| v.is_finite()) {
+                sheet.write_number(r, col, v)?;
+            }
+        }
+        if !row.status.is_empty() {
+            sheet.write_string(r, 9, row.status)?;
+        }
+    }
+    sheet.set_column_width(2, 24)?;
+    sheet.set_column_width(6, 36)?;
+    Ok(workbook.save_to_buffer()?)
 }

@@ -30,6 +30,7 @@ mod results;
 mod said_did;
 mod scale_out;
 mod schedules;
+mod scorecard_imports;
 mod scorecard_pages;
 mod scorecards;
 mod stakeholders;

@@ -83,10 +83,28 @@ pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     requests::table.count().get_result(conn)
 }
 
-/// The dates of one unit's requests, or of every unit's (`None`).
-pub fn dates(conn: &mut DbConn, unit: Option<&str>) -> QueryResult<Vec<RequestDates>> {
+/// Which requests [`dates`] reads: opened by `opened_by`, and still open or fulfilled on or
+/// after `fulfilled_from`.
+#[derive(Debug, Clone, Copy)]
+pub struct Window {
+    pub opened_by: NaiveDate,
+    pub fulfilled_from: NaiveDate,
+}
+
+/// The dates of one unit's requests, or of every unit's (`None`), in `window`.
+pub fn dates(
+    conn: &mut DbConn,
+    unit: Option<&str>,
+    window: &Window,
+) -> QueryResult<Vec<RequestDates>> {
     let mut query = requests::table
         .select(RequestDates::as_select())
+        .filter(requests::opened_on.le(window.opened_by))
+        .filter(
+            requests::fulfilled_on
+                .is_null()
+                .or(requests::fulfilled_on.ge(window.fulfilled_from)),
+        )
         .into_boxed();
     if let Some(unit) = unit {
         query = query.filter(requests::business_unit.eq(unit));

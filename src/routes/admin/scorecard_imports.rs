@@ -234,11 +234,12 @@ async fn check(
 ) -> Result<Result<Checked, Vec<ImportProblem>>, AppError> {
     match kind {
         Kind::Requests => {
-            let records = match parse_requests(&bytes) {
-                Ok(records) => records,
-                Err(problems) => return Ok(Err(problems)),
-            };
+            // Parsing a large file is blocking work too.
             blocking(state, move |conn| {
+                let records = match parse_requests(&bytes) {
+                    Ok(records) => records,
+                    Err(problems) => return Ok(Err(problems)),
+                };
                 let counts = match requests::check_import(conn, &records)? {
                     Ok(counts) => counts,
                     Err(problems) => return Ok(Err(problems)),
@@ -422,13 +423,11 @@ async fn confirm(
     // Checked again as it is written: the directory may have changed since the preview.
     let outcome = match kind {
         Kind::Requests => {
-            let records = match parse_requests(&bytes) {
-                Ok(records) => records,
-                Err(problems) => {
-                    return problems_page(&signed_in, kind, "the file", &problems, String::new())
-                }
-            };
             blocking(&state, move |conn| {
+                let records = match parse_requests(&bytes) {
+                    Ok(records) => records,
+                    Err(problems) => return Ok(Err(problems)),
+                };
                 Ok(requests::apply_import(conn, &records, now())?.map(|c| {
                     format!(
                         "Requests imported: {} new, {} updated.",
