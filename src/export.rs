@@ -8,7 +8,7 @@
 //! value, low, high, n, note`. Shares and rates are fractions, NPS is in points, means in
 //! scale points.
 
-use crate::services::results::{Change, Hidden, WaveResults};
+use crate::results::{Change, Hidden, WaveResults};
 
 /// One exported figure.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,6 +7,7 @@
 
 pub mod actions;
 pub mod optout_page;
+pub mod results_page;
 pub mod scorecards;
 pub mod survey_form;
 

@@ -60,10 +60,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
-}
-
 /// The search as typed, kept to fill the form and the page links again.
 #[derive(Debug, Default)]
 struct SearchParams {
@@ -373,7 +369,7 @@ async fn preview(
         signed_in.session_token(),
         &bytes,
         deactivate_missing,
-        now(),
+        state.clock.now(),
     );
     let page = Page::signed_in(
         "Import preview",
@@ -458,7 +454,7 @@ async fn confirm(
         &state.settings.secret_key,
         signed_in.session_token(),
         &sealed_import,
-        now(),
+        state.clock.now(),
     )
     .map_err(|e| AppError::BadRequest(format!("Nothing was imported: {e}.")))?;
     let parsed = match parse_csv(&bytes) {
@@ -473,12 +469,13 @@ async fn confirm(
         }
     };
     let deactivate_missing = sealed_import.deactivate_missing;
+    let now = state.clock.now();
     let report = blocking(&state, move |conn| {
         Ok(service::apply_import(
             conn,
             &parsed,
             deactivate_missing,
-            now(),
+            now,
         )?)
     })
     .await?;
