@@ -226,6 +226,7 @@ pub fn render(
                 Some(f) => json!({
                     "value": g.value, "shown": true, "responses": f.responses,
                     "nps": f.nps.map(points),
+                    "nps_change": change(&f.nps_figures.as_ref().and_then(|n| n.change.clone()), |d| format!("{d:+.1}")),
                     "nps_hidden_text": why(f.nps_hidden),
                     "cells": results.dimensions.iter().zip(&f.dimension_means).enumerate().map(|(i, (d, m))| match m {
                         Some(m) => json!({ "shown": true, "mean": mean(*m), "class": format!("heat-{}", heat(*m, d.scale)) }),

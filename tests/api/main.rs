@@ -26,6 +26,7 @@ mod outbox_processes;
 mod readme;
 mod respondent;
 mod results;
+mod results_changes;
 mod scale_out;
 mod schedules;
 mod scorecards;
