@@ -81,7 +81,7 @@ use figures::{answers_released, figures, figures_of, Figures};
 use plans::Plans;
 use store::Entry;
 
-pub use comments::COMMENT_SAMPLE;
+pub use comments::{comments_page, CommentsPage, COMMENTS_PER_PAGE, COMMENT_SAMPLE};
 pub use model::*;
 pub use store::ResultsCache;
 

@@ -100,3 +100,81 @@ pub fn summary_of(results: &WaveResults) -> WaveSummary {
         csat: results.csat.as_ref().map(|c| (c.top2box, c.change.clone())),
     }
 }
+
+/// The home page's view of the results: per survey its latest closed wave, and the waves
+/// open now.
+#[derive(Debug, Clone)]
+pub struct Home {
+    pub surveys: Vec<SurveyLatest>,
+    pub open_waves: Vec<OpenWave>,
+}
+
+/// A survey and the published results of its latest closed wave.
+#[derive(Debug, Clone)]
+pub struct SurveyLatest {
+    pub slug: String,
+    pub title: String,
+    /// `None` while no wave of the survey has closed yet.
+    pub latest: Option<std::sync::Arc<WaveResults>>,
+}
+
+/// A wave open now: its progress and how long it still runs.
+#[derive(Debug, Clone)]
+pub struct OpenWave {
+    pub id: String,
+    pub title: String,
+    pub survey_title: String,
+    pub closes_at: NaiveDateTime,
+    pub invited: u64,
+    pub responses: u64,
+    /// Days until it closes, rounded up (1 on its last day; 0 once its time has come).
+    pub days_left: i64,
+}
+
+/// What the home page shows of the results: one read of the wave list, then each
+/// survey's latest closed snapshot (cached) and each open wave's counts.
+pub fn home(
+    conn: &mut DbConn,
+    cache: &ResultsCache,
+    now: NaiveDateTime,
+) -> Result<Home, ResultsError> {
+    let mut surveys: BTreeMap<(String, String), Option<std::sync::Arc<WaveResults>>> =
+        BTreeMap::new();
+    let mut open_waves = Vec::new();
+    // Newest first: the first closed wave met is a survey's latest.
+    for (wave, slug, title) in wave_rows::list(conn)? {
+        let entry = surveys.entry((title.clone(), slug)).or_default();
+        match wave.state() {
+            WaveState::Closed if entry.is_none() => {
+                *entry = Some(wave_results(conn, cache, &wave.id, now)?);
+            }
+            WaveState::Open => {
+                let (invited, _) = invitations::counts(conn, &wave.id)?;
+                let responses = respondents_count(conn, &wave.id, &wave.state)?;
+                let seconds = (wave.closes_at - now).num_seconds().max(0);
+                open_waves.push(OpenWave {
+                    id: wave.id.clone(),
+                    title: wave.title.clone(),
+                    survey_title: title,
+                    closes_at: wave.closes_at,
+                    invited: u64::try_from(invited).unwrap_or(0),
+                    responses,
+                    days_left: (seconds + 86_399) / 86_400,
+                });
+            }
+            _ => {}
+        }
+    }
+    open_waves.sort_by(|a, b| a.closes_at.cmp(&b.closes_at));
+    Ok(Home {
+        surveys: surveys
+            .into_iter()
+            .map(|((title, slug), latest)| SurveyLatest {
+                slug,
+                title,
+                latest,
+            })
+            .collect(),
+        open_waves,
+    })
+}

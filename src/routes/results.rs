@@ -23,6 +23,10 @@ use crate::views::Page;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/results", web::get().to(index))
         .route("/admin/waves/{id}/results", web::get().to(page))
+        .route(
+            "/admin/waves/{id}/results/print.css",
+            web::get().to(print_css),
+        )
         .route("/admin/waves/{id}/results.csv", web::get().to(csv))
         .route("/admin/waves/{id}/results.xlsx", web::get().to(xlsx))
         .route("/api/v1/waves/{id}/results", web::get().to(api));
@@ -70,20 +74,55 @@ async fn index(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRe
     ))
 }
 
+/// The results page: the figures of the wave (or of one group), the whole wave's groups
+/// for the group picker when filtered, and one page of the comments.
 async fn page(
     state: web::Data<AppState>,
     signed_in: SignedIn,
     id: web::Path<String>,
     query: web::Query<ResultsQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let results = load(&state, id.into_inner(), &query).await?;
-    let html = results_page::render(
-        &results,
-        &query,
-        Some(&signed_in.user),
-        Some(&signed_in.csrf_token),
-    )?;
+    let filter = query.segment_filter().map_err(AppError::BadRequest)?;
+    let category = query.comment_category();
+    let comment_page = query.page.unwrap_or(1);
+    let state = state.into_inner();
+    let id = id.into_inner();
+    let (results, whole, comments) = web::block(move || -> Result<_, AppError> {
+        let mut conn = state.pool.get()?;
+        let now = state.clock.now();
+        let whole =
+            results::wave_results(&mut conn, &state.results, &id, now).map_err(results_error)?;
+        let results = match &filter {
+            Some(filter) => results::filtered_results(&mut conn, &state.results, &id, filter, now)
+                .map_err(results_error)?,
+            None => whole.clone(),
+        };
+        let comments = results::comments_page(&mut conn, &results, category, comment_page)?;
+        Ok((results, whole, comments))
+    })
+    .await??;
+    let inputs = results_page::PageInputs {
+        results: &results,
+        whole: Some(&whole),
+        comments: comments.as_ref(),
+        query: &query,
+    };
+    let html = results_page::render(&inputs, Some(&signed_in.user), Some(&signed_in.csrf_token))?;
     Ok(super::html(StatusCode::OK, html))
+}
+
+/// The page's print stylesheet: the running header of every printed page.
+async fn print_css(
+    state: web::Data<AppState>,
+    _signed_in: SignedIn,
+    id: web::Path<String>,
+    query: web::Query<ResultsQuery>,
+) -> Result<HttpResponse, AppError> {
+    let results = load(&state, id.into_inner(), &query).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "private, max-age=300"))
+        .body(results_page::print_css(&results)))
 }
 
 async fn csv(

@@ -20,6 +20,7 @@ mod demo;
 mod directory;
 mod email;
 mod health;
+mod home;
 mod migrations;
 mod operations;
 mod outbox_processes;

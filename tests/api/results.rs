@@ -898,7 +898,11 @@ async fn changes_are_flagged_only_past_bh_and_the_minimum_effect(backend: Backen
         .text()
         .await
         .unwrap();
-    assert!(page2.contains("class=\"sig-up\""), "flagged on the page");
+    // Issue 12 changed the colours on purpose: by better or worse, not by up or down.
+    assert!(
+        page2.contains("class=\"sig-better\""),
+        "flagged on the page"
+    );
     assert!(page2.contains("+60.0 points since W1 — significant"));
     let page4 = app
         .get(&format!("/admin/waves/{w4}/results"))
