@@ -1,4 +1,4 @@
-//! Benchmark of the results page (`services::results` + `routes::results::render_page`): a
+//! Benchmark of the results page (`results` + `views::results_page::render`): a
 //! wave with 1,000,000 responses to a 15-question survey reported by 6 segment attributes,
 //! timed cold (first computation, cache empty) and warm (cached), on SQLite and — when
 //! PULSE_TEST_POSTGRES_URL is set — on PostgreSQL. Timed: the open wave's page
@@ -35,8 +35,8 @@ use rand::{Rng, SeedableRng};
 use pulse::db::models::responses::{add_counts, insert_answers, AnswerRow, CountRow};
 use pulse::db::models::{survey_versions, waves as wave_rows};
 use pulse::db::{self, DatabaseUrl, DbConn};
-use pulse::routes::results::{render_page, ResultsQuery};
-use pulse::services::results::{wave_results, ResultsCache};
+use pulse::results::{wave_results, ResultsCache};
+use pulse::views::results_page::{render as render_page, ResultsQuery};
 
 const SEGMENTS: [(&str, usize); 6] = [
     ("business_unit", 6),

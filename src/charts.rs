@@ -1,259 +1,309 @@
-//! Server-rendered SVG charts of the results page, drawn with `plotters`' SVG backend: no
-//! font files (text is emitted as SVG `<text>`, measured by plotters' naive metrics), no
-//! script, no event attributes — the SVG is embedded inline and the page works without
-//! JavaScript and prints. Pure functions of the figures they draw; `None` when there is
-//! nothing to draw.
+//! Server-rendered SVG charts of the results and home pages, written by hand: a trend
+//! chart per measure (axis scaled to the data, zero line, every wave labelled in full,
+//! text that stays readable on a phone), sparklines, and the bars of the pain-point
+//! Pareto. No script, no event attributes, no inline style (the CSP allows none): the SVG
+//! is embedded inline, the page works without JavaScript and prints. Pure functions of the
+//! figures they draw; `None` when there is nothing to draw. Every text is escaped.
 
-use plotters::prelude::*;
+use std::fmt::Write;
 
-/// One wave of the trend chart: label, NPS (points) with its interval, CSAT (fraction).
+const INK: &str = "#1b2430";
+const MUTED: &str = "#5b6573";
+const GRID: &str = "#d5dbe3";
+const LINE: &str = "#0b5cab";
+
+/// Escapes a text for an SVG attribute or element.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// One wave of a trend chart: its label, the value (in the chart's unit) and its interval.
 pub struct TrendInput<'a> {
     pub label: &'a str,
-    pub nps: Option<f64>,
-    pub nps_ci: Option<(f64, f64)>,
-    pub csat: Option<f64>,
+    pub value: Option<f64>,
+    pub ci: Option<(f64, f64)>,
+    /// The wave the page is about (drawn larger).
+    pub current: bool,
 }
 
-/// One bar of the pain-point Pareto chart: label, share (fraction) and its interval.
-pub struct ParetoInput<'a> {
-    pub label: &'a str,
-    pub count: u64,
-    pub share: f64,
-    pub ci: (f64, f64),
-}
-
-const NPS_COLOUR: RGBColor = RGBColor(11, 92, 171);
-const CSAT_COLOUR: RGBColor = RGBColor(30, 107, 58);
-const BAR_COLOUR: RGBColor = RGBColor(11, 92, 171);
-const CUMULATIVE_COLOUR: RGBColor = RGBColor(179, 38, 30);
-const INK: RGBColor = RGBColor(27, 36, 48);
-
-/// NPS (points, −100…100, with its 95 % interval as a whisker) and CSAT (% top-2-box)
-/// across the waves of a survey, oldest first. Waves without figures leave a gap.
-pub fn trend_svg(points: &[TrendInput<'_>], description: &str) -> Option<String> {
-    if points.iter().all(|p| p.nps.is_none() && p.csat.is_none()) {
-        return None;
-    }
-    let mut svg = String::new();
-    draw_trend(&mut svg, points).ok()?;
-    Some(finish(svg, description))
-}
-
-fn draw_trend(svg: &mut String, points: &[TrendInput<'_>]) -> Result<(), String> {
-    let n = points.len();
-    let root = SVGBackend::with_string(svg, (720, 320)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let mut chart = ChartBuilder::on(&root)
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(48)
-        .build_cartesian_2d((0..n).into_segmented(), -100f64..100f64)
-        .map_err(|e| e.to_string())?;
-    let labels: Vec<String> = points.iter().map(|p| shorten(p.label, 18)).collect();
-    chart
-        .configure_mesh()
-        .disable_x_mesh()
-        .x_labels(n.max(1))
-        .x_label_formatter(&|x| match x {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                labels.get(*i).cloned().unwrap_or_default()
-            }
-            SegmentValue::Last => String::new(),
-        })
-        .y_desc("NPS (points) · CSAT (%)")
-        .label_style(("sans-serif", 13).into_font().color(&INK))
-        .draw()
-        .map_err(|e| e.to_string())?;
-    // The zero line.
-    chart
-        .draw_series(std::iter::once(PathElement::new(
-            vec![(SegmentValue::Exact(0), 0.0), (SegmentValue::Last, 0.0)],
-            INK.mix(0.4),
-        )))
-        .map_err(|e| e.to_string())?;
-    for (series, colour, name) in [
-        (
-            points.iter().map(|p| p.nps).collect::<Vec<_>>(),
-            NPS_COLOUR,
-            "NPS",
-        ),
-        (
-            points
-                .iter()
-                .map(|p| p.csat.map(|c| 100.0 * c))
-                .collect::<Vec<_>>(),
-            CSAT_COLOUR,
-            "CSAT %",
-        ),
-    ] {
-        // A line per run of consecutive waves with a figure (a hidden wave breaks it).
-        let mut runs: Vec<Vec<(SegmentValue<usize>, f64)>> = vec![Vec::new()];
-        for (i, value) in series.iter().enumerate() {
-            match value {
-                Some(v) => {
-                    if let Some(run) = runs.last_mut() {
-                        run.push((SegmentValue::CenterOf(i), *v));
-                    }
-                }
-                None => runs.push(Vec::new()),
-            }
-        }
-        for run in runs.into_iter().filter(|r| r.len() > 1) {
-            chart
-                .draw_series(LineSeries::new(run, colour.stroke_width(2)))
-                .map_err(|e| e.to_string())?;
-        }
-        chart
-            .draw_series(series.iter().enumerate().filter_map(|(i, v)| {
-                v.map(|v| Circle::new((SegmentValue::CenterOf(i), v), 4, colour.filled()))
-            }))
-            .map_err(|e| e.to_string())?
-            .label(name)
-            .legend(move |(x, y)| Circle::new((x + 8, y), 4, colour.filled()));
-    }
-    chart
-        .draw_series(points.iter().enumerate().filter_map(|(i, p)| {
-            p.nps_ci.map(|(low, high)| {
-                PathElement::new(
-                    vec![
-                        (SegmentValue::CenterOf(i), low),
-                        (SegmentValue::CenterOf(i), high),
-                    ],
-                    NPS_COLOUR.stroke_width(1),
-                )
-            })
-        }))
-        .map_err(|e| e.to_string())?;
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.9))
-        .border_style(INK.mix(0.4))
-        .label_font(("sans-serif", 13).into_font().color(&INK))
-        .draw()
-        .map_err(|e| e.to_string())?;
-    root.present().map_err(|e| e.to_string())?;
-    Ok(())
-}
-
-/// Pain points as a Pareto chart: horizontal bars of the share of respondents naming each
-/// option (most first, with its 95 % interval), and the cumulative share of all mentions.
-pub fn pareto_svg(bars: &[ParetoInput<'_>], description: &str) -> Option<String> {
-    if bars.is_empty() {
-        return None;
-    }
-    let mut svg = String::new();
-    draw_pareto(&mut svg, bars).ok()?;
-    Some(finish(svg, description))
-}
-
-fn draw_pareto(svg: &mut String, bars: &[ParetoInput<'_>]) -> Result<(), String> {
-    let n = bars.len();
-    let height = 60 + 28 * u32::try_from(n).unwrap_or(40).min(40);
-    let root = SVGBackend::with_string(svg, (720, height)).into_drawing_area();
-    root.fill(&WHITE).map_err(|e| e.to_string())?;
-    let mut chart = ChartBuilder::on(&root)
-        .margin(12)
-        .x_label_area_size(32)
-        .y_label_area_size(230)
-        .build_cartesian_2d(0f64..100f64, (0..n).into_segmented())
-        .map_err(|e| e.to_string())?;
-    // Most frequent at the top: index 0 is drawn at the top row.
-    let labels: Vec<String> = bars.iter().map(|b| shorten(b.label, 32)).collect();
-    let row = |i: usize| n - 1 - i;
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .y_labels(n)
-        .y_label_formatter(&|y| match y {
-            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => labels
-                .get(n.saturating_sub(1 + *i))
-                .cloned()
-                .unwrap_or_default(),
-            SegmentValue::Last => String::new(),
-        })
-        .x_desc("% of respondents (bars) · cumulative % of mentions (line)")
-        .label_style(("sans-serif", 13).into_font().color(&INK))
-        .draw()
-        .map_err(|e| e.to_string())?;
-    chart
-        .draw_series(bars.iter().enumerate().map(|(i, b)| {
-            let mut bar = Rectangle::new(
-                [
-                    (0.0, SegmentValue::Exact(row(i))),
-                    (100.0 * b.share, SegmentValue::Exact(row(i) + 1)),
-                ],
-                BAR_COLOUR.mix(0.8).filled(),
-            );
-            bar.set_margin(5, 5, 0, 0);
-            bar
-        }))
-        .map_err(|e| e.to_string())?;
-    chart
-        .draw_series(bars.iter().enumerate().map(|(i, b)| {
-            PathElement::new(
-                vec![
-                    (100.0 * b.ci.0, SegmentValue::CenterOf(row(i))),
-                    (100.0 * b.ci.1, SegmentValue::CenterOf(row(i))),
-                ],
-                INK.stroke_width(2),
-            )
-        }))
-        .map_err(|e| e.to_string())?;
-    let mentions: u64 = bars.iter().map(|b| b.count).sum();
-    if mentions > 0 {
-        let mut running = 0u64;
-        let cumulative: Vec<(f64, SegmentValue<usize>)> = bars
-            .iter()
-            .enumerate()
-            .map(|(i, b)| {
-                running += b.count;
-                (
-                    100.0 * running as f64 / mentions as f64,
-                    SegmentValue::CenterOf(row(i)),
-                )
-            })
-            .collect();
-        chart
-            .draw_series(LineSeries::new(
-                cumulative.clone(),
-                CUMULATIVE_COLOUR.stroke_width(2),
-            ))
-            .map_err(|e| e.to_string())?;
-        chart
-            .draw_series(
-                cumulative
-                    .into_iter()
-                    .map(|p| Circle::new(p, 3, CUMULATIVE_COLOUR.filled())),
-            )
-            .map_err(|e| e.to_string())?;
-    }
-    root.present().map_err(|e| e.to_string())?;
-    Ok(())
-}
-
-/// Makes the SVG scale with the page and describes it for screen readers.
-fn finish(svg: String, description: &str) -> String {
-    let label = description
-        .replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    svg.replacen(
-        "<svg ",
-        &format!("<svg role=\"img\" aria-label=\"{label}\" class=\"chart\" "),
-        1,
+/// Ticks from `low` to `high` (at least both), on a step of 1, 2 or 5 × 10ⁿ, about five.
+fn ticks(low: f64, high: f64) -> (f64, f64, f64) {
+    let span = (high - low).max(1e-9);
+    let raw = span / 5.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| span / s <= 6.0)
+        .unwrap_or(10.0 * magnitude);
+    (
+        (low / step).floor() * step,
+        (high / step).ceil() * step,
+        step,
     )
 }
 
-fn shorten(label: &str, max: usize) -> String {
-    if label.chars().count() <= max {
-        label.to_string()
-    } else {
-        let mut short: String = label.chars().take(max.saturating_sub(1)).collect();
-        short.push('…');
-        short
+/// Splits a label into at most two lines of about `width` characters (the second one
+/// shortened with … only when the label is longer than two lines).
+fn wrap(label: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in label.split_whitespace() {
+        let Some(line) = lines.last_mut() else {
+            break;
+        };
+        if line.is_empty() || line.chars().count() + 1 + word.chars().count() <= width {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        } else {
+            lines.push(word.to_string());
+        }
     }
+    if lines.len() > 2 {
+        let rest = lines[1..].join(" ");
+        let mut second: String = rest.chars().take(width.saturating_sub(1)).collect();
+        second.push('…');
+        lines.truncate(1);
+        lines.push(second);
+    }
+    lines
+}
+
+/// A trend across waves, oldest first: the axis scaled to the values and their
+/// intervals (with 0 always on it when `zero` is set, drawn darker), each value written
+/// above its point, every wave labelled under the axis. `format` writes a value and a tick.
+pub fn trend_svg(
+    points: &[TrendInput<'_>],
+    zero: bool,
+    format: &dyn Fn(f64) -> String,
+    description: &str,
+) -> Option<String> {
+    let known: Vec<f64> = points
+        .iter()
+        .flat_map(|p| {
+            p.value
+                .into_iter()
+                .chain(p.ci.into_iter().flat_map(|(a, b)| [a, b]))
+        })
+        .collect();
+    if known.is_empty() {
+        return None;
+    }
+    let mut low = known.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut high = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if zero {
+        low = low.min(0.0);
+        high = high.max(0.0);
+    }
+    if high - low < 1e-9 {
+        low -= 1.0;
+        high += 1.0;
+    }
+    let (low, high, step) = ticks(low, high);
+    let n = points.len();
+    let (width, height) = (360.0, 210.0);
+    let (left, right, top, bottom) = (44.0, 10.0, 22.0, 46.0);
+    let plot_w = width - left - right;
+    let plot_h = height - top - bottom;
+    let x = |i: usize| left + plot_w * (i as f64 + 0.5) / n as f64;
+    let y = |v: f64| top + plot_h * (high - v) / (high - low);
+    let mut svg = format!(
+        "<svg role=\"img\" aria-label=\"{}\" class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\">",
+        escape(description)
+    );
+    // Grid and tick labels.
+    let mut tick = low;
+    while tick <= high + step / 2.0 {
+        let ty = y(tick);
+        let is_zero = zero && tick.abs() < step / 2.0;
+        let _ = write!(
+            svg,
+            "<line x1=\"{left}\" x2=\"{}\" y1=\"{ty:.1}\" y2=\"{ty:.1}\" stroke=\"{}\" stroke-width=\"{}\"/>\
+             <text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" fill=\"{MUTED}\">{}</text>",
+            width - right,
+            if is_zero { INK } else { GRID },
+            if is_zero { 1.5 } else { 1.0 },
+            left - 6.0,
+            ty + 4.0,
+            escape(&format(tick)),
+        );
+        tick += step;
+    }
+    // Wave labels, up to two lines each; with many waves every other one.
+    let every = if n > 8 { 2 } else { 1 };
+    let chars = ((plot_w / n as f64) / 6.5).max(6.0) as usize;
+    for (i, p) in points.iter().enumerate() {
+        if i % every != 0 && i + 1 != n {
+            continue;
+        }
+        let weight = if p.current {
+            " font-weight=\"bold\""
+        } else {
+            ""
+        };
+        let _ = write!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{INK}\"{weight}>",
+            x(i),
+            height - bottom + 16.0
+        );
+        for (line, text) in wrap(p.label, chars * every).iter().enumerate() {
+            let _ = write!(
+                svg,
+                "<tspan x=\"{:.1}\" dy=\"{}\">{}</tspan>",
+                x(i),
+                if line == 0 { 0 } else { 14 },
+                escape(text)
+            );
+        }
+        svg.push_str("</text>");
+    }
+    // Intervals, the line between neighbouring waves with a value, the points and values.
+    for (i, p) in points.iter().enumerate() {
+        if let Some((a, b)) = p.ci {
+            let _ = write!(
+                svg,
+                "<line x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"{1:.1}\" y2=\"{2:.1}\" stroke=\"{LINE}\" stroke-opacity=\"0.45\" stroke-width=\"6\" stroke-linecap=\"round\"/>",
+                x(i),
+                y(a),
+                y(b)
+            );
+        }
+    }
+    let mut path = String::new();
+    let mut pen_down = false;
+    for (i, p) in points.iter().enumerate() {
+        match p.value {
+            Some(v) => {
+                let _ = write!(
+                    path,
+                    "{}{:.1} {:.1} ",
+                    if pen_down { "L" } else { "M" },
+                    x(i),
+                    y(v)
+                );
+                pen_down = true;
+            }
+            None => pen_down = false,
+        }
+    }
+    if !path.is_empty() {
+        let _ = write!(
+            svg,
+            "<path d=\"{}\" fill=\"none\" stroke=\"{LINE}\" stroke-width=\"2\"/>",
+            path.trim_end()
+        );
+    }
+    for (i, p) in points.iter().enumerate() {
+        let Some(v) = p.value else {
+            let _ = write!(
+                svg,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"{MUTED}\">–</text>",
+                x(i),
+                top + plot_h / 2.0
+            );
+            continue;
+        };
+        let r = if p.current { 5.0 } else { 3.5 };
+        let label_y = match p.ci {
+            Some((_, b)) => y(b) - 6.0,
+            None => y(v) - 8.0,
+        }
+        .max(11.0);
+        let _ = write!(
+            svg,
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"{r}\" fill=\"{LINE}\"/>\
+             <text x=\"{:.1}\" y=\"{label_y:.1}\" text-anchor=\"middle\" fill=\"{INK}\"{}>{}</text>",
+            x(i),
+            y(v),
+            x(i),
+            if p.current { " font-weight=\"bold\"" } else { "" },
+            escape(&format(v))
+        );
+    }
+    svg.push_str("</svg>");
+    Some(svg)
+}
+
+/// A small line of `values` (oldest first; `None` leaves a gap), 96 × 28, with the zero
+/// line when the values cross it and `zero` is set; `None` without two values to join.
+pub fn sparkline_svg(values: &[Option<f64>], zero: bool, description: &str) -> Option<String> {
+    let known: Vec<f64> = values.iter().flatten().copied().collect();
+    if known.len() < 2 {
+        return None;
+    }
+    let (width, height, pad) = (96.0, 28.0, 4.0);
+    let mut low = known.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut high = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if high - low < 1e-9 {
+        low -= 1.0;
+        high += 1.0;
+    }
+    let step = (width - 2.0 * pad) / (values.len().max(2) - 1) as f64;
+    let x = |i: usize| pad + step * i as f64;
+    let y = |v: f64| height - pad - (v - low) / (high - low) * (height - 2.0 * pad);
+    let mut svg = format!(
+        "<svg role=\"img\" aria-label=\"{}\" class=\"spark\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\">",
+        escape(description)
+    );
+    if zero && low < 0.0 && high > 0.0 {
+        let _ = write!(
+            svg,
+            "<line x1=\"0\" x2=\"{width}\" y1=\"{0:.1}\" y2=\"{0:.1}\" stroke=\"{GRID}\"/>",
+            y(0.0)
+        );
+    }
+    let mut path = String::new();
+    let mut pen_down = false;
+    let mut last = None;
+    for (i, value) in values.iter().enumerate() {
+        match value {
+            Some(v) => {
+                let _ = write!(
+                    path,
+                    "{}{:.1} {:.1} ",
+                    if pen_down { "L" } else { "M" },
+                    x(i),
+                    y(*v)
+                );
+                pen_down = true;
+                last = Some((x(i), y(*v)));
+            }
+            None => pen_down = false,
+        }
+    }
+    let _ = write!(
+        svg,
+        "<path d=\"{}\" fill=\"none\" stroke=\"{LINE}\" stroke-width=\"2\"/>",
+        path.trim_end()
+    );
+    if let Some((cx, cy)) = last {
+        let _ = write!(
+            svg,
+            "<circle cx=\"{cx:.1}\" cy=\"{cy:.1}\" r=\"3\" fill=\"{LINE}\"/>"
+        );
+    }
+    svg.push_str("</svg>");
+    Some(svg)
+}
+
+/// The bar of one pain point in the Pareto table: its share (a fraction) as a bar over the
+/// width of the cell (0–`max`), its 95 % interval as a line. Decorative: the table cell
+/// beside it holds the numbers.
+pub fn share_bar_svg(share: f64, ci: (f64, f64), max: f64) -> String {
+    let scale = |v: f64| (100.0 * v / max.max(1e-9)).clamp(0.0, 100.0);
+    format!(
+        "<svg aria-hidden=\"true\" focusable=\"false\" class=\"bar\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 100 14\" preserveAspectRatio=\"none\">\
+         <rect x=\"0\" y=\"2\" width=\"{:.2}\" height=\"10\" fill=\"{LINE}\" fill-opacity=\"0.8\"/>\
+         <line x1=\"{:.2}\" x2=\"{:.2}\" y1=\"7\" y2=\"7\" stroke=\"{INK}\" stroke-width=\"2\" vector-effect=\"non-scaling-stroke\"/></svg>",
+        scale(share),
+        scale(ci.0),
+        scale(ci.1)
+    )
 }
 
 #[cfg(test)]
@@ -261,62 +311,66 @@ mod tests {
     use super::*;
 
     fn assert_safe(svg: &str) {
-        assert!(svg.starts_with("<svg role=\"img\""), "{svg}");
         let lower = svg.to_lowercase();
         assert!(!lower.contains("<script"));
         assert!(!lower.contains(" on"), "no event attributes");
+        assert!(!lower.contains("style="), "no inline style (CSP)");
         assert!(!lower.contains("javascript:"));
         assert!(!lower.contains("href"));
     }
 
     #[test]
-    fn trend_and_pareto_are_plain_svg_with_escaped_text() {
-        let trend = trend_svg(
-            &[
-                TrendInput {
-                    label: "H1 <script>",
-                    nps: Some(10.0),
-                    nps_ci: Some((-5.0, 25.0)),
-                    csat: Some(0.6),
-                },
-                TrendInput {
-                    label: "H2",
-                    nps: None,
-                    nps_ci: None,
-                    csat: None,
-                },
-                TrendInput {
-                    label: "H1 & more",
-                    nps: Some(-20.0),
-                    nps_ci: Some((-40.0, 0.0)),
-                    csat: Some(0.4),
-                },
-            ],
-            "Trend \"x\"",
-        )
-        .unwrap();
-        assert_safe(&trend);
-        assert!(trend.contains("&lt;script&gt;") || !trend.contains("script"));
-        let pareto = pareto_svg(
-            &[
-                ParetoInput {
-                    label: "Approval delays",
-                    count: 12,
-                    share: 0.4,
-                    ci: (0.25, 0.57),
-                },
-                ParetoInput {
-                    label: "R&D <b>",
-                    count: 3,
-                    share: 0.1,
-                    ci: (0.03, 0.26),
-                },
-            ],
-            "Pareto",
-        )
-        .unwrap();
-        assert_safe(&pareto);
-        assert!(pareto.contains("R&amp;D"), "{pareto}");
-        assert!(pareto_svg(&[], "x").is_none());
+    fn the_trend_axis_fits_the_data_with_zero_and_full_labels() {
+        let points = [
+            TrendInput {
+                label: "H1 <script>",
+                value: Some(-2.0),
+                ci: Some((-9.0, 5.0)),
+                current: false,
+            },
+            TrendInput {
+                label: "H2 2026 & the long tail of a very long wave title",
+                value: None,
+                ci: None,
+                current: false,
+            },
+            TrendInput {
+                label: "H1 2027",
+                value: Some(15.0),
+                ci: Some((8.0, 22.0)),
+                current: true,
+            },
+        ];
+        let svg = trend_svg(&points, true, &|v| format!("{v:+.0}"), "NPS \"x\"").unwrap();
+        assert_safe(&svg);
+        assert!(svg.starts_with("<svg role=\"img\" aria-label=\"NPS &quot;x&quot;\""));
+        assert!(svg.contains("&lt;script&gt;"));
+        assert!(svg.contains("H2 2026 &amp;"), "labels kept, wrapped: {svg}");
+        // Ticks from −10 to +25 on a step of 5: not −100…+100.
+        assert!(svg.contains(">-10<") && svg.contains(">+25<"), "{svg}");
+        assert!(!svg.contains(">+100<"));
+        assert!(
+            svg.contains(&format!("stroke=\"{INK}\" stroke-width=\"1.5\"")),
+            "zero line"
+        );
+        assert!(trend_svg(&points[1..2], true, &|v| v.to_string(), "x").is_none());
+    }
+
+    #[test]
+    fn sparklines_and_bars_are_plain_svg() {
+        let spark = sparkline_svg(&[Some(-3.0), None, Some(4.0)], true, "a < b").unwrap();
+        assert_safe(&spark);
+        assert!(spark.contains("a &lt; b"));
+        assert!(sparkline_svg(&[Some(1.0)], true, "x").is_none());
+        let bar = share_bar_svg(0.25, (0.2, 0.3), 0.5);
+        assert_safe(&bar);
+        assert!(bar.contains("width=\"50.00\""));
+    }
+
+    #[test]
+    fn ticks_are_round() {
+        assert_eq!(ticks(-2.0, 15.0), (-5.0, 15.0, 5.0));
+        assert_eq!(ticks(0.55, 0.62), (0.54, 0.62, 0.02));
+        assert_eq!(wrap("Setting up a new supplier took too long", 14).len(), 2);
     }
 }

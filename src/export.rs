@@ -6,9 +6,17 @@
 //!
 //! Both formats hold the same rows ([`rows`]): `section, attribute, group, item, figure,
 //! value, low, high, n, note`. Shares and rates are fractions, NPS is in points, means in
-//! scale points.
+//! scale points. A figure's change since the previous wave follows it as `change`,
+//! `change_p` and `change_p_adjusted` rows (note: significant or not) — for the whole wave
+//! and for every group of every breakdown (`section` segment, `attribute`/`group` the
+//! group). Trend rows (`section` trend) name the wave in `item` and its opening date in
+//! `note`; a group's trend rows carry the group; dimension means and pain-point shares of
+//! a trend point are `mean:KEY` and `share:KEY`.
 
-use crate::services::results::{Change, Hidden, WaveResults};
+use crate::results::{
+    Change, CsatFigures, DimensionFigures, Hidden, NpsFigures, PainPointsResult, TrendPoint,
+    WaveResults,
+};
 
 /// One exported figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,7 +25,7 @@ pub struct Row {
     pub attribute: String,
     pub group: String,
     pub item: String,
-    pub figure: &'static str,
+    pub figure: String,
     pub value: Option<f64>,
     pub low: Option<f64>,
     pub high: Option<f64>,
@@ -39,13 +47,13 @@ pub const HEADER: [&str; 10] = [
 ];
 
 impl Row {
-    fn new(section: &'static str, item: &str, figure: &'static str) -> Self {
+    fn new(section: &'static str, item: &str, figure: impl Into<String>) -> Self {
         Row {
             section,
             attribute: String::new(),
             group: String::new(),
             item: item.to_string(),
-            figure,
+            figure: figure.into(),
             value: None,
             low: None,
             high: None,
@@ -97,17 +105,135 @@ pub fn hidden_note(k: u32, hidden: Option<Hidden>) -> String {
     hidden.unwrap_or(Hidden::FewerResponses).text(k)
 }
 
-fn change_rows(out: &mut Vec<Row>, section: &'static str, item: &str, change: &Option<Change>) {
+/// The change rows of a figure: `base` names it (section, group, item).
+fn change_rows_of(out: &mut Vec<Row>, base: &Row, change: &Option<Change>) {
     if let Some(change) = change {
-        out.push(Row::new(section, item, "change").value(change.diff).note(
-            if change.significant {
-                "significant"
-            } else {
-                "not significant"
-            },
-        ));
-        out.push(Row::new(section, item, "change_p").value(change.p));
-        out.push(Row::new(section, item, "change_p_adjusted").value(change.p_adjusted));
+        let row = |figure: &str| Row {
+            figure: figure.to_string(),
+            ..base.clone()
+        };
+        out.push(
+            row("change")
+                .value(change.diff)
+                .note(if change.significant {
+                    "significant"
+                } else {
+                    "not significant"
+                }),
+        );
+        out.push(row("change_p").value(change.p));
+        out.push(row("change_p_adjusted").value(change.p_adjusted));
+    }
+}
+
+/// The trend rows of a scope (`attribute`/`group` empty for the whole wave or filter).
+fn trend_rows(
+    out: &mut Vec<Row>,
+    attribute: &str,
+    group: &str,
+    trend: &[TrendPoint],
+    hidden: &str,
+) {
+    for point in trend {
+        let row = |figure: &str| {
+            Row::new("trend", &point.title, figure)
+                .group(attribute, group)
+                .note(point.opens_at.format("%Y-%m-%d").to_string())
+        };
+        match &point.figures {
+            Some(f) => {
+                out.push(row("responses").value(f.responses as f64));
+                let mut nps = row("nps").maybe(f.nps);
+                if let Some(ci) = f.nps_ci {
+                    nps = nps.ci(ci);
+                }
+                out.push(nps);
+                out.push(row("csat").maybe(f.csat));
+                for d in &f.dimensions {
+                    out.push(row(&format!("mean:{}", d.key)).value(d.value));
+                }
+                for p in &f.pain_points {
+                    out.push(row(&format!("share:{}", p.key)).value(p.value));
+                }
+            }
+            None => out.push(Row {
+                note: hidden.to_string(),
+                ..row("nps")
+            }),
+        }
+    }
+}
+
+fn nps_rows(out: &mut Vec<Row>, base: &Row, nps: &NpsFigures) {
+    let row = |figure: &str| Row {
+        figure: figure.to_string(),
+        ..base.clone()
+    };
+    out.push(row("score").value(nps.score).ci(nps.ci).n(nps.n));
+    out.push(row("promoter_share").value(nps.promoter_share));
+    out.push(row("passive_share").value(nps.passive_share));
+    out.push(row("detractor_share").value(nps.detractor_share));
+    change_rows_of(out, base, &nps.change);
+}
+
+fn csat_rows(out: &mut Vec<Row>, base: &Row, csat: &CsatFigures) {
+    out.push(
+        Row {
+            figure: "top2box".into(),
+            ..base.clone()
+        }
+        .value(csat.top2box)
+        .ci(csat.ci)
+        .n(csat.answers),
+    );
+    change_rows_of(out, base, &csat.change);
+}
+
+fn dimension_rows(out: &mut Vec<Row>, base: &Row, f: &DimensionFigures) {
+    let row = |figure: &str| Row {
+        figure: figure.to_string(),
+        ..base.clone()
+    };
+    out.push(row("mean").value(f.mean).ci(f.ci).n(f.n));
+    out.push(row("sd").value(f.sd));
+    out.push(row("top2box").value(f.top2box).ci(f.top2box_ci).n(f.n));
+    change_rows_of(out, base, &f.change);
+}
+
+/// Pain-point rows: `attribute`/`group` empty for the whole scope (the stage is then the
+/// group, as it always was), the segment group otherwise (the stage goes to the note).
+fn pain_rows(out: &mut Vec<Row>, segment: Option<(&str, &str)>, questions: &[PainPointsResult]) {
+    for question in questions {
+        for stage in &question.stages {
+            for option in &stage.options {
+                let base = match segment {
+                    None => {
+                        Row::new("pain_point", &option.key, "").group("stage", stage.stage.as_str())
+                    }
+                    Some((attribute, group)) => {
+                        Row::new("segment", &format!("pain_point:{}", option.key), "")
+                            .group(attribute, group)
+                    }
+                };
+                let row = |figure: &str| Row {
+                    figure: figure.to_string(),
+                    ..base.clone()
+                };
+                let label = match segment {
+                    None => option.label.clone(),
+                    Some(_) => format!("{} ({})", option.label, stage.label),
+                };
+                out.push(
+                    row("share")
+                        .value(option.share)
+                        .ci(option.ci)
+                        .n(question.respondents)
+                        .note(label),
+                );
+                out.push(row("count").value(option.count as f64));
+                change_rows_of(out, &base, &option.change);
+            }
+        }
     }
 }
 
@@ -130,71 +256,22 @@ pub fn rows(results: &WaveResults) -> Vec<Row> {
         out.push(Row::new("wave", &results.wave.title, "answers").note(OPEN_WAVE_NOTE));
     }
     if let Some(nps) = &results.nps {
-        out.push(
-            Row::new("nps", &nps.question, "score")
-                .value(nps.score)
-                .ci(nps.ci)
-                .n(nps.n),
-        );
-        out.push(Row::new("nps", &nps.question, "promoter_share").value(nps.promoter_share));
-        out.push(Row::new("nps", &nps.question, "passive_share").value(nps.passive_share));
-        out.push(Row::new("nps", &nps.question, "detractor_share").value(nps.detractor_share));
-        change_rows(&mut out, "nps", &nps.question, &nps.change);
+        nps_rows(&mut out, &Row::new("nps", &nps.question, ""), nps);
     } else if let Some(why) = results.nps_hidden.filter(|_| released) {
         out.push(Row::new("nps", "", "score").note(note(Some(why))));
     }
     if let Some(csat) = &results.csat {
-        out.push(
-            Row::new("csat", "all dimensions", "top2box")
-                .value(csat.top2box)
-                .ci(csat.ci)
-                .n(csat.answers),
-        );
-        change_rows(&mut out, "csat", "all dimensions", &csat.change);
+        csat_rows(&mut out, &Row::new("csat", "all dimensions", ""), csat);
     } else if let Some(why) = results.csat_hidden.filter(|_| released) {
         out.push(Row::new("csat", "all dimensions", "top2box").note(note(Some(why))));
     }
     for dim in results.dimensions.iter().filter(|_| released) {
         match &dim.figures {
-            Some(f) => {
-                out.push(
-                    Row::new("dimension", &dim.key, "mean")
-                        .value(f.mean)
-                        .ci(f.ci)
-                        .n(f.n),
-                );
-                out.push(Row::new("dimension", &dim.key, "sd").value(f.sd));
-                out.push(
-                    Row::new("dimension", &dim.key, "top2box")
-                        .value(f.top2box)
-                        .ci(f.top2box_ci)
-                        .n(f.n),
-                );
-                change_rows(&mut out, "dimension", &dim.key, &f.change);
-            }
+            Some(f) => dimension_rows(&mut out, &Row::new("dimension", &dim.key, ""), f),
             None => out.push(Row::new("dimension", &dim.key, "mean").note(note(dim.hidden))),
         }
     }
-    for question in &results.pain_points {
-        for stage in &question.stages {
-            for option in &stage.options {
-                out.push(
-                    Row::new("pain_point", &option.key, "share")
-                        .group("stage", stage.stage.as_str())
-                        .value(option.share)
-                        .ci(option.ci)
-                        .n(question.respondents)
-                        .note(option.label.clone()),
-                );
-                out.push(
-                    Row::new("pain_point", &option.key, "count")
-                        .group("stage", stage.stage.as_str())
-                        .value(option.count as f64),
-                );
-                change_rows(&mut out, "pain_point", &option.key, &option.change);
-            }
-        }
-    }
+    pain_rows(&mut out, None, &results.pain_points);
     for choice in &results.choices {
         for option in &choice.options {
             out.push(
@@ -227,9 +304,21 @@ pub fn rows(results: &WaveResults) -> Vec<Row> {
             if !released {
                 continue;
             }
-            match f.nps {
-                Some(score) => out.push(row("nps", "score").value(score)),
-                None => out.push(row("nps", "score").note(note(f.nps_hidden))),
+            match &f.nps_figures {
+                Some(nps) => nps_rows(&mut out, &row("nps", ""), nps),
+                None => match f.nps {
+                    // A snapshot of format 1 kept the score alone.
+                    Some(score) => out.push(row("nps", "score").value(score)),
+                    None => out.push(row("nps", "score").note(note(f.nps_hidden))),
+                },
+            }
+            match &f.csat {
+                Some(csat) => csat_rows(&mut out, &row("csat", ""), csat),
+                None => {
+                    if let Some(why) = f.csat_hidden {
+                        out.push(row("csat", "top2box").note(note(Some(why))));
+                    }
+                }
             }
             for (i, (dim, mean)) in results
                 .dimensions
@@ -237,37 +326,33 @@ pub fn rows(results: &WaveResults) -> Vec<Row> {
                 .zip(&f.dimension_means)
                 .enumerate()
             {
-                match mean {
-                    Some(mean) => out.push(row(&dim.key, "mean").value(*mean)),
-                    None => out.push(
+                match (f.dimensions.get(i).and_then(Option::as_ref), mean) {
+                    (Some(figures), _) => dimension_rows(&mut out, &row(&dim.key, ""), figures),
+                    (None, Some(mean)) => out.push(row(&dim.key, "mean").value(*mean)),
+                    (None, None) => out.push(
                         row(&dim.key, "mean")
                             .note(note(f.dimension_hidden.get(i).copied().flatten())),
                     ),
                 }
             }
-        }
-    }
-    for point in &results.trend {
-        let row = |figure| {
-            Row::new("trend", &point.title, figure)
-                .note(point.opens_at.format("%Y-%m-%d").to_string())
-        };
-        match &point.figures {
-            Some(f) => {
-                out.push(row("responses").value(f.responses as f64));
-                let mut nps = row("nps").maybe(f.nps);
-                if let Some(ci) = f.nps_ci {
-                    nps = nps.ci(ci);
-                }
-                out.push(nps);
-                out.push(row("csat").maybe(f.csat));
+            pain_rows(
+                &mut out,
+                Some((&segment.attribute, &group.value)),
+                &f.pain_points,
+            );
+            if let Some(why) = f.pain_points_hidden {
+                out.push(row("pain_points", "share").note(note(Some(why))));
             }
-            None => out.push(Row {
-                note: hidden.clone(),
-                ..row("nps")
-            }),
+            trend_rows(
+                &mut out,
+                &segment.attribute,
+                &group.value,
+                &group.trend,
+                &hidden,
+            );
         }
     }
+    trend_rows(&mut out, "", "", &results.trend, &hidden);
     out
 }
 
@@ -301,7 +386,7 @@ pub fn to_csv(results: &WaveResults) -> anyhow::Result<Vec<u8>> {
             neutralise(&row.attribute),
             neutralise(&row.group),
             neutralise(&row.item),
-            row.figure.to_string(),
+            neutralise(&row.figure),
             number(row.value),
             number(row.low),
             number(row.high),
@@ -329,7 +414,7 @@ pub fn to_xlsx(results: &WaveResults) -> anyhow::Result<Vec<u8>> {
             (1, neutralise(&row.attribute)),
             (2, neutralise(&row.group)),
             (3, neutralise(&row.item)),
-            (4, row.figure.to_string()),
+            (4, neutralise(&row.figure)),
             (9, neutralise(&row.note)),
         ];
         for (col, text) in texts {

@@ -10,8 +10,9 @@
 //! outbox worker ─lettre SMTP─▶ inbox
 //! stakeholder GET /s/{token} ─▶ form ─POST─▶ response (anonymous), invitation marked
 //! wave closes ─▶ results frozen ─▶ leads notified
-//! results pages ◀─ services::results (one grouped count read per wave → stats + anonymity)
-//!                 ─▶ routes::results (page, charts SVG, export CSV/XLSX, JSON API), cli results
+//! results pages ◀─ results (counts → plans → figures → changes → model; store: cache +
+//!                 snapshots; overview: index + home) ─▶ views::results_page + routes::results
+//!                 (page, charts SVG, export CSV/XLSX, JSON API), cli results, routes::admin (home)
 //! requests.csv ─requests─▶ request log;  kpis.csv ─scorecards─▶ KPI values
 //! scorecards::card ◀─ request figures + KPI values + results filtered per unit (release plan)
 //!                 ─▶ routes::scorecards (pages, CSV/XLSX, JSON API; viewers see their units), cli scorecard
@@ -36,6 +37,7 @@ pub mod export;
 pub mod metrics;
 pub mod outbox;
 pub mod requests;
+pub mod results;
 pub mod routes;
 pub mod scheduler;
 pub mod scorecards;

@@ -19,11 +19,11 @@ use crate::db;
 use crate::email::Mailer;
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
+use crate::results::ResultsCache;
 use crate::routes;
 use crate::scheduler;
 use crate::services::respondent::DefinitionCache;
 use crate::services::responses::SubmissionQueue;
-use crate::services::results::ResultsCache;
 use crate::services::surveys;
 
 /// Shared by every request handler.

@@ -7,7 +7,10 @@
 
 pub mod actions;
 pub mod heard;
+pub mod figures;
+pub mod home;
 pub mod optout_page;
+pub mod results_page;
 pub mod scorecards;
 pub mod survey_form;
 

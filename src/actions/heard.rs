@@ -550,6 +550,7 @@ mod tests {
             diff: 5.24,
             p: 0.01,
             p_adjusted: 0.02,
+            min_effect: 5.0,
             significant: true,
         };
         assert_eq!(

@@ -153,7 +153,7 @@
 //! have plenty of respondents. [`ReleasePlan::for_figure`] builds and audits a plan over a
 //! question's own answer counts and hides in it whatever the respondents' plan hides;
 //! output paths show a question's figures only where that plan shows the group (see
-//! `services::results::FigurePlans`). The attack tests solve for every published (n, sum)
+//! `results::plans::FigurePlans`). The attack tests solve for every published (n, sum)
 //! pair of random questions with random skip and "not applicable" patterns.
 //!
 //! # Storage

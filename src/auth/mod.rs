@@ -106,15 +106,10 @@ impl FromRequest for SignedIn {
             let pool = state.pool.clone();
             let settings = state.settings.clone();
             let lookup_token = token.clone();
+            let now = state.clock.now();
             let user = web::block(move || {
                 let mut conn = pool.get()?;
-                session::resume(
-                    &mut conn,
-                    &lookup_token,
-                    chrono::Utc::now().naive_utc(),
-                    &settings,
-                )
-                .map_err(AppError::from)
+                session::resume(&mut conn, &lookup_token, now, &settings).map_err(AppError::from)
             })
             .await??;
             match user {

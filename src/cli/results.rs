@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use super::GlobalArgs;
 use crate::clock::{Clock, SystemClock};
-use crate::services::results::{self, ResultsCache, SegmentFilter};
+use crate::results::{self, ResultsCache, SegmentFilter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {

@@ -12,7 +12,7 @@ pub const MIN_ANONYMITY_K: i32 = 3;
 pub const DEFAULT_ANONYMITY_K: i32 = 5;
 pub const DEFAULT_REMINDERS: &str = "7d,14d";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WaveState {
     Scheduled,
@@ -30,6 +30,38 @@ impl WaveState {
             "cancelled" => Some(Self::Cancelled),
             _ => None,
         }
+    }
+
+    /// The word stored in `waves.state` and shown on pages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Scheduled => "scheduled",
+            Self::Open => "open",
+            Self::Closed => "closed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// THE rule for "this wave has results" — pages, exports, the API and the CLI all ask
+    /// it: every wave that opened. An open wave's results are its participation; a closed
+    /// wave's are frozen; a cancelled wave shows what it has (its answers stay stored).
+    /// A scheduled wave has none.
+    pub fn has_results(self) -> bool {
+        !matches!(self, Self::Scheduled)
+    }
+
+    /// Whether the answers may be shown: only once no answer can be added any more
+    /// (closed or cancelled). While a wave is open, two readings of its results a response
+    /// apart would differ by exactly that response — whatever the threshold — so an open
+    /// wave shows participation only.
+    pub fn answers_released(self) -> bool {
+        matches!(self, Self::Closed | Self::Cancelled)
+    }
+}
+
+impl std::fmt::Display for WaveState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -125,6 +125,7 @@ async fn login(
     }
     let previous = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
     let pool = state.pool.clone();
+    let now = state.clock.now();
     let (email, password) = (form.email.clone(), form.password);
     let token = web::block(move || -> Result<Option<String>, AppError> {
         let mut conn = pool.get()?;
@@ -133,7 +134,7 @@ async fn login(
             &email,
             &password,
             previous.as_deref(),
-            chrono::Utc::now().naive_utc(),
+            now,
         )?)
     })
     .await??;

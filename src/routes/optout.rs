@@ -74,13 +74,14 @@ async fn opt_out(
     let language = language(&req, &query);
     let hash = token.hash();
     let pool = state.pool.clone();
+    let now = state.clock.now();
     let survey_title = web::block(move || -> Result<Option<String>, AppError> {
         let mut conn = pool.get()?;
         Ok(crate::services::waves::opt_out(
             &mut conn,
             hash.as_str(),
             language.code(),
-            chrono::Utc::now().naive_utc(),
+            now,
         )?)
     })
     .await??;

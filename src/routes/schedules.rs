@@ -8,9 +8,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::waves::{
-    blocking, field_errors, now, survey_options, time_zone_note, utc_echo, wave_error,
-};
+use super::waves::{blocking, field_errors, survey_options, time_zone_note, utc_echo, wave_error};
 use crate::auth::SignedIn;
 use crate::db::models::waves as wave_rows;
 use crate::domain::audience::AudienceFilter;
@@ -140,9 +138,9 @@ async fn render(
             "surveys": survey_list,
             "cadences": cadences,
             "attributes": attributes,
-            "starting_utc": utc_echo(&r.input.starting, tz),
+            "starting_utc": utc_echo(&r.input.starting, tz, state.clock.now()),
             "form": form_json(&r.input),
-            "time_zone": time_zone_note(tz),
+            "time_zone": time_zone_note(tz, state.clock.now()),
             "errors": field_errors(SCHEDULE_FIELDS, &r.errors),
             "has_errors": !r.errors.is_empty(),
         }),
@@ -186,10 +184,11 @@ async fn create(
     let (csrf, input, errors) = parse_form(form.into_inner());
     signed_in.verify_csrf(&csrf)?;
     let tz = state.settings.time_zone;
+    let now = state.clock.now();
     let attempt = input.clone();
     let outcome = if errors.is_empty() {
         blocking(&state, move |conn| {
-            match schedules::add_schedule_in(conn, &attempt, now(), tz) {
+            match schedules::add_schedule_in(conn, &attempt, now, tz) {
                 Ok(row) => Ok(Ok(row)),
                 Err(WaveError::Invalid(errors)) => Ok(Err(errors)),
                 Err(other) => Err(wave_error(other)),
@@ -259,12 +258,13 @@ async fn save(
     let (csrf, input, errors) = parse_form(form.into_inner());
     signed_in.verify_csrf(&csrf)?;
     let tz = state.settings.time_zone;
+    let now = state.clock.now();
     let id = id.into_inner();
     let (attempt, schedule_id) = (input.clone(), id.clone());
     let outcome = if errors.is_empty() {
         blocking(&state, move |conn| {
             wave_rows::find_schedule(conn, &schedule_id)?.ok_or(AppError::NotFound)?;
-            match schedules::edit(conn, &schedule_id, &attempt, now(), tz) {
+            match schedules::edit(conn, &schedule_id, &attempt, now, tz) {
                 Ok(outcome) => Ok(Ok(outcome.message)),
                 Err(WaveError::Invalid(errors)) => Ok(Err(errors)),
                 Err(other) => Err(wave_error(other)),
@@ -340,12 +340,13 @@ async fn act(
     signed_in.verify_csrf(&form.csrf_token)?;
     let (id, action) = path.into_inner();
     let tz = state.settings.time_zone;
+    let now = state.clock.now();
     let message = blocking(&state, move |conn| {
         wave_rows::find_schedule(conn, &id)?.ok_or(AppError::NotFound)?;
         let outcome = match action.as_str() {
             "pause" => schedules::pause(conn, &id),
-            "resume" => schedules::resume(conn, &id, now(), tz),
-            "stop" => schedules::stop(conn, &id, now()),
+            "resume" => schedules::resume(conn, &id, now, tz),
+            "stop" => schedules::stop(conn, &id, now),
             _ => return Err(AppError::NotFound),
         };
         outcome.map(|o| o.message).map_err(wave_error)

@@ -47,10 +47,6 @@ pub(super) async fn blocking<T: Send + 'static>(
     .await?
 }
 
-pub(super) fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
-}
-
 pub(super) fn wave_error(error: WaveError) -> AppError {
     match error {
         WaveError::NotFound(_) => AppError::NotFound,
@@ -115,12 +111,12 @@ pub(super) fn survey_options(
 }
 
 /// The time zone note beside date inputs: "Europe/Berlin, now UTC+01:00".
-pub(super) fn time_zone_note(tz: Tz) -> String {
+pub(super) fn time_zone_note(tz: Tz, now: chrono::NaiveDateTime) -> String {
     use chrono::{Offset, TimeZone};
     if tz == Tz::UTC {
         return "UTC".into();
     }
-    let offset = tz.offset_from_utc_datetime(&now()).fix().local_minus_utc();
+    let offset = tz.offset_from_utc_datetime(&now).fix().local_minus_utc();
     let sign = if offset < 0 { '-' } else { '+' };
     let offset = offset.abs();
     format!(
@@ -131,11 +127,11 @@ pub(super) fn time_zone_note(tz: Tz) -> String {
 }
 
 /// "= 2027-01-15 08:00 UTC" under a date input holding a valid local time.
-pub(super) fn utc_echo(raw: &str, tz: Tz) -> Option<String> {
+pub(super) fn utc_echo(raw: &str, tz: Tz, now: chrono::NaiveDateTime) -> Option<String> {
     if tz == Tz::UTC || raw.trim().is_empty() {
         return None;
     }
-    crate::domain::schedule::parse_time_in(raw, now(), tz)
+    crate::domain::schedule::parse_time_in(raw, now, tz)
         .ok()
         .map(|t| format!("= {} UTC", t.format("%Y-%m-%d %H:%M")))
 }
@@ -160,7 +156,7 @@ async fn list(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRes
                 "id": wave.id, "title": wave.title, "survey_slug": slug, "survey_title": survey_title,
                 "state": wave.state, "opens_at": short_time(wave.opens_at, tz), "closes_at": short_time(wave.closes_at, tz),
                 "invited": progress.invited, "responded": progress.responded, "response_rate": progress.response_rate,
-                "has_results": wave.state == "open" || wave.state == "closed",
+                "has_results": wave.state().has_results(),
             }));
         }
         Ok(rows)
@@ -198,6 +194,7 @@ async fn render_form(
     extras: FormExtras,
 ) -> Result<HttpResponse, AppError> {
     let tz = state.settings.time_zone;
+    let now = state.clock.now();
     let (chosen, audience_error) = match AudienceFilter::parse(&input.audience) {
         Ok(filter) => (filter, None),
         Err(e) => (AudienceFilter::everyone(), Some(e.to_string())),
@@ -218,13 +215,13 @@ async fn render_form(
         "Schedule a wave",
         signed_in,
         json!({
-            "opens_utc": utc_echo(&input.opens, tz),
-            "closes_utc": utc_echo(&input.closes, tz),
+            "opens_utc": utc_echo(&input.opens, tz, now),
+            "closes_utc": utc_echo(&input.closes, tz, now),
             "form": input,
             "surveys": survey_list,
             "attributes": attributes,
             "count": extras.count,
-            "time_zone": time_zone_note(tz),
+            "time_zone": time_zone_note(tz, now),
             "errors": field_errors(WAVE_FIELDS, &errors),
             "has_errors": !errors.is_empty(),
         }),
@@ -341,8 +338,9 @@ async fn create(
         return render_form(&state, &signed_in, StatusCode::OK, input, extras).await;
     }
     let attempt = input.clone();
+    let now = state.clock.now();
     let outcome = blocking(&state, move |conn| {
-        match waves::schedule_wave_in(conn, &attempt, now(), tz) {
+        match waves::schedule_wave_in(conn, &attempt, now, tz) {
             Ok(wave) => Ok(Ok(wave)),
             Err(WaveError::Invalid(errors)) => Ok(Err(errors)),
             Err(other) => Err(wave_error(other)),
@@ -351,7 +349,7 @@ async fn create(
     .await?;
     match outcome {
         Ok(wave) => {
-            let message = if wave.opens_at <= now() {
+            let message = if wave.opens_at <= now {
                 format!(
                     "{} is scheduled and opens at the next scheduler pass (within a minute); invitations follow.",
                     wave.title
@@ -463,14 +461,14 @@ async fn render_wave(
         json!({
             "wave": wave_json(&data, tz),
             "progress": data.progress,
-            "computed_at": display_in(now(), tz).replacen(' ', " at ", 1),
+            "computed_at": display_in(state.clock.now(), tz).replacen(' ', " at ", 1),
             "live": state_name == "open" || state_name == "scheduled",
             "can_open": is_admin && state_name == "scheduled",
             "can_close": is_admin && state_name == "open",
             "can_cancel": is_admin && (state_name == "scheduled" || state_name == "open"),
             "can_resend": is_admin && state_name == "open",
             "can_mark_trend": is_admin && state_name != "cancelled",
-            "has_results": state_name == "open" || state_name == "closed",
+            "has_results": data.wave.wave.state().has_results(),
             "can_retry_failed": is_admin && data.progress.failed > 0 && (state_name == "open" || state_name == "closed"),
             "relay_pause": state.metrics.relay_pause(),
             "resend": { "email": resend.email, "error": resend.error },
@@ -580,11 +578,12 @@ async fn act(
     let (id, action) = path.into_inner();
     let key = state.settings.secret_key.clone();
     let wave_id = id.clone();
+    let now = state.clock.now();
     let message = blocking(&state, move |conn| {
         let wave = wave_rows::find(conn, &wave_id)?.ok_or(AppError::NotFound)?;
         let title = wave.title.clone();
         let message = match action.as_str() {
-            "open" => waves::open_wave(conn, &key, &wave_id, now())
+            "open" => waves::open_wave(conn, &key, &wave_id, now)
                 .map_err(wave_error)?
                 .map(|report| {
                     format!(
@@ -593,7 +592,7 @@ async fn act(
                     )
                 }),
             "close" => {
-                if waves::close_wave(conn, &wave_id, now()).map_err(wave_error)? {
+                if waves::close_wave(conn, &wave_id, now).map_err(wave_error)? {
                     let progress = waves::progress(conn, &wave_id).map_err(wave_error)?;
                     Some(if progress.responded < i64::from(wave.anonymity_k) {
                         format!(
@@ -607,11 +606,11 @@ async fn act(
                     None
                 }
             }
-            "cancel" => waves::cancel_wave(conn, &wave_id, now())
+            "cancel" => waves::cancel_wave(conn, &wave_id, now)
                 .map_err(wave_error)?
                 .then(|| format!("{title} was cancelled; mails not yet sent were withdrawn.")),
             "retry-failed" => {
-                let again = waves::retry_failed(conn, &wave_id, now()).map_err(wave_error)?;
+                let again = waves::retry_failed(conn, &wave_id, now).map_err(wave_error)?;
                 Some(format!("{again} undelivered mail(s) of {title} will be sent again."))
             }
             _ => return Err(AppError::NotFound),
@@ -658,8 +657,9 @@ async fn resend(
     let id = id.into_inner();
     let email = form.into_inner().email;
     let (wave_id, address) = (id.clone(), email.clone());
+    let now = state.clock.now();
     let outcome = blocking(&state, move |conn| {
-        match waves::resend_invitation(conn, &wave_id, &address, now()) {
+        match waves::resend_invitation(conn, &wave_id, &address, now) {
             Ok(()) => Ok(Ok(())),
             Err(WaveError::Invalid(errors)) => Ok(Err(errors
                 .into_iter()
@@ -727,10 +727,11 @@ async fn set_trend(
     };
     let id = id.into_inner();
     let wave_id = id.clone();
+    let now = state.clock.now();
     let title = blocking(&state, move |conn| {
         let wave = wave_rows::find(conn, &wave_id)?.ok_or(AppError::NotFound)?;
         crate::db::write_transaction(conn, |conn| {
-            wave_rows::set_outside_trend(conn, &wave_id, outside, now())
+            wave_rows::set_outside_trend(conn, &wave_id, outside, now)
         })?;
         Ok(wave.title)
     })

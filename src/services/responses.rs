@@ -304,8 +304,8 @@ pub fn upgrade_storage(
         match wave.state.as_str() {
             "closed" if rows::has_answers(conn, &wave.id)? => {
                 db::write_transaction(conn, |conn| {
-                    crate::services::results::freeze(conn, &wave.id, now)?;
-                    crate::services::results::compact(conn, &wave.id)
+                    crate::results::freeze(conn, &wave.id, now)?;
+                    crate::results::compact(conn, &wave.id)
                 })?;
             }
             "closed" | "cancelled" => {

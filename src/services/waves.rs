@@ -406,8 +406,8 @@ pub fn close_wave(conn: &mut DbConn, wave_id: &str, now: NaiveDateTime) -> Resul
         {
             use diesel::Connection;
             let frozen = conn.transaction(|conn| {
-                crate::services::results::freeze(conn, wave_id, now)?;
-                crate::services::results::compact(conn, wave_id)
+                crate::results::freeze(conn, wave_id, now)?;
+                crate::results::compact(conn, wave_id)
             });
             if let Err(error) = frozen {
                 tracing::error!(
@@ -519,7 +519,7 @@ pub fn progress(conn: &mut DbConn, wave_id: &str) -> Result<WaveProgress, WaveEr
     let wave =
         waves::find(conn, wave_id)?.ok_or_else(|| WaveError::NotFound(wave_id.to_string()))?;
     let (invited, _) = invitations::counts(conn, wave_id)?;
-    let responded = i64::try_from(crate::services::results::respondents_count(
+    let responded = i64::try_from(crate::results::respondents_count(
         conn,
         wave_id,
         &wave.state,

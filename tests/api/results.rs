@@ -276,14 +276,14 @@ fn close(a: f64, b: f64, tolerance: f64) -> bool {
     (a - b).abs() <= tolerance
 }
 
-fn assert_close(actual: f64, expected: f64, tolerance: f64, what: &str) {
+pub(crate) fn assert_close(actual: f64, expected: f64, tolerance: f64, what: &str) {
     assert!(
         close(actual, expected, tolerance),
         "{what}: got {actual}, expected {expected}"
     );
 }
 
-fn f(v: &Value) -> f64 {
+pub(crate) fn f(v: &Value) -> f64 {
     v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
 }
 
@@ -292,9 +292,10 @@ fn f(v: &Value) -> f64 {
 // ---------------------------------------------------------------------------------------
 
 /// Export rows keyed by (section, attribute, group, item, figure) → (value, low, high, note).
-type Table = BTreeMap<(String, String, String, String, String), (String, String, String, String)>;
+pub(crate) type Table =
+    BTreeMap<(String, String, String, String, String), (String, String, String, String)>;
 
-fn csv_table(bytes: &[u8]) -> Table {
+pub(crate) fn csv_table(bytes: &[u8]) -> Table {
     let mut reader = csv::Reader::from_reader(bytes);
     let mut table = Table::new();
     for record in reader.records() {
@@ -318,7 +319,7 @@ fn csv_table(bytes: &[u8]) -> Table {
     table
 }
 
-fn xlsx_table(bytes: Vec<u8>) -> Table {
+pub(crate) fn xlsx_table(bytes: Vec<u8>) -> Table {
     let mut workbook = calamine::Xlsx::new(Cursor::new(bytes)).unwrap();
     let range = workbook.worksheet_range("Results").unwrap();
     let cell = |row: &[calamine::Data], i: usize| match row.get(i) {
@@ -344,7 +345,7 @@ fn xlsx_table(bytes: Vec<u8>) -> Table {
     table
 }
 
-fn get<'t>(
+pub(crate) fn get<'t>(
     table: &'t Table,
     key: (&str, &str, &str, &str, &str),
 ) -> &'t (String, String, String, String) {
@@ -359,7 +360,7 @@ fn get<'t>(
         .unwrap_or_else(|| panic!("no export row {key:?}"))
 }
 
-fn num(s: &str) -> f64 {
+pub(crate) fn num(s: &str) -> f64 {
     s.parse()
         .unwrap_or_else(|_| panic!("not a number in the export: '{s}'"))
 }
@@ -797,7 +798,7 @@ fn add_wave_counts(app: &TestApp, wave_id: &str, nps: &[(i32, i64)], likert: &[(
     add_counts(&mut conn, &rows).unwrap();
 }
 
-async fn api_json(app: &TestApp, wave_id: &str) -> Value {
+pub(crate) async fn api_json(app: &TestApp, wave_id: &str) -> Value {
     app.get(&format!("/api/v1/waves/{wave_id}/results"))
         .await
         .json()
@@ -897,7 +898,11 @@ async fn changes_are_flagged_only_past_bh_and_the_minimum_effect(backend: Backen
         .text()
         .await
         .unwrap();
-    assert!(page2.contains("class=\"sig-up\""), "flagged on the page");
+    // Issue 12 changed the colours on purpose: by better or worse, not by up or down.
+    assert!(
+        page2.contains("class=\"sig-better\""),
+        "flagged on the page"
+    );
     assert!(page2.contains("+60.0 points since W1 — significant"));
     let page4 = app
         .get(&format!("/admin/waves/{w4}/results"))

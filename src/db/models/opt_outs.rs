@@ -142,3 +142,14 @@ pub fn lift(conn: &mut DbConn, email: &str) -> QueryResult<bool> {
         .execute(conn)
         .map(|n| n == 1)
 }
+
+/// For the directory's health on the home page: people who opted out of at least one
+/// survey, and blocked (suppressed) addresses.
+pub fn health_counts(conn: &mut DbConn) -> QueryResult<(i64, i64)> {
+    use diesel::AggregateExpressionMethods;
+    let opted_out = opt_outs::table
+        .select(diesel::dsl::count(opt_outs::stakeholder_id).aggregate_distinct())
+        .first(conn)?;
+    let suppressed = suppressions::table.count().get_result(conn)?;
+    Ok((opted_out, suppressed))
+}

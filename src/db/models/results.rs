@@ -259,3 +259,52 @@ pub fn invited_per_segment(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<
         .select((invitations::segment, diesel::dsl::count_star()))
         .load(conn)
 }
+
+/// The comments a closed wave kept, per NPS answer of the same response (`None`: no NPS
+/// answer): what the comment pages count and offer filters by.
+pub fn wave_comment_counts(
+    conn: &mut DbConn,
+    wave_id: &str,
+) -> QueryResult<Vec<(Option<i32>, i64)>> {
+    use crate::db::schema::wave_comments;
+    wave_comments::table
+        .filter(wave_comments::wave_id.eq(wave_id))
+        .group_by(wave_comments::nps_answer)
+        .select((wave_comments::nps_answer, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// One page of a closed wave's comments — (question, text, NPS answer) in the order of
+/// their random ids, so a stable random order — optionally only those whose NPS answer is
+/// in `nps_range` (inclusive).
+pub fn wave_comment_page(
+    conn: &mut DbConn,
+    wave_id: &str,
+    nps_range: Option<(i32, i32)>,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<(String, String, Option<i32>)>> {
+    use crate::db::schema::wave_comments;
+    let (low, high) = nps_range.unwrap_or((i32::MIN, i32::MAX));
+    let columns = (
+        wave_comments::question_key,
+        wave_comments::text,
+        wave_comments::nps_answer,
+    );
+    let of_wave = wave_comments::table.filter(wave_comments::wave_id.eq(wave_id));
+    match nps_range {
+        Some(_) => of_wave
+            .filter(wave_comments::nps_answer.between(low, high))
+            .order(wave_comments::id)
+            .offset(offset)
+            .limit(limit)
+            .select(columns)
+            .load(conn),
+        None => of_wave
+            .order(wave_comments::id)
+            .offset(offset)
+            .limit(limit)
+            .select(columns)
+            .load(conn),
+    }
+}

@@ -28,6 +28,15 @@ pub struct WaveRow {
     pub created_at: NaiveDateTime,
 }
 
+impl WaveRow {
+    /// The typed state. The column is constrained to the four words (a CHECK constraint in
+    /// the migration), so the fallback — scheduled, which shows nothing — is never taken.
+    pub fn state(&self) -> crate::domain::wave::WaveState {
+        crate::domain::wave::WaveState::parse(&self.state)
+            .unwrap_or(crate::domain::wave::WaveState::Scheduled)
+    }
+}
+
 /// A wave with the survey it pins.
 #[derive(Debug, Clone)]
 pub struct WaveWithSurvey {

@@ -53,10 +53,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         );
 }
 
-fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
-}
-
 /// The search as typed, kept to fill the form and the page links again.
 #[derive(Debug, Default)]
 struct SearchParams {
@@ -312,7 +308,7 @@ async fn preview(
         signed_in.session_token(),
         &bytes,
         deactivate_missing,
-        now(),
+        state.clock.now(),
     );
     let page = Page::signed_in(
         "Import preview",
@@ -398,7 +394,7 @@ async fn confirm(
         Purpose::Stakeholders,
         signed_in.session_token(),
         &sealed_import,
-        now(),
+        state.clock.now(),
     )
     .map_err(|e| AppError::BadRequest(format!("Nothing was imported: {e}.")))?;
     let parsed = match parse_csv(&bytes) {
@@ -413,12 +409,13 @@ async fn confirm(
         }
     };
     let deactivate_missing = sealed_import.option;
+    let now = state.clock.now();
     let report = blocking(&state, move |conn| {
         Ok(service::apply_import(
             conn,
             &parsed,
             deactivate_missing,
-            now(),
+            now,
         )?)
     })
     .await?;

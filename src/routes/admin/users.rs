@@ -130,7 +130,7 @@ async fn create(
     signed_in.verify_csrf(&form.csrf_token)?;
     let input = form.into_inner().input;
     let attempt = input.clone();
-    let now = chrono::Utc::now().naive_utc();
+    let now = state.clock.now();
     let outcome = blocking(&state, move |conn| {
         match accounts::create_account(conn, &attempt, now) {
             Ok(created) => Ok(Ok(created)),

@@ -293,3 +293,32 @@ pub fn for_each_in_batches(
         }
     }
 }
+
+/// The directory's health, as the home page shows it to admins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Health {
+    /// Active stakeholders.
+    pub active: i64,
+    /// People who opted out of at least one survey.
+    pub opted_out: i64,
+    /// Addresses the mail server refused (blocked for future waves).
+    pub suppressed: i64,
+    /// Mails given up after every retry, or refused (the outbox's dead rows).
+    pub failed_mails: i64,
+}
+
+/// Counts for [`Health`]: four grouped counts, whatever the directory's size.
+pub fn health(conn: &mut DbConn) -> anyhow::Result<Health> {
+    let active = stakeholders::count_active(conn)?;
+    let (opted_out, suppressed) = opt_outs::health_counts(conn)?;
+    let failed_mails = crate::db::models::outbox::counts_by_state(conn, &["dead"])?
+        .into_iter()
+        .map(|(_, n)| n)
+        .sum();
+    Ok(Health {
+        active,
+        opted_out,
+        suppressed,
+        failed_mails,
+    })
+}
