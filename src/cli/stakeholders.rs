@@ -184,8 +184,8 @@ fn list(global: &GlobalArgs, filter: &AudienceFilter, all: bool) -> anyhow::Resu
     use std::io::Write;
     let pool = global.connect()?;
     let mut conn = pool.get()?;
-    // Streamed: the column widths come from the database first, then the rows a thousand
-    // at a time, so memory does not grow with the directory.
+    // Streamed: the column widths come from the database first, then the rows in batches of
+    // ten thousand, so memory does not grow with the directory.
     let (longest_email, longest_name) = directory::directory::longest(&mut conn, filter, all)?;
     let width = longest_email.max(5);
     let name_width = longest_name.max(4);
