@@ -73,15 +73,30 @@ fn wrap(label: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// How a trend chart writes its numbers.
+pub struct Axis<'a> {
+    /// Put 0 on the axis (drawn darker) and sign the numbers (NPS).
+    pub zero: bool,
+    /// After each number, e.g. " %".
+    pub suffix: &'a str,
+    /// The smallest span the axis shows, so a small wobble does not fill the chart.
+    pub min_span: f64,
+}
+
+impl Axis<'_> {
+    fn format(&self, value: f64, decimals: usize) -> String {
+        if self.zero {
+            format!("{value:+.decimals$}{}", self.suffix)
+        } else {
+            format!("{value:.decimals$}{}", self.suffix)
+        }
+    }
+}
+
 /// A trend across waves, oldest first: the axis scaled to the values and their
-/// intervals (with 0 always on it when `zero` is set, drawn darker), each value written
-/// above its point, every wave labelled under the axis. `format` writes a value and a tick.
-pub fn trend_svg(
-    points: &[TrendInput<'_>],
-    zero: bool,
-    format: &dyn Fn(f64) -> String,
-    description: &str,
-) -> Option<String> {
+/// intervals (at least `axis.min_span` wide, with 0 on it when `axis.zero` is set, drawn
+/// darker), each value written above its point, every wave labelled under the axis.
+pub fn trend_svg(points: &[TrendInput<'_>], axis: &Axis<'_>, description: &str) -> Option<String> {
     let known: Vec<f64> = points
         .iter()
         .flat_map(|p| {
@@ -95,15 +110,21 @@ pub fn trend_svg(
     }
     let mut low = known.iter().copied().fold(f64::INFINITY, f64::min);
     let mut high = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if zero {
+    if axis.zero {
         low = low.min(0.0);
         high = high.max(0.0);
     }
-    if high - low < 1e-9 {
-        low -= 1.0;
-        high += 1.0;
+    if high - low < axis.min_span {
+        let grow = (axis.min_span - (high - low)) / 2.0;
+        low -= grow;
+        high += grow;
+        if axis.zero && low > 0.0 {
+            high -= low;
+            low = 0.0;
+        }
     }
     let (low, high, step) = ticks(low, high);
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
     let n = points.len();
     let (width, height) = (360.0, 210.0);
     let (left, right, top, bottom) = (44.0, 10.0, 22.0, 46.0);
@@ -119,7 +140,7 @@ pub fn trend_svg(
     let mut tick = low;
     while tick <= high + step / 2.0 {
         let ty = y(tick);
-        let is_zero = zero && tick.abs() < step / 2.0;
+        let is_zero = axis.zero && tick.abs() < step / 2.0;
         let _ = write!(
             svg,
             "<line x1=\"{left}\" x2=\"{}\" y1=\"{ty:.1}\" y2=\"{ty:.1}\" stroke=\"{}\" stroke-width=\"{}\"/>\
@@ -129,7 +150,7 @@ pub fn trend_svg(
             if is_zero { 1.5 } else { 1.0 },
             left - 6.0,
             ty + 4.0,
-            escape(&format(tick)),
+            escape(&axis.format(tick, decimals)),
         );
         tick += step;
     }
@@ -222,7 +243,7 @@ pub fn trend_svg(
             y(v),
             x(i),
             if p.current { " font-weight=\"bold\"" } else { "" },
-            escape(&format(v))
+            escape(&axis.format(v, 1))
         );
     }
     svg.push_str("</svg>");
@@ -341,7 +362,12 @@ mod tests {
                 current: true,
             },
         ];
-        let svg = trend_svg(&points, true, &|v| format!("{v:+.0}"), "NPS \"x\"").unwrap();
+        let nps = Axis {
+            zero: true,
+            suffix: "",
+            min_span: 20.0,
+        };
+        let svg = trend_svg(&points, &nps, "NPS \"x\"").unwrap();
         assert_safe(&svg);
         assert!(svg.starts_with("<svg role=\"img\" aria-label=\"NPS &quot;x&quot;\""));
         assert!(svg.contains("&lt;script&gt;"));
@@ -353,7 +379,8 @@ mod tests {
             svg.contains(&format!("stroke=\"{INK}\" stroke-width=\"1.5\"")),
             "zero line"
         );
-        assert!(trend_svg(&points[1..2], true, &|v| v.to_string(), "x").is_none());
+        assert!(trend_svg(&points[1..2], &nps, "x").is_none());
+        assert!(svg.contains(">+15.0<"), "values with one decimal");
     }
 
     #[test]
@@ -370,7 +397,10 @@ mod tests {
     #[test]
     fn ticks_are_round() {
         assert_eq!(ticks(-2.0, 15.0), (-5.0, 15.0, 5.0));
-        assert_eq!(ticks(0.55, 0.62), (0.54, 0.62, 0.02));
+        let (low, high, step) = ticks(0.55, 0.62);
+        assert!(
+            (low - 0.54).abs() < 1e-9 && (high - 0.62).abs() < 1e-9 && (step - 0.02).abs() < 1e-9
+        );
         assert_eq!(wrap("Setting up a new supplier took too long", 14).len(), 2);
     }
 }

@@ -363,7 +363,11 @@ pub struct GroupTrendRow {
 pub struct ParetoTable {
     pub question: String,
     pub respondents: u64,
+    /// The pain points someone named, most named first.
     pub rows: Vec<ParetoRow>,
+    /// Those nobody named (with their change, when there was one).
+    pub unnamed: Vec<ParetoRow>,
+    /// Stages with mentions, most first.
     pub stages: Vec<StageLine>,
 }
 
@@ -836,14 +840,20 @@ fn trend(results: &WaveResults) -> Option<TrendView> {
     Some(TrendView {
         nps_svg: charts::trend_svg(
             &nps,
-            true,
-            &|v| format!("{v:+.0}"),
+            &charts::Axis {
+                zero: true,
+                suffix: "",
+                min_span: 20.0,
+            },
             &format!("NPS{scope} per wave, oldest first, with its 95 % interval"),
         ),
         csat_svg: charts::trend_svg(
             &csat,
-            false,
-            &|v| format!("{v:.0} %"),
+            &charts::Axis {
+                zero: false,
+                suffix: " %",
+                min_span: 10.0,
+            },
             &format!("CSAT{scope} per wave, oldest first, in % top-2-box"),
         ),
         rows: results
@@ -1033,34 +1043,39 @@ fn pareto(question: &str, respondents: u64, stages: &[crate::results::StageGroup
         .fold(0.0f64, f64::max)
         .max(0.01);
     let mut running = 0u64;
+    let rows: Vec<ParetoRow> = options
+        .iter()
+        .enumerate()
+        .map(|(i, (o, stage))| {
+            running += o.count;
+            ParetoRow {
+                rank: i + 1,
+                key: o.key.clone(),
+                label: o.label.clone(),
+                stage: stage.to_string(),
+                count: o.count,
+                share: pct(o.share),
+                ci: format!("{}–{}", pct(o.ci.0), pct(o.ci.1)),
+                bar: charts::share_bar_svg(o.share, o.ci, max),
+                cumulative: if mentions > 0 {
+                    pct(running as f64 / mentions as f64)
+                } else {
+                    "—".into()
+                },
+                change: change_view(o.change.as_ref(), Measure::PainPoint),
+            }
+        })
+        .collect();
+    let (rows, unnamed): (Vec<ParetoRow>, Vec<ParetoRow>) =
+        rows.into_iter().partition(|r| r.count > 0);
     ParetoTable {
         question: question.to_string(),
         respondents,
-        rows: options
-            .iter()
-            .enumerate()
-            .map(|(i, (o, stage))| {
-                running += o.count;
-                ParetoRow {
-                    rank: i + 1,
-                    key: o.key.clone(),
-                    label: o.label.clone(),
-                    stage: stage.to_string(),
-                    count: o.count,
-                    share: pct(o.share),
-                    ci: format!("{}–{}", pct(o.ci.0), pct(o.ci.1)),
-                    bar: charts::share_bar_svg(o.share, o.ci, max),
-                    cumulative: if mentions > 0 {
-                        pct(running as f64 / mentions as f64)
-                    } else {
-                        "—".into()
-                    },
-                    change: change_view(o.change.as_ref(), Measure::PainPoint),
-                }
-            })
-            .collect(),
+        rows,
+        unnamed,
         stages: stages
             .iter()
+            .filter(|s| s.mentions > 0)
             .map(|s| StageLine {
                 label: s.label.clone(),
                 mentions: s.mentions,

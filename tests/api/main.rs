@@ -12,6 +12,7 @@ mod browser;
 mod browser_actions;
 mod browser_admin;
 mod browser_delivery;
+mod browser_results;
 mod browser_scorecards;
 mod crash;
 mod definitions;
