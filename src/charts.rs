@@ -85,7 +85,9 @@ pub struct Axis<'a> {
 
 impl Axis<'_> {
     fn format(&self, value: f64, decimals: usize) -> String {
-        if self.zero {
+        if value.abs() < 0.5 * 10f64.powi(-(decimals as i32)) {
+            format!("0{}", self.suffix)
+        } else if self.zero {
             format!("{value:+.decimals$}{}", self.suffix)
         } else {
             format!("{value:.decimals$}{}", self.suffix)
@@ -312,6 +314,39 @@ pub fn sparkline_svg(values: &[Option<f64>], zero: bool, description: &str) -> O
     Some(svg)
 }
 
+/// NPS as its three parts: one bar split into detractors, passives and promoters (shares
+/// of the answers, fractions), each part labelled with its share where it is wide enough.
+pub fn nps_split_svg(detractors: f64, passives: f64, promoters: f64, description: &str) -> String {
+    let parts = [
+        (detractors, "#b3261e", "#fff"),
+        (passives, "#d5dbe3", INK),
+        (promoters, "#1e6b3a", "#fff"),
+    ];
+    let mut svg = format!(
+        "<svg role=\"img\" aria-label=\"{}\" class=\"split\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 300 26\" font-family=\"sans-serif\" font-size=\"12\">",
+        escape(description)
+    );
+    let mut x = 0.0;
+    for (share, fill, text) in parts {
+        let width = 300.0 * share.clamp(0.0, 1.0);
+        let _ = write!(
+            svg,
+            "<rect x=\"{x:.1}\" y=\"0\" width=\"{width:.1}\" height=\"26\" fill=\"{fill}\"/>"
+        );
+        if width >= 40.0 {
+            let _ = write!(
+                svg,
+                "<text x=\"{:.1}\" y=\"17\" text-anchor=\"middle\" fill=\"{text}\">{:.0} %</text>",
+                x + width / 2.0,
+                100.0 * share
+            );
+        }
+        x += width;
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 /// The bar of one pain point in the Pareto table: its share (a fraction) as a bar over the
 /// width of the cell (0–`max`), its 95 % interval as a line. Decorative: the table cell
 /// beside it holds the numbers.
@@ -389,6 +424,9 @@ mod tests {
         assert_safe(&spark);
         assert!(spark.contains("a &lt; b"));
         assert!(sparkline_svg(&[Some(1.0)], true, "x").is_none());
+        let split = nps_split_svg(0.3, 0.2, 0.5, "NPS <parts>");
+        assert_safe(&split);
+        assert!(split.contains("50 %") && split.contains("NPS &lt;parts&gt;"));
         let bar = share_bar_svg(0.25, (0.2, 0.3), 0.5);
         assert_safe(&bar);
         assert!(bar.contains("width=\"50.00\""));

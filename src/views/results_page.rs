@@ -219,6 +219,8 @@ pub struct PickerOption {
 
 #[derive(Debug, Serialize)]
 pub struct NpsView {
+    /// Detractors, passives and promoters as one split bar.
+    pub split_svg: String,
     pub question: String,
     pub n: u64,
     pub score: String,
@@ -538,6 +540,17 @@ pub fn results_page(inputs: &PageInputs<'_>) -> ResultsPage {
 
     // Headline figures.
     let nps = results.nps.as_ref().map(|n| NpsView {
+        split_svg: charts::nps_split_svg(
+            n.detractor_share,
+            n.passive_share,
+            n.promoter_share,
+            &format!(
+                "Detractors {}, passives {}, promoters {}",
+                pct(n.detractor_share),
+                pct(n.passive_share),
+                pct(n.promoter_share)
+            ),
+        ),
         question: n.question.clone(),
         n: n.n,
         score: points(n.score),
@@ -837,25 +850,35 @@ fn trend(results: &WaveResults) -> Option<TrendView> {
             current: p.current,
         })
         .collect();
+    // One wave is no trend: its table says it; the charts begin with the second wave.
+    let charted = results.trend.len() > 1;
     Some(TrendView {
-        nps_svg: charts::trend_svg(
-            &nps,
-            &charts::Axis {
-                zero: true,
-                suffix: "",
-                min_span: 20.0,
-            },
-            &format!("NPS{scope} per wave, oldest first, with its 95 % interval"),
-        ),
-        csat_svg: charts::trend_svg(
-            &csat,
-            &charts::Axis {
-                zero: false,
-                suffix: " %",
-                min_span: 10.0,
-            },
-            &format!("CSAT{scope} per wave, oldest first, in % top-2-box"),
-        ),
+        nps_svg: charted
+            .then(|| {
+                charts::trend_svg(
+                    &nps,
+                    &charts::Axis {
+                        zero: true,
+                        suffix: "",
+                        min_span: 20.0,
+                    },
+                    &format!("NPS{scope} per wave, oldest first, with its 95 % interval"),
+                )
+            })
+            .flatten(),
+        csat_svg: charted
+            .then(|| {
+                charts::trend_svg(
+                    &csat,
+                    &charts::Axis {
+                        zero: false,
+                        suffix: " %",
+                        min_span: 10.0,
+                    },
+                    &format!("CSAT{scope} per wave, oldest first, in % top-2-box"),
+                )
+            })
+            .flatten(),
         rows: results
             .trend
             .iter()

@@ -229,3 +229,56 @@ async fn a_lead_reads_home_and_results_pages_that_pass_axe_and_print_on_a4() {
     }
     client.close().await.unwrap();
 }
+
+/// The demo organisation (1,500 people, four past waves, 25 departments): the home page
+/// and the latest closed wave's results as a lead reads them, through axe-core at both
+/// widths. Full-page screenshots `demo-home-*.png` and `demo-results-*.png` (the README's).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_home_and_results_pages_pass_axe() {
+    let profile = tempfile::tempdir().unwrap();
+    let Some((_driver, client)) = browser(profile.path()).await else {
+        return;
+    };
+    let axe = axe_source();
+    let (db, _) = crate::demo::seeded(Backend::Sqlite, "7");
+    let app = crate::demo::serve(db).await;
+    app.create_user("reader@example.com", Role::Lead);
+    sign_in(&client, &app, "reader@example.com", "main").await;
+    client.goto(&app.url("/admin")).await.unwrap();
+    let home = client.source().await.unwrap();
+    let card = home
+        .find("How is Procurement doing for you?")
+        .expect("the internal-customer survey on the home page");
+    let start = card
+        + home[card..]
+            .find("/admin/waves/")
+            .expect("its results link");
+    let end = start + home[start..].find("/results").unwrap() + "/results".len();
+    let results = home[start..end].to_string();
+    let mut violations = Vec::new();
+    for (path, name) in [
+        ("/admin".to_string(), "demo-home"),
+        (results.clone(), "demo-results"),
+        (
+            format!("{results}?by=department#heatmap"),
+            "demo-results-departments",
+        ),
+        (
+            format!("{results}?filter=business_unit%3DIT"),
+            "demo-results-it",
+        ),
+    ] {
+        check_page(&client, &app, axe.as_deref(), &path, name, &mut violations).await;
+        for width in [1280, 390] {
+            client.goto(&app.url(&path)).await.unwrap();
+            full_page(&client, width, &format!("{name}-full-{width}.png")).await;
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "{} violation(s):\n{}",
+        violations.len(),
+        violations.join("\n")
+    );
+    client.close().await.unwrap();
+}
