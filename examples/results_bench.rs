@@ -1,10 +1,17 @@
 //! Benchmark of the results page (`results` + `views::results_page::render`): a
 //! wave with 1,000,000 responses to a 15-question survey reported by 6 segment attributes,
 //! timed cold (first computation, cache empty) and warm (cached), on SQLite and — when
-//! PULSE_TEST_POSTGRES_URL is set — on PostgreSQL. Timed: the open wave's page
-//! (participation only), closing the wave once (the whole wave's and every allowed filter's
-//! figures computed from the counts with every figure's own audit, frozen, and the counts
-//! deleted), warm reads, and cold reads of the frozen snapshot.
+//! PULSE_TEST_POSTGRES_URL is set — on PostgreSQL. Timed: the full page computed cold from
+//! the counts (the wave marked cancelled, whose answers are shown from its counts: one
+//! grouped read, the release plans with every figure's own audit, the figures of the wave
+//! and of every group, changes and trends against the previous wave, comments, the page)
+//! **beside the baseline of the same run**: DuckDB computing the same figures (the wave's
+//! and every group's) from the same counts, exported to CSV and loaded into a DuckDB file
+//! first (`examples/support/duckdb_results.py`; the benchmark makes a virtual environment
+//! under `target/bench-venv` and installs duckdb into it with pip the first time), and the
+//! ratio. Then the open wave's page (participation only), closing the wave once (the whole
+//! wave's and every allowed filter's figures, frozen, and the counts deleted), warm reads,
+//! and cold reads of the frozen snapshot.
 //!
 //! ```text
 //! cargo run --release --example results_bench
@@ -32,11 +39,13 @@ use diesel::Connection;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use pulse::db::models::responses::{add_counts, insert_answers, AnswerRow, CountRow};
+use pulse::db::models::responses::{
+    add_counts, counts_for_wave, insert_answers, AnswerRow, CountRow,
+};
 use pulse::db::models::{survey_versions, waves as wave_rows};
 use pulse::db::{self, DatabaseUrl, DbConn};
 use pulse::results::{wave_results, ResultsCache};
-use pulse::views::results_page::{render as render_page, ResultsQuery};
+use pulse::views::results_page::{render as render_page, PageInputs, ResultsQuery};
 
 const SEGMENTS: [(&str, usize); 6] = [
     ("business_unit", 6),
@@ -495,12 +504,47 @@ fn run(
         by: Some("department".into()),
         comments: None,
         filter: None,
+        page: None,
     };
     let page = |conn: &mut DbConn, cache: &ResultsCache| -> anyhow::Result<usize> {
         let results = wave_results(conn, cache, &wave, now).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let html = render_page(&results, &query, None, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let comments = pulse::results::comments_page(conn, &results, None, 1)?;
+        let inputs = PageInputs {
+            results: &results,
+            whole: None,
+            comments: comments.as_ref(),
+            query: &query,
+        };
+        let html = render_page(&inputs, None, None).map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(html.len())
     };
+    // The full page cold, from the counts: a cancelled wave shows its answers from them.
+    conn.batch_execute(&format!(
+        "UPDATE waves SET state = 'cancelled' WHERE id = '{wave}'"
+    ))?;
+    let mut full_colds = Vec::new();
+    for _ in 0..5 {
+        cache.clear();
+        let (_, took) = time(|| page(&mut conn, &cache))?;
+        full_colds.push(took);
+    }
+    conn.batch_execute(&format!(
+        "UPDATE waves SET state = 'open' WHERE id = '{wave}'"
+    ))?;
+    let baseline = duckdb_baseline(&mut conn, &wave, dir_of(url))?;
+    full_colds.sort();
+    let full_median = full_colds[full_colds.len() / 2].as_secs_f64() * 1e3;
+    report(
+        "full page cold from the counts (read + plans + audits + figures of the wave and every group + changes + page)",
+        &mut full_colds,
+    );
+    match baseline {
+        Some((median, min, rows)) => println!(
+            "  baseline, same run: DuckDB computing the same figures from the same counts ({rows} rows of figures): median {median:.1} ms (min {min:.1}); ratio {:.2} (target ≤ 1.0 on SQLite, ≤ 2 on PostgreSQL)",
+            full_median / median
+        ),
+        None => println!("  baseline: skipped (no python3 with duckdb; see above)"),
+    }
     // While the wave is open the page shows participation only (answers are released at
     // closing), so the open page is cheap; the full page is the closed wave's.
     let mut open_colds = Vec::new();
@@ -537,7 +581,7 @@ fn run(
             "comment",
             "recommend",
             &uuid::Uuid::new_v4().to_string(),
-            pulse::services::results::COMMENT_SAMPLE,
+            pulse::results::COMMENT_SAMPLE,
         )?)
     })?;
     let sample_read = format!(
@@ -590,6 +634,83 @@ fn run(
         &mut colds,
     );
     Ok(())
+}
+
+/// A folder beside the benchmark's database for the baseline's files.
+fn dir_of(url: &DatabaseUrl) -> std::path::PathBuf {
+    match url {
+        DatabaseUrl::Sqlite(path) => std::path::Path::new(path)
+            .parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(std::env::temp_dir),
+        _ => std::env::temp_dir(),
+    }
+}
+
+/// A Python with duckdb: `target/bench-venv`, made and filled with pip the first time.
+fn duckdb_python() -> Option<std::path::PathBuf> {
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-venv");
+    let python = venv.join("bin/python");
+    let has_duckdb = |python: &std::path::Path| {
+        std::process::Command::new(python)
+            .args(["-c", "import duckdb"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if has_duckdb(&python) {
+        return Some(python);
+    }
+    println!("  making {} with duckdb (pip, once)…", venv.display());
+    let made = std::process::Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status()
+        .is_ok_and(|s| s.success())
+        && std::process::Command::new(&python)
+            .args(["-m", "pip", "install", "--quiet", "duckdb"])
+            .status()
+            .is_ok_and(|s| s.success());
+    (made && has_duckdb(&python)).then_some(python)
+}
+
+/// The counts of `wave` as CSV, loaded into DuckDB; the baseline's (median ms, min ms,
+/// rows of figures) over 5 cold runs.
+fn duckdb_baseline(
+    conn: &mut DbConn,
+    wave: &str,
+    dir: std::path::PathBuf,
+) -> anyhow::Result<Option<(f64, f64, usize)>> {
+    let Some(python) = duckdb_python() else {
+        println!("  baseline skipped: python3 -m venv / pip install duckdb failed");
+        return Ok(None);
+    };
+    let csv_path = dir.join("counts.csv");
+    let mut writer = csv::Writer::from_path(&csv_path)?;
+    writer.write_record(["cell", "question_key", "value", "n"])?;
+    for row in counts_for_wave(conn, wave)? {
+        writer.write_record([
+            row.cell,
+            row.question_key,
+            row.value,
+            row.n.to_string(),
+        ])?;
+    }
+    writer.flush()?;
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/support/duckdb_results.py");
+    let mut command = std::process::Command::new(python);
+    command.arg(script).arg(&csv_path).arg(&dir).arg("5");
+    command.args(SEGMENTS.iter().map(|(s, _)| *s));
+    let output = command.output().context("running the DuckDB baseline")?;
+    anyhow::ensure!(
+        output.status.success(),
+        "the DuckDB baseline failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    let parts: Vec<&str> = text.split_whitespace().collect();
+    anyhow::ensure!(parts.len() == 3, "unexpected baseline output: {text}");
+    Ok(Some((parts[0].parse()?, parts[1].parse()?, parts[2].parse()?)))
 }
 
 fn report(what: &str, times: &mut [Duration]) {

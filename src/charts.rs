@@ -73,15 +73,32 @@ fn wrap(label: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// How a trend chart writes its numbers.
+pub struct Axis<'a> {
+    /// Put 0 on the axis (drawn darker) and sign the numbers (NPS).
+    pub zero: bool,
+    /// After each number, e.g. " %".
+    pub suffix: &'a str,
+    /// The smallest span the axis shows, so a small wobble does not fill the chart.
+    pub min_span: f64,
+}
+
+impl Axis<'_> {
+    fn format(&self, value: f64, decimals: usize) -> String {
+        if value.abs() < 0.5 * 10f64.powi(-(decimals as i32)) {
+            format!("0{}", self.suffix)
+        } else if self.zero {
+            format!("{value:+.decimals$}{}", self.suffix)
+        } else {
+            format!("{value:.decimals$}{}", self.suffix)
+        }
+    }
+}
+
 /// A trend across waves, oldest first: the axis scaled to the values and their
-/// intervals (with 0 always on it when `zero` is set, drawn darker), each value written
-/// above its point, every wave labelled under the axis. `format` writes a value and a tick.
-pub fn trend_svg(
-    points: &[TrendInput<'_>],
-    zero: bool,
-    format: &dyn Fn(f64) -> String,
-    description: &str,
-) -> Option<String> {
+/// intervals (at least `axis.min_span` wide, with 0 on it when `axis.zero` is set, drawn
+/// darker), each value written above its point, every wave labelled under the axis.
+pub fn trend_svg(points: &[TrendInput<'_>], axis: &Axis<'_>, description: &str) -> Option<String> {
     let known: Vec<f64> = points
         .iter()
         .flat_map(|p| {
@@ -95,15 +112,21 @@ pub fn trend_svg(
     }
     let mut low = known.iter().copied().fold(f64::INFINITY, f64::min);
     let mut high = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if zero {
+    if axis.zero {
         low = low.min(0.0);
         high = high.max(0.0);
     }
-    if high - low < 1e-9 {
-        low -= 1.0;
-        high += 1.0;
+    if high - low < axis.min_span {
+        let grow = (axis.min_span - (high - low)) / 2.0;
+        low -= grow;
+        high += grow;
+        if axis.zero && low > 0.0 {
+            high -= low;
+            low = 0.0;
+        }
     }
     let (low, high, step) = ticks(low, high);
+    let decimals = (-step.log10().floor()).max(0.0) as usize;
     let n = points.len();
     let (width, height) = (360.0, 210.0);
     let (left, right, top, bottom) = (44.0, 10.0, 22.0, 46.0);
@@ -119,7 +142,7 @@ pub fn trend_svg(
     let mut tick = low;
     while tick <= high + step / 2.0 {
         let ty = y(tick);
-        let is_zero = zero && tick.abs() < step / 2.0;
+        let is_zero = axis.zero && tick.abs() < step / 2.0;
         let _ = write!(
             svg,
             "<line x1=\"{left}\" x2=\"{}\" y1=\"{ty:.1}\" y2=\"{ty:.1}\" stroke=\"{}\" stroke-width=\"{}\"/>\
@@ -129,7 +152,7 @@ pub fn trend_svg(
             if is_zero { 1.5 } else { 1.0 },
             left - 6.0,
             ty + 4.0,
-            escape(&format(tick)),
+            escape(&axis.format(tick, decimals)),
         );
         tick += step;
     }
@@ -222,7 +245,7 @@ pub fn trend_svg(
             y(v),
             x(i),
             if p.current { " font-weight=\"bold\"" } else { "" },
-            escape(&format(v))
+            escape(&axis.format(v, 1))
         );
     }
     svg.push_str("</svg>");
@@ -291,6 +314,39 @@ pub fn sparkline_svg(values: &[Option<f64>], zero: bool, description: &str) -> O
     Some(svg)
 }
 
+/// NPS as its three parts: one bar split into detractors, passives and promoters (shares
+/// of the answers, fractions), each part labelled with its share where it is wide enough.
+pub fn nps_split_svg(detractors: f64, passives: f64, promoters: f64, description: &str) -> String {
+    let parts = [
+        (detractors, "#b3261e", "#fff"),
+        (passives, "#d5dbe3", INK),
+        (promoters, "#1e6b3a", "#fff"),
+    ];
+    let mut svg = format!(
+        "<svg role=\"img\" aria-label=\"{}\" class=\"split\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 300 26\" font-family=\"sans-serif\" font-size=\"12\">",
+        escape(description)
+    );
+    let mut x = 0.0;
+    for (share, fill, text) in parts {
+        let width = 300.0 * share.clamp(0.0, 1.0);
+        let _ = write!(
+            svg,
+            "<rect x=\"{x:.1}\" y=\"0\" width=\"{width:.1}\" height=\"26\" fill=\"{fill}\"/>"
+        );
+        if width >= 40.0 {
+            let _ = write!(
+                svg,
+                "<text x=\"{:.1}\" y=\"17\" text-anchor=\"middle\" fill=\"{text}\">{:.0} %</text>",
+                x + width / 2.0,
+                100.0 * share
+            );
+        }
+        x += width;
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 /// The bar of one pain point in the Pareto table: its share (a fraction) as a bar over the
 /// width of the cell (0–`max`), its 95 % interval as a line. Decorative: the table cell
 /// beside it holds the numbers.
@@ -341,7 +397,12 @@ mod tests {
                 current: true,
             },
         ];
-        let svg = trend_svg(&points, true, &|v| format!("{v:+.0}"), "NPS \"x\"").unwrap();
+        let nps = Axis {
+            zero: true,
+            suffix: "",
+            min_span: 20.0,
+        };
+        let svg = trend_svg(&points, &nps, "NPS \"x\"").unwrap();
         assert_safe(&svg);
         assert!(svg.starts_with("<svg role=\"img\" aria-label=\"NPS &quot;x&quot;\""));
         assert!(svg.contains("&lt;script&gt;"));
@@ -353,7 +414,8 @@ mod tests {
             svg.contains(&format!("stroke=\"{INK}\" stroke-width=\"1.5\"")),
             "zero line"
         );
-        assert!(trend_svg(&points[1..2], true, &|v| v.to_string(), "x").is_none());
+        assert!(trend_svg(&points[1..2], &nps, "x").is_none());
+        assert!(svg.contains(">+15.0<"), "values with one decimal");
     }
 
     #[test]
@@ -362,6 +424,9 @@ mod tests {
         assert_safe(&spark);
         assert!(spark.contains("a &lt; b"));
         assert!(sparkline_svg(&[Some(1.0)], true, "x").is_none());
+        let split = nps_split_svg(0.3, 0.2, 0.5, "NPS <parts>");
+        assert_safe(&split);
+        assert!(split.contains("50 %") && split.contains("NPS &lt;parts&gt;"));
         let bar = share_bar_svg(0.25, (0.2, 0.3), 0.5);
         assert_safe(&bar);
         assert!(bar.contains("width=\"50.00\""));
@@ -370,7 +435,10 @@ mod tests {
     #[test]
     fn ticks_are_round() {
         assert_eq!(ticks(-2.0, 15.0), (-5.0, 15.0, 5.0));
-        assert_eq!(ticks(0.55, 0.62), (0.54, 0.62, 0.02));
+        let (low, high, step) = ticks(0.55, 0.62);
+        assert!(
+            (low - 0.54).abs() < 1e-9 && (high - 0.62).abs() < 1e-9 && (step - 0.02).abs() < 1e-9
+        );
         assert_eq!(wrap("Setting up a new supplier took too long", 14).len(), 2);
     }
 }

@@ -378,6 +378,7 @@ fn assemble(
             survey_version: wave.survey_version,
             opens_at: wave.wave.opens_at,
             closes_at: wave.wave.closes_at,
+            closed_at: wave.wave.closed_at,
         },
         computed_at: now,
         frozen: false,

@@ -80,6 +80,8 @@ pub struct WaveInfo {
     pub survey_version: i32,
     pub opens_at: NaiveDateTime,
     pub closes_at: NaiveDateTime,
+    /// When it closed (or was cancelled); `null` while open and in snapshots of format 1.
+    pub closed_at: Option<NaiveDateTime>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -146,7 +146,12 @@ fn latest_wave(results: &WaveResults) -> LatestWave {
     LatestWave {
         id: results.wave.id.clone(),
         title: results.wave.title.clone(),
-        closed_on: results.wave.closes_at.format("%Y-%m-%d").to_string(),
+        closed_on: results
+            .wave
+            .closed_at
+            .unwrap_or(results.wave.closes_at)
+            .format("%Y-%m-%d")
+            .to_string(),
         response_rate: results.response_rate.map(pct),
         responses: results.responses,
         invited: results.invited,

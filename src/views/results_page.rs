@@ -219,6 +219,8 @@ pub struct PickerOption {
 
 #[derive(Debug, Serialize)]
 pub struct NpsView {
+    /// Detractors, passives and promoters as one split bar.
+    pub split_svg: String,
     pub question: String,
     pub n: u64,
     pub score: String,
@@ -363,7 +365,11 @@ pub struct GroupTrendRow {
 pub struct ParetoTable {
     pub question: String,
     pub respondents: u64,
+    /// The pain points someone named, most named first.
     pub rows: Vec<ParetoRow>,
+    /// Those nobody named (with their change, when there was one).
+    pub unnamed: Vec<ParetoRow>,
+    /// Stages with mentions, most first.
     pub stages: Vec<StageLine>,
 }
 
@@ -534,6 +540,17 @@ pub fn results_page(inputs: &PageInputs<'_>) -> ResultsPage {
 
     // Headline figures.
     let nps = results.nps.as_ref().map(|n| NpsView {
+        split_svg: charts::nps_split_svg(
+            n.detractor_share,
+            n.passive_share,
+            n.promoter_share,
+            &format!(
+                "Detractors {}, passives {}, promoters {}",
+                pct(n.detractor_share),
+                pct(n.passive_share),
+                pct(n.promoter_share)
+            ),
+        ),
         question: n.question.clone(),
         n: n.n,
         score: points(n.score),
@@ -833,19 +850,35 @@ fn trend(results: &WaveResults) -> Option<TrendView> {
             current: p.current,
         })
         .collect();
+    // One wave is no trend: its table says it; the charts begin with the second wave.
+    let charted = results.trend.len() > 1;
     Some(TrendView {
-        nps_svg: charts::trend_svg(
-            &nps,
-            true,
-            &|v| format!("{v:+.0}"),
-            &format!("NPS{scope} per wave, oldest first, with its 95 % interval"),
-        ),
-        csat_svg: charts::trend_svg(
-            &csat,
-            false,
-            &|v| format!("{v:.0} %"),
-            &format!("CSAT{scope} per wave, oldest first, in % top-2-box"),
-        ),
+        nps_svg: charted
+            .then(|| {
+                charts::trend_svg(
+                    &nps,
+                    &charts::Axis {
+                        zero: true,
+                        suffix: "",
+                        min_span: 20.0,
+                    },
+                    &format!("NPS{scope} per wave, oldest first, with its 95 % interval"),
+                )
+            })
+            .flatten(),
+        csat_svg: charted
+            .then(|| {
+                charts::trend_svg(
+                    &csat,
+                    &charts::Axis {
+                        zero: false,
+                        suffix: " %",
+                        min_span: 10.0,
+                    },
+                    &format!("CSAT{scope} per wave, oldest first, in % top-2-box"),
+                )
+            })
+            .flatten(),
         rows: results
             .trend
             .iter()
@@ -1033,34 +1066,39 @@ fn pareto(question: &str, respondents: u64, stages: &[crate::results::StageGroup
         .fold(0.0f64, f64::max)
         .max(0.01);
     let mut running = 0u64;
+    let rows: Vec<ParetoRow> = options
+        .iter()
+        .enumerate()
+        .map(|(i, (o, stage))| {
+            running += o.count;
+            ParetoRow {
+                rank: i + 1,
+                key: o.key.clone(),
+                label: o.label.clone(),
+                stage: stage.to_string(),
+                count: o.count,
+                share: pct(o.share),
+                ci: format!("{}–{}", pct(o.ci.0), pct(o.ci.1)),
+                bar: charts::share_bar_svg(o.share, o.ci, max),
+                cumulative: if mentions > 0 {
+                    pct(running as f64 / mentions as f64)
+                } else {
+                    "—".into()
+                },
+                change: change_view(o.change.as_ref(), Measure::PainPoint),
+            }
+        })
+        .collect();
+    let (rows, unnamed): (Vec<ParetoRow>, Vec<ParetoRow>) =
+        rows.into_iter().partition(|r| r.count > 0);
     ParetoTable {
         question: question.to_string(),
         respondents,
-        rows: options
-            .iter()
-            .enumerate()
-            .map(|(i, (o, stage))| {
-                running += o.count;
-                ParetoRow {
-                    rank: i + 1,
-                    key: o.key.clone(),
-                    label: o.label.clone(),
-                    stage: stage.to_string(),
-                    count: o.count,
-                    share: pct(o.share),
-                    ci: format!("{}–{}", pct(o.ci.0), pct(o.ci.1)),
-                    bar: charts::share_bar_svg(o.share, o.ci, max),
-                    cumulative: if mentions > 0 {
-                        pct(running as f64 / mentions as f64)
-                    } else {
-                        "—".into()
-                    },
-                    change: change_view(o.change.as_ref(), Measure::PainPoint),
-                }
-            })
-            .collect(),
+        rows,
+        unnamed,
         stages: stages
             .iter()
+            .filter(|s| s.mentions > 0)
             .map(|s| StageLine {
                 label: s.label.clone(),
                 mentions: s.mentions,

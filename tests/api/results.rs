@@ -99,7 +99,7 @@ pub(crate) struct Answers {
     likert: Vec<Option<i32>>,
     pain: Vec<&'static str>,
     frequency: &'static str,
-    comment: Option<String>,
+    pub(crate) comment: Option<String>,
 }
 
 fn answers_for(j: usize, unit: &str) -> Answers {

@@ -13,7 +13,7 @@ use crate::both_backends;
 use crate::helpers::{segment_group, spawn_app, text, Backend};
 use crate::results::{
     api_json, assert_close, close_wave, csv_table, f, get, import, nps_by_hand, num, open_wave,
-    organisation, respond, xlsx_table,
+    respond, xlsx_table,
 };
 
 /// The adjusted-Wald test of an NPS change (DESIGN.md §7), from published counts.
@@ -310,3 +310,75 @@ async fn every_shown_group_carries_its_change_and_trend_on_every_output(backend:
 }
 
 both_backends!(every_shown_group_carries_its_change_and_trend_on_every_output);
+
+/// All comments readable, a page at a time, in one stable random order: 60 comments on
+/// three pages of 25, each exactly once; the detractors' filter pages through theirs.
+async fn every_comment_is_readable_page_by_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let people: Vec<(&str, &str, &str)> = ["Manufacturing", "R&D", "Sales"]
+        .into_iter()
+        .flat_map(|unit| {
+            (0..40).map(move |i| (unit, if i % 2 == 0 { "EMEA" } else { "Americas" }, "Buying"))
+        })
+        .collect();
+    import(&app, &people);
+    let wave = open_wave(&app, "internal-customer", "H1 2027", "");
+    let given = respond(
+        &app,
+        &wave,
+        &[("Manufacturing", 40), ("R&D", 40), ("Sales", 40)],
+    );
+    close_wave(&app, &wave);
+    app.signed_in_admin().await;
+    let comment_of = |html: &str| -> Vec<String> {
+        html.split("<p>Comment number ")
+            .skip(1)
+            .map(|rest| format!("Comment number {}", &rest[..rest.find("</p>").unwrap()]))
+            .collect()
+    };
+    let mut expected: Vec<String> = given.iter().filter_map(|a| a.comment.clone()).collect();
+    expected.sort();
+    assert_eq!(expected.len(), 60);
+    let mut seen = Vec::new();
+    for page in 1..=3 {
+        let html = app
+            .get(&format!("/admin/waves/{wave}/results?page={page}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains(&format!("Page {page} of 3")), "page {page}");
+        let on_page = comment_of(&html);
+        assert_eq!(on_page.len(), if page < 3 { 25 } else { 10 }, "page {page}");
+        seen.extend(on_page);
+    }
+    let again = comment_of(
+        &app.get(&format!("/admin/waves/{wave}/results?page=1"))
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(again, seen[..25], "the same order every time");
+    seen.sort();
+    assert_eq!(seen, expected, "every comment exactly once");
+    let detractors: Vec<String> = given
+        .iter()
+        .filter(|a| a.nps <= 6)
+        .filter_map(|a| a.comment.clone())
+        .collect();
+    let html = app
+        .get(&format!("/admin/waves/{wave}/results?comments=detractor"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&format!("Detractors ({})", detractors.len())));
+    let mut shown = comment_of(&html);
+    shown.sort();
+    let mut detractors = detractors;
+    detractors.sort();
+    assert_eq!(shown, detractors);
+}
+
+both_backends!(every_comment_is_readable_page_by_page);
