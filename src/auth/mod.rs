@@ -36,7 +36,8 @@ pub struct CurrentUser {
 }
 
 /// The paths a viewer may open (everything else is refused before any handler runs): the
-/// scorecard pages, downloads and API — each of which checks the viewer's units — the
+/// scorecard pages, downloads and API and a unit's results summaries
+/// (`/admin/scorecards/{unit}/results…`) — each of which checks the viewer's units — the
 /// overview (which sends them to their scorecards) and signing out.
 pub fn viewer_may_open(path: &str) -> bool {
     path == "/admin"

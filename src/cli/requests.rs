@@ -17,7 +17,8 @@ pub enum RequestsCommand {
     /// Columns: request_id, business_unit (a business_unit value of the directory), category,
     /// channel, opened_on (YYYY-MM-DD) are required; requester_email, value, currency,
     /// fulfilled_on (empty while open) and status (open, fulfilled, cancelled) are optional.
-    /// Requests are matched by request_id: importing a newer export updates them.
+    /// Requests are matched by request_id: importing a newer export updates those that
+    /// changed (and leaves the others as they are).
     Import {
         /// The CSV file
         file: PathBuf,
@@ -57,15 +58,16 @@ fn import(global: &GlobalArgs, file: &Path, dry_run: bool) -> anyhow::Result<Exi
     let pool = global.connect()?;
     let mut conn = pool.get()?;
     let counts = if dry_run {
-        let counts = requests::check_import(&mut conn, &records)?
+        let plan = requests::check_import(&mut conn, &records)?
             .map_err(|problems| refused(&shown, &problems))?;
         println!("dry run: nothing was changed; the import would give:");
-        counts
+        plan.counts
     } else {
         requests::apply_import(&mut conn, &records, chrono::Utc::now().naive_utc())?
             .map_err(|problems| refused(&shown, &problems))?
     };
     println!("created: {}", counts.created);
     println!("updated: {}", counts.updated);
+    println!("unchanged: {}", counts.unchanged);
     Ok(ExitCode::SUCCESS)
 }

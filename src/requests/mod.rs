@@ -3,12 +3,14 @@
 //!
 //! The import is all-or-nothing: [`csv_import::parse_requests`] checks the file alone,
 //! [`check_units`] checks every business unit against the directory's `business_unit`
-//! values, then [`apply_import`] upserts every row by request id in one transaction.
+//! values, then [`apply_import`] upserts by request id in one transaction every row that
+//! is new or changes a stored request. [`check_import`] works out, without writing, what the
+//! import would do: the dry run and the import page.
 
 pub mod csv_import;
 pub mod table;
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
@@ -25,11 +27,39 @@ pub use csv_import::{parse_requests, RequestRecord, RequestStatus};
 /// The directory attribute requests are filed under.
 pub const UNIT_ATTRIBUTE: &str = "business_unit";
 
-/// What an import did (or, on a dry run, would do).
+/// What an import did (or, on a dry run, would do): each row of the file is exactly one of
+/// created, updated (stored, and a column changed) or unchanged.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct RequestImportCounts {
     pub created: usize,
     pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// What importing one row does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowOutcome {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+impl RowOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowOutcome::Created => "new",
+            RowOutcome::Updated => "updated",
+            RowOutcome::Unchanged => "unchanged",
+        }
+    }
+}
+
+/// What an import would do, row by row (in the file's order) and counted.
+#[derive(Debug, Clone)]
+pub struct RequestImportPlan {
+    pub counts: RequestImportCounts,
+    pub outcomes: Vec<RowOutcome>,
 }
 
 /// The business units of the directory: the values of the active stakeholders'
@@ -69,12 +99,12 @@ pub fn check_units(records: &[RequestRecord], units: &BTreeSet<String>) -> Vec<I
         .collect()
 }
 
-/// What the import would do, checked against the directory without writing: the counts,
+/// What the import would do, checked against the directory without writing: the plan,
 /// or a problem for every unknown business unit (the dry run and the import page's preview).
 pub fn check_import(
     conn: &mut DbConn,
     records: &[RequestRecord],
-) -> anyhow::Result<Result<RequestImportCounts, Vec<ImportProblem>>> {
+) -> anyhow::Result<Result<RequestImportPlan, Vec<ImportProblem>>> {
     let problems = check_units(records, &directory_units(conn)?);
     if !problems.is_empty() {
         return Ok(Err(problems));
@@ -82,41 +112,67 @@ pub fn check_import(
     Ok(Ok(plan_import(conn, records)?))
 }
 
-/// Which of `ids` are stored already (the preview's first rows: new or updated).
-pub fn stored_ids(conn: &mut DbConn, ids: &[&str]) -> anyhow::Result<HashSet<String>> {
-    Ok(rows::existing_ids(conn, ids)?.into_iter().collect())
+/// Whether `stored` is `record` as the import would write it (apart from `imported_at`).
+fn same(stored: &rows::StoredRequest, record: &RequestRecord) -> bool {
+    stored.business_unit == record.business_unit
+        && stored.requester_email.as_deref() == record.requester_email.as_ref().map(|e| e.as_str())
+        && stored.category == record.category
+        && stored.channel == record.channel
+        && stored.value_amount == record.value
+        && stored.currency == record.currency
+        && stored.opened_on == record.opened_on
+        && stored.fulfilled_on == record.fulfilled_on
+        && stored.status == record.status.as_str()
 }
 
-/// How many of the records are new and how many update stored requests.
+/// Which records are new, which change a stored request and which are as stored.
 pub fn plan_import(
     conn: &mut DbConn,
     records: &[RequestRecord],
-) -> anyhow::Result<RequestImportCounts> {
-    let existing: HashSet<String> = rows::all_ids(conn)?.into_iter().collect();
-    let updated = records.iter().filter(|r| existing.contains(&r.id)).count();
-    Ok(RequestImportCounts {
-        created: records.len() - updated,
-        updated,
-    })
+) -> anyhow::Result<RequestImportPlan> {
+    let stored = rows::stored(conn)?;
+    let by_id: HashMap<&str, &rows::StoredRequest> =
+        stored.iter().map(|r| (r.id.as_str(), r)).collect();
+    let mut counts = RequestImportCounts::default();
+    let outcomes = records
+        .iter()
+        .map(|record| match by_id.get(record.id.as_str()) {
+            None => {
+                counts.created += 1;
+                RowOutcome::Created
+            }
+            Some(row) if same(row, record) => {
+                counts.unchanged += 1;
+                RowOutcome::Unchanged
+            }
+            Some(_) => {
+                counts.updated += 1;
+                RowOutcome::Updated
+            }
+        })
+        .collect();
+    Ok(RequestImportPlan { counts, outcomes })
 }
 
-/// Checks the units and writes every record in one transaction: all or nothing.
+/// Checks the units and writes, in one transaction, every record that is new or changes
+/// a stored request: all or nothing. A stored request the file leaves as it is, is not
+/// rewritten (its `imported_at` says when an import last changed it), so re-importing a
+/// full export writes only what changed.
 pub fn apply_import(
     conn: &mut DbConn,
     records: &[RequestRecord],
     now: NaiveDateTime,
 ) -> anyhow::Result<Result<RequestImportCounts, Vec<ImportProblem>>> {
     db::write_transaction(conn, |conn| {
-        let problems = check_units(records, &directory_units(conn)?);
-        if !problems.is_empty() {
-            return Ok(Err(problems));
-        }
-        // Counted around the upsert (the file's ids are unique): cheaper than reading every
-        // stored id first.
-        let before = rows::count(conn)?;
+        let plan = match check_import(conn, records)? {
+            Ok(plan) => plan,
+            Err(problems) => return Ok(Err(problems)),
+        };
         let new_rows: Vec<rows::RequestRow<'_>> = records
             .iter()
-            .map(|r| rows::RequestRow {
+            .zip(&plan.outcomes)
+            .filter(|(_, outcome)| **outcome != RowOutcome::Unchanged)
+            .map(|(r, _)| rows::RequestRow {
                 id: &r.id,
                 business_unit: &r.business_unit,
                 requester_email: r.requester_email.as_ref().map(|e| e.as_str()),
@@ -131,12 +187,7 @@ pub fn apply_import(
             })
             .collect();
         rows::upsert_many(conn, &new_rows)?;
-        let created = usize::try_from(rows::count(conn)? - before)
-            .map_err(|_| anyhow::anyhow!("the request log shrank during the import"))?;
-        Ok(Ok(RequestImportCounts {
-            created,
-            updated: records.len().saturating_sub(created),
-        }))
+        Ok(Ok(plan.counts))
     })
 }
 

@@ -222,13 +222,18 @@ async fn requests_and_kpis_are_imported_on_the_admin_pages(backend: Backend) {
         .await
         .unwrap();
     assert!(
-        page.contains("Requests imported: 14 new, 0 updated."),
+        page.contains("Requests imported: 14 new, 0 updated, 0 unchanged."),
         "{page}"
     );
     assert_eq!(request_count(&app), 14);
 
-    // Again with one more row: 1 new, 14 updated, said so in the preview.
+    // Again with one more row and PR-001 now fulfilled on 2 March: 1 new, 1 updated, 13
+    // as they were — said so in the preview, and done so.
     good.push_str("PR-900,Sales,Works,tender,,,2026-02-01,,open\n");
+    let good = good.replace(
+        "PR-001,Legal,IT hardware,catalogue,120.50,EUR,2026-01-02,2026-03-01,fulfilled",
+        "PR-001,Legal,IT hardware,catalogue,120.50,EUR,2026-01-02,2026-03-02,fulfilled",
+    );
     let page = upload(
         &app,
         "/admin/requests/import",
@@ -239,8 +244,10 @@ async fn requests_and_kpis_are_imported_on_the_admin_pages(backend: Backend) {
     .await
     .unwrap();
     assert!(page.contains("<p class=\"figure\" id=\"count-new\">1</p>"));
-    assert!(page.contains("<p class=\"figure\" id=\"count-updated\">14</p>"));
-    assert!(page.contains("<span class=\"tag\">updated</span>"));
+    assert!(page.contains("<p class=\"figure\" id=\"count-updated\">1</p>"));
+    assert!(page.contains("<p class=\"figure\" id=\"count-unchanged\">13</p>"));
+    assert!(page.contains("<td>2</td>\n    <td><span class=\"tag\">unchanged</span></td>"));
+    assert!(page.contains("<td>3</td>\n    <td><span class=\"tag\">updated</span></td>"));
     let done = post_pairs(
         &app,
         "/admin/requests/import/confirm",
@@ -248,7 +255,17 @@ async fn requests_and_kpis_are_imported_on_the_admin_pages(backend: Backend) {
     )
     .await;
     assert_eq!(done.status(), 303);
+    let page = app.get("/admin/scorecards").await.text().await.unwrap();
+    assert!(
+        page.contains("Requests imported: 1 new, 1 updated, 13 unchanged."),
+        "{page}"
+    );
     assert_eq!(request_count(&app), 15);
+    let mut conn = app.pool.get().unwrap();
+    let stored = pulse::db::models::requests::stored(&mut conn).unwrap();
+    let pr1 = stored.iter().find(|r| r.id == "PR-001").unwrap();
+    assert_eq!(pr1.fulfilled_on.unwrap().to_string(), "2026-03-02");
+    drop(conn);
 
     // KPI values: problems, then a preview, then the import.
     let bad = "kpi,period,business_unit,value\ncost_savings,2026-H3,Sales,1\nnps,2026-H1,Sales,x\n";

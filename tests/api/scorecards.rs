@@ -263,7 +263,11 @@ async fn requests_import_and_120_day_figures(backend: Backend) {
     let path = write(&app, "requests.csv", &requests_csv(&changed));
     let output = app.cli(&["requests", "import", &path]);
     assert!(output.status.success(), "{}", text(&output.stderr));
-    assert!(text(&output.stdout).contains("created: 0\nupdated: 600"));
+    assert!(
+        text(&output.stdout).contains("created: 0\nupdated: 1\nunchanged: 599"),
+        "only the changed request is rewritten: {}",
+        text(&output.stdout)
+    );
     assert_eq!(pulse::db::models::requests::count(&mut conn).unwrap(), 600);
 
     app.signed_in_admin().await;

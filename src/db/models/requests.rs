@@ -1,7 +1,8 @@
 //! `procurement_requests`: the request log the scorecards compute cycle times from.
 //!
-//! The import upserts by request id in multi-row statements of [`BATCH`] rows; the readers
-//! return only the columns the figures need.
+//! The import upserts by request id in multi-row statements of [`BATCH`] rows (only the
+//! rows that are new or changed: [`stored`] is what it compares with); the readers return
+//! only the columns the figures need.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -41,6 +42,22 @@ pub struct RequestDates {
     pub status: String,
 }
 
+/// What an import compares with the file: every column but `imported_at`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = requests)]
+pub struct StoredRequest {
+    pub id: String,
+    pub business_unit: String,
+    pub requester_email: Option<String>,
+    pub category: String,
+    pub channel: String,
+    pub value_amount: Option<f64>,
+    pub currency: Option<String>,
+    pub opened_on: NaiveDate,
+    pub fulfilled_on: Option<NaiveDate>,
+    pub status: String,
+}
+
 /// Inserts the rows, or updates every column of the rows whose id exists; returns the count.
 pub fn upsert_many(conn: &mut DbConn, rows: &[RequestRow<'_>]) -> QueryResult<usize> {
     let mut written = 0;
@@ -66,16 +83,10 @@ pub fn upsert_many(conn: &mut DbConn, rows: &[RequestRow<'_>]) -> QueryResult<us
     Ok(written)
 }
 
-/// Every request id already stored (to tell created from updated rows).
-pub fn all_ids(conn: &mut DbConn) -> QueryResult<Vec<String>> {
-    requests::table.select(requests::id).load(conn)
-}
-
-/// Which of `ids` are stored (for a handful of ids: one `IN` list).
-pub fn existing_ids(conn: &mut DbConn, ids: &[&str]) -> QueryResult<Vec<String>> {
+/// Every stored request, as an import compares it (the preview and the dry run).
+pub fn stored(conn: &mut DbConn) -> QueryResult<Vec<StoredRequest>> {
     requests::table
-        .filter(requests::id.eq_any(ids))
-        .select(requests::id)
+        .select(StoredRequest::as_select())
         .load(conn)
 }
 

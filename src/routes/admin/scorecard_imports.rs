@@ -219,8 +219,7 @@ fn problems_page(
 enum Checked {
     Requests {
         records: Vec<RequestRecord>,
-        counts: requests::RequestImportCounts,
-        stored: std::collections::HashSet<String>,
+        plan: requests::RequestImportPlan,
     },
     Kpis(KpiImportPlan),
 }
@@ -240,21 +239,11 @@ async fn check(
                     Ok(records) => records,
                     Err(problems) => return Ok(Err(problems)),
                 };
-                let counts = match requests::check_import(conn, &records)? {
-                    Ok(counts) => counts,
+                let plan = match requests::check_import(conn, &records)? {
+                    Ok(plan) => plan,
                     Err(problems) => return Ok(Err(problems)),
                 };
-                let first: Vec<&str> = records
-                    .iter()
-                    .take(PREVIEW_ROWS)
-                    .map(|r| r.id.as_str())
-                    .collect();
-                let stored = requests::stored_ids(conn, &first)?;
-                Ok(Ok(Checked::Requests {
-                    records,
-                    counts,
-                    stored,
-                }))
+                Ok(Ok(Checked::Requests { records, plan }))
             })
             .await
         }
@@ -299,18 +288,18 @@ async fn preview(
         now(),
     );
     let (total, counts, rows) = match &checked {
-        Checked::Requests {
-            records,
-            counts,
-            stored,
-        } => (
+        Checked::Requests { records, plan } => (
             records.len(),
-            json!({ "new": counts.created, "updated": counts.updated }),
-            request_rows(records, stored),
+            json!({
+                "new": plan.counts.created,
+                "updated": plan.counts.updated,
+                "unchanged": plan.counts.unchanged,
+            }),
+            request_rows(records, &plan.outcomes),
         ),
         Checked::Kpis(plan) => (
             plan.values.len(),
-            json!({ "new": plan.counts.new, "updated": plan.counts.replaced }),
+            json!({ "new": plan.counts.new, "updated": plan.counts.replaced, "unchanged": null }),
             kpi_rows(plan, &state.scorecard),
         ),
     };
@@ -334,17 +323,15 @@ async fn preview(
 }
 
 /// The first requests as they will be stored.
-fn request_rows(
-    records: &[RequestRecord],
-    stored: &std::collections::HashSet<String>,
-) -> Vec<Value> {
+fn request_rows(records: &[RequestRecord], outcomes: &[requests::RowOutcome]) -> Vec<Value> {
     records
         .iter()
+        .zip(outcomes)
         .take(PREVIEW_ROWS)
-        .map(|r| {
+        .map(|(r, outcome)| {
             json!({
                 "line": r.line,
-                "change": if stored.contains(&r.id) { "updated" } else { "new" },
+                "change": outcome.as_str(),
                 "cells": [
                     r.id.clone(),
                     r.business_unit.clone(),
@@ -430,8 +417,8 @@ async fn confirm(
                 };
                 Ok(requests::apply_import(conn, &records, now())?.map(|c| {
                     format!(
-                        "Requests imported: {} new, {} updated.",
-                        c.created, c.updated
+                        "Requests imported: {} new, {} updated, {} unchanged.",
+                        c.created, c.updated, c.unchanged
                     )
                 }))
             })
