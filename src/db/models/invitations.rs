@@ -104,6 +104,44 @@ pub fn has_answered_mark(conn: &mut DbConn, mark: &str) -> QueryResult<bool> {
     .get_result(conn)
 }
 
+/// Which of `marks` are stored (the answered marks among a batch of mails to compose).
+pub fn answered_marks_among(
+    conn: &mut DbConn,
+    marks: &[String],
+) -> QueryResult<std::collections::HashSet<String>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in marks.chunks(BATCH) {
+        found.extend(
+            answered_marks::table
+                .filter(answered_marks::mark.eq_any(chunk))
+                .select(answered_marks::mark)
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// The invitations with these ids, each with its stakeholder (a batch of mails to compose).
+pub fn find_many_with_stakeholders(
+    conn: &mut DbConn,
+    ids: &[&str],
+) -> QueryResult<Vec<(InvitationRow, crate::db::models::stakeholders::StakeholderRow)>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(BATCH) {
+        found.extend(
+            invitations::table
+                .inner_join(stakeholders::table)
+                .filter(invitations::id.eq_any(chunk))
+                .select((
+                    InvitationRow::as_select(),
+                    crate::db::models::stakeholders::StakeholderRow::as_select(),
+                ))
+                .load(conn)?,
+        );
+    }
+    Ok(found)
+}
+
 /// The answered marks of a wave (the server tells who answered by recomputing marks).
 pub fn answered_marks_of_wave(
     conn: &mut DbConn,
