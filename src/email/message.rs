@@ -193,9 +193,38 @@ pub struct EmailMessage {
     pub html: String,
     pub message_id: MessageId,
     pub list_unsubscribe: Option<ListUnsubscribe>,
+    /// `text` and `html` already encoded for MIME ([`super::RenderCache`] assembles them
+    /// from pieces encoded once); `None`: encoded from `text` and `html` when sent.
+    bodies: Option<MimeBodies>,
+}
+
+/// The text and HTML parts of a message, encoded (7bit or quoted-printable).
+#[derive(Clone)]
+pub(super) struct MimeBodies {
+    pub text: lettre::message::Body,
+    pub html: lettre::message::Body,
 }
 
 impl EmailMessage {
+    /// A message from its parts (no `List-Unsubscribe`; see [`Self::with_list_unsubscribe`]).
+    pub fn new(
+        to: Recipient,
+        subject: String,
+        text: String,
+        html: String,
+        message_id: MessageId,
+    ) -> Self {
+        Self {
+            to,
+            subject,
+            text,
+            html,
+            message_id,
+            list_unsubscribe: None,
+            bodies: None,
+        }
+    }
+
     /// Renders `templates/email/<name>/` in English, or `templates/email/<name>/<lang>/`
     /// when that folder exists: `subject.txt.hbs` and `body.txt.hbs` (plain text, not
     /// escaped) and `body.html.hbs` (HTML, escaped), with `context`. The context gets
@@ -281,14 +310,26 @@ impl EmailMessage {
         to: Recipient,
         message_id: MessageId,
     ) -> Self {
-        Self {
+        Self::new(
             to,
-            subject: one_line(subject),
-            text: tidy_text(text),
-            html: html.trim().to_owned(),
+            one_line(subject),
+            tidy_text(text),
+            html.trim().to_owned(),
             message_id,
-            list_unsubscribe: None,
-        }
+        )
+    }
+
+    /// Were `text` and `html` encoded already (by [`super::RenderCache`])?
+    #[cfg(test)]
+    pub(super) fn is_pre_encoded(&self) -> bool {
+        self.bodies.is_some()
+    }
+
+    /// With `text` and `html` already encoded as `bodies` (which must be exactly those two
+    /// parts, encoded).
+    pub(super) fn with_bodies(mut self, bodies: MimeBodies) -> Self {
+        self.bodies = Some(bodies);
+        self
     }
 
     pub fn with_list_unsubscribe(mut self, links: ListUnsubscribe) -> Self {
@@ -326,10 +367,13 @@ impl EmailMessage {
                 builder = builder.header(ListUnsubscribePost);
             }
         }
-        Ok(builder.multipart(MultiPart::alternative_plain_html(
-            self.text.clone(),
-            self.html.clone(),
-        ))?)
+        let parts = match &self.bodies {
+            Some(bodies) => {
+                MultiPart::alternative_plain_html(bodies.text.clone(), bodies.html.clone())
+            }
+            None => MultiPart::alternative_plain_html(self.text.clone(), self.html.clone()),
+        };
+        Ok(builder.multipart(parts)?)
     }
 }
 
@@ -432,14 +476,13 @@ mod tests {
     }
 
     fn message(name: Option<&str>, subject: &str) -> EmailMessage {
-        EmailMessage {
-            to: recipient(name),
-            subject: subject.into(),
-            text: "Hello\n".into(),
-            html: "<p>Hello</p>".into(),
-            message_id: MessageId::parse("<row-1@pulse.example.com>").unwrap(),
-            list_unsubscribe: None,
-        }
+        EmailMessage::new(
+            recipient(name),
+            subject.into(),
+            "Hello\n".into(),
+            "<p>Hello</p>".into(),
+            MessageId::parse("<row-1@pulse.example.com>").unwrap(),
+        )
     }
 
     fn raw(message: &EmailMessage) -> String {

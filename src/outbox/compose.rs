@@ -18,9 +18,8 @@ use std::collections::{HashMap, HashSet};
 use anyhow::Context;
 
 use crate::config::SecretKey;
-use crate::db::models::invitations::InvitationRow;
+use crate::db::models::invitations::MailInvitation;
 use crate::db::models::outbox::Claimed;
-use crate::db::models::stakeholders::StakeholderRow;
 use crate::db::models::waves::WaveRow;
 use crate::db::models::{invitations, opt_outs, outbox, waves};
 use crate::db::DbConn;
@@ -57,7 +56,7 @@ pub struct Composer {
 pub struct Batch {
     waves: HashMap<String, WaveRow>,
     /// By invitation id.
-    invitations: HashMap<String, (InvitationRow, StakeholderRow)>,
+    invitations: HashMap<String, MailInvitation>,
     /// `(stakeholder id, survey slug)` of the opt-outs among the batch.
     opted_out: HashSet<(String, String)>,
     /// The answered marks among the batch's invitations.
@@ -86,16 +85,18 @@ impl Batch {
         if invitation_ids.is_empty() {
             return Ok(batch);
         }
-        for (invitation, person) in invitations::find_many_with_stakeholders(conn, &invitation_ids)? {
-            batch
-                .invitations
-                .insert(invitation.id.clone(), (invitation, person));
+        for invitation in invitations::find_for_mail(conn, &invitation_ids)? {
+            batch.invitations.insert(invitation.id.clone(), invitation);
         }
         // Opt-outs are per survey: one query per survey among the batch's waves.
-        let mut by_survey: HashMap<String, Vec<&str>> = HashMap::new();
-        for (invitation, _) in batch.invitations.values() {
-            if let Some(wave) = batch.waves.get(&invitation.wave_id) {
-                let slug = definitions.get(conn, &wave.survey_version_id)?.slug.clone();
+        let mut slugs: HashMap<&str, String> = HashMap::new();
+        for wave in batch.waves.values() {
+            let slug = definitions.get(conn, &wave.survey_version_id)?.slug.clone();
+            slugs.insert(&wave.id, slug);
+        }
+        let mut by_survey: HashMap<&str, Vec<&str>> = HashMap::new();
+        for invitation in batch.invitations.values() {
+            if let Some(slug) = slugs.get(invitation.wave_id.as_str()) {
                 by_survey
                     .entry(slug)
                     .or_default()
@@ -104,8 +105,8 @@ impl Batch {
         }
         let mut opted_out = HashSet::new();
         for (slug, stakeholders) in by_survey {
-            for id in opt_outs::opted_out_among(conn, &stakeholders, &slug)? {
-                opted_out.insert((id, slug.clone()));
+            for id in opt_outs::opted_out_among(conn, &stakeholders, slug)? {
+                opted_out.insert((id, slug.to_string()));
             }
         }
         batch.opted_out = opted_out;
@@ -211,7 +212,7 @@ impl Composer {
             .invitation_id
             .as_deref()
             .context("survey mail without an invitation")?;
-        let (invitation, person) = batch
+        let invitation = batch
             .invitations
             .get(invitation_id)
             .context("the row's invitation is gone")?;
@@ -230,14 +231,14 @@ impl Composer {
         {
             return Ok(Composed::Skip);
         }
-        let name = person.name.clone().filter(|n| !n.trim().is_empty());
+        let name = invitation.name.clone().filter(|n| !n.trim().is_empty());
         let estimated_minutes = definition.estimated_minutes.unwrap_or(2);
         // The stakeholder's language (as at invitation time), else the survey's default.
         let language = MailLanguage::choose(
             invitation
                 .language
                 .as_deref()
-                .or(person.language.as_deref()),
+                .or(invitation.stakeholder_language.as_deref()),
             Some(definition.default_language()),
         );
         // The survey's title in that language if the definition has it.

@@ -5,8 +5,8 @@
 //! * **Driven by free slots and new work** ([`Outbox::run`]): at most `max_in_flight` sends
 //!   at once; the worker holds up to four times as many rows (composed and waiting for a
 //!   send slot, being sent, or waiting for the commit of their outcome). One loop does all
-//!   its writing: each commit writes the outcomes queued since the last one and, when a
-//!   quarter of the rows it may hold are free (or it holds none), claims that many more —
+//!   its writing: each commit writes the outcomes queued since the last one and, when half
+//!   the rows it may hold are free (or it holds none), claims that many more —
 //!   one transaction, one fsync on SQLite. A claimed batch is composed in one go
 //!   ([`compose::Composer`]: a few queries for the batch, templates rendered once per wave,
 //!   kind and language). A queued outcome wakes the loop; it sleeps only when nothing is
@@ -244,8 +244,9 @@ impl Outbox {
         // send slot or for the commit of their outcome. Holding more than are sent keeps
         // claims and outcome commits few and large (one fsync each on SQLite).
         let held_cap = max * HELD_PER_SLOT;
-        // Claim when a quarter of the rows can be taken (or nothing is held).
-        let batch = (held_cap / 4).max(1);
+        // Claim when half the rows can be taken (or nothing is held): large claims keep the
+        // per-claim work (the commit, the batch's queries) small per mail.
+        let batch = (held_cap / 2).max(1);
         let sending = Arc::new(Semaphore::new(max));
         let (stopping_tx, stopping) = watch::channel(false);
         let mut enqueued = ENQUEUED.subscribe();

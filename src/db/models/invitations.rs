@@ -121,11 +121,22 @@ pub fn answered_marks_among(
     Ok(found)
 }
 
-/// The invitations with these ids, each with its stakeholder (a batch of mails to compose).
-pub fn find_many_with_stakeholders(
-    conn: &mut DbConn,
-    ids: &[&str],
-) -> QueryResult<Vec<(InvitationRow, crate::db::models::stakeholders::StakeholderRow)>> {
+/// What a mail needs of an invitation and its stakeholder.
+#[derive(Debug, Clone, Queryable)]
+pub struct MailInvitation {
+    pub id: String,
+    pub wave_id: String,
+    pub stakeholder_id: String,
+    /// The language at invitation time.
+    pub language: Option<String>,
+    pub name: Option<String>,
+    /// The stakeholder's language now.
+    pub stakeholder_language: Option<String>,
+}
+
+/// The invitations with these ids, each with what the mail needs of its stakeholder (a
+/// batch of mails to compose).
+pub fn find_for_mail(conn: &mut DbConn, ids: &[&str]) -> QueryResult<Vec<MailInvitation>> {
     let mut found = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(BATCH) {
         found.extend(
@@ -133,10 +144,14 @@ pub fn find_many_with_stakeholders(
                 .inner_join(stakeholders::table)
                 .filter(invitations::id.eq_any(chunk))
                 .select((
-                    InvitationRow::as_select(),
-                    crate::db::models::stakeholders::StakeholderRow::as_select(),
+                    invitations::id,
+                    invitations::wave_id,
+                    invitations::stakeholder_id,
+                    invitations::language,
+                    stakeholders::name,
+                    stakeholders::language,
                 ))
-                .load(conn)?,
+                .load::<MailInvitation>(conn)?,
         );
     }
     Ok(found)
