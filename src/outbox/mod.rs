@@ -3,7 +3,7 @@
 //! documents the state machine) and then call [`wake`].
 //!
 //! * **Driven by free slots and new work** ([`Outbox::run`]): at most `max_in_flight` sends
-//!   at once; the worker holds up to four times as many rows (composed and waiting for a
+//!   at once; the worker holds up to eight times as many rows (composed and waiting for a
 //!   send slot, being sent, or waiting for the commit of their outcome). One loop does all
 //!   its writing: each commit writes the outcomes queued since the last one and, when half
 //!   the rows it may hold are free (or it holds none), claims that many more —
@@ -30,7 +30,7 @@
 //!   `lease / 4`, so a live worker never loses a row however slow the relay, and the rows
 //!   of a killed worker are free again at most `lease` later. A killed worker's duplicates
 //!   are at most the mails the server had accepted and whose outcome was not committed
-//!   yet: fewer than the rows it held (4 × `max_in_flight`), each with its row's Message-ID.
+//!   yet: at most the rows it held (8 × `max_in_flight`), each with its row's Message-ID.
 //! * **Graceful shutdown**: the worker stops claiming, gives the sends in flight a grace
 //!   period, then cuts those still waiting for the mail server and hands their rows back
 //!   (pending, no lease, fenced by the claim), so the next worker takes them at once.
@@ -82,8 +82,11 @@ impl Default for OutboxConfig {
 }
 
 /// Rows a worker holds per send slot (`max_in_flight`): sent, waiting to be sent, or
-/// waiting for the commit of their outcome.
-const HELD_PER_SLOT: usize = 4;
+/// waiting for the commit of their outcome. Enough that the send slots never wait for a
+/// claim while commits take a few milliseconds each (an fsync; on PostgreSQL also the round
+/// trips), and the bound on what a killed worker can have sent without its outcome
+/// committed.
+const HELD_PER_SLOT: usize = 8;
 
 /// The longest wait between two tries of a relay that cannot be used.
 const MAX_RELAY_PROBE: Duration = Duration::from_secs(120);
