@@ -509,11 +509,20 @@ fn run(
     let page = |conn: &mut DbConn, cache: &ResultsCache| -> anyhow::Result<usize> {
         let results = wave_results(conn, cache, &wave, now).map_err(|e| anyhow::anyhow!("{e}"))?;
         let comments = pulse::results::comments_page(conn, &results, None, 1)?;
+        let actions = pulse::actions::beside_figures(
+            conn,
+            &results.wave.survey_slug,
+            results.wave.opens_at,
+            None,
+            now,
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
         let inputs = PageInputs {
             results: &results,
             whole: None,
             comments: comments.as_ref(),
             query: &query,
+            actions: Some(&actions),
         };
         let html = render_page(&inputs, None, None).map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(html.len())
@@ -688,12 +697,7 @@ fn duckdb_baseline(
     let mut writer = csv::Writer::from_path(&csv_path)?;
     writer.write_record(["cell", "question_key", "value", "n"])?;
     for row in counts_for_wave(conn, wave)? {
-        writer.write_record([
-            row.cell,
-            row.question_key,
-            row.value,
-            row.n.to_string(),
-        ])?;
+        writer.write_record([row.cell, row.question_key, row.value, row.n.to_string()])?;
     }
     writer.flush()?;
     let script =
@@ -710,7 +714,11 @@ fn duckdb_baseline(
     let text = String::from_utf8_lossy(&output.stdout);
     let parts: Vec<&str> = text.split_whitespace().collect();
     anyhow::ensure!(parts.len() == 3, "unexpected baseline output: {text}");
-    Ok(Some((parts[0].parse()?, parts[1].parse()?, parts[2].parse()?)))
+    Ok(Some((
+        parts[0].parse()?,
+        parts[1].parse()?,
+        parts[2].parse()?,
+    )))
 }
 
 fn report(what: &str, times: &mut [Duration]) {

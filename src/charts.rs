@@ -407,8 +407,10 @@ mod tests {
         assert!(svg.starts_with("<svg role=\"img\" aria-label=\"NPS &quot;x&quot;\""));
         assert!(svg.contains("&lt;script&gt;"));
         assert!(svg.contains("H2 2026 &amp;"), "labels kept, wrapped: {svg}");
-        // Ticks from −10 to +25 on a step of 5: not −100…+100.
-        assert!(svg.contains(">-10<") && svg.contains(">+25<"), "{svg}");
+        // Ticks from −10 to +30 on a step of 10 (the intervals reach −9 and +22): not
+        // −100…+100.
+        assert!(svg.contains(">-10<") && svg.contains(">+30<"), "{svg}");
+        assert!(!svg.contains(">-20<") && !svg.contains(">+40<"), "{svg}");
         assert!(!svg.contains(">+100<"));
         assert!(
             svg.contains(&format!("stroke=\"{INK}\" stroke-width=\"1.5\"")),

@@ -6,8 +6,8 @@
 //! `layouts/base`, `email/invitation/body` (in both registries: `.html.hbs` and `.txt.hbs`).
 
 pub mod actions;
-pub mod heard;
 pub mod figures;
+pub mod heard;
 pub mod home;
 pub mod optout_page;
 pub mod results_page;

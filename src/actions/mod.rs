@@ -558,6 +558,43 @@ pub fn list(
         .collect())
 }
 
+/// The actions a results page shows beside the figures they target, by target kind and
+/// key (`""` for NPS and CSAT): those planned on this wave or on an earlier wave of the
+/// same survey (an action planned last time is what this wave's figure tells about), for
+/// the same group — the whole wave's when `group` is `None`.
+pub type BesideFigures = BTreeMap<String, BTreeMap<String, Vec<ActionView>>>;
+
+pub fn beside_figures(
+    conn: &mut DbConn,
+    slug: &str,
+    opens_at: NaiveDateTime,
+    group: Option<&SegmentFilter>,
+    now: NaiveDateTime,
+) -> Result<BesideFigures, ActionError> {
+    let up_to_here: std::collections::HashSet<String> = wave_rows::opened_of_survey(conn, slug)?
+        .into_iter()
+        .filter(|w| w.opens_at <= opens_at)
+        .map(|w| w.id)
+        .collect();
+    let group = group.map(|g| format!("{}={}", g.attribute, g.value));
+    let mut beside = BesideFigures::new();
+    for action in list(conn, Some(slug), &ListFilter::default(), now)? {
+        if !up_to_here.contains(&action.wave_id) || action.group != group {
+            continue;
+        }
+        let Ok(target) = Target::parse(&action.target) else {
+            continue;
+        };
+        beside
+            .entry(target.kind().to_string())
+            .or_default()
+            .entry(target.key().to_string())
+            .or_default()
+            .push(action);
+    }
+    Ok(beside)
+}
+
 /// One action with its notes, history and "did it work" figures.
 pub fn detail(
     conn: &mut DbConn,

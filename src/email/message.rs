@@ -193,13 +193,42 @@ pub struct EmailMessage {
     pub html: String,
     pub message_id: MessageId,
     pub list_unsubscribe: Option<ListUnsubscribe>,
+    /// `text` and `html` already encoded for MIME ([`super::RenderCache`] assembles them
+    /// from pieces encoded once); `None`: encoded from `text` and `html` when sent.
+    bodies: Option<MimeBodies>,
+}
+
+/// The text and HTML parts of a message, encoded (7bit or quoted-printable).
+#[derive(Clone)]
+pub(super) struct MimeBodies {
+    pub text: lettre::message::Body,
+    pub html: lettre::message::Body,
 }
 
 impl EmailMessage {
-    /// Renders `templates/email/{name}/subject.txt.hbs` and `body.txt.hbs` (plain text, not
-    /// escaped) and `body.html.hbs` (HTML, escaped) with `context`.
+    /// A message from its parts (no `List-Unsubscribe`; see [`Self::with_list_unsubscribe`]).
+    pub fn new(
+        to: Recipient,
+        subject: String,
+        text: String,
+        html: String,
+        message_id: MessageId,
+    ) -> Self {
+        Self {
+            to,
+            subject,
+            text,
+            html,
+            message_id,
+            list_unsubscribe: None,
+            bodies: None,
+        }
+    }
+
     /// Renders `templates/email/<name>/` in English, or `templates/email/<name>/<lang>/`
-    /// when that folder exists. The context gets `lang` (the language written) added.
+    /// when that folder exists: `subject.txt.hbs` and `body.txt.hbs` (plain text, not
+    /// escaped) and `body.html.hbs` (HTML, escaped), with `context`. The context gets
+    /// `lang` (the language written) added.
     pub fn from_template(
         name: &str,
         language: super::MailLanguage,
@@ -207,22 +236,57 @@ impl EmailMessage {
         to: Recipient,
         message_id: MessageId,
     ) -> Result<Self, EmailError> {
+        let (folder, language) = Self::folder(name, language);
+        let context = Self::context(&folder, context, language)?;
+        Self::from_context(&folder, &context, to, message_id)
+    }
+
+    /// The template folder of mail `name` in `language`, and the language it is written in
+    /// (English when the template has no folder for `language`).
+    pub(super) fn folder(
+        name: &str,
+        language: super::MailLanguage,
+    ) -> (String, super::MailLanguage) {
         let localized = format!("email/{name}/{}", language.code());
-        let (folder, language) = if language != super::MailLanguage::En
-            && views::has_html(&format!("{localized}/body"))
-        {
+        if language != super::MailLanguage::En && views::has_html(&format!("{localized}/body")) {
             (localized, language)
         } else {
             (format!("email/{name}"), super::MailLanguage::En)
-        };
+        }
+    }
+
+    /// `context` as the templates of `folder` read it: with `lang` added.
+    pub(super) fn context(
+        folder: &str,
+        context: &impl Serialize,
+        language: super::MailLanguage,
+    ) -> Result<serde_json::Value, EmailError> {
         let mut context = serde_json::to_value(context).map_err(|e| EmailError::Render {
-            template: folder.clone(),
+            template: folder.to_owned(),
             source: handlebars::RenderError::from(handlebars::RenderErrorReason::SerdeError(e)),
         })?;
         if let serde_json::Value::Object(map) = &mut context {
             map.insert("lang".into(), language.code().into());
         }
-        let context = &context;
+        Ok(context)
+    }
+
+    /// Renders the three templates of `folder` with `context` (from [`Self::context`]).
+    pub(super) fn from_context(
+        folder: &str,
+        context: &serde_json::Value,
+        to: Recipient,
+        message_id: MessageId,
+    ) -> Result<Self, EmailError> {
+        let (subject, text, html) = Self::render_parts(folder, context)?;
+        Ok(Self::from_parts(&subject, &text, &html, to, message_id))
+    }
+
+    /// Subject, text and HTML of `folder` rendered with `context`, before finishing.
+    pub(super) fn render_parts(
+        folder: &str,
+        context: &serde_json::Value,
+    ) -> Result<(String, String, String), EmailError> {
         let render_error = |part: &str| {
             let template = format!("{folder}/{part}");
             move |source| EmailError::Render { template, source }
@@ -233,14 +297,38 @@ impl EmailMessage {
             .map_err(render_error("body.txt"))?;
         let html = views::render_html(&format!("{folder}/body"), context)
             .map_err(render_error("body.html"))?;
-        Ok(Self {
+        Ok((subject, text, html))
+    }
+
+    /// The message from rendered parts: the subject made one line, the text tidied, the
+    /// HTML trimmed.
+    pub(super) fn from_parts(
+        subject: &str,
+        text: &str,
+        html: &str,
+        to: Recipient,
+        message_id: MessageId,
+    ) -> Self {
+        Self::new(
             to,
-            subject: one_line(&subject),
-            text: tidy_text(&text),
-            html: html.trim().to_owned(),
+            one_line(subject),
+            tidy_text(text),
+            html.trim().to_owned(),
             message_id,
-            list_unsubscribe: None,
-        })
+        )
+    }
+
+    /// Were `text` and `html` encoded already (by [`super::RenderCache`])?
+    #[cfg(test)]
+    pub(super) fn is_pre_encoded(&self) -> bool {
+        self.bodies.is_some()
+    }
+
+    /// With `text` and `html` already encoded as `bodies` (which must be exactly those two
+    /// parts, encoded).
+    pub(super) fn with_bodies(mut self, bodies: MimeBodies) -> Self {
+        self.bodies = Some(bodies);
+        self
     }
 
     pub fn with_list_unsubscribe(mut self, links: ListUnsubscribe) -> Self {
@@ -278,10 +366,13 @@ impl EmailMessage {
                 builder = builder.header(ListUnsubscribePost);
             }
         }
-        Ok(builder.multipart(MultiPart::alternative_plain_html(
-            self.text.clone(),
-            self.html.clone(),
-        ))?)
+        let parts = match &self.bodies {
+            Some(bodies) => {
+                MultiPart::alternative_plain_html(bodies.text.clone(), bodies.html.clone())
+            }
+            None => MultiPart::alternative_plain_html(self.text.clone(), self.html.clone()),
+        };
+        Ok(builder.multipart(parts)?)
     }
 }
 
@@ -384,14 +475,13 @@ mod tests {
     }
 
     fn message(name: Option<&str>, subject: &str) -> EmailMessage {
-        EmailMessage {
-            to: recipient(name),
-            subject: subject.into(),
-            text: "Hello\n".into(),
-            html: "<p>Hello</p>".into(),
-            message_id: MessageId::parse("<row-1@pulse.example.com>").unwrap(),
-            list_unsubscribe: None,
-        }
+        EmailMessage::new(
+            recipient(name),
+            subject.into(),
+            "Hello\n".into(),
+            "<p>Hello</p>".into(),
+            MessageId::parse("<row-1@pulse.example.com>").unwrap(),
+        )
     }
 
     fn raw(message: &EmailMessage) -> String {

@@ -13,6 +13,13 @@ pub trait EmailTemplate: Serialize + Sized {
     /// The folder below `templates/email/`.
     fn template_name(&self) -> &'static str;
 
+    /// The fields that differ from one recipient to the next (the name, personal links):
+    /// [`super::RenderCache`] renders the rest once and fills these in. Templates may only
+    /// print them (`{{name}}`) or test them (`{{#if name}}`).
+    fn personal_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     /// In English.
     fn render(&self, to: Recipient, message_id: MessageId) -> Result<EmailMessage, EmailError> {
         self.render_in(MailLanguage::En, to, message_id)
@@ -69,6 +76,10 @@ impl EmailTemplate for SurveyEmail {
             SurveyEmailKind::Reminder => "reminder",
         }
     }
+
+    fn personal_fields(&self) -> &'static [&'static str] {
+        &["name", "survey_url", "unsubscribe_url"]
+    }
 }
 
 /// Context of `email/answered` (German in `email/answered/de`): what someone
@@ -90,6 +101,10 @@ pub struct AnsweredEmail {
 impl EmailTemplate for AnsweredEmail {
     fn template_name(&self) -> &'static str {
         "answered"
+    }
+
+    fn personal_fields(&self) -> &'static [&'static str] {
+        &["name", "unsubscribe_url"]
     }
 }
 

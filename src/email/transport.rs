@@ -693,17 +693,16 @@ mod tests {
     use crate::email::{MessageId, Recipient};
 
     fn message(id: &str) -> EmailMessage {
-        EmailMessage {
-            to: Recipient::new(
+        EmailMessage::new(
+            Recipient::new(
                 EmailAddress::parse("anna@example.com").unwrap(),
                 Some("Anna"),
             ),
-            subject: "Hello".into(),
-            text: "text".into(),
-            html: "<p>html</p>".into(),
-            message_id: MessageId::parse(id).unwrap(),
-            list_unsubscribe: None,
-        }
+            "Hello".into(),
+            "text".into(),
+            "<p>html</p>".into(),
+            MessageId::parse(id).unwrap(),
+        )
     }
 
     #[tokio::test]

@@ -1,11 +1,13 @@
-//! Writing the outcome of a send attempt ("marks"), in groups: whoever holds the worker's
-//! writer lock writes every mark queued meanwhile in one transaction (one commit, one
-//! fsync). A mark is queued the moment the server answered, and the group is written at
-//! once (never held back for more marks), so a mail accepted by the server is marked sent
-//! within one commit of the reply.
+//! Writing the outcome of a send attempt ("marks"), in groups: the worker writes every
+//! mark queued since its last commit in one transaction (one commit, one fsync), together
+//! with its next claim when it has room for more rows ([`commit`]). A mark is queued the
+//! moment the server answered, and the next commit writes it (marks are never held back
+//! for more marks, and no claim is committed without the marks queued before it), so a mail
+//! accepted by the server is marked sent by the next commit after the reply.
+
+use std::collections::HashSet;
 
 use chrono::NaiveDateTime;
-use tokio::sync::oneshot;
 
 use crate::db::models::opt_outs;
 use crate::db::models::outbox::{self as rows, Claimed};
@@ -56,56 +58,100 @@ pub(super) enum Mark {
     Released,
 }
 
-/// A mark waiting for the next group write, and who waits for its outcome.
-pub(super) struct QueuedMark {
-    pub row: Claimed,
-    pub mark: Mark,
-    pub done: oneshot::Sender<anyhow::Result<Outcome>>,
+/// Writes `marks` in the caller's transaction: the sent ones together (one statement per
+/// distinct `attempts`), the others one by one. The outcome of each, in order.
+pub(super) fn write_marks(
+    conn: &mut DbConn,
+    marks: &[(Claimed, Mark)],
+) -> diesel::QueryResult<Vec<Outcome>> {
+    let sent: Vec<(&str, i32)> = marks
+        .iter()
+        .filter(|(_, mark)| matches!(mark, Mark::Sent { .. }))
+        .map(|(row, _)| (row.id.as_str(), row.attempts))
+        .collect();
+    // The group's sent mails share one time: the latest acceptance among them.
+    let sent_at = marks
+        .iter()
+        .filter_map(|(_, mark)| match mark {
+            Mark::Sent { at } => Some(*at),
+            _ => None,
+        })
+        .max();
+    let marked_sent: HashSet<String> = match sent_at {
+        Some(at) => rows::mark_sent_many(conn, &sent, at)?.into_iter().collect(),
+        None => HashSet::new(),
+    };
+    marks
+        .iter()
+        .map(|(row, mark)| match mark {
+            Mark::Sent { .. } => Ok(if marked_sent.contains(&row.id) {
+                Outcome::Sent
+            } else {
+                Outcome::Lost
+            }),
+            _ => write_mark(conn, row, mark),
+        })
+        .collect()
 }
 
-/// Writes a group of marks in one write transaction. Should that fail, each is written on
-/// its own, so one bad row cannot fail the others.
-pub(super) fn write_marks(pool: &Pool, group: Vec<QueuedMark>) {
+/// Writes `marks` and then claims up to `claim` rows (none for 0), in one transaction —
+/// one commit, one fsync on SQLite. Should it fail, the marks are written one by one, each
+/// in its own transaction, so one bad row cannot fail the others, and nothing is claimed.
+pub(super) fn commit(
+    pool: &Pool,
+    marks: &[(Claimed, Mark)],
+    claim: usize,
+    now: NaiveDateTime,
+    lease_until: NaiveDateTime,
+) -> (Vec<anyhow::Result<Outcome>>, anyhow::Result<Vec<Claimed>>) {
     let mut conn = match pool.get() {
         Ok(conn) => conn,
         Err(error) => {
-            for queued in group {
-                let _ = queued.done.send(Err(anyhow::anyhow!(
-                    "cannot connect to the database: {error}"
-                )));
-            }
-            return;
+            let outcomes = marks
+                .iter()
+                .map(|_| Err(anyhow::anyhow!("cannot connect to the database: {error}")))
+                .collect();
+            return (
+                outcomes,
+                Err(anyhow::anyhow!("cannot connect to the database: {error}")),
+            );
         }
     };
+    let limit = i64::try_from(claim).unwrap_or(i64::MAX);
     let together = crate::db::write_transaction(&mut conn, |conn| {
-        group
-            .iter()
-            .map(|queued| write_mark(conn, queued))
-            .collect::<diesel::QueryResult<Vec<Outcome>>>()
+        let outcomes = write_marks(conn, marks)?;
+        let claimed = if claim > 0 {
+            rows::release_expired_leases(conn, now)?;
+            rows::claim(conn, now, lease_until, limit)?
+        } else {
+            Vec::new()
+        };
+        diesel::QueryResult::Ok((outcomes, claimed))
     });
     match together {
-        Ok(outcomes) => {
-            for (queued, outcome) in group.into_iter().zip(outcomes) {
-                let _ = queued.done.send(Ok(outcome));
-            }
-        }
+        Ok((outcomes, claimed)) => (outcomes.into_iter().map(Ok).collect(), Ok(claimed)),
         Err(error) => {
-            if group.len() > 1 {
-                tracing::warn!(rows = group.len(), error = %error, "writing a group of outbox outcomes failed; writing them one by one");
+            if !marks.is_empty() {
+                tracing::warn!(rows = marks.len(), error = %error, "writing a group of outbox outcomes failed; writing them one by one");
             }
-            for queued in group {
-                let outcome =
-                    crate::db::write_transaction(&mut conn, |conn| write_mark(conn, &queued));
-                let _ = queued.done.send(outcome.map_err(anyhow::Error::from));
-            }
+            let outcomes = marks
+                .iter()
+                .map(|(row, mark)| {
+                    crate::db::write_transaction(&mut conn, |conn| write_mark(conn, row, mark))
+                        .map_err(anyhow::Error::from)
+                })
+                .collect();
+            (
+                outcomes,
+                Err(anyhow::Error::from(error).context("claiming outbox rows")),
+            )
         }
     }
 }
 
 /// One mark, fenced by the attempt (a row taken over by another worker is `Lost`).
-fn write_mark(conn: &mut DbConn, queued: &QueuedMark) -> diesel::QueryResult<Outcome> {
-    let row = &queued.row;
-    let (marked, outcome) = match &queued.mark {
+fn write_mark(conn: &mut DbConn, row: &Claimed, mark: &Mark) -> diesel::QueryResult<Outcome> {
+    let (marked, outcome) = match mark {
         Mark::Sent { at } => (
             rows::mark_sent(conn, &row.id, row.attempts, *at)?,
             Outcome::Sent,

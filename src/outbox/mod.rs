@@ -3,12 +3,15 @@
 //! documents the state machine) and then call [`wake`].
 //!
 //! * **Driven by free slots and new work** ([`Outbox::run`]): at most `max_in_flight` sends
-//!   at once; the worker holds up to four times as many rows (being sent, waiting for a
-//!   send slot, or waiting for the commit of their outcome), so that claims and outcome
-//!   commits stay few and large — on SQLite each commit is an fsync. A row whose outcome is
-//!   written wakes the loop, which claims more at once (a quarter of what it may hold, at
-//!   least). It sleeps only when nothing is due — until [`wake`] (mail enqueued in this
-//!   process) or `poll_interval` (mail enqueued by another instance, retries falling due).
+//!   at once; the worker holds up to eight times as many rows (composed and waiting for a
+//!   send slot, being sent, or waiting for the commit of their outcome). One loop does all
+//!   its writing: each commit writes the outcomes queued since the last one and, when half
+//!   the rows it may hold are free (or it holds none), claims that many more —
+//!   one transaction, one fsync on SQLite. A claimed batch is composed in one go
+//!   ([`compose::Composer`]: a few queries for the batch, templates rendered once per wave,
+//!   kind and language). A queued outcome wakes the loop; it sleeps only when nothing is
+//!   due — until [`wake`] (mail enqueued in this process) or `poll_interval` (mail enqueued
+//!   by another instance, retries falling due).
 //! * **Temporary failures** (4xx, timeouts, a connection reset mid-way): retried with
 //!   backoff `retry_base · 2^(attempts−1)`, capped at 6 hours, up to `max_attempts`. After
 //!   the last one the row is *dead, retryable*: nobody is suppressed, and
@@ -21,12 +24,13 @@
 //!   and tries one row every `relay_probe` (doubling up to 2 minutes) until the relay
 //!   takes mail again.
 //! * **Crash safety**: each mail is marked sent by the next commit after the server's 250
-//!   (marks that finish together share that commit: [`marks`]). Claimed rows are leased
-//!   for `lease` and the worker renews the lease of the rows it holds every `lease / 4`,
-//!   so a live worker never loses a row however slow the relay, and the rows of a killed
-//!   worker are free again at most `lease` later. A killed worker's duplicates are at
-//!   most the mails the server had accepted and whose outcome was not committed yet:
-//!   fewer than the rows it held (4 × `max_in_flight`), each with its row's Message-ID.
+//!   (the outcomes that finish meanwhile share that commit, and a claim is only ever
+//!   committed together with every outcome queued before it: [`marks`]). Claimed rows are
+//!   leased for `lease` and the worker renews the lease of the rows it holds every
+//!   `lease / 4`, so a live worker never loses a row however slow the relay, and the rows
+//!   of a killed worker are free again at most `lease` later. A killed worker's duplicates
+//!   are at most the mails the server had accepted and whose outcome was not committed
+//!   yet: at most the rows it held (8 × `max_in_flight`), each with its row's Message-ID.
 //! * **Graceful shutdown**: the worker stops claiming, gives the sends in flight a grace
 //!   period, then cuts those still waiting for the mail server and hands their rows back
 //!   (pending, no lease, fenced by the claim), so the next worker takes them at once.
@@ -38,9 +42,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use serde::Serialize;
-use tokio::sync::{oneshot, watch, Notify, Semaphore};
+use tokio::sync::{watch, Notify, Semaphore};
 
 use crate::clock::Clock;
 use crate::config::SecretKey;
@@ -48,10 +51,9 @@ use crate::db::models::outbox::{self as rows, Claimed};
 use crate::db::Pool;
 use crate::email::{Mailer, SendError};
 use crate::metrics::{Metrics, RelayPause};
-use crate::services::respondent::DefinitionCache;
 
-use compose::{compose, Composed};
-use marks::{write_marks, Mark, Outcome, QueuedMark};
+use compose::{Composed, Composer};
+use marks::{Mark, Outcome};
 
 #[derive(Debug, Clone)]
 pub struct OutboxConfig {
@@ -80,8 +82,11 @@ impl Default for OutboxConfig {
 }
 
 /// Rows a worker holds per send slot (`max_in_flight`): sent, waiting to be sent, or
-/// waiting for the commit of their outcome.
-const HELD_PER_SLOT: usize = 4;
+/// waiting for the commit of their outcome. Enough that the send slots never wait for a
+/// claim while commits take a few milliseconds each (an fsync; on PostgreSQL also the round
+/// trips), and the bound on what a killed worker can have sent without its outcome
+/// committed.
+const HELD_PER_SLOT: usize = 8;
 
 /// The longest wait between two tries of a relay that cannot be used.
 const MAX_RELAY_PROBE: Duration = Duration::from_secs(120);
@@ -139,27 +144,25 @@ struct Pause {
 pub struct Outbox {
     pool: Pool,
     mailer: Arc<Mailer>,
-    key: SecretKey,
-    base_url: String,
     clock: Arc<dyn Clock>,
     config: OutboxConfig,
-    /// Marks not written yet (see [`Outbox::finish`]).
-    queued: Mutex<Vec<QueuedMark>>,
-    /// Held while this worker writes: a claim, a lease renewal or a group of marks.
+    /// Outcomes decided and not committed yet, in the order they were decided.
+    queued: Mutex<Vec<(Claimed, Mark)>>,
+    /// Held while this worker writes: a commit (outcomes and a claim) or a lease renewal.
     writer: tokio::sync::Mutex<()>,
     /// Turns true when shutdown cuts the sends still in flight.
     cut_sends: watch::Sender<bool>,
     metrics: Arc<Metrics>,
     /// Rows claimed and not marked yet (id → attempts as claimed): their leases are renewed.
     held: Mutex<HashMap<String, i32>>,
-    /// A send finished (a slot is free).
+    /// An outcome was queued.
     finished: Notify,
     /// Set while the relay cannot be used.
     pause: Mutex<Option<Pause>>,
     /// What this worker did since it started.
     report: Mutex<DispatchReport>,
-    /// Pinned definitions, parsed once.
-    definitions: Arc<DefinitionCache>,
+    /// Composes the claimed rows (key, links, parsed definitions, rendered templates).
+    composer: Arc<Composer>,
 }
 
 impl Outbox {
@@ -174,8 +177,6 @@ impl Outbox {
         Self {
             pool,
             mailer,
-            key,
-            base_url: base_url.trim_end_matches('/').to_string(),
             clock,
             config,
             queued: Mutex::new(Vec::new()),
@@ -186,7 +187,7 @@ impl Outbox {
             finished: Notify::new(),
             pause: Mutex::new(None),
             report: Mutex::new(DispatchReport::default()),
-            definitions: Arc::new(DefinitionCache::default()),
+            composer: Arc::new(Composer::new(key, base_url.trim_end_matches('/'))),
         }
     }
 
@@ -208,14 +209,22 @@ impl Outbox {
                 break;
             }
             first = false;
-            let claimed = self.claim(self.config.max_in_flight).await?;
+            // The outcomes of the previous round and the next claim: one commit.
+            let marks = self.take_queued();
+            let claimed = self.commit(marks, self.config.max_in_flight.max(1)).await?;
             if claimed.is_empty() {
                 break;
             }
-            let sends = futures_util::future::join_all(
-                claimed.into_iter().map(|row| self.process(row, None)),
-            );
-            self.renewing(sends).await;
+            let composed = self.compose(&claimed).await;
+            let sends = claimed
+                .into_iter()
+                .zip(composed)
+                .map(|(row, composed)| self.process(row, composed, None));
+            self.renewing(futures_util::future::join_all(sends)).await;
+        }
+        let marks = self.take_queued();
+        if !marks.is_empty() {
+            self.commit(marks, 0).await?;
         }
         let after = self.lock_report().clone();
         Ok(DispatchReport {
@@ -238,90 +247,106 @@ impl Outbox {
         // send slot or for the commit of their outcome. Holding more than are sent keeps
         // claims and outcome commits few and large (one fsync each on SQLite).
         let held_cap = max * HELD_PER_SLOT;
+        // Claim when half the rows can be taken (or nothing is held): large claims keep the
+        // per-claim work (the commit, the batch's queries) small per mail.
+        let batch = (held_cap / 2).max(1);
         let sending = Arc::new(Semaphore::new(max));
-        let tasks = Arc::new(Semaphore::new(held_cap));
         let (stopping_tx, stopping) = watch::channel(false);
         let mut enqueued = ENQUEUED.subscribe();
         let (stop_renewing, renewing_stopped) = watch::channel(false);
         let renewer = tokio::spawn(self.clone().renew_until(renewing_stopped));
-        // Claim when a quarter of the rows can be taken (or nothing is held).
-        let batch = (held_cap / 4).max(1);
+        // Rows claimed whose outcome is not committed yet.
+        let mut held = 0usize;
+        // The last claim found nothing due: the next one waits for a wake or this time.
+        let mut idle_until: Option<tokio::time::Instant> = None;
+        // Shutdown: when the sends still in flight are cut (`None` until shutdown).
+        let mut cut_at: Option<tokio::time::Instant> = None;
+        let mut cut = false;
         loop {
-            if *shutdown.borrow() {
-                break;
+            let stopped = *shutdown.borrow();
+            if stopped && cut_at.is_none() {
+                // Rows waiting for a send slot go back at once; the sends in flight get
+                // at most `grace`.
+                let _ = stopping_tx.send(true);
+                cut_at = Some(tokio::time::Instant::now() + grace);
             }
-            let free = tasks.available_permits();
-            let in_flight = held_cap - free;
-            let want = match self.paused() {
-                None if free >= batch || in_flight == 0 => free,
-                None => {
-                    tokio::select! {
-                        _ = self.finished.notified() => {}
-                        _ = shutdown.changed() => {}
-                    }
-                    continue;
-                }
+            let marks = self.take_queued();
+            // Rows still held once these outcomes are committed.
+            let after = held.saturating_sub(marks.len());
+            let idle = idle_until.is_some_and(|until| until > tokio::time::Instant::now());
+            if !idle {
+                idle_until = None;
+            }
+            let pause = self.paused();
+            let want = match &pause {
+                _ if stopped || idle => 0,
+                None if held_cap - after >= batch || after == 0 => held_cap - after,
+                None => 0,
                 // Paused: one row at a time, when the next probe is due.
-                Some(pause) => {
-                    let wait = pause.next_probe.saturating_duration_since(Instant::now());
-                    if in_flight > 0 || !wait.is_zero() {
-                        tokio::select! {
-                            _ = self.finished.notified() => {}
-                            _ = tokio::time::sleep(wait.max(Duration::from_millis(10))) => {}
-                            _ = shutdown.changed() => {}
-                        }
-                        continue;
-                    }
-                    1
-                }
+                Some(pause) if after == 0 && pause.next_probe <= Instant::now() => 1,
+                Some(_) => 0,
             };
-            // Mail enqueued from now on wakes the wait below.
-            let _ = enqueued.borrow_and_update();
-            let claimed = match self.claim(want).await {
-                Ok(rows) => rows,
-                Err(error) => {
-                    tracing::error!(error = format!("{error:#}"), "outbox claim failed");
-                    Vec::new()
+            if marks.is_empty() && want == 0 {
+                if stopped && held == 0 {
+                    break;
                 }
-            };
-            if claimed.is_empty() {
+                let probe = pause
+                    .filter(|_| after == 0 && !stopped && !idle)
+                    .map(|p| p.next_probe.saturating_duration_since(Instant::now()));
                 tokio::select! {
-                    _ = tokio::time::sleep(self.config.poll_interval) => {}
-                    _ = enqueued.changed() => {}
-                    _ = shutdown.changed() => {}
+                    _ = self.finished.notified() => {}
+                    changed = enqueued.changed() => {
+                        if changed.is_ok() {
+                            idle_until = None;
+                        }
+                    }
+                    _ = sleep_until(idle_until), if idle_until.is_some() => idle_until = None,
+                    _ = tokio::time::sleep(probe.unwrap_or_default().max(Duration::from_millis(10))), if probe.is_some() => {}
+                    _ = shutdown.changed(), if !stopped => {}
+                    _ = sleep_until(cut_at), if cut_at.is_some() && !cut => {
+                        cut = true;
+                        tracing::info!(
+                            in_flight = held,
+                            "outbox: sends still in flight after the grace period; handing them back"
+                        );
+                        self.cut_sends.send_replace(true);
+                    }
                 }
                 continue;
             }
-            for row in claimed {
-                // `want` ≤ the free permits, and only this loop takes them.
-                let Ok(permit) = tasks.clone().try_acquire_owned() else {
-                    tracing::error!("outbox: no free slot for a claimed row; handing it back");
-                    let _ = self.finish(&row, Mark::Released).await;
-                    continue;
-                };
-                let (this, sending, stopping) = (self.clone(), sending.clone(), stopping.clone());
-                tokio::spawn(async move {
-                    this.process(row, Some((&sending, stopping))).await;
-                    drop(permit);
-                    this.finished.notify_one();
-                });
+            if want > 0 {
+                // Mail enqueued from now on wakes the wait above.
+                let _ = enqueued.borrow_and_update();
             }
-        }
-        // Graceful shutdown: rows waiting for a send slot go back at once; the sends in
-        // flight get at most `grace`; then the sends still waiting for the server are cut
-        // and their rows handed back.
-        let _ = stopping_tx.send(true);
-        let total = u32::try_from(held_cap).unwrap_or(u32::MAX);
-        let all_idle = tasks.acquire_many(total);
-        tokio::pin!(all_idle);
-        if tokio::time::timeout(grace, &mut all_idle).await.is_err() {
-            let in_flight = held_cap - tasks.available_permits();
-            tracing::info!(
-                in_flight,
-                "outbox: sends still in flight after the grace period; handing them back"
-            );
-            self.cut_sends.send_replace(true);
-            let _ = all_idle.await;
+            held = after;
+            let claimed = match self.commit(marks, want).await {
+                Ok(rows) => rows,
+                Err(error) => {
+                    tracing::error!(error = format!("{error:#}"), "outbox claim failed");
+                    idle_until = Some(tokio::time::Instant::now() + self.config.poll_interval);
+                    continue;
+                }
+            };
+            if want > 0 && claimed.is_empty() {
+                idle_until = Some(tokio::time::Instant::now() + self.config.poll_interval);
+                continue;
+            }
+            if claimed.is_empty() {
+                continue;
+            }
+            held += claimed.len();
+            let (this, sending, stopping) = (self.clone(), sending.clone(), stopping.clone());
+            tokio::spawn(async move {
+                let composed = this.compose(&claimed).await;
+                for (row, composed) in claimed.into_iter().zip(composed) {
+                    let (this, sending, stopping) =
+                        (this.clone(), sending.clone(), stopping.clone());
+                    tokio::spawn(async move {
+                        this.process(row, composed, Some((&sending, stopping)))
+                            .await;
+                    });
+                }
+            });
         }
         let _ = stop_renewing.send(true);
         let _ = renewer.await;
@@ -395,20 +420,40 @@ impl Outbox {
             + chrono::Duration::from_std(self.config.lease).unwrap_or(chrono::Duration::seconds(20))
     }
 
-    async fn claim(&self, limit: usize) -> anyhow::Result<Vec<Claimed>> {
+    /// One commit: writes `marks` (the queued outcomes) and claims up to `claim` rows, in
+    /// one transaction. Takes the outcomes into the report; returns the claimed rows.
+    async fn commit(
+        &self,
+        marks: Vec<(Claimed, Mark)>,
+        claim: usize,
+    ) -> anyhow::Result<Vec<Claimed>> {
         let pool = self.pool.clone();
         let now = self.clock.now();
         let lease_until = self.lease_until();
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let _writer = self.writer.lock().await;
-        let claimed = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Claimed>> {
-            let mut conn = pool.get()?;
-            crate::db::write_transaction(&mut conn, |conn| -> anyhow::Result<Vec<Claimed>> {
-                rows::release_expired_leases(conn, now)?;
-                Ok(rows::claim(conn, now, lease_until, limit)?)
+        let (marks, outcomes, claimed) = {
+            let _writer = self.writer.lock().await;
+            tokio::task::spawn_blocking(move || {
+                let (outcomes, claimed) = marks::commit(&pool, &marks, claim, now, lease_until);
+                (marks, outcomes, claimed)
             })
-        })
-        .await??;
+            .await?
+        };
+        {
+            let mut held = self.lock_held();
+            let mut report = self.lock_report();
+            for ((row, mark), outcome) in marks.iter().zip(outcomes) {
+                let outcome = outcome.unwrap_or_else(|error| {
+                    tracing::error!(row = %row.id, error = format!("{error:#}"), "writing the outcome of an outbox row failed");
+                    Outcome::Lost
+                });
+                if matches!(mark, Mark::Released) && outcome == Outcome::Released {
+                    self.metrics.outbox_released(1);
+                }
+                held.remove(&row.id);
+                report.add(outcome);
+            }
+        }
+        let claimed = claimed?;
         let mut held = self.lock_held();
         for row in &claimed {
             held.insert(row.id.clone(), row.attempts);
@@ -416,11 +461,38 @@ impl Outbox {
         Ok(claimed)
     }
 
-    /// One row from claim to outcome. With a `gate` (the worker loop), the send waits for
-    /// one of the send slots, and a row still waiting when the worker stops goes back.
-    async fn process(&self, row: Claimed, gate: Option<(&Semaphore, watch::Receiver<bool>)>) {
+    /// Composes a claimed batch (one blocking task, a few queries for all of it).
+    async fn compose(&self, rows: &[Claimed]) -> Vec<anyhow::Result<Composed>> {
+        let (pool, composer, batch) = (self.pool.clone(), self.composer.clone(), rows.to_vec());
+        let composed = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<_>> {
+            let mut conn = pool.get()?;
+            Ok(composer.compose_batch(&mut conn, &batch))
+        })
+        .await;
+        match composed {
+            Ok(Ok(composed)) => composed,
+            Ok(Err(error)) => rows
+                .iter()
+                .map(|_| Err(anyhow::anyhow!("{error:#}")))
+                .collect(),
+            Err(error) => rows
+                .iter()
+                .map(|_| Err(anyhow::anyhow!("composing failed: {error}")))
+                .collect(),
+        }
+    }
+
+    /// One composed row from send to queued outcome. With a `gate` (the worker loop), the
+    /// send waits for one of the send slots, and a row still waiting when the worker stops
+    /// goes back.
+    async fn process(
+        &self,
+        row: Claimed,
+        composed: anyhow::Result<Composed>,
+        gate: Option<(&Semaphore, watch::Receiver<bool>)>,
+    ) {
         let mark = match gate {
-            None => self.attempt(&row).await,
+            None => self.attempt(&row, composed).await,
             Some((sending, mut stopping)) => {
                 let permit = tokio::select! {
                     permit = sending.acquire() => permit.ok(),
@@ -429,60 +501,34 @@ impl Outbox {
                 };
                 match permit {
                     // The slot is free again as soon as the server answered.
-                    Some(_slot) => self.attempt(&row).await,
+                    Some(_slot) => self.attempt(&row, composed).await,
                     None => Mark::Released,
                 }
             }
         };
-        let released = matches!(mark, Mark::Released);
-        let outcome = self.finish(&row, mark).await.unwrap_or_else(|error| {
-            tracing::error!(row = %row.id, error = format!("{error:#}"), "writing the outcome of an outbox row failed");
-            Outcome::Lost
-        });
-        if released && outcome == Outcome::Released {
-            self.metrics.outbox_released(1);
-        }
-        self.lock_held().remove(&row.id);
-        self.lock_report().add(outcome);
+        self.queue().push((row, mark));
+        self.finished.notify_one();
     }
 
-    /// Composes and sends one row; what to write for it.
-    async fn attempt(&self, row: &Claimed) -> Mark {
-        match self.try_attempt(row).await {
-            Ok(mark) => mark,
+    /// Sends one composed row; what to write for it.
+    async fn attempt(&self, row: &Claimed, composed: anyhow::Result<Composed>) -> Mark {
+        let message = match composed {
+            Ok(Composed::Send(message)) => message,
+            Ok(Composed::Cancel(reason)) => return Mark::Cancelled(reason),
+            // Nothing to send for this row (a reminder to someone who answered): marked sent,
+            // exactly as a real send is.
+            Ok(Composed::Skip) => {
+                return Mark::Sent {
+                    at: self.clock.now(),
+                }
+            }
             Err(error) => {
                 // Our own failure (database, template): retry later like a transient error.
                 tracing::error!(row = %row.id, error = format!("{error:#}"), "outbox row failed");
                 let error = SendError::Transient {
                     reason: format!("internal error: {error:#}"),
                 };
-                self.decide(row, Err(error))
-            }
-        }
-    }
-
-    async fn try_attempt(&self, row: &Claimed) -> anyhow::Result<Mark> {
-        let (pool, key, base_url, definitions, claimed) = (
-            self.pool.clone(),
-            self.key.clone(),
-            self.base_url.clone(),
-            self.definitions.clone(),
-            row.clone(),
-        );
-        let composed = tokio::task::spawn_blocking(move || -> anyhow::Result<Composed> {
-            let mut conn = pool.get()?;
-            compose(&mut conn, &key, &base_url, &definitions, &claimed)
-        })
-        .await??;
-        let message = match composed {
-            Composed::Send(message) => message,
-            Composed::Cancel(reason) => return Ok(Mark::Cancelled(reason)),
-            // Nothing to send for this row (a reminder to someone who answered): marked sent,
-            // exactly as a real send is.
-            Composed::Skip => {
-                return Ok(Mark::Sent {
-                    at: self.clock.now(),
-                })
+                return self.decide(row, Err(error));
             }
         };
         let mut cut = self.cut_sends.subscribe();
@@ -491,10 +537,10 @@ impl Outbox {
             // (The watch guard must not live across an await: map it away here.)
             _ = async { cut.wait_for(|cut| *cut).await.is_ok() } => None,
         };
-        Ok(match result {
+        match result {
             Some(result) => self.decide(row, result),
             None => Mark::Released,
-        })
+        }
     }
 
     /// What the result of a send attempt means for the row; logs failures and pauses or
@@ -590,33 +636,12 @@ impl Outbox {
         self.lock_pause().clone()
     }
 
-    /// Writes the outcome of an attempt, in a group with the others that finished
-    /// meanwhile: the mark is queued, then whoever holds the writer lock writes everything
-    /// queued in one transaction (one commit, one fsync) and hands each its outcome. A mark
-    /// queued before the lock was taken is always written by the time it is released, so
-    /// each caller either finds its outcome ready or writes the group itself.
-    async fn finish(&self, row: &Claimed, mark: Mark) -> anyhow::Result<Outcome> {
-        let (done, outcome) = oneshot::channel();
-        self.queue().push(QueuedMark {
-            row: row.clone(),
-            mark,
-            done,
-        });
-        {
-            let _writer = self.writer.lock().await;
-            let group = std::mem::take(&mut *self.queue());
-            if !group.is_empty() {
-                let pool = self.pool.clone();
-                // Runs to the end even if this future is dropped: no queued mark is lost.
-                tokio::task::spawn_blocking(move || write_marks(&pool, group)).await?;
-            }
-        }
-        outcome
-            .await
-            .context("the outcome of the row was not written")?
+    /// The outcomes queued since the last commit.
+    fn take_queued(&self) -> Vec<(Claimed, Mark)> {
+        std::mem::take(&mut *self.queue())
     }
 
-    fn queue(&self) -> std::sync::MutexGuard<'_, Vec<QueuedMark>> {
+    fn queue(&self) -> std::sync::MutexGuard<'_, Vec<(Claimed, Mark)>> {
         self.queued.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -630,6 +655,14 @@ impl Outbox {
 
     fn lock_report(&self) -> std::sync::MutexGuard<'_, DispatchReport> {
         self.report.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Sleeps until `at`, or forever for `None`.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

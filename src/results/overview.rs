@@ -165,7 +165,7 @@ pub fn home(
             _ => {}
         }
     }
-    open_waves.sort_by(|a, b| a.closes_at.cmp(&b.closes_at));
+    open_waves.sort_by_key(|a| a.closes_at);
     Ok(Home {
         surveys: surveys
             .into_iter()

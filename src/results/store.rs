@@ -166,7 +166,7 @@ fn fill(map: &mut Map<String, Value>, key: &str, default: Value) {
     map.entry(key.to_string()).or_insert(default);
 }
 
-fn objects<'a>(value: Option<&'a mut Value>) -> impl Iterator<Item = &'a mut Map<String, Value>> {
+fn objects(value: Option<&mut Value>) -> impl Iterator<Item = &mut Map<String, Value>> {
     value
         .and_then(Value::as_array_mut)
         .into_iter()

@@ -81,7 +81,7 @@ const FORM_FIELDS: &[&str] = &[
 ];
 const EDIT_FIELDS: &[&str] = &["title", "description", "owner", "due", "status", "note"];
 
-fn action_error(error: ActionError) -> AppError {
+pub(crate) fn action_error(error: ActionError) -> AppError {
     match error {
         ActionError::NotFound(_) => AppError::NotFound,
         ActionError::Invalid(_) => AppError::BadRequest(error.to_string()),

@@ -87,7 +87,7 @@ async fn page(
     let comment_page = query.page.unwrap_or(1);
     let state = state.into_inner();
     let id = id.into_inner();
-    let (results, whole, comments) = web::block(move || -> Result<_, AppError> {
+    let (results, whole, comments, actions) = web::block(move || -> Result<_, AppError> {
         let mut conn = state.pool.get()?;
         let now = state.clock.now();
         let whole =
@@ -98,7 +98,15 @@ async fn page(
             None => whole.clone(),
         };
         let comments = results::comments_page(&mut conn, &results, category, comment_page)?;
-        Ok((results, whole, comments))
+        let actions = crate::actions::beside_figures(
+            &mut conn,
+            &results.wave.survey_slug,
+            results.wave.opens_at,
+            results.filter.as_ref(),
+            now,
+        )
+        .map_err(super::actions::action_error)?;
+        Ok((results, whole, comments, actions))
     })
     .await??;
     let inputs = results_page::PageInputs {
@@ -106,6 +114,7 @@ async fn page(
         whole: Some(&whole),
         comments: comments.as_ref(),
         query: &query,
+        actions: Some(&actions),
     };
     let html = results_page::render(&inputs, Some(&signed_in.user), Some(&signed_in.csrf_token))?;
     Ok(super::html(StatusCode::OK, html))

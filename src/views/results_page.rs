@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::actions::BesideFigures;
 use crate::auth::CurrentUser;
 use crate::charts::{self, TrendInput};
 use crate::domain::definition::humanize;
@@ -138,6 +139,44 @@ pub struct PageInputs<'a> {
     pub whole: Option<&'a WaveResults>,
     pub comments: Option<&'a CommentsPage>,
     pub query: &'a ResultsQuery,
+    /// The actions planned on this wave or an earlier one for the same group, by target.
+    pub actions: Option<&'a BesideFigures>,
+}
+
+/// An action shown beside the figure it targets.
+#[derive(Debug, Serialize)]
+pub struct FigureAction {
+    pub id: String,
+    pub title: String,
+    pub status: &'static str,
+    pub due_on: String,
+    pub overdue: bool,
+    /// Planned or in progress: its due date matters.
+    pub open: bool,
+    /// The earlier wave it was planned on (`None`: this one).
+    pub planned_on: Option<String>,
+}
+
+fn actions_beside(inputs: &PageInputs<'_>, kind: &str, key: &str) -> Vec<FigureAction> {
+    inputs
+        .actions
+        .and_then(|by_kind| by_kind.get(kind))
+        .and_then(|by_key| by_key.get(key))
+        .map(|actions| {
+            actions
+                .iter()
+                .map(|a| FigureAction {
+                    id: a.id.clone(),
+                    title: a.title.clone(),
+                    status: a.status.label(),
+                    due_on: a.due_on.format("%Y-%m-%d").to_string(),
+                    overdue: a.overdue,
+                    open: a.status.is_open(),
+                    planned_on: (a.wave_id != inputs.results.wave.id).then(|| a.wave_title.clone()),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 #[derive(Debug, Serialize)]
@@ -229,6 +268,7 @@ pub struct NpsView {
     pub passives: String,
     pub detractors: String,
     pub change: Option<ChangeView>,
+    pub actions: Vec<FigureAction>,
 }
 
 #[derive(Debug, Serialize)]
@@ -237,6 +277,7 @@ pub struct CsatView {
     pub answers: u64,
     pub ci: String,
     pub change: Option<ChangeView>,
+    pub actions: Vec<FigureAction>,
 }
 
 /// The changes that passed the significance rule, better ones and worse ones.
@@ -297,6 +338,7 @@ pub struct DimensionRow {
     pub top2box_ci: String,
     pub change: Option<ChangeView>,
     pub hidden_text: String,
+    pub actions: Vec<FigureAction>,
 }
 
 #[derive(Debug, Serialize)]
@@ -385,13 +427,16 @@ pub struct ParetoRow {
     pub bar: String,
     pub cumulative: String,
     pub change: Option<ChangeView>,
+    pub actions: Vec<FigureAction>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct StageLine {
+    pub key: String,
     pub label: String,
     pub mentions: u64,
     pub share_of_mentions: String,
+    pub actions: Vec<FigureAction>,
 }
 
 #[derive(Debug, Serialize)]
@@ -559,12 +604,14 @@ pub fn results_page(inputs: &PageInputs<'_>) -> ResultsPage {
         passives: pct(n.passive_share),
         detractors: pct(n.detractor_share),
         change: change_view(n.change.as_ref(), Measure::Nps),
+        actions: actions_beside(inputs, "nps", ""),
     });
     let csat = results.csat.as_ref().map(|c| CsatView {
         share: pct(c.top2box),
         answers: c.answers,
         ci: format!("{}–{}", pct(c.ci.0), pct(c.ci.1)),
         change: change_view(c.change.as_ref(), Measure::Share),
+        actions: actions_beside(inputs, "csat", ""),
     });
     let dimensions: Vec<DimensionRow> = results
         .dimensions
@@ -588,6 +635,7 @@ pub fn results_page(inputs: &PageInputs<'_>) -> ResultsPage {
                     .unwrap_or_default(),
                 change: f.and_then(|f| change_view(f.change.as_ref(), Measure::Mean)),
                 hidden_text: why(d.hidden),
+                actions: actions_beside(inputs, "dimension", &d.key),
             }
         })
         .collect();
@@ -661,7 +709,7 @@ pub fn results_page(inputs: &PageInputs<'_>) -> ResultsPage {
         pain_points: results
             .pain_points
             .iter()
-            .map(|q| pareto(&q.question, q.respondents, &q.stages))
+            .map(|q| pareto(inputs, &q.question, q.respondents, &q.stages))
             .collect(),
         choices: results
             .choices
@@ -1049,7 +1097,12 @@ fn heatmap(results: &WaveResults, segment: &SegmentBreakdown) -> Heatmap {
     }
 }
 
-fn pareto(question: &str, respondents: u64, stages: &[crate::results::StageGroup]) -> ParetoTable {
+fn pareto(
+    inputs: &PageInputs<'_>,
+    question: &str,
+    respondents: u64,
+    stages: &[crate::results::StageGroup],
+) -> ParetoTable {
     let mut options: Vec<(&PainPointFigures, &str)> = stages
         .iter()
         .flat_map(|s| s.options.iter().map(move |o| (o, s.label.as_str())))
@@ -1086,6 +1139,7 @@ fn pareto(question: &str, respondents: u64, stages: &[crate::results::StageGroup
                     "—".into()
                 },
                 change: change_view(o.change.as_ref(), Measure::PainPoint),
+                actions: actions_beside(inputs, "pain_point", &o.key),
             }
         })
         .collect();
@@ -1100,6 +1154,8 @@ fn pareto(question: &str, respondents: u64, stages: &[crate::results::StageGroup
             .iter()
             .filter(|s| s.mentions > 0)
             .map(|s| StageLine {
+                key: s.stage.as_str().to_string(),
+                actions: actions_beside(inputs, "stage", s.stage.as_str()),
                 label: s.label.clone(),
                 mentions: s.mentions,
                 share_of_mentions: if mentions > 0 {

@@ -250,6 +250,31 @@ async fn actions_are_planned_on_shown_groups_refused_on_hidden_ones_and_kept_wit
         "Wir genehmigen Bestellungen unter 5.000 € jetzt innerhalb eines Tages."
     );
 
+    // The group's results page shows the action beside the NPS it targets; the whole
+    // wave's page (another group) does not.
+    let page = |filter: &'static str| {
+        let lead = lead.clone();
+        let url = app.url(&format!("/admin/waves/{first}/results{filter}"));
+        async move { lead.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let group_page = page("?filter=business_unit%3DManufacturing").await;
+    let nps_card = group_page
+        .split("id=\"nps\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</section>").next())
+        .expect("the NPS card");
+    assert!(
+        nps_card.contains(&format!(
+            "<a href=\"/admin/actions/{id}\">Approval fast track</a>"
+        )),
+        "the action beside NPS: {nps_card}"
+    );
+    assert!(
+        nps_card.contains("(Planned, overdue: due 2020-01-31)"),
+        "{nps_card}"
+    );
+    assert!(!page("").await.contains(&format!("/admin/actions/{id}\"")));
+
     // Only an admin publishes.
     let forbidden = lead
         .post(app.url(&format!("/admin/actions/{id}/publish")))

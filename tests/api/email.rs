@@ -35,14 +35,13 @@ fn message_id(n: usize) -> MessageId {
 
 /// A small message to `address`, Message-ID `<outbox-{n}@pulse.example.com>`.
 fn simple(address: &str, n: usize) -> EmailMessage {
-    EmailMessage {
-        to: recipient(address, None),
-        subject: format!("Message {n}"),
-        text: format!("Text {n}\n"),
-        html: format!("<p>HTML {n}</p>"),
-        message_id: message_id(n),
-        list_unsubscribe: None,
-    }
+    EmailMessage::new(
+        recipient(address, None),
+        format!("Message {n}"),
+        format!("Text {n}\n"),
+        format!("<p>HTML {n}</p>"),
+        message_id(n),
+    )
 }
 
 fn survey_email(kind: SurveyEmailKind, name: Option<&str>) -> SurveyEmail {

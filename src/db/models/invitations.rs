@@ -104,6 +104,59 @@ pub fn has_answered_mark(conn: &mut DbConn, mark: &str) -> QueryResult<bool> {
     .get_result(conn)
 }
 
+/// Which of `marks` are stored (the answered marks among a batch of mails to compose).
+pub fn answered_marks_among(
+    conn: &mut DbConn,
+    marks: &[String],
+) -> QueryResult<std::collections::HashSet<String>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in marks.chunks(BATCH) {
+        found.extend(
+            answered_marks::table
+                .filter(answered_marks::mark.eq_any(chunk))
+                .select(answered_marks::mark)
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// What a mail needs of an invitation and its stakeholder.
+#[derive(Debug, Clone, Queryable)]
+pub struct MailInvitation {
+    pub id: String,
+    pub wave_id: String,
+    pub stakeholder_id: String,
+    /// The language at invitation time.
+    pub language: Option<String>,
+    pub name: Option<String>,
+    /// The stakeholder's language now.
+    pub stakeholder_language: Option<String>,
+}
+
+/// The invitations with these ids, each with what the mail needs of its stakeholder (a
+/// batch of mails to compose).
+pub fn find_for_mail(conn: &mut DbConn, ids: &[&str]) -> QueryResult<Vec<MailInvitation>> {
+    let mut found = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(BATCH) {
+        found.extend(
+            invitations::table
+                .inner_join(stakeholders::table)
+                .filter(invitations::id.eq_any(chunk))
+                .select((
+                    invitations::id,
+                    invitations::wave_id,
+                    invitations::stakeholder_id,
+                    invitations::language,
+                    stakeholders::name,
+                    stakeholders::language,
+                ))
+                .load::<MailInvitation>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
 /// The answered marks of a wave (the server tells who answered by recomputing marks).
 pub fn answered_marks_of_wave(
     conn: &mut DbConn,

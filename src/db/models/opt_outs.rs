@@ -46,6 +46,25 @@ pub fn is_opted_out(
         .map(|n| n > 0)
 }
 
+/// Which of `stakeholder_ids` opted out of `survey_slug` (a batch of mails to compose).
+pub fn opted_out_among(
+    conn: &mut DbConn,
+    stakeholder_ids: &[&str],
+    survey_slug: &str,
+) -> QueryResult<HashSet<String>> {
+    let mut found = HashSet::new();
+    for chunk in stakeholder_ids.chunks(500) {
+        found.extend(
+            opt_outs::table
+                .filter(opt_outs::survey_slug.eq(survey_slug))
+                .filter(opt_outs::stakeholder_id.eq_any(chunk))
+                .select(opt_outs::stakeholder_id)
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
 pub fn suppressed_emails(conn: &mut DbConn) -> QueryResult<HashSet<String>> {
     suppressions::table
         .select(suppressions::email)

@@ -231,6 +231,48 @@ pub fn give_back(conn: &mut DbConn, id: &str, attempts: i32, error: &str) -> Que
         .map(|n| n == 1)
 }
 
+/// Marks many rows sent at once, each fenced by its claim like [`mark_sent`] (`(id,
+/// attempts)` as claimed): one statement per distinct `attempts` and 500 rows. Returns the
+/// ids that were marked; a row missing from it was taken over by another worker.
+pub fn mark_sent_many(
+    conn: &mut DbConn,
+    rows: &[(&str, i32)],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    let mut marked = Vec::with_capacity(rows.len());
+    for (attempts, ids) in by_attempts(rows) {
+        for chunk in ids.chunks(BATCH) {
+            let update = diesel::update(
+                outbox::table
+                    .filter(outbox::id.eq_any(chunk))
+                    .filter(outbox::state.eq("sending"))
+                    .filter(outbox::attempts.eq(attempts)),
+            )
+            .set((
+                outbox::state.eq("sent"),
+                outbox::sent_at.eq(now),
+                outbox::lease_until.eq(None::<NaiveDateTime>),
+                outbox::last_error.eq(None::<String>),
+            ))
+            .returning(outbox::id);
+            marked.extend(crate::on_backend!(conn, c => update.get_results::<String>(c))?);
+        }
+    }
+    Ok(marked)
+}
+
+/// `(id, attempts)` pairs grouped by `attempts` (in a wave nearly all rows share one).
+fn by_attempts<'a>(rows: &[(&'a str, i32)]) -> Vec<(i32, Vec<&'a str>)> {
+    let mut groups: Vec<(i32, Vec<&'a str>)> = Vec::new();
+    for &(id, attempts) in rows {
+        match groups.iter_mut().find(|(a, _)| *a == attempts) {
+            Some((_, ids)) => ids.push(id),
+            None => groups.push((attempts, vec![id])),
+        }
+    }
+    groups
+}
+
 /// Extends the lease of rows this worker is still sending (`(id, attempts)` as claimed;
 /// a row another worker took over meanwhile is left alone). Returns how many were renewed.
 pub fn renew_leases(
@@ -238,11 +280,19 @@ pub fn renew_leases(
     rows: &[(String, i32)],
     lease_until: NaiveDateTime,
 ) -> QueryResult<usize> {
+    let rows: Vec<(&str, i32)> = rows.iter().map(|(id, a)| (id.as_str(), *a)).collect();
     let mut renewed = 0;
-    for (id, attempts) in rows {
-        renewed += diesel::update(fenced!(id.as_str(), *attempts))
+    for (attempts, ids) in by_attempts(&rows) {
+        for chunk in ids.chunks(BATCH) {
+            renewed += diesel::update(
+                outbox::table
+                    .filter(outbox::id.eq_any(chunk))
+                    .filter(outbox::state.eq("sending"))
+                    .filter(outbox::attempts.eq(attempts)),
+            )
             .set(outbox::lease_until.eq(lease_until))
             .execute(conn)?;
+        }
     }
     Ok(renewed)
 }
