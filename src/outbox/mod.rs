@@ -676,6 +676,14 @@ fn backoff(config: &OutboxConfig, attempts: i32) -> chrono::Duration {
     chrono::Duration::milliseconds((capped * 1000.0) as i64)
 }
 
+/// Rows per state, for `/metrics`.
+pub fn counts_by_state(
+    conn: &mut crate::db::DbConn,
+    states: &[&str],
+) -> diesel::QueryResult<Vec<(String, i64)>> {
+    rows::counts_by_state(conn, states)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -317,8 +317,8 @@ async fn render_preview(
     let wanted = query.lang.clone();
     let base_url = state.settings.base_url.clone();
     let preview = blocking(state, move |conn| {
-        let wave = crate::db::models::waves::find_with_survey(conn, &wave_id)?
-            .ok_or(AppError::NotFound)?;
+        let wave =
+            crate::services::waves::find_with_survey(conn, &wave_id)?.ok_or(AppError::NotFound)?;
         let definition = wave.parsed_definition().map_err(AppError::Unexpected)?;
         let mut languages: Vec<MailLanguage> = Vec::new();
         for code in definition.languages() {

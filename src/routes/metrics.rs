@@ -13,7 +13,6 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpRequest, HttpResponse};
 use subtle::ConstantTimeEq;
 
-use crate::db::models::outbox;
 use crate::error::AppError;
 use crate::metrics::{method_label, OUTBOX_STATES};
 use crate::startup::AppState;
@@ -41,7 +40,7 @@ async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpRes
     let pool = state.pool.clone();
     let counts = web::block(move || -> Result<Vec<(String, i64)>, AppError> {
         let mut conn = pool.get()?;
-        Ok(outbox::counts_by_state(&mut conn, &OUTBOX_STATES)?)
+        Ok(crate::outbox::counts_by_state(&mut conn, &OUTBOX_STATES)?)
     })
     .await??;
     state.metrics.set_outbox_counts(&counts);

@@ -10,13 +10,12 @@ use serde_json::json;
 
 use super::waves::{blocking, field_errors, survey_options, time_zone_note, utc_echo, wave_error};
 use crate::auth::SignedIn;
-use crate::db::models::waves as wave_rows;
 use crate::domain::audience::AudienceFilter;
 use crate::domain::wave::FieldError;
 use crate::error::AppError;
 use crate::services::audience;
 use crate::services::schedules::{self, ScheduleInput};
-use crate::services::waves::WaveError;
+use crate::services::waves::{self, WaveError};
 use crate::startup::AppState;
 use crate::views::Page;
 
@@ -230,7 +229,7 @@ async fn edit_page(
     let id = id.into_inner();
     let wanted = id.clone();
     let input = blocking(&state, move |conn| {
-        let schedule = wave_rows::find_schedule(conn, &wanted)?.ok_or(AppError::NotFound)?;
+        let schedule = waves::find_schedule(conn, &wanted)?.ok_or(AppError::NotFound)?;
         if schedule.stopped_at.is_some() {
             return Err(AppError::BadRequest(
                 "This schedule is stopped and cannot be changed; add a new one instead.".into(),
@@ -263,7 +262,7 @@ async fn save(
     let (attempt, schedule_id) = (input.clone(), id.clone());
     let outcome = if errors.is_empty() {
         blocking(&state, move |conn| {
-            wave_rows::find_schedule(conn, &schedule_id)?.ok_or(AppError::NotFound)?;
+            waves::find_schedule(conn, &schedule_id)?.ok_or(AppError::NotFound)?;
             match schedules::edit(conn, &schedule_id, &attempt, now, tz) {
                 Ok(outcome) => Ok(Ok(outcome.message)),
                 Err(WaveError::Invalid(errors)) => Ok(Err(errors)),
@@ -342,7 +341,7 @@ async fn act(
     let tz = state.settings.time_zone;
     let now = state.clock.now();
     let message = blocking(&state, move |conn| {
-        wave_rows::find_schedule(conn, &id)?.ok_or(AppError::NotFound)?;
+        waves::find_schedule(conn, &id)?.ok_or(AppError::NotFound)?;
         let outcome = match action.as_str() {
             "pause" => schedules::pause(conn, &id),
             "resume" => schedules::resume(conn, &id, now, tz),

@@ -10,7 +10,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::SignedIn;
-use crate::db::models::{users, waves as wave_rows};
 use crate::domain::audience::AudienceFilter;
 use crate::domain::schedule::{display_in, Tz};
 use crate::domain::wave::{FieldError, WaveInput};
@@ -150,7 +149,7 @@ async fn list(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRes
     let tz = state.settings.time_zone;
     let rows = blocking(&state, move |conn| {
         let mut rows = Vec::new();
-        for (wave, slug, survey_title) in wave_rows::list(conn)? {
+        for (wave, slug, survey_title) in waves::list_with_surveys(conn)? {
             let progress = waves::progress(conn, &wave.id).map_err(wave_error)?;
             rows.push(json!({
                 "id": wave.id, "title": wave.title, "survey_slug": slug, "survey_title": survey_title,
@@ -386,7 +385,7 @@ async fn create(
 
 /// Everything the wave page and its confirmation pages show.
 struct WaveData {
-    wave: wave_rows::WaveWithSurvey,
+    wave: waves::WaveWithSurvey,
     progress: WaveProgress,
     outside_trend: bool,
     leads: usize,
@@ -394,13 +393,10 @@ struct WaveData {
 
 async fn load_wave(state: &AppState, id: String) -> Result<WaveData, AppError> {
     blocking(state, move |conn| {
-        let wave = wave_rows::find_with_survey(conn, &id)?.ok_or(AppError::NotFound)?;
+        let wave = waves::find_with_survey(conn, &id)?.ok_or(AppError::NotFound)?;
         let progress = waves::progress(conn, &id).map_err(wave_error)?;
-        let outside_trend = wave_rows::is_outside_trend(conn, &id)?;
-        let leads = users::list(conn)?
-            .into_iter()
-            .filter(|u| u.active && u.role == "lead")
-            .count();
+        let outside_trend = waves::is_outside_trend(conn, &id)?;
+        let leads = crate::services::accounts::active_leads(conn)?;
         Ok(WaveData {
             wave,
             progress,
@@ -580,7 +576,7 @@ async fn act(
     let wave_id = id.clone();
     let now = state.clock.now();
     let message = blocking(&state, move |conn| {
-        let wave = wave_rows::find(conn, &wave_id)?.ok_or(AppError::NotFound)?;
+        let wave = waves::find(conn, &wave_id)?.ok_or(AppError::NotFound)?;
         let title = wave.title.clone();
         let message = match action.as_str() {
             "open" => waves::open_wave(conn, &key, &wave_id, now)
@@ -729,11 +725,7 @@ async fn set_trend(
     let wave_id = id.clone();
     let now = state.clock.now();
     let title = blocking(&state, move |conn| {
-        let wave = wave_rows::find(conn, &wave_id)?.ok_or(AppError::NotFound)?;
-        crate::db::write_transaction(conn, |conn| {
-            wave_rows::set_outside_trend(conn, &wave_id, outside, now)
-        })?;
-        Ok(wave.title)
+        waves::set_outside_trend(conn, &wave_id, outside, now)?.ok_or(AppError::NotFound)
     })
     .await?;
     let message = if outside {

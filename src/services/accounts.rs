@@ -365,3 +365,22 @@ pub fn check_viewer_units(
     }
     Ok(wanted)
 }
+
+/// `(user id, business unit)` of every viewer's scope.
+pub type Scopes = Vec<(String, String)>;
+
+/// Every account (by email) and the viewers' business units, for the accounts page.
+pub fn list_with_scopes(conn: &mut DbConn) -> diesel::QueryResult<(Vec<users::UserRow>, Scopes)> {
+    Ok((
+        users::list(conn)?,
+        crate::db::models::user_scopes::all(conn)?,
+    ))
+}
+
+/// Active lead accounts: who gets the "results are ready" mail.
+pub fn active_leads(conn: &mut DbConn) -> diesel::QueryResult<usize> {
+    Ok(users::list(conn)?
+        .into_iter()
+        .filter(|u| u.active && u.role == "lead")
+        .count())
+}

@@ -635,3 +635,50 @@ pub fn opt_out(
 pub fn opted_out(conn: &mut DbConn, survey_slug: &str) -> anyhow::Result<HashSet<String>> {
     Ok(opt_outs::opted_out_of(conn, survey_slug)?)
 }
+
+// ---------------------------------------------------------------------------------------
+// Reads of the wave pages (the SQL is in `db::models::waves`)
+// ---------------------------------------------------------------------------------------
+
+pub use crate::db::models::waves::{ScheduleRow, WaveRow, WaveWithSurvey};
+
+/// Every wave with its survey's slug and title, newest first.
+pub fn list_with_surveys(conn: &mut DbConn) -> diesel::QueryResult<Vec<(WaveRow, String, String)>> {
+    waves::list(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> diesel::QueryResult<Option<WaveRow>> {
+    waves::find(conn, id)
+}
+
+pub fn find_with_survey(
+    conn: &mut DbConn,
+    id: &str,
+) -> diesel::QueryResult<Option<WaveWithSurvey>> {
+    waves::find_with_survey(conn, id)
+}
+
+pub fn find_schedule(conn: &mut DbConn, id: &str) -> diesel::QueryResult<Option<ScheduleRow>> {
+    waves::find_schedule(conn, id)
+}
+
+pub fn is_outside_trend(conn: &mut DbConn, id: &str) -> diesel::QueryResult<bool> {
+    waves::is_outside_trend(conn, id)
+}
+
+/// Puts a wave outside its survey's trend (or back inside); its title, or `None` when
+/// there is no such wave.
+pub fn set_outside_trend(
+    conn: &mut DbConn,
+    id: &str,
+    outside: bool,
+    now: NaiveDateTime,
+) -> diesel::QueryResult<Option<String>> {
+    let Some(wave) = waves::find(conn, id)? else {
+        return Ok(None);
+    };
+    db::write_transaction(conn, |conn| {
+        waves::set_outside_trend(conn, id, outside, now)
+    })?;
+    Ok(Some(wave.title))
+}

@@ -140,10 +140,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     }
 }
 
-fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
-}
-
 async fn import_form(signed_in: SignedIn, kind: Kind) -> Result<HttpResponse, AppError> {
     signed_in.require_admin()?;
     render_form(&signed_in, kind, StatusCode::OK, FormState::default())
@@ -264,6 +260,7 @@ async fn preview(
     kind: Kind,
 ) -> Result<HttpResponse, AppError> {
     signed_in.require_admin()?;
+    let now = state.clock.now();
     let upload = read_upload(multipart, kind.command()).await?;
     signed_in.verify_csrf(&upload.csrf_token)?;
     let Some((bytes, source)) = upload.content() else {
@@ -285,7 +282,7 @@ async fn preview(
         signed_in.session_token(),
         &bytes,
         false,
-        now(),
+        now,
     );
     let (total, counts, rows) = match &checked {
         Checked::Requests { records, plan } => (
@@ -392,6 +389,7 @@ async fn confirm(
 ) -> Result<HttpResponse, AppError> {
     signed_in.require_admin()?;
     signed_in.verify_csrf(&form.csrf_token)?;
+    let now = state.clock.now();
     let form = form.into_inner();
     let sealed_import = SealedImport {
         content: form.content,
@@ -404,7 +402,7 @@ async fn confirm(
         kind.purpose(),
         signed_in.session_token(),
         &sealed_import,
-        now(),
+        now,
     )
     .map_err(|e| AppError::BadRequest(format!("Nothing was imported: {e}.")))?;
     // Checked again as it is written: the directory may have changed since the preview.
@@ -415,7 +413,7 @@ async fn confirm(
                     Ok(records) => records,
                     Err(problems) => return Ok(Err(problems)),
                 };
-                Ok(requests::apply_import(conn, &records, now())?.map(|c| {
+                Ok(requests::apply_import(conn, &records, now)?.map(|c| {
                     format!(
                         "Requests imported: {} new, {} updated, {} unchanged.",
                         c.created, c.updated, c.unchanged
@@ -428,7 +426,7 @@ async fn confirm(
             let definition = state.scorecard.clone();
             blocking(&state, move |conn| {
                 Ok(
-                    scorecards::import_kpis(conn, &bytes, &definition, false, now())?.map(|c| {
+                    scorecards::import_kpis(conn, &bytes, &definition, false, now)?.map(|c| {
                         format!(
                             "KPI values imported: {} new, {} replacing earlier values.",
                             c.new, c.replaced

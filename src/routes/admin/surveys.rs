@@ -21,7 +21,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::SignedIn;
-use crate::db::models::waves as wave_rows;
 use crate::definitions;
 use crate::domain::answers;
 use crate::domain::definition::SurveyDefinition;
@@ -69,7 +68,7 @@ async fn list(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRes
     let dir = state.settings.definitions_dir.clone();
     let (pinned, waves, folder) = blocking(&state, move |conn| {
         let pinned = surveys::list_pinned(conn)?;
-        let waves = wave_rows::list(conn)?;
+        let waves = crate::services::waves::list_with_surveys(conn)?;
         let loaded = definitions::load_configured(&dir)?;
         let mut files = Vec::new();
         for definition in &loaded.definitions {

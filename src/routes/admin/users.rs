@@ -11,7 +11,6 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::auth::SignedIn;
-use crate::db::models::users;
 use crate::domain::wave::FieldError;
 use crate::domain::Role;
 use crate::error::AppError;
@@ -57,13 +56,7 @@ async fn render(
     status: StatusCode,
     extras: Extras,
 ) -> Result<HttpResponse, AppError> {
-    let (rows, scopes) = blocking(state, |conn| {
-        Ok((
-            users::list(conn)?,
-            crate::db::models::user_scopes::all(conn)?,
-        ))
-    })
-    .await?;
+    let (rows, scopes) = blocking(state, |conn| Ok(accounts::list_with_scopes(conn)?)).await?;
     let me = signed_in.user.id.clone();
     let accounts: Vec<serde_json::Value> = rows
         .into_iter()
