@@ -13,7 +13,9 @@
 //! would: the gap between the two baselines is the cost of building messages, the rest of
 //! Pulse's gap is its own per-mail work (claiming, composing, marking). Then Pulse and the
 //! plain client again against a server that waits 50 ms before answering each message,
-//! where the ceiling is connections / 50 ms = 160 mails/s.
+//! where the ceiling is connections / 50 ms = 160 mails/s. A third baseline is the plain
+//! Python client the email issue measured (`examples/support/smtp_client.py`: smtplib, one
+//! thread and connection each, the same messages).
 //!
 //! ```text
 //! cargo run --release --example outbox_bench
@@ -181,6 +183,7 @@ async fn run(
     ok &= wave.passed;
     let baseline = plain_client(&wave.messages, None).await?;
     let building = building_client(&wave.messages).await?;
+    let python = python_client(&wave.messages, dir).await?;
     let pulse_rate = wave.sent as f64 / wave.send_time.as_secs_f64();
     let baseline_rate = wave.messages.len() as f64 / baseline.as_secs_f64();
     let building_rate = wave.messages.len() as f64 / building.as_secs_f64();
@@ -206,6 +209,19 @@ async fn run(
         building_rate,
         pulse_rate / building_rate
     );
+    match python {
+        Some(python) => {
+            let python_rate = wave.messages.len() as f64 / python.as_secs_f64();
+            println!(
+                "{label}: third baseline: plain Python client (smtplib, one thread each), {CONNECTIONS} connections, \
+                 the same messages: {:.2} s = {:.0} mails/s; pulse / this client = {:.2}",
+                python.as_secs_f64(),
+                python_rate,
+                pulse_rate / python_rate
+            );
+        }
+        None => println!("{label}: third baseline skipped: no python3"),
+    }
     println!(
         "{label}: RATIO pulse / plain client = {:.2}   (target >= 0.90; >= 1,000 mails/s; wave in < 10 s: {})",
         pulse_rate / baseline_rate,
@@ -475,6 +491,48 @@ async fn plain_client(
         "the plain client's messages did not all arrive"
     );
     Ok(elapsed)
+}
+
+/// The third baseline: `examples/support/smtp_client.py` (Python's smtplib, one thread
+/// and connection each, as the email issue measured it) sends the same messages to a fresh
+/// fast server; `None` without a `python3`.
+async fn python_client(
+    messages: &[ReceivedMessage],
+    dir: &Path,
+) -> anyhow::Result<Option<Duration>> {
+    let server = SmtpServer::start().await;
+    let file = dir.join("python-client-messages.jsonl");
+    let mut lines = String::new();
+    for message in messages {
+        let line = serde_json::json!({"from": message.from, "to": message.to, "raw": message.raw});
+        lines.push_str(&line.to_string());
+        lines.push('\n');
+    }
+    std::fs::write(&file, lines)?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/support/smtp_client.py");
+    let (port, connections) = (server.port().to_string(), CONNECTIONS.to_string());
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("python3")
+            .arg(script)
+            .args([&port, &connections])
+            .arg(&file)
+            .output()
+    })
+    .await?;
+    let Ok(output) = output else {
+        return Ok(None);
+    };
+    anyhow::ensure!(
+        output.status.success(),
+        "the Python client failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seconds: f64 = String::from_utf8_lossy(&output.stdout).trim().parse()?;
+    anyhow::ensure!(
+        server.messages().len() >= messages.len(),
+        "the Python client's messages did not all arrive"
+    );
+    Ok(Some(Duration::from_secs_f64(seconds)))
 }
 
 /// The second baseline: a client that builds each message with lettre (From, To, Subject,
