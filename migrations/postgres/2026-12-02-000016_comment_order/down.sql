@@ -1,0 +1,2 @@
+DROP INDEX wave_comments_nps;
+DROP INDEX wave_comments_order;
