@@ -11,7 +11,7 @@ use pulse::services::waves;
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::helpers::{client_with_jar, hidden_field, spawn_app, text, Backend, TestApp, PASSWORD};
+use crate::helpers::{sign_in, spawn_app, text, Backend, TestApp};
 use crate::results::{import, open_wave, organisation, respond};
 
 const LEAD: &str = "lead@example.com";
@@ -20,42 +20,6 @@ const ADMIN: &str = "admin@example.com";
 fn close_wave(app: &TestApp, wave_id: &str) {
     let mut conn = app.pool.get().unwrap();
     assert!(waves::close_wave(&mut conn, wave_id, chrono::Utc::now().naive_utc()).unwrap());
-}
-
-/// A signed-in browser of its own: (client, CSRF token of its session).
-async fn sign_in(app: &TestApp, email: &str) -> (reqwest::Client, String) {
-    let client = client_with_jar(std::sync::Arc::new(reqwest::cookie::Jar::default()));
-    let page = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden_field(&page, "csrf_token").unwrap();
-    let response = client
-        .post(app.url("/login"))
-        .form(&[
-            ("email", email),
-            ("password", PASSWORD),
-            ("csrf_token", &csrf),
-            ("next", "/admin"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303, "{email} signs in");
-    let page = client
-        .get(app.url("/admin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden_field(&page, "csrf_token").unwrap();
-    (client, csrf)
 }
 
 async fn api_list(client: &reqwest::Client, app: &TestApp) -> Vec<Value> {

@@ -183,6 +183,42 @@ pub fn new_client() -> reqwest::Client {
     client_with_jar(std::sync::Arc::new(reqwest::cookie::Jar::default()))
 }
 
+/// A browser of its own (cookie jar), signed in as `email` with [`PASSWORD`] through the
+/// real sign-in form: (client, the session's CSRF token, read from `/admin`).
+pub async fn sign_in(app: &TestApp, email: &str) -> (reqwest::Client, String) {
+    let client = new_client();
+    let page = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = hidden_field(&page, "csrf_token").unwrap();
+    let response = client
+        .post(app.url("/login"))
+        .form(&[
+            ("email", email),
+            ("password", PASSWORD),
+            ("csrf_token", &csrf),
+            ("next", "/admin"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "{email} signs in");
+    let page = client
+        .get(app.url("/admin"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    (client, hidden_field(&page, "csrf_token").unwrap())
+}
+
 pub fn client_with_jar(jar: std::sync::Arc<reqwest::cookie::Jar>) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(

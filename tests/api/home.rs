@@ -4,43 +4,14 @@
 //! for admins only, the directory's health. Figures are checked against the wave's own
 //! results (the JSON API) and by hand from the raw answers.
 
-use std::sync::Arc;
-
 use pulse::domain::Role;
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::helpers::{client_with_jar, hidden_field, spawn_app, Backend, TestApp, PASSWORD};
+use crate::helpers::{sign_in, spawn_app, Backend, TestApp};
 use crate::results::{
     api_json, close_wave, f, import, nps_by_hand, open_wave, organisation, respond,
 };
-
-/// A second signed-in browser (cookie jar) for `email`.
-async fn signed_in_client(app: &TestApp, email: &str) -> reqwest::Client {
-    let client = client_with_jar(Arc::new(reqwest::cookie::Jar::default()));
-    let page = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden_field(&page, "csrf_token").unwrap();
-    let response = client
-        .post(app.url("/login"))
-        .form(&[
-            ("email", email),
-            ("password", PASSWORD),
-            ("csrf_token", &csrf),
-            ("next", "/admin"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303);
-    client
-}
 
 async fn page(client: &reqwest::Client, app: &TestApp, path: &str) -> String {
     let response = client.get(app.url(path)).send().await.unwrap();
@@ -83,8 +54,8 @@ async fn a_lead_sees_the_latest_results_and_the_open_waves_an_admin_also_the_dir
         )
         .unwrap();
     }
-    let lead = signed_in_client(&app, "lead@example.com").await;
-    let admin = signed_in_client(&app, "boss@example.com").await;
+    let lead = sign_in(&app, "lead@example.com").await.0;
+    let admin = sign_in(&app, "boss@example.com").await.0;
     app.signed_in_admin().await;
     let results: Value = api_json(&app, &second).await;
 

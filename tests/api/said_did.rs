@@ -13,9 +13,7 @@ use pulse::services::results::ResultsCache;
 use pulse::services::{stakeholders, waves};
 
 use crate::both_backends;
-use crate::helpers::{
-    client_with_jar, hidden_field, spawn_app, survey_link, Backend, TestApp, PASSWORD,
-};
+use crate::helpers::{sign_in, spawn_app, survey_link, Backend, TestApp};
 use crate::results::respond;
 use crate::smtp_server::SmtpServer;
 
@@ -147,41 +145,6 @@ pub(crate) fn plan(
         .unwrap();
     }
     action.id
-}
-
-/// A browser of its own, signed in as `email`: (client, the session's CSRF token).
-pub(crate) async fn sign_in(app: &TestApp, email: &str) -> (reqwest::Client, String) {
-    let client = client_with_jar(Arc::new(reqwest::cookie::Jar::default()));
-    let page = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = hidden_field(&page, "csrf_token").unwrap();
-    let response = client
-        .post(app.url("/login"))
-        .form(&[
-            ("email", email),
-            ("password", PASSWORD),
-            ("csrf_token", &csrf),
-            ("next", "/admin"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303, "{email} signs in");
-    let page = client
-        .get(app.url("/admin"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    (client, hidden_field(&page, "csrf_token").unwrap())
 }
 
 /// An outbox worker sending to `smtp`, with links to this app.

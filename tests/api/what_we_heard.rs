@@ -15,11 +15,10 @@ use pulse::domain::Role;
 use serde_json::Value;
 
 use crate::both_backends;
-use crate::helpers::{new_client, spawn_app, Backend, TestApp};
+use crate::helpers::{new_client, sign_in, spawn_app, Backend, TestApp};
 use crate::results::respond;
 use crate::said_did::{
-    answered_wave, close, import_people, now, open, plan, schedule, sign_in, worker, worker_at,
-    ADMIN, LEAD,
+    answered_wave, close, import_people, now, open, plan, schedule, worker, worker_at, ADMIN, LEAD,
 };
 use crate::smtp_server::SmtpServer;
 
