@@ -1,4 +1,5 @@
-//! Benchmark of the results page (`results` + `views::results_page::render`): a
+//! Benchmark of the results page (`results` + `views::results_page`, with the rendered-body
+//! cache the route uses): a
 //! wave with 1,000,000 responses to a 15-question survey reported by 6 segment attributes,
 //! timed cold (first computation, cache empty) and warm (cached), on SQLite and — when
 //! PULSE_TEST_POSTGRES_URL is set — on PostgreSQL. Timed: the full page computed cold from
@@ -45,7 +46,8 @@ use pulse::db::models::responses::{
 use pulse::db::models::{survey_versions, waves as wave_rows};
 use pulse::db::{self, DatabaseUrl, DbConn};
 use pulse::results::{wave_results, ResultsCache};
-use pulse::views::results_page::{render as render_page, PageInputs, ResultsQuery};
+use pulse::views::results_cache::ResultsPageCache;
+use pulse::views::results_page::{render_body, render_page, PageInputs, ResultsQuery};
 
 const SEGMENTS: [(&str, usize); 6] = [
     ("business_unit", 6),
@@ -500,6 +502,7 @@ fn run(
 
     // The measurements: the full page = WaveResults + rendered HTML.
     let cache = ResultsCache::default();
+    let pages = ResultsPageCache::default();
     let query = ResultsQuery {
         by: Some("department".into()),
         comments: None,
@@ -508,7 +511,6 @@ fn run(
     };
     let page = |conn: &mut DbConn, cache: &ResultsCache| -> anyhow::Result<usize> {
         let results = wave_results(conn, cache, &wave, now).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let comments = pulse::results::comments_page(conn, &results, None, 1)?;
         let actions = pulse::actions::beside_figures(
             conn,
             &results.wave.survey_slug,
@@ -517,14 +519,19 @@ fn run(
             now,
         )
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let inputs = PageInputs {
-            results: &results,
-            whole: None,
-            comments: comments.as_ref(),
-            query: &query,
-            actions: Some(&actions),
-        };
-        let html = render_page(&inputs, None, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let body = pages
+            .body(&results, &results, &query, &actions, || {
+                let comments = pulse::results::comments_page(conn, &results, None, 1)?;
+                render_body(&PageInputs {
+                    results: &results,
+                    whole: None,
+                    comments: comments.as_ref(),
+                    query: &query,
+                    actions: Some(&actions),
+                })
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let html = render_page(&results, &body, None, None).map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(html.len())
     };
     // The full page cold, from the counts: a cancelled wave shows its answers from them.
@@ -534,6 +541,7 @@ fn run(
     let mut full_colds = Vec::new();
     for _ in 0..5 {
         cache.clear();
+        pages.clear();
         let (_, took) = time(|| page(&mut conn, &cache))?;
         full_colds.push(took);
     }
@@ -559,6 +567,7 @@ fn run(
     let mut open_colds = Vec::new();
     for _ in 0..3 {
         cache.clear();
+        pages.clear();
         let (_, took) = time(|| page(&mut conn, &cache))?;
         open_colds.push(took);
     }
@@ -609,6 +618,7 @@ fn run(
     let mut html_len = 0;
     for _ in 0..3 {
         cache.clear();
+        pages.clear();
         let (len, took) = time(|| page(&mut conn, &cache))?;
         html_len = len;
         colds.push(took);
@@ -636,7 +646,7 @@ fn run(
     println!("{counts_read}");
     println!("{invited_read}");
     println!("{sample_read}");
-    report("warm (cached results + render)", &mut warms);
+    report("warm (cached results and body + layout)", &mut warms);
 
     report(
         "closed wave, cold (snapshot read + parse + render)",

@@ -36,6 +36,8 @@ pub struct AppState {
     pub definitions: DefinitionCache,
     /// Results of open waves until their next response, and snapshots of closed ones.
     pub results: ResultsCache,
+    /// The rendered bodies of the results pages, kept while their results are current.
+    pub result_pages: crate::views::results_cache::ResultsPageCache,
     pub clock: Arc<dyn Clock>,
     /// Counters and histograms of `GET /metrics`.
     pub metrics: Arc<Metrics>,
@@ -137,6 +139,7 @@ impl Application {
             submissions,
             definitions: DefinitionCache::default(),
             results: ResultsCache::default(),
+            result_pages: Default::default(),
             clock,
             metrics,
             scorecard,

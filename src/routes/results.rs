@@ -75,7 +75,9 @@ async fn index(state: web::Data<AppState>, signed_in: SignedIn) -> Result<HttpRe
 }
 
 /// The results page: the figures of the wave (or of one group), the whole wave's groups
-/// for the group picker when filtered, and one page of the comments.
+/// for the group picker when filtered, the actions beside their figures, and one page of
+/// the comments. The body is rendered once per results, query and actions
+/// (`views::results_cache`); the layout with the account, every time.
 async fn page(
     state: web::Data<AppState>,
     signed_in: SignedIn,
@@ -85,9 +87,10 @@ async fn page(
     let filter = query.segment_filter().map_err(AppError::BadRequest)?;
     let category = query.comment_category();
     let comment_page = query.page.unwrap_or(1);
+    let query = query.into_inner();
     let state = state.into_inner();
     let id = id.into_inner();
-    let (results, whole, comments, actions) = web::block(move || -> Result<_, AppError> {
+    let (results, body) = web::block(move || -> Result<_, AppError> {
         let mut conn = state.pool.get()?;
         let now = state.clock.now();
         let whole =
@@ -97,7 +100,6 @@ async fn page(
                 .map_err(results_error)?,
             None => whole.clone(),
         };
-        let comments = results::comments_page(&mut conn, &results, category, comment_page)?;
         let actions = crate::actions::beside_figures(
             &mut conn,
             &results.wave.survey_slug,
@@ -106,17 +108,27 @@ async fn page(
             now,
         )
         .map_err(super::actions::action_error)?;
-        Ok((results, whole, comments, actions))
+        let body = state
+            .result_pages
+            .body(&results, &whole, &query, &actions, || {
+                let comments = results::comments_page(&mut conn, &results, category, comment_page)?;
+                results_page::render_body(&results_page::PageInputs {
+                    results: &results,
+                    whole: Some(&whole),
+                    comments: comments.as_ref(),
+                    query: &query,
+                    actions: Some(&actions),
+                })
+            })?;
+        Ok((results, body))
     })
     .await??;
-    let inputs = results_page::PageInputs {
-        results: &results,
-        whole: Some(&whole),
-        comments: comments.as_ref(),
-        query: &query,
-        actions: Some(&actions),
-    };
-    let html = results_page::render(&inputs, Some(&signed_in.user), Some(&signed_in.csrf_token))?;
+    let html = results_page::render_page(
+        &results,
+        &body,
+        Some(&signed_in.user),
+        Some(&signed_in.csrf_token),
+    )?;
     Ok(super::html(StatusCode::OK, html))
 }
 

@@ -1262,12 +1262,20 @@ pub fn print_css(results: &WaveResults) -> String {
 }
 
 /// The results page as HTML.
-pub fn render(
-    inputs: &PageInputs<'_>,
+/// The page's body (everything inside the layout), rendered from the view model.
+pub fn render_body(inputs: &PageInputs<'_>) -> Result<String, AppError> {
+    crate::views::render_html("pages/admin/results_body", &results_page(inputs))
+        .map_err(AppError::unexpected)
+}
+
+/// The whole page: `body` (see [`render_body`] and [`super::results_cache`]) inside the
+/// layout of the signed-in user.
+pub fn render_page(
+    results: &WaveResults,
+    body: &str,
     user: Option<&CurrentUser>,
     csrf_token: Option<&str>,
 ) -> Result<String, AppError> {
-    let results = inputs.results;
     let title = match &results.filter {
         Some(f) => format!(
             "Results: {} — {} {}",
@@ -1277,13 +1285,17 @@ pub fn render(
         ),
         None => format!("Results: {}", results.wave.title),
     };
+    #[derive(Serialize)]
+    struct Body<'a> {
+        body: &'a str,
+    }
     let page = Page {
         title: &title,
         lang: "en",
         user,
         csrf_token,
         flash: None,
-        data: results_page(inputs),
+        data: Body { body },
     };
     page.render("pages/admin/results")
 }

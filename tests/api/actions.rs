@@ -128,6 +128,10 @@ async fn actions_are_planned_on_shown_groups_refused_on_hidden_ones_and_kept_wit
         .unwrap();
     let link = format!("/admin/actions/new?wave={first}&amp;target=nps&amp;filter&#x3D;business_unit%3DManufacturing");
     assert!(results.contains(&link), "a Plan an action link beside NPS");
+    assert!(
+        !results.contains("class=\"figure-action\""),
+        "no action planned yet"
+    );
     let form = lead
         .get(app.url(&format!(
             "/admin/actions/new?wave={first}&target=nps&filter=business_unit%3DManufacturing"
@@ -214,8 +218,8 @@ async fn actions_are_planned_on_shown_groups_refused_on_hidden_ones_and_kept_wit
         "Wir genehmigen Bestellungen unter 5.000 € jetzt innerhalb eines Tages."
     );
 
-    // The group's results page shows the action beside the NPS it targets; the whole
-    // wave's page (another group) does not.
+    // The group's results page (rendered and kept before the action existed) shows the
+    // action beside the NPS it targets; the whole wave's page (another group) does not.
     let page = |filter: &'static str| {
         let lead = lead.clone();
         let url = app.url(&format!("/admin/waves/{first}/results{filter}"));

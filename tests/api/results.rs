@@ -922,6 +922,20 @@ async fn open_results_follow_new_responses_and_closed_results_are_frozen(backend
     app.signed_in_admin().await;
     let first = api_json(&app, &wave_id).await;
     assert_eq!(first["responses"], 6);
+    let page = || async {
+        let html = app
+            .get(&format!("/admin/waves/{wave_id}/results"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        let invited = first["invited"].as_u64().unwrap();
+        (1..=invited)
+            .find(|n| html.contains(&format!("<p>{n} of {invited} invited answered</p>")))
+            .unwrap_or(0)
+    };
+    assert_eq!(page().await, 6, "the page as the API");
+    assert_eq!(page().await, 6, "the page again (its body kept)");
     let again = api_json(&app, &wave_id).await;
     assert_eq!(
         again["computed_at"], first["computed_at"],
@@ -933,6 +947,7 @@ async fn open_results_follow_new_responses_and_closed_results_are_frozen(backend
         after["responses"], 11,
         "the next response invalidates the cache"
     );
+    assert_eq!(page().await, 11, "and the page's kept body with it");
 
     close_wave(&app, &wave_id);
     let frozen = api_json(&app, &wave_id).await;
