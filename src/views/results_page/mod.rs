@@ -24,6 +24,16 @@ use crate::results::{
 use crate::views::figures::{change_view, mean, pct, points, ChangeView, Measure};
 use crate::views::Page;
 
+mod comments;
+mod groups;
+mod index;
+mod pain_points;
+
+pub use comments::*;
+pub use groups::*;
+pub use index::*;
+pub use pain_points::*;
+
 /// The query of the results page and its downloads.
 #[derive(Debug, Default, Deserialize)]
 pub struct ResultsQuery {
@@ -53,77 +63,6 @@ impl ResultsQuery {
     /// The comment category asked for.
     pub fn comment_category(&self) -> Option<NpsCategory> {
         self.comments.as_deref().and_then(NpsCategory::parse)
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// The results index
-// ---------------------------------------------------------------------------------------
-
-#[derive(Debug, Serialize)]
-pub struct IndexPage {
-    pub surveys: Vec<IndexSurvey>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct IndexSurvey {
-    pub title: String,
-    pub slug: String,
-    pub waves: Vec<IndexWave>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct IndexWave {
-    pub id: String,
-    pub title: String,
-    pub state: &'static str,
-    pub opens_at: String,
-    pub closes_at: String,
-    pub invited: u64,
-    pub responded: u64,
-    pub response_rate: Option<String>,
-    pub nps: Option<String>,
-    pub nps_change: Option<ChangeView>,
-    pub csat: Option<String>,
-    pub csat_change: Option<ChangeView>,
-    pub has_results: bool,
-}
-
-/// The results index: every survey with its waves, each with response rate, NPS and CSAT.
-pub fn index_page(surveys: &[SurveyWaves]) -> IndexPage {
-    IndexPage {
-        surveys: surveys
-            .iter()
-            .map(|survey| IndexSurvey {
-                title: survey.title.clone(),
-                slug: survey.slug.clone(),
-                waves: survey
-                    .waves
-                    .iter()
-                    .map(|w| IndexWave {
-                        id: w.id.clone(),
-                        title: w.title.clone(),
-                        state: w.state.as_str(),
-                        opens_at: w.opens_at.format("%Y-%m-%d").to_string(),
-                        closes_at: w.closes_at.format("%Y-%m-%d").to_string(),
-                        invited: w.invited,
-                        responded: w.responses,
-                        response_rate: w.response_rate.map(pct),
-                        nps: w.nps.as_ref().map(|(v, _)| points(*v)),
-                        nps_change: w
-                            .nps
-                            .as_ref()
-                            .and_then(|(_, c)| change_view(c.as_ref(), Measure::Nps)),
-                        csat: w.csat.as_ref().map(|(v, _)| pct(*v)),
-                        csat_change: w
-                            .csat
-                            .as_ref()
-                            .and_then(|(_, c)| change_view(c.as_ref(), Measure::Share)),
-                        has_results: w.has_results(),
-                    })
-                    .collect(),
-            })
-            .collect(),
     }
 }
 
@@ -342,104 +281,6 @@ pub struct DimensionRow {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Heatmap {
-    pub attribute: String,
-    pub label: String,
-    pub by_options: Vec<ByOption>,
-    pub columns: Vec<String>,
-    /// Columns + the group's name and n.
-    pub colspan: usize,
-    pub whole: Vec<String>,
-    pub rows: Vec<HeatRow>,
-    pub legend: Vec<LegendItem>,
-    /// Each shown group's NPS in every wave of the trend.
-    pub trend: Option<GroupTrend>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ByOption {
-    pub attribute: String,
-    pub label: String,
-    pub selected: bool,
-}
-
-#[derive(Debug, Serialize)]
-pub struct HeatRow {
-    pub value: String,
-    pub shown: bool,
-    pub responses: u64,
-    pub hidden_text: String,
-    pub cells: Vec<HeatCell>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct HeatCell {
-    pub shown: bool,
-    pub text: String,
-    /// `heat-d-3` … `heat-d3`: the step of the difference from the whole wave.
-    pub class: &'static str,
-    /// "0.21 above the whole wave", for screen readers and print.
-    pub versus: String,
-    pub change: Option<ChangeView>,
-    pub hidden_text: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct LegendItem {
-    pub class: &'static str,
-    pub label: &'static str,
-}
-
-#[derive(Debug, Serialize)]
-pub struct GroupTrend {
-    pub waves: Vec<String>,
-    pub rows: Vec<GroupTrendRow>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct GroupTrendRow {
-    pub value: String,
-    pub values: Vec<String>,
-    pub sparkline: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ParetoTable {
-    pub question: String,
-    pub respondents: u64,
-    /// The pain points someone named, most named first.
-    pub rows: Vec<ParetoRow>,
-    /// Those nobody named (with their change, when there was one).
-    pub unnamed: Vec<ParetoRow>,
-    /// Stages with mentions, most first.
-    pub stages: Vec<StageLine>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct ParetoRow {
-    pub rank: usize,
-    pub key: String,
-    pub label: String,
-    pub stage: String,
-    pub count: u64,
-    pub share: String,
-    pub ci: String,
-    pub bar: String,
-    pub cumulative: String,
-    pub change: Option<ChangeView>,
-    pub actions: Vec<FigureAction>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct StageLine {
-    pub key: String,
-    pub label: String,
-    pub mentions: u64,
-    pub share_of_mentions: String,
-    pub actions: Vec<FigureAction>,
-}
-
-#[derive(Debug, Serialize)]
 pub struct ChoiceTable {
     pub question: String,
     pub text: String,
@@ -453,34 +294,6 @@ pub struct ChoiceRow {
     pub count: u64,
     pub share: String,
     pub ci: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct CommentsView {
-    pub total: u64,
-    pub matching: u64,
-    pub filters: Vec<CommentFilter>,
-    pub items: Vec<CommentItem>,
-    pub page: usize,
-    pub pages: usize,
-    pub previous_href: Option<String>,
-    pub next_href: Option<String>,
-    pub first: u64,
-    pub last: u64,
-}
-
-#[derive(Debug, Serialize)]
-pub struct CommentFilter {
-    pub label: &'static str,
-    pub count: u64,
-    pub selected: bool,
-    pub href: String,
-}
-
-#[derive(Debug, Serialize)]
-pub struct CommentItem {
-    pub text: String,
-    pub category: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize)]
@@ -502,69 +315,6 @@ pub struct ParticipationRow {
 fn url_encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
-
-/// The step of a difference from the whole wave, on a diverging scale: ±1 from `step`,
-/// ±2 from twice it, ±3 from four times it.
-fn heat_class(diff: f64, step: f64) -> &'static str {
-    let steps = diff.abs() / step;
-    match (diff >= 0.0, steps) {
-        (_, s) if s < 1.0 => "heat-d0",
-        (true, s) if s < 2.0 => "heat-d1",
-        (true, s) if s < 4.0 => "heat-d2",
-        (true, _) => "heat-d3",
-        (false, s) if s < 2.0 => "heat-d-1",
-        (false, s) if s < 4.0 => "heat-d-2",
-        (false, _) => "heat-d-3",
-    }
-}
-
-fn versus(diff: f64, measure: Measure) -> String {
-    let size = match measure {
-        Measure::Nps => format!("{:.1} points", diff.abs()),
-        Measure::Share | Measure::PainPoint => {
-            format!("{:.1} percentage points", 100.0 * diff.abs())
-        }
-        Measure::Mean => format!("{:.2}", diff.abs()),
-    };
-    if diff.abs() < 1e-9 {
-        "the same as the whole wave".into()
-    } else if diff > 0.0 {
-        format!("{size} above the whole wave")
-    } else {
-        format!("{size} below the whole wave")
-    }
-}
-
-const LEGEND: [LegendItem; 7] = [
-    LegendItem {
-        class: "heat-d-3",
-        label: "far below",
-    },
-    LegendItem {
-        class: "heat-d-2",
-        label: "below",
-    },
-    LegendItem {
-        class: "heat-d-1",
-        label: "a little below",
-    },
-    LegendItem {
-        class: "heat-d0",
-        label: "about the same",
-    },
-    LegendItem {
-        class: "heat-d1",
-        label: "a little above",
-    },
-    LegendItem {
-        class: "heat-d2",
-        label: "above",
-    },
-    LegendItem {
-        class: "heat-d3",
-        label: "far above",
-    },
-];
 
 /// The results page's data.
 pub fn results_page(inputs: &PageInputs<'_>) -> ResultsPage {
@@ -943,291 +693,6 @@ fn trend(results: &WaveResults) -> Option<TrendView> {
     })
 }
 
-fn heatmap(results: &WaveResults, segment: &SegmentBreakdown) -> Heatmap {
-    let k = results.anonymity_k;
-    let why = |hidden: Option<Hidden>| export::hidden_note(k, hidden);
-    let mut columns = vec!["NPS".to_string(), "CSAT".to_string()];
-    columns.extend(results.dimensions.iter().map(|d| d.label.clone()));
-    let whole_nps = results.nps.as_ref().map(|n| n.score);
-    let whole_csat = results.csat.as_ref().map(|c| c.top2box);
-    let whole_means: Vec<Option<f64>> = results
-        .dimensions
-        .iter()
-        .map(|d| d.figures.as_ref().map(|f| f.mean))
-        .collect();
-    let mut whole = vec![
-        whole_nps.map(points).unwrap_or_else(|| "—".into()),
-        whole_csat.map(pct).unwrap_or_else(|| "—".into()),
-    ];
-    whole.extend(
-        whole_means
-            .iter()
-            .map(|m| m.map(mean).unwrap_or_else(|| "—".into())),
-    );
-    let cell = |value: Option<f64>,
-                whole: Option<f64>,
-                measure: Measure,
-                step: f64,
-                change: Option<ChangeView>,
-                hidden: Option<Hidden>| match value {
-        Some(v) => HeatCell {
-            shown: true,
-            text: measure.value(v),
-            class: whole.map_or("heat-d0", |w| heat_class(v - w, step)),
-            versus: whole.map(|w| versus(v - w, measure)).unwrap_or_default(),
-            change,
-            hidden_text: String::new(),
-        },
-        None => HeatCell {
-            shown: false,
-            text: String::new(),
-            class: "",
-            versus: String::new(),
-            change: None,
-            hidden_text: why(hidden.or(Some(Hidden::FewerAnswers))),
-        },
-    };
-    let rows = segment
-        .groups
-        .iter()
-        .map(|g| match &g.figures {
-            Some(f) => {
-                let mut cells = vec![
-                    cell(
-                        f.nps,
-                        whole_nps,
-                        Measure::Nps,
-                        5.0,
-                        f.nps_figures
-                            .as_ref()
-                            .and_then(|n| change_view(n.change.as_ref(), Measure::Nps)),
-                        f.nps_hidden,
-                    ),
-                    cell(
-                        f.csat.as_ref().map(|c| c.top2box),
-                        whole_csat,
-                        Measure::Share,
-                        0.03,
-                        f.csat
-                            .as_ref()
-                            .and_then(|c| change_view(c.change.as_ref(), Measure::Share)),
-                        f.csat_hidden,
-                    ),
-                ];
-                for (i, whole) in whole_means.iter().enumerate() {
-                    let figures = f.dimensions.get(i).and_then(Option::as_ref);
-                    cells.push(cell(
-                        f.dimension_means.get(i).copied().flatten(),
-                        *whole,
-                        Measure::Mean,
-                        0.1,
-                        figures.and_then(|d| change_view(d.change.as_ref(), Measure::Mean)),
-                        f.dimension_hidden.get(i).copied().flatten(),
-                    ));
-                }
-                HeatRow {
-                    value: g.value.clone(),
-                    shown: true,
-                    responses: f.responses,
-                    hidden_text: String::new(),
-                    cells,
-                }
-            }
-            None => HeatRow {
-                value: g.value.clone(),
-                shown: false,
-                responses: 0,
-                hidden_text: why(g.hidden),
-                cells: Vec::new(),
-            },
-        })
-        .collect();
-    let trend = {
-        let waves: Vec<String> = results.trend.iter().map(|p| p.title.clone()).collect();
-        let rows: Vec<GroupTrendRow> = segment
-            .groups
-            .iter()
-            .filter(|g| !g.trend.is_empty())
-            .map(|g| {
-                let values: Vec<Option<f64>> = results
-                    .trend
-                    .iter()
-                    .map(|p| {
-                        g.trend
-                            .iter()
-                            .find(|q| q.wave_id == p.wave_id)
-                            .and_then(|q| q.figures.as_ref())
-                            .and_then(|f| f.nps)
-                    })
-                    .collect();
-                GroupTrendRow {
-                    value: g.value.clone(),
-                    sparkline: charts::sparkline_svg(
-                        &values,
-                        true,
-                        &format!("NPS of {} {} per wave", segment.label, g.value),
-                    ),
-                    values: values
-                        .iter()
-                        .map(|v| v.map(points).unwrap_or_else(|| "—".into()))
-                        .collect(),
-                }
-            })
-            .collect();
-        (waves.len() > 1 && !rows.is_empty()).then_some(GroupTrend { waves, rows })
-    };
-    Heatmap {
-        attribute: segment.attribute.clone(),
-        label: segment.label.clone(),
-        by_options: results
-            .segments
-            .iter()
-            .map(|s| ByOption {
-                attribute: s.attribute.clone(),
-                label: s.label.clone(),
-                selected: s.attribute == segment.attribute,
-            })
-            .collect(),
-        colspan: columns.len(),
-        columns,
-        whole,
-        rows,
-        legend: LEGEND.into_iter().collect(),
-        trend,
-    }
-}
-
-fn pareto(
-    inputs: &PageInputs<'_>,
-    question: &str,
-    respondents: u64,
-    stages: &[crate::results::StageGroup],
-) -> ParetoTable {
-    let mut options: Vec<(&PainPointFigures, &str)> = stages
-        .iter()
-        .flat_map(|s| s.options.iter().map(move |o| (o, s.label.as_str())))
-        .collect();
-    options.sort_by(|a, b| {
-        b.0.count
-            .cmp(&a.0.count)
-            .then_with(|| a.0.key.cmp(&b.0.key))
-    });
-    let mentions: u64 = options.iter().map(|(o, _)| o.count).sum();
-    let max = options
-        .iter()
-        .map(|(o, _)| o.ci.1)
-        .fold(0.0f64, f64::max)
-        .max(0.01);
-    let mut running = 0u64;
-    let rows: Vec<ParetoRow> = options
-        .iter()
-        .enumerate()
-        .map(|(i, (o, stage))| {
-            running += o.count;
-            ParetoRow {
-                rank: i + 1,
-                key: o.key.clone(),
-                label: o.label.clone(),
-                stage: stage.to_string(),
-                count: o.count,
-                share: pct(o.share),
-                ci: format!("{}–{}", pct(o.ci.0), pct(o.ci.1)),
-                bar: charts::share_bar_svg(o.share, o.ci, max),
-                cumulative: if mentions > 0 {
-                    pct(running as f64 / mentions as f64)
-                } else {
-                    "—".into()
-                },
-                change: change_view(o.change.as_ref(), Measure::PainPoint),
-                actions: actions_beside(inputs, "pain_point", &o.key),
-            }
-        })
-        .collect();
-    let (rows, unnamed): (Vec<ParetoRow>, Vec<ParetoRow>) =
-        rows.into_iter().partition(|r| r.count > 0);
-    ParetoTable {
-        question: question.to_string(),
-        respondents,
-        rows,
-        unnamed,
-        stages: stages
-            .iter()
-            .filter(|s| s.mentions > 0)
-            .map(|s| StageLine {
-                key: s.stage.as_str().to_string(),
-                actions: actions_beside(inputs, "stage", s.stage.as_str()),
-                label: s.label.clone(),
-                mentions: s.mentions,
-                share_of_mentions: if mentions > 0 {
-                    pct(s.mentions as f64 / mentions as f64)
-                } else {
-                    "—".into()
-                },
-            })
-            .collect(),
-    }
-}
-
-fn comments(page: &CommentsPage, query: &ResultsQuery, _since: &Option<String>) -> CommentsView {
-    let by = query
-        .by
-        .as_deref()
-        .map(|b| format!("&by={}", url_encode(b)))
-        .unwrap_or_default();
-    let href = |category: Option<NpsCategory>, page: usize| {
-        let mut parts = Vec::new();
-        if let Some(c) = category {
-            parts.push(format!("comments={}", c.as_str()));
-        }
-        if page > 1 {
-            parts.push(format!("page={page}"));
-        }
-        let query = parts.join("&");
-        format!("?{query}{by}#comments")
-    };
-    let mut filters = vec![CommentFilter {
-        label: "All",
-        count: page.total,
-        selected: page.category.is_none(),
-        href: href(None, 1),
-    }];
-    if let Some([promoters, passives, detractors]) = page.categories {
-        for (category, label, count) in [
-            (NpsCategory::Promoter, "Promoters", promoters),
-            (NpsCategory::Passive, "Passives", passives),
-            (NpsCategory::Detractor, "Detractors", detractors),
-        ] {
-            filters.push(CommentFilter {
-                label,
-                count,
-                selected: page.category == Some(category),
-                href: href(Some(category), 1),
-            });
-        }
-    }
-    let per_page = crate::results::COMMENTS_PER_PAGE as u64;
-    let first = (page.page as u64 - 1) * per_page + 1;
-    CommentsView {
-        total: page.total,
-        matching: page.matching,
-        filters,
-        items: page
-            .items
-            .iter()
-            .map(|i| CommentItem {
-                text: i.text.clone(),
-                category: i.category.map(NpsCategory::as_str),
-            })
-            .collect(),
-        page: page.page,
-        pages: page.pages,
-        previous_href: (page.page > 1).then(|| href(page.category, page.page - 1)),
-        next_href: (page.page < page.pages).then(|| href(page.category, page.page + 1)),
-        first: first.min(page.matching),
-        last: (first + page.items.len() as u64).saturating_sub(1),
-    }
-}
-
 /// A string in a CSS `content` value: quotes and backslashes escaped, line breaks and other
 /// control characters dropped.
 fn css_string(text: &str) -> String {
@@ -1261,7 +726,6 @@ pub fn print_css(results: &WaveResults) -> String {
     )
 }
 
-/// The results page as HTML.
 /// The page's body (everything inside the layout), rendered from the view model.
 pub fn render_body(inputs: &PageInputs<'_>) -> Result<String, AppError> {
     crate::views::render_html("pages/admin/results_body", &results_page(inputs))
@@ -1302,20 +766,8 @@ pub fn render_page(
 
 #[cfg(test)]
 mod tests {
-    use super::heat_class;
-
     #[test]
     fn css_strings_cannot_break_out() {
         assert_eq!(super::css_string("a\"b\\c\n}"), "\"a\\\"b\\\\c}\"");
-    }
-
-    #[test]
-    fn the_heatmap_diverges_from_the_whole_wave() {
-        assert_eq!(heat_class(0.05, 0.1), "heat-d0");
-        assert_eq!(heat_class(-0.05, 0.1), "heat-d0");
-        assert_eq!(heat_class(0.15, 0.1), "heat-d1");
-        assert_eq!(heat_class(-0.3, 0.1), "heat-d-2");
-        assert_eq!(heat_class(0.5, 0.1), "heat-d3");
-        assert_eq!(heat_class(-12.0, 5.0), "heat-d-2");
     }
 }
