@@ -282,29 +282,21 @@ async fn new_page(
     render_form(&state, &signed_in, input, &[], StatusCode::OK).await
 }
 
-fn form_value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
-}
-
 async fn create(
     state: web::Data<AppState>,
     signed_in: SignedIn,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let pairs = form.into_inner();
-    signed_in.verify_csrf(form_value(&pairs, "csrf_token"))?;
+    signed_in.verify_csrf(super::form_value(&pairs, "csrf_token"))?;
     let input = ActionInput {
-        wave: form_value(&pairs, "wave").to_string(),
-        target: form_value(&pairs, "target").to_string(),
-        group: form_value(&pairs, "group").to_string(),
-        title: form_value(&pairs, "title").to_string(),
+        wave: super::form_value(&pairs, "wave").to_string(),
+        target: super::form_value(&pairs, "target").to_string(),
+        group: super::form_value(&pairs, "group").to_string(),
+        title: super::form_value(&pairs, "title").to_string(),
         description: view::texts_from_form(&pairs),
-        owner: form_value(&pairs, "owner").to_string(),
-        due: form_value(&pairs, "due").to_string(),
+        owner: super::form_value(&pairs, "owner").to_string(),
+        due: super::form_value(&pairs, "due").to_string(),
     };
     let actor = actions::Actor::from(&signed_in.user);
     let now = state.clock.now();
@@ -419,13 +411,13 @@ async fn save(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let pairs = form.into_inner();
-    signed_in.verify_csrf(form_value(&pairs, "csrf_token"))?;
+    signed_in.verify_csrf(super::form_value(&pairs, "csrf_token"))?;
     let update = ActionUpdate {
-        title: Some(form_value(&pairs, "title").to_string()),
+        title: Some(super::form_value(&pairs, "title").to_string()),
         description: Some(view::texts_from_form(&pairs)),
-        owner: Some(form_value(&pairs, "owner").to_string()),
-        due: Some(form_value(&pairs, "due").to_string()),
-        status: Some(form_value(&pairs, "status").to_string()),
+        owner: Some(super::form_value(&pairs, "owner").to_string()),
+        due: Some(super::form_value(&pairs, "due").to_string()),
+        status: Some(super::form_value(&pairs, "status").to_string()),
     };
     let id = id.into_inner();
     let target = id.clone();
@@ -446,9 +438,9 @@ async fn note(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let pairs = form.into_inner();
-    signed_in.verify_csrf(form_value(&pairs, "csrf_token"))?;
-    let body = form_value(&pairs, "note").to_string();
-    let status = form_value(&pairs, "status").to_string();
+    signed_in.verify_csrf(super::form_value(&pairs, "csrf_token"))?;
+    let body = super::form_value(&pairs, "note").to_string();
+    let status = super::form_value(&pairs, "status").to_string();
     let id = id.into_inner();
     let target = id.clone();
     change(
@@ -470,9 +462,9 @@ async fn publish(
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
     let pairs = form.into_inner();
-    signed_in.verify_csrf(form_value(&pairs, "csrf_token"))?;
+    signed_in.verify_csrf(super::form_value(&pairs, "csrf_token"))?;
     signed_in.require_admin()?;
-    let published = form_value(&pairs, "published") != "false";
+    let published = super::form_value(&pairs, "published") != "false";
     let id = id.into_inner();
     let target = id.clone();
     let message = if published {

@@ -157,21 +157,13 @@ async fn admin_page(
     ))
 }
 
-fn form_value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
-}
-
 async fn send(
     state: web::Data<AppState>,
     signed_in: SignedIn,
     id: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    signed_in.verify_csrf(form_value(&form, "csrf_token"))?;
+    signed_in.verify_csrf(super::form_value(&form, "csrf_token"))?;
     signed_in.require_admin()?;
     let wave_id = id.into_inner();
     let actor = actions::Actor::from(&signed_in.user);
@@ -206,7 +198,7 @@ async fn revoke(
     id: web::Path<String>,
     form: web::Form<Vec<(String, String)>>,
 ) -> Result<HttpResponse, AppError> {
-    signed_in.verify_csrf(form_value(&form, "csrf_token"))?;
+    signed_in.verify_csrf(super::form_value(&form, "csrf_token"))?;
     signed_in.require_admin()?;
     let wave_id = id.into_inner();
     let actor = actions::Actor::from(&signed_in.user);

@@ -87,6 +87,16 @@ pub fn see_other(location: &str) -> actix_web::HttpResponse {
         .finish()
 }
 
+/// The value of `name` in a form read as pairs (forms with repeated or per-language
+/// fields); empty when absent.
+pub(crate) fn form_value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
 /// An HTML page response.
 pub fn html(status: actix_web::http::StatusCode, body: String) -> actix_web::HttpResponse {
     actix_web::HttpResponse::build(status)
