@@ -127,8 +127,13 @@ fn main() -> anyhow::Result<()> {
         let records = parse_requests(&bytes)
             .map_err(|p| anyhow::anyhow!("{} problems, first: {}", p.len(), p[0]))?;
         let parsed_after = started.elapsed();
-        let counts = apply_import(&mut conn, &records, chrono::Utc::now().naive_utc())?
-            .map_err(|p| anyhow::anyhow!("{} problems, first: {}", p.len(), p[0]))?;
+        let counts = apply_import(
+            &mut conn,
+            &records,
+            &Default::default(),
+            chrono::Utc::now().naive_utc(),
+        )?
+        .map_err(|p| anyhow::anyhow!("{} problems, first: {}", p.len(), p[0]))?;
         let total = started.elapsed().as_secs_f64();
         println!(
             "pulse, SQLite:      {step:<30} {total:>6.3} s (read+parse+check {:.3} s) {:>8.0} rows/s  created {} updated {} unchanged {}",

@@ -36,6 +36,7 @@ pub mod error;
 pub mod export;
 pub mod metrics;
 pub mod outbox;
+pub mod pulse;
 pub mod requests;
 pub mod results;
 pub mod routes;

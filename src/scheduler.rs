@@ -27,6 +27,11 @@ pub struct TickReport {
     pub waves_closed: usize,
     /// Owners' weekly digests queued (`actions::digest`).
     pub digests: usize,
+    /// Pulses after fulfilled requests: invited, skipped by a touch rule (`pulse`).
+    pub pulses_invited: usize,
+    pub pulses_skipped: usize,
+    /// Pulse waves closed after their quarter (answers unsealed, results released).
+    pub pulses_closed: usize,
 }
 
 impl TickReport {
@@ -47,6 +52,7 @@ pub fn tick(conn: &mut DbConn, key: &SecretKey, now: NaiveDateTime) -> anyhow::R
             report.invitations += opened.invited;
         }
     }
+    report.pulses_closed = crate::pulse::close_due(conn, key, now)?;
     for wave_id in wave_rows::due_to_close(conn, now)? {
         if waves::close_wave(conn, &wave_id, now)? {
             report.waves_closed += 1;
@@ -56,6 +62,9 @@ pub fn tick(conn: &mut DbConn, key: &SecretKey, now: NaiveDateTime) -> anyhow::R
         report.reminders += waves::enqueue_due_reminders(conn, &wave, now)?;
     }
     report.digests = crate::actions::digest::enqueue_due(conn, now)?;
+    let pulses = crate::pulse::send_due(conn, key, now)?;
+    report.pulses_invited = pulses.invited;
+    report.pulses_skipped = pulses.skipped;
     Ok(report)
 }
 

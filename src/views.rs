@@ -10,6 +10,7 @@ pub mod figures;
 pub mod heard;
 pub mod home;
 pub mod optout_page;
+pub mod pulses;
 pub mod results_cache;
 pub mod results_page;
 pub mod scorecards;

@@ -63,8 +63,17 @@ fn import(global: &GlobalArgs, file: &Path, dry_run: bool) -> anyhow::Result<Exi
         println!("dry run: nothing was changed; the import would give:");
         plan.counts
     } else {
-        requests::apply_import(&mut conn, &records, chrono::Utc::now().naive_utc())?
-            .map_err(|problems| refused(&shown, &problems))?
+        // The scorecard's targets say which fulfilled requests were late (the pulses' groups).
+        let targets = crate::scorecards::definition::load_configured(&global.definitions_dir)?
+            .request_targets
+            .target_days();
+        requests::apply_import(
+            &mut conn,
+            &records,
+            &targets,
+            chrono::Utc::now().naive_utc(),
+        )?
+        .map_err(|problems| refused(&shown, &problems))?
     };
     println!("created: {}", counts.created);
     println!("updated: {}", counts.updated);

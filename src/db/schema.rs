@@ -393,3 +393,52 @@ diesel::table! {
 diesel::joinable!(answered_marks -> waves (wave_id));
 diesel::joinable!(wave_comments -> waves (wave_id));
 diesel::joinable!(result_filter_snapshots -> waves (wave_id));
+
+diesel::table! {
+    /// A fulfilled request's pulse: waiting for its delay, then invited or skipped (once).
+    request_pulses (request_id) {
+        request_id -> Text,
+        requester_email -> Text,
+        business_unit -> Text,
+        category -> Text,
+        channel -> Text,
+        within_target -> Bool,
+        fulfilled_on -> Date,
+        seen_at -> Timestamp,
+        state -> Text,
+        skip_reason -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        wave_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// The pulse waves: one per survey and calendar quarter.
+    pulse_periods (wave_id) {
+        wave_id -> Text,
+        survey_slug -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+    }
+}
+
+diesel::table! {
+    pulse_settings (id) {
+        id -> Integer,
+        enabled -> Bool,
+        survey_slug -> Text,
+        delay_hours -> Integer,
+        min_days_between -> Integer,
+        quiet_days_before_wave -> Integer,
+        max_age_days -> Integer,
+        answer_days -> Integer,
+        anonymity_k -> Integer,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(pulse_periods -> waves (wave_id));
+diesel::allow_tables_to_appear_in_same_query!(request_pulses, pulse_periods);
+diesel::allow_tables_to_appear_in_same_query!(request_pulses, waves);
+diesel::allow_tables_to_appear_in_same_query!(pulse_periods, waves);
+diesel::allow_tables_to_appear_in_same_query!(pulse_periods, invitations);

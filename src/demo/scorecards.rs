@@ -73,7 +73,7 @@ pub fn seed(conn: &mut DbConn, seed: u64, now: NaiveDateTime) -> anyhow::Result<
             day += Duration::days(1);
         }
     }
-    requests::apply_import(conn, &records, now)?
+    requests::apply_import(conn, &records, &Default::default(), now)?
         .map_err(|problems| anyhow::anyhow!("demo requests refused: {}", problems[0]))?;
 
     // KPI values of the last four half-years (the current one included).

@@ -67,6 +67,21 @@ pub fn answered_mark(key: &SecretKey, invitation_id: &str) -> String {
     hmac(key, &["answered-mark", invitation_id])
 }
 
+/// Where a pulse answer is stored until its period closes: "sealed:" + HMAC(secret key,
+/// "pulse-cell", invitation id). Pulse invitations arrive one by one, so no group of k
+/// invitees is known when the answer comes; the answer's group is only worked out, by the
+/// server with the key, when the period closes (`pulse::close_due`). Without the key the
+/// sealed cell matches no invitation.
+pub fn sealed_cell(key: &SecretKey, invitation_id: &str) -> String {
+    format!(
+        "{SEALED_CELL_PREFIX}{}",
+        hmac(key, &["pulse-cell", invitation_id])
+    )
+}
+
+/// The prefix of [`sealed_cell`]s.
+pub const SEALED_CELL_PREFIX: &str = "sealed:";
+
 impl fmt::Debug for LinkToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("LinkToken(***)")

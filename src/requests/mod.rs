@@ -155,12 +155,14 @@ pub fn plan_import(
 }
 
 /// Checks the units and writes, in one transaction, every record that is new or changes
-/// a stored request: all or nothing. A stored request the file leaves as it is, is not
+/// a stored request: all or nothing. A request that is fulfilled now owes its requester a
+/// pulse (`pulse::record_fulfilled`, once per request), recorded in the same transaction. A stored request the file leaves as it is, is not
 /// rewritten (its `imported_at` says when an import last changed it), so re-importing a
 /// full export writes only what changed.
 pub fn apply_import(
     conn: &mut DbConn,
     records: &[RequestRecord],
+    targets: &TargetDays,
     now: NaiveDateTime,
 ) -> anyhow::Result<Result<RequestImportCounts, Vec<ImportProblem>>> {
     db::write_transaction(conn, |conn| {
@@ -187,6 +189,13 @@ pub fn apply_import(
             })
             .collect();
         rows::upsert_many(conn, &new_rows)?;
+        let written: Vec<&RequestRecord> = records
+            .iter()
+            .zip(&plan.outcomes)
+            .filter(|(_, outcome)| **outcome != RowOutcome::Unchanged)
+            .map(|(r, _)| r)
+            .collect();
+        crate::pulse::record_fulfilled(conn, &written, targets, now)?;
         Ok(Ok(plan.counts))
     })
 }

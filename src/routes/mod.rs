@@ -12,6 +12,7 @@ mod heard;
 mod login;
 pub mod metrics;
 mod optout;
+mod pulses;
 pub mod results;
 mod schedules;
 mod scorecards;
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(actions::configure)
             .configure(heard::configure)
             .configure(scorecards::configure)
+            .configure(pulses::configure)
             .configure(optout::configure)
             .configure(survey::configure)
             .default_service(web::to(|| async {

@@ -110,7 +110,12 @@ pub fn find_open_invitation(
         definition: cache.get(conn, &wave.survey_version_id)?,
         answered_mark,
         wave_id: wave.id,
-        cell: invitation.response_cell,
+        // A pulse invitation's group is sealed until its period closes (`pulse`).
+        cell: if invitation.response_cell.is_empty() {
+            crate::domain::token::sealed_cell(key, &invitation.id)
+        } else {
+            invitation.response_cell
+        },
         language: invitation.language,
         anonymity_k: wave.anonymity_k,
         closes_at: wave.closes_at,

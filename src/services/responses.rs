@@ -159,7 +159,16 @@ fn store_all(
                 id: response_id,
                 wave_id: submission.wave_id.clone(),
                 cell: submission.cell.clone(),
-                submitted_on: now.date(),
+                // A sealed (pulse) answer carries its quarter, not its day: the day would
+                // point at the invitations sent just before it.
+                submitted_on: if submission
+                    .cell
+                    .starts_with(crate::domain::token::SEALED_CELL_PREFIX)
+                {
+                    crate::pulse::Quarter::of(now.date()).start()
+                } else {
+                    now.date()
+                },
             });
             for (question, value) in count_keys(submission) {
                 *counts

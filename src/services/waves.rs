@@ -229,7 +229,7 @@ pub fn open_wave(
 }
 
 /// Full segment cell (canonical JSON) → the response cell it is stored under.
-fn response_cells(
+pub(crate) fn response_cells(
     segments: &[String],
     full: &BTreeMap<String, u64>,
     k: crate::anonymity::Threshold,

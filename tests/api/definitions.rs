@@ -113,7 +113,7 @@ fn every_shipped_definition_validates() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("ok: pulse-check.json (pulse-check v2, 3 questions)"),
+        stdout.contains("ok: pulse-check.json (pulse-check v3, 3 questions)"),
         "{stdout}"
     );
     assert!(stdout.contains("ok: supplier-customer-of-choice.json"));

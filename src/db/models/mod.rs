@@ -6,6 +6,7 @@ pub mod invitations;
 pub mod kpis;
 pub mod opt_outs;
 pub mod outbox;
+pub mod pulses;
 pub mod requests;
 pub mod responses;
 pub mod results;

@@ -64,6 +64,11 @@ pub fn insert(conn: &mut DbConn, wave: &WaveRow) -> QueryResult<usize> {
     diesel::insert_into(waves::table).values(wave).execute(conn)
 }
 
+/// Deletes a wave that was never used (a pulse wave another process created first).
+pub fn delete(conn: &mut DbConn, id: &str) -> QueryResult<usize> {
+    diesel::delete(waves::table.find(id)).execute(conn)
+}
+
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<WaveRow>> {
     waves::table
         .find(id)
@@ -130,10 +135,14 @@ pub fn due_to_open(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Vec<Str
         .load(conn)
 }
 
+/// Open survey waves whose closing time has come (pulse waves close through
+/// `pulse::close_due`, which unseals their answers first).
 pub fn due_to_close(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<Vec<String>> {
+    use crate::db::schema::pulse_periods;
     waves::table
         .filter(waves::state.eq("open"))
         .filter(waves::closes_at.le(now))
+        .filter(waves::id.ne_all(pulse_periods::table.select(pulse_periods::wave_id)))
         .select(waves::id)
         .load(conn)
 }

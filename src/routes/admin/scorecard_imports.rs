@@ -408,17 +408,20 @@ async fn confirm(
     // Checked again as it is written: the directory may have changed since the preview.
     let outcome = match kind {
         Kind::Requests => {
+            let targets = state.scorecard.request_targets.target_days();
             blocking(&state, move |conn| {
                 let records = match parse_requests(&bytes) {
                     Ok(records) => records,
                     Err(problems) => return Ok(Err(problems)),
                 };
-                Ok(requests::apply_import(conn, &records, now)?.map(|c| {
-                    format!(
-                        "Requests imported: {} new, {} updated, {} unchanged.",
-                        c.created, c.updated, c.unchanged
-                    )
-                }))
+                Ok(
+                    requests::apply_import(conn, &records, &targets, now)?.map(|c| {
+                        format!(
+                            "Requests imported: {} new, {} updated, {} unchanged.",
+                            c.created, c.updated, c.unchanged
+                        )
+                    }),
+                )
             })
             .await?
         }
