@@ -26,6 +26,7 @@ mod home;
 mod migrations;
 mod operations;
 mod outbox_processes;
+mod pulses;
 mod readme;
 mod respondent;
 mod results;
