@@ -250,6 +250,7 @@ pub fn run_wave(global: &GlobalArgs, command: WaveCommand) -> anyhow::Result<Exi
         }
         WaveCommand::Close { id } => {
             let wave = resolve(&mut conn, &id)?;
+            waves::ensure_not_pulse(&mut conn, &wave.id).map_err(invalid)?;
             if !waves::close_wave(&mut conn, &wave.id, now).map_err(invalid)? {
                 anyhow::bail!("the wave is {}, not open: nothing to close", wave.state);
             }
@@ -257,6 +258,7 @@ pub fn run_wave(global: &GlobalArgs, command: WaveCommand) -> anyhow::Result<Exi
         }
         WaveCommand::Cancel { id } => {
             let wave = resolve(&mut conn, &id)?;
+            waves::ensure_not_pulse(&mut conn, &wave.id).map_err(invalid)?;
             if !waves::cancel_wave(&mut conn, &wave.id, now).map_err(invalid)? {
                 anyhow::bail!(
                     "the wave is {}: only scheduled or open waves can be cancelled",

@@ -578,6 +578,9 @@ async fn act(
     let message = blocking(&state, move |conn| {
         let wave = waves::find(conn, &wave_id)?.ok_or(AppError::NotFound)?;
         let title = wave.title.clone();
+        if matches!(action.as_str(), "close" | "cancel") {
+            waves::ensure_not_pulse(conn, &wave_id).map_err(wave_error)?;
+        }
         let message = match action.as_str() {
             "open" => waves::open_wave(conn, &key, &wave_id, now)
                 .map_err(wave_error)?

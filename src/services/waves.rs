@@ -422,6 +422,17 @@ pub fn close_wave(conn: &mut DbConn, wave_id: &str, now: NaiveDateTime) -> Resul
     })
 }
 
+/// Refuses to close or cancel a pulse wave by hand: it closes by itself after its quarter,
+/// when the scheduler (with the key) can place its answers in their groups (`pulse`).
+pub fn ensure_not_pulse(conn: &mut DbConn, wave_id: &str) -> Result<(), WaveError> {
+    if crate::db::models::pulses::is_period(conn, wave_id)? {
+        return Err(WaveError::Conflict(
+            "This is a quarter's pulse wave: it closes by itself once the quarter's answers are in, and its results are released then. To stop pulses, switch them off on the Pulses page.".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Cancels a scheduled or open wave; its pending mail is cancelled too.
 pub fn cancel_wave(
     conn: &mut DbConn,
