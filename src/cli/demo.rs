@@ -182,6 +182,13 @@ fn print_report(url: &str, report: &DemoReport, seconds: f64) {
         println!("{line}");
     }
     println!(
+        "  pulses after fulfilled requests: {} invited, {} skipped by the touch rules, {} answered; {} quarters released",
+        report.pulses.invited,
+        report.pulses.skipped,
+        report.pulses.answered,
+        report.pulses.quarters_released
+    );
+    println!(
         "  The past waves are invented: none of their invitations, reminders or \"results are\n  \
          ready\" mails was sent to anyone. They are recorded as sent, so nothing goes out now."
     );

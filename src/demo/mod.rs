@@ -27,6 +27,7 @@
 
 mod actions;
 pub mod model;
+pub mod pulses;
 pub mod scorecards;
 
 use std::collections::{BTreeMap, HashMap};
@@ -128,6 +129,8 @@ pub struct DemoReport {
     /// The id of the last closed internal wave's "what we heard" (its page is
     /// `/w/{heard::link_token(key, id)}`).
     pub what_we_heard: Option<String>,
+    /// The pulses after fulfilled requests.
+    pub pulses: pulses::PulseDemo,
 }
 
 /// What a database already holds, when it holds anything besides pinned definitions:
@@ -345,17 +348,42 @@ pub fn seed(
         .iter()
         .map(|p| (p.email.as_str(), p))
         .collect();
+    // The request log (two years), then its pulses replayed week by week up to each wave's
+    // opening, so the touch rules see the waves as they were.
+    let mut requesters: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for person in &organisation.people {
+        if let Some((_, unit)) = person
+            .attributes
+            .iter()
+            .find(|(k, _)| *k == "business_unit")
+        {
+            requesters
+                .entry(unit.clone())
+                .or_default()
+                .push(person.email.clone());
+        }
+    }
+    let viewer = scorecards::seed(conn, options.seed, &requesters, now)?;
+    let mut pulse_replay = pulses::Replay::start(
+        conn,
+        &people,
+        options.seed,
+        scorecards::log_start(now.date()),
+        now,
+    )?;
     let mut played = Vec::new();
     for spec in &specs {
+        pulse_replay.until(conn, key, &people, spec.opens_at)?;
         played.push(play_wave(conn, key, &clock, &mut rng, &people, spec, now)?);
     }
+    pulse_replay.until(conn, key, &people, now + Duration::days(1))?;
     let closed_internal: Vec<&DemoWave> = played
         .iter()
         .filter(|w| w.survey == INTERNAL_SURVEY && w.state == "closed")
         .collect();
     let what_we_heard = actions::seed(conn, key, &closed_internal, now)?;
     let mut accounts = accounts;
-    accounts.push(scorecards::seed(conn, options.seed, now)?);
+    accounts.push(viewer);
     let internal_customers = organisation.internal_count();
     Ok(DemoReport {
         seed: options.seed,
@@ -366,6 +394,7 @@ pub fn seed(
         waves: played,
         accounts,
         what_we_heard,
+        pulses: pulse_replay.done,
     })
 }
 

@@ -49,12 +49,26 @@ fn pace(unit: &str, progress: f64) -> f64 {
 }
 
 /// Creates the requests, KPI values and the viewer account; returns the account.
-pub fn seed(conn: &mut DbConn, seed: u64, now: NaiveDateTime) -> anyhow::Result<DemoAccount> {
+/// The first day of the demo's request log.
+pub fn log_start(today: chrono::NaiveDate) -> chrono::NaiveDate {
+    HalfYear::of(today).last(5)[0].start() - Duration::days(60)
+}
+
+/// `requesters`: business unit → the addresses of its people; each request is raised by one
+/// of them (a few by contractors the directory does not know).
+pub fn seed(
+    conn: &mut DbConn,
+    seed: u64,
+    requesters: &std::collections::BTreeMap<String, Vec<String>>,
+    now: NaiveDateTime,
+) -> anyhow::Result<DemoAccount> {
     let mut rng = StdRng::seed_from_u64(seed ^ 0x5c0e_ca4d);
+    // A stream of its own, so the requests' other fields are as before requesters existed.
+    let mut who = StdRng::seed_from_u64(seed ^ 0x7e9e_e57e);
     let today = now.date();
     // From two months before the oldest half-year a trend shows (four before the current
     // one), so that its figures include the slow requests too.
-    let start = HalfYear::of(today).last(5)[0].start() - Duration::days(60);
+    let start = log_start(today);
     let span = (today - start).num_days().max(1) as f64;
     let mut records = Vec::new();
     for unit in model::unit_names() {
@@ -66,14 +80,21 @@ pub fn seed(conn: &mut DbConn, seed: u64, now: NaiveDateTime) -> anyhow::Result<
             while expected > 0.0 {
                 if rng.gen_bool(expected.min(1.0)) {
                     let progress = (day - start).num_days() as f64 / span;
-                    records.push(request(&mut rng, records.len(), unit, day, today, progress));
+                    let mut record = request(&mut rng, records.len(), unit, day, today, progress);
+                    record.requester_email =
+                        requester(&mut who, requesters.get(unit), records.len());
+                    records.push(record);
                 }
                 expected -= 1.0;
             }
             day += Duration::days(1);
         }
     }
-    requests::apply_import(conn, &records, &Default::default(), now)?
+    // The shipped targets say which requests were late (the pulses' groups).
+    let targets = crate::scorecards::definition::load_built_in()?
+        .request_targets
+        .target_days();
+    requests::apply_import(conn, &records, &targets, now)?
         .map_err(|problems| anyhow::anyhow!("demo requests refused: {}", problems[0]))?;
 
     // KPI values of the last four half-years (the current one included).
@@ -111,6 +132,19 @@ pub fn seed(conn: &mut DbConn, seed: u64, now: NaiveDateTime) -> anyhow::Result<
         email: VIEWER_EMAIL.to_string(),
         password,
     })
+}
+
+/// One of the unit's people, or (one request in 25) a contractor outside the directory.
+fn requester(
+    rng: &mut StdRng,
+    people: Option<&Vec<String>>,
+    index: usize,
+) -> Option<crate::domain::EmailAddress> {
+    let address = match people.filter(|p| !p.is_empty()) {
+        Some(people) if !rng.gen_bool(0.04) => people[rng.gen_range(0..people.len())].clone(),
+        _ => format!("contractor{}@partners.example.com", index % 40),
+    };
+    crate::domain::EmailAddress::parse(&address).ok()
 }
 
 fn request(

@@ -227,6 +227,14 @@ fn touch_facts(
             conn,
             now - Duration::days(i64::from(settings.min_days_between)),
         )?,
+        pulsed_this_quarter: match rows::find_period(
+            conn,
+            &settings.survey_slug,
+            Quarter::of(now.date()).start(),
+        )? {
+            Some(period) => rows::invited_people(conn, &period.wave_id)?,
+            None => Default::default(),
+        },
         in_open_surveys: rows::in_open_surveys(conn)?,
         opening_soon,
     })

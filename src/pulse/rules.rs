@@ -27,6 +27,9 @@ pub enum SkipReason {
     /// The person had a pulse within the minimum days (or another request of theirs gets
     /// one in this batch).
     PulsedRecently,
+    /// The person was asked in this quarter already: one answer per person per quarter,
+    /// so a group of k answers is k different people.
+    PulsedThisQuarter,
     /// The person holds an invitation of a survey wave that is open.
     OpenSurveyInvitation,
     /// A survey wave that includes the person opens within the quiet days.
@@ -34,13 +37,14 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
-    pub const ALL: [SkipReason; 8] = [
+    pub const ALL: [SkipReason; 9] = [
         SkipReason::SwitchedOff,
         SkipReason::FulfilledLongAgo,
         SkipReason::NotInDirectory,
         SkipReason::OptedOut,
         SkipReason::Suppressed,
         SkipReason::PulsedRecently,
+        SkipReason::PulsedThisQuarter,
         SkipReason::OpenSurveyInvitation,
         SkipReason::WaveOpensSoon,
     ];
@@ -54,6 +58,7 @@ impl SkipReason {
             SkipReason::OptedOut => "opted_out",
             SkipReason::Suppressed => "suppressed",
             SkipReason::PulsedRecently => "pulsed_recently",
+            SkipReason::PulsedThisQuarter => "pulsed_this_quarter",
             SkipReason::OpenSurveyInvitation => "open_survey_invitation",
             SkipReason::WaveOpensSoon => "wave_opens_soon",
         }
@@ -72,6 +77,7 @@ impl SkipReason {
             SkipReason::OptedOut => "the requester opted out of pulses",
             SkipReason::Suppressed => "the requester's address is suppressed",
             SkipReason::PulsedRecently => "the requester had a pulse recently",
+            SkipReason::PulsedThisQuarter => "the requester was asked this quarter already",
             SkipReason::OpenSurveyInvitation => "the requester has an open survey invitation",
             SkipReason::WaveOpensSoon => "a survey wave for the requester opens soon",
         }
@@ -99,6 +105,8 @@ pub struct TouchFacts {
     pub suppressed: HashSet<String>,
     /// Stakeholders pulsed within the minimum days.
     pub pulsed_recently: HashSet<String>,
+    /// Stakeholders invited in the current quarter's pulse wave.
+    pub pulsed_this_quarter: HashSet<String>,
     /// Stakeholders holding an open survey invitation.
     pub in_open_surveys: HashSet<String>,
     /// Audiences of survey waves opening within the quiet days.
@@ -128,6 +136,9 @@ impl TouchFacts {
         if self.pulsed_recently.contains(&person.id) {
             return Err(SkipReason::PulsedRecently);
         }
+        if self.pulsed_this_quarter.contains(&person.id) {
+            return Err(SkipReason::PulsedThisQuarter);
+        }
         if self.in_open_surveys.contains(&person.id) {
             return Err(SkipReason::OpenSurveyInvitation);
         }
@@ -140,6 +151,7 @@ impl TouchFacts {
         }
         let person = person.clone();
         self.pulsed_recently.insert(person.id.clone());
+        self.pulsed_this_quarter.insert(person.id.clone());
         Ok(person)
     }
 }
@@ -187,6 +199,13 @@ mod tests {
         facts.opted_out.insert("bob".into());
         facts.suppressed.insert("cy@example.com".into());
         facts.in_open_surveys.insert("di".into());
+        facts.pulsed_this_quarter.insert("eve".into());
+        let eve = person("eve", "IT");
+        facts.people.insert(eve.email.clone(), eve);
+        assert_eq!(
+            facts.decide("eve@example.com", day).unwrap_err(),
+            SkipReason::PulsedThisQuarter
+        );
         assert_eq!(
             facts.decide("x@example.com", day).unwrap_err(),
             SkipReason::NotInDirectory

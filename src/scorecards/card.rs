@@ -100,6 +100,13 @@ pub struct TrendValue {
     pub hidden: bool,
 }
 
+/// The pulse NPS of one unit and half-year, from the released quarters' published figures.
+#[derive(Debug, Clone, Copy, Default)]
+struct PulseFigure {
+    value: Option<f64>,
+    hidden: bool,
+}
+
 /// A survey figure of one period: the filtered results, or why there are none.
 enum SurveyFigures {
     Shown(std::sync::Arc<WaveResults>),
@@ -141,6 +148,8 @@ pub struct Inputs<'a> {
     waves: BTreeMap<HalfYear, (String, String)>,
     /// Unit → the actions aimed at it, soonest due first.
     actions: BTreeMap<String, Vec<(NaiveDate, UnitAction)>>,
+    /// Half-year → the pulse waves of its quarters whose results are released.
+    pulse_waves: BTreeMap<HalfYear, Vec<String>>,
     today: NaiveDate,
     now: NaiveDateTime,
 }
@@ -195,6 +204,7 @@ impl<'a> Inputs<'a> {
             kpis,
             waves,
             actions: unit_actions(conn, unit, now)?,
+            pulse_waves: pulse_waves(conn)?,
             today: now.date(),
             now,
         })
@@ -232,6 +242,54 @@ impl<'a> Inputs<'a> {
         }
     }
 
+    /// The pulse NPS of `unit` in `period`: the promoters and detractors of the released
+    /// quarters added up, each quarter filtered to the unit through its release plan. Hidden
+    /// when any released quarter does not show the unit (a half-year figure beside a hidden
+    /// quarter would give that quarter away).
+    fn pulse_nps(
+        &self,
+        conn: &mut DbConn,
+        cache: &ResultsCache,
+        unit: &str,
+        period: HalfYear,
+    ) -> anyhow::Result<PulseFigure> {
+        let Some(waves) = self.pulse_waves.get(&period) else {
+            return Ok(PulseFigure::default());
+        };
+        let filter = SegmentFilter {
+            attribute: requests::UNIT_ATTRIBUTE.to_string(),
+            value: unit.to_string(),
+        };
+        let (mut n, mut promoters, mut detractors) = (0u64, 0u64, 0u64);
+        for wave_id in waves {
+            match results::filtered_results(conn, cache, wave_id, &filter, self.now) {
+                Ok(results) if results.shown => {
+                    let Some(nps) = results.nps.as_ref() else {
+                        return Ok(PulseFigure {
+                            value: None,
+                            hidden: true,
+                        });
+                    };
+                    n += nps.n;
+                    promoters += nps.promoters;
+                    detractors += nps.detractors;
+                }
+                Ok(_) | Err(ResultsError::Refused(_)) => {
+                    return Ok(PulseFigure {
+                        value: None,
+                        hidden: true,
+                    })
+                }
+                Err(ResultsError::NotFound(_)) => {}
+                Err(ResultsError::Unexpected(e)) => return Err(e),
+            }
+        }
+        Ok(PulseFigure {
+            value: (n > 0).then(|| (promoters as f64 - detractors as f64) / n as f64 * 100.0),
+            hidden: false,
+        })
+    }
+
     /// The scorecard of `unit` in `period`.
     pub fn scorecard(
         &self,
@@ -244,8 +302,10 @@ impl<'a> Inputs<'a> {
         let periods = period.last(TREND_PERIODS);
         let mut survey = Vec::with_capacity(periods.len());
         let mut request = Vec::with_capacity(periods.len());
+        let mut pulse = Vec::with_capacity(periods.len());
         for &p in &periods {
             survey.push(self.survey(conn, cache, unit, p)?);
+            pulse.push(self.pulse_nps(conn, cache, unit, p)?);
             request.push(self.log.figures(Some(unit), p, self.today, &targets));
         }
         let measures = self
@@ -257,7 +317,11 @@ impl<'a> Inputs<'a> {
                     .iter()
                     .enumerate()
                     .map(|(i, &p)| {
-                        let (value, hidden) = self.value(measure, unit, p, &survey[i], &request[i]);
+                        let (value, hidden) = if measure.source == Source::PulseNps {
+                            (pulse[i].value, pulse[i].hidden)
+                        } else {
+                            self.value(measure, unit, p, &survey[i], &request[i])
+                        };
                         TrendValue {
                             period: p,
                             value,
@@ -392,10 +456,25 @@ fn unit_actions(
     Ok(by_unit)
 }
 
+/// The released pulse waves by the half-year of their quarter.
+fn pulse_waves(conn: &mut DbConn) -> anyhow::Result<BTreeMap<HalfYear, Vec<String>>> {
+    let mut by_half = BTreeMap::<HalfYear, Vec<String>>::new();
+    for (period, wave) in crate::db::models::pulses::periods(conn)? {
+        if wave.state().answers_released() {
+            by_half
+                .entry(HalfYear::of(period.starts_on))
+                .or_default()
+                .push(wave.id);
+        }
+    }
+    Ok(by_half)
+}
+
 fn source_kind(source: &Source) -> &'static str {
     match source {
         Source::Kpi => "kpi",
         Source::Requests { .. } => "requests",
+        Source::PulseNps => "pulses",
         _ => "survey",
     }
 }
@@ -418,7 +497,7 @@ fn survey_value(source: &Source, results: &WaveResults) -> Option<f64> {
             .flat_map(|s| &s.options)
             .find(|o| &o.key == option)
             .map(|o| o.share * 100.0),
-        Source::Kpi | Source::Requests { .. } => None,
+        Source::Kpi | Source::Requests { .. } | Source::PulseNps => None,
     }
 }
 

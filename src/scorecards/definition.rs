@@ -137,6 +137,10 @@ pub enum Source {
     PainPoint { option: String },
     /// A figure of the request log.
     Requests { figure: RequestFigure },
+    /// The Net Promoter Score of the pulses after fulfilled requests (−100…100): the
+    /// quarters of the half-year whose results are released, for the unit where their
+    /// release plans show it.
+    PulseNps,
 }
 
 impl Source {

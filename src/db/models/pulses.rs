@@ -126,6 +126,28 @@ pub fn mark_invited(conn: &mut DbConn, ids: &[&str], wave_id: &str) -> QueryResu
     Ok(updated)
 }
 
+/// Dates every waiting pulse to 17:00 on the day its request was fulfilled (the demo's
+/// history, imported at once, is replayed as it happened).
+pub fn backdate_seen_to_fulfilment(conn: &mut DbConn) -> QueryResult<usize> {
+    let days: Vec<NaiveDate> = request_pulses::table
+        .filter(request_pulses::state.eq("waiting"))
+        .select(request_pulses::fulfilled_on)
+        .distinct()
+        .load(conn)?;
+    let mut updated = 0;
+    for day in days {
+        let seen = day.and_hms_opt(17, 0, 0).unwrap_or_default();
+        updated += diesel::update(
+            request_pulses::table
+                .filter(request_pulses::state.eq("waiting"))
+                .filter(request_pulses::fulfilled_on.eq(day)),
+        )
+        .set(request_pulses::seen_at.eq(seen))
+        .execute(conn)?;
+    }
+    Ok(updated)
+}
+
 /// Pulses per state and skip reason: (state, reason, count).
 pub fn counts(conn: &mut DbConn) -> QueryResult<Vec<(String, Option<String>, i64)>> {
     request_pulses::table
@@ -168,6 +190,15 @@ pub fn pulsed_since(conn: &mut DbConn, since: NaiveDateTime) -> QueryResult<Hash
         .filter(invitations::created_at.ge(since))
         .select(invitations::stakeholder_id)
         .distinct()
+        .load::<String>(conn)
+        .map(|ids| ids.into_iter().collect())
+}
+
+/// The stakeholders invited in a wave.
+pub fn invited_people(conn: &mut DbConn, wave_id: &str) -> QueryResult<HashSet<String>> {
+    invitations::table
+        .filter(invitations::wave_id.eq(wave_id))
+        .select(invitations::stakeholder_id)
         .load::<String>(conn)
         .map(|ids| ids.into_iter().collect())
 }
