@@ -24,6 +24,7 @@ mod email;
 mod health;
 mod home;
 mod migrations;
+mod one_click;
 mod operations;
 mod outbox_processes;
 mod readme;
