@@ -84,7 +84,7 @@ pub static EN: UiText = UiText {
     error_summary_heading: "Please check your answers",
     error_summary_intro: "Your answers have not been sent yet.",
     said_did_heading: "You said, we did",
-    one_click: "You chose {score}. Nothing is sent yet: add anything else you like (the other questions are optional) and press “{submit}”.",
+    one_click: "You chose {score}. Nothing is sent yet: send it now with “{submit}”, or first add anything else you like below (the other questions are optional).",
     thanks_title: "Thank you",
     thanks_body: "Your answers have been received. Procurement only ever sees them together with the answers of other people.",
     thanks_close: "You can close this page now.",
@@ -139,7 +139,7 @@ pub static DE: UiText = UiText {
     error_summary_heading: "Bitte prüfen Sie Ihre Antworten",
     error_summary_intro: "Ihre Antworten wurden noch nicht gesendet.",
     said_did_heading: "Ihr Feedback – unsere Maßnahmen",
-    one_click: "Sie haben {score} gewählt. Noch ist nichts gesendet: Ergänzen Sie, was Sie möchten (die übrigen Fragen sind freiwillig), und klicken Sie auf „{submit}“.",
+    one_click: "Sie haben {score} gewählt. Noch ist nichts gesendet: Senden Sie es gleich mit „{submit}“ ab, oder ergänzen Sie vorher unten, was Sie möchten (die übrigen Fragen sind freiwillig).",
     thanks_title: "Vielen Dank",
     thanks_body: "Ihre Antworten sind angekommen. Der Einkauf sieht sie immer nur zusammen mit den Antworten anderer Personen.",
     thanks_close: "Sie können diese Seite jetzt schließen.",
@@ -306,9 +306,11 @@ mod tests {
         assert!(EN
             .one_click(7)
             .starts_with("You chose 7. Nothing is sent yet"));
-        assert!(EN.one_click(0).ends_with("and press “Send my answers”."));
+        assert!(EN
+            .one_click(0)
+            .contains("send it now with “Send my answers”"));
         assert!(DE.one_click(10).starts_with("Sie haben 10 gewählt."));
-        assert!(DE.one_click(10).ends_with("auf „Antworten absenden“."));
+        assert!(DE.one_click(10).contains("mit „Antworten absenden“ ab"));
     }
 
     #[test]

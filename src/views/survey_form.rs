@@ -520,7 +520,7 @@ mod tests {
                 let slug = &definition.slug;
                 assert!(
                     page.contains(
-                        r#"<form class="survey-form" method="post" action="/s/tok" novalidate>"#
+                        r#"<form class="survey-form" id="survey-form" method="post" action="/s/tok" novalidate>"#
                     ),
                     "{slug}"
                 );
@@ -814,11 +814,14 @@ mod tests {
             let page = render_html(FORM_TEMPLATE, &context).unwrap();
             assert!(
                 page.contains(&format!(
-                    r#"<p class="notice one-click" id="one-click">{note}"#
+                    "<div class=\"notice one-click\" id=\"one-click\">\n  <p>{note}"
                 )),
                 "{page}"
             );
             assert!(page.find("one-click").unwrap() < page.find("<form").unwrap());
+            // Its own Send button, for the form below: the one more click.
+            assert_eq!(count(&page, r#"type="submit""#), 2);
+            assert!(page.contains(r#"<button type="submit" class="button" form="survey-form">"#));
             assert!(page.contains(r#"id="q-recommend-7" name="recommend" value="7" checked>"#));
             assert_eq!(count(&page, " checked"), 1);
             assert!(!page.contains("&lt;b&gt;") && !page.contains("<b>x"));

@@ -100,14 +100,15 @@ pub(crate) fn score_links(mail: &ReceivedMessage, key: &str) -> Vec<String> {
     expected
 }
 
-fn responses(app: &TestApp, wave_id: &str) -> i64 {
+/// Responses stored for `wave_id`.
+pub(crate) fn stored(app: &TestApp, wave_id: &str) -> i64 {
     let mut conn = app.pool.get().unwrap();
     pulse::db::models::responses::count_for_wave(&mut conn, wave_id).unwrap()
 }
 
 /// How many stored answers of `wave_id` gave `key` the value `value` — or any value
 /// (`None`; not counting the counts' own `_answered` and `_responses` rows).
-fn answer_count(app: &TestApp, wave_id: &str, key: &str, value: Option<&str>) -> i64 {
+pub(crate) fn answer_count(app: &TestApp, wave_id: &str, key: &str, value: Option<&str>) -> i64 {
     let mut conn = app.pool.get().unwrap();
     pulse::db::models::responses::counts_for_wave(&mut conn, wave_id)
         .unwrap()
@@ -155,7 +156,7 @@ fn checked(page: &str) -> Vec<String> {
 /// The action and the hidden fields of the page's form, to post it as a browser would.
 fn form_fields(page: &str) -> (String, Vec<(String, String)>) {
     let action = page
-        .split("<form class=\"survey-form\" method=\"post\" action=\"")
+        .split("<form class=\"survey-form\" id=\"survey-form\" method=\"post\" action=\"")
         .nth(1)
         .and_then(|rest| rest.split('"').next())
         .expect("the survey form")
@@ -222,11 +223,14 @@ async fn a_score_button_opens_the_form_with_the_score_and_only_send_stores_it(ba
     assert_eq!(page, again, "the same form each time");
     assert_eq!(checked(&page), ["recommend=7"]);
     assert!(page.contains(
-        "You chose 7. Nothing is sent yet: add anything else you like (the other questions are optional) and press “Send my answers”."
+        "You chose 7. Nothing is sent yet: send it now with “Send my answers”, or first add anything else you like below (the other questions are optional)."
     ));
     assert_eq!(page.matches("(optional)").count(), 10);
+    assert!(page.contains(
+        r#"<button type="submit" class="button" form="survey-form">Send my answers</button>"#
+    ));
     assert_eq!(
-        (responses(&app, &wave_id), marks(&app)),
+        (stored(&app, &wave_id), marks(&app)),
         (0, 0),
         "GET stored nothing"
     );
@@ -247,7 +251,7 @@ async fn a_score_button_opens_the_form_with_the_score_and_only_send_stores_it(ba
         .to_str()
         .unwrap()
         .starts_with("/thanks"));
-    assert_eq!((responses(&app, &wave_id), marks(&app)), (1, 1));
+    assert_eq!((stored(&app, &wave_id), marks(&app)), (1, 1));
     assert_eq!(answer_count(&app, &wave_id, "recommend", Some("7")), 1);
     assert_eq!(answer_count(&app, &wave_id, "recommend", None), 1);
     for skipped in ["ease", "frequency", "pain_points", "comment"] {
@@ -261,7 +265,7 @@ async fn a_score_button_opens_the_form_with_the_score_and_only_send_stores_it(ba
         assert!(page.contains("Your answers have been received."), "{page}");
         assert!(!page.contains("<form class=\"survey-form\""));
     }
-    assert_eq!(responses(&app, &wave_id), 1);
+    assert_eq!(stored(&app, &wave_id), 1);
 }
 
 async fn a_score_that_is_no_score_opens_the_plain_form(backend: Backend) {
@@ -299,7 +303,7 @@ async fn a_score_that_is_no_score_opens_the_plain_form(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(response.status(), 422);
-    assert_eq!(responses(&app, &wave_id), 0);
+    assert_eq!(stored(&app, &wave_id), 0);
 }
 
 async fn a_german_stakeholder_gets_german_buttons_and_a_german_form(backend: Backend) {
@@ -333,7 +337,7 @@ async fn a_german_stakeholder_gets_german_buttons_and_a_german_form(backend: Bac
         page.contains("Sie haben 4 gewählt. Noch ist nichts gesendet"),
         "{page}"
     );
-    assert_eq!(responses(&app, &wave_id), 0);
+    assert_eq!(stored(&app, &wave_id), 0);
     // A mistake in an optional answer: the form comes back in German, still one-click.
     let (action, mut fields) = form_fields(&page);
     fields.push(("recommend".into(), "4".into()));
@@ -357,7 +361,7 @@ async fn a_german_stakeholder_gets_german_buttons_and_a_german_form(backend: Bac
         1,
         "only the wrong answer"
     );
-    assert_eq!(responses(&app, &wave_id), 0);
+    assert_eq!(stored(&app, &wave_id), 0);
     fields.retain(|(name, _)| name != "ease");
     fields.push(("ease".into(), "2".into()));
     let response = app
@@ -397,7 +401,7 @@ async fn any_survey_whose_first_question_is_nps_has_the_buttons(backend: Backend
             .unwrap();
         assert_eq!(response.status(), 303, "{survey}");
         assert_eq!(answer_count(&app, &wave_id, key, Some("10")), 1, "{survey}");
-        assert_eq!(responses(&app, &wave_id), 1);
+        assert_eq!(stored(&app, &wave_id), 1);
     }
 }
 
