@@ -185,6 +185,13 @@ async fn a_score_button_opens_the_form_with_the_score_and_only_send_stores_it(ba
     let anna = &mails[0];
     assert_eq!(anna.to, ["anna@example.com"]);
     let links = score_links(anna, "recommend");
+    // Every recipient's buttons carry their own link (the mails are rendered once per
+    // language and filled in per recipient).
+    let personal: std::collections::HashSet<String> = mails
+        .iter()
+        .map(|mail| score_links(mail, "recommend")[0].clone())
+        .collect();
+    assert_eq!(personal.len(), 3, "{personal:?}");
     let html = anna.html_body().unwrap();
     assert!(html.contains("How likely are you to recommend working with Procurement"));
     assert!(html.contains("0 = Not at all likely") && html.contains("10 = Extremely likely"));
