@@ -52,6 +52,7 @@ async fn main() -> anyhow::Result<ExitCode> {
         estimated_minutes: 2,
         k: 5,
         you_said_we_did: Vec::new(),
+        first_question: None,
     }
     .render(
         Recipient::new(

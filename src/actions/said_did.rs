@@ -241,6 +241,7 @@ pub fn preview_mail(
         estimated_minutes: definition.estimated_minutes.unwrap_or(2),
         k: u32::try_from(wave.wave.anonymity_k).unwrap_or(5),
         you_said_we_did: items.clone(),
+        first_question: crate::email::FirstQuestion::of(&definition, language),
     };
     let to = crate::domain::EmailAddress::parse("alex.example@example.com")
         .map_err(anyhow::Error::msg)?;

@@ -626,6 +626,10 @@ pub fn try_links(
                 &definition,
                 definition.default_language(),
             )?,
+            first_question: crate::email::FirstQuestion::of(
+                &definition,
+                crate::email::MailLanguage::En,
+            ),
         }
         .render(
             Recipient::new(

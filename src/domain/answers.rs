@@ -19,6 +19,14 @@
 //!
 //! Errors are language-neutral values; [`AnswerErrors::messages`] words them in the UI
 //! language (`crate::domain::ui_text`).
+//!
+//! **One click from the email.** When a survey's first question is an NPS question, the
+//! invitation shows it as eleven buttons, each a link to the form with that score:
+//! `/s/{token}?{key}=N`, the question's own field name and value (e.g. `?recommend=7`).
+//! [`first_question_score`] reads that score (anything else — another field, a value out
+//! of range, not a number, twice — is no score). The form opened this way carries the
+//! hidden field [`ONE_CLICK_FIELD`] and is parsed with [`Required::FirstOnly`]: only the
+//! first question must be answered, the rest is optional ("one more click stores it").
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -36,6 +44,57 @@ pub const RESERVED_PREFIX: &str = "_";
 
 /// The value a Likert question posts for "not applicable".
 pub const NOT_APPLICABLE: &str = "na";
+
+/// The hidden field of a form opened from a score button in the email (see the module
+/// documentation): its questions after the first are optional.
+pub const ONE_CLICK_FIELD: &str = "_one_click";
+
+/// Which questions must be answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Required {
+    /// As the definition says (the form as linked from "Start the survey").
+    AsDefined,
+    /// The first question only: the form opened from a score button in the email.
+    FirstOnly,
+}
+
+impl Required {
+    /// [`Self::FirstOnly`] when the posted form carries [`ONE_CLICK_FIELD`].
+    pub fn of_form(fields: &[(String, String)]) -> Self {
+        if fields.iter().any(|(name, _)| name == ONE_CLICK_FIELD) {
+            Self::FirstOnly
+        } else {
+            Self::AsDefined
+        }
+    }
+
+    /// Must the question at `index` (0-based, in definition order) be answered?
+    pub fn is_required(self, index: usize, question: &Question) -> bool {
+        match self {
+            Self::AsDefined => question.is_required(),
+            Self::FirstOnly => index == 0,
+        }
+    }
+}
+
+/// The score a link from the email chose for the survey's first question: `Some` only
+/// when that question is an NPS question and `fields` (the link's query) hold exactly one
+/// value for its key, a plain number from 0 to 10. Every other field is ignored — a link
+/// can choose this one answer, nothing else.
+pub fn first_question_score(
+    definition: &SurveyDefinition,
+    fields: &[(String, String)],
+) -> Option<u8> {
+    let Some(Question::Nps(question)) = definition.questions.first() else {
+        return None;
+    };
+    match submitted_values(fields, &question.key).as_slice() {
+        [value] => NpsQuestion::VALUES
+            .into_iter()
+            .find(|n| n.to_string() == *value),
+        _ => None,
+    }
+}
 
 /// Is `name` a field reserved for the form itself (see [`RESERVED_PREFIX`])?
 pub fn is_reserved(name: &str) -> bool {
@@ -255,12 +314,21 @@ pub fn parse(
     definition: &SurveyDefinition,
     fields: &[(String, String)],
 ) -> Result<Answers, AnswerErrors> {
+    parse_as(definition, fields, Required::AsDefined)
+}
+
+/// [`parse`], with the questions `required` says must be answered (the others optional).
+pub fn parse_as(
+    definition: &SurveyDefinition,
+    fields: &[(String, String)],
+    required: Required,
+) -> Result<Answers, AnswerErrors> {
     let mut answers = BTreeMap::new();
     let mut errors = BTreeMap::new();
-    for question in &definition.questions {
+    for (index, question) in definition.questions.iter().enumerate() {
         let key = question.key();
         let values = submitted_values(fields, key);
-        match parse_question(question, &values) {
+        match parse_question(question, &values, required.is_required(index, question)) {
             Ok(Some(value)) => {
                 answers.insert(key.to_string(), value);
             }
@@ -291,6 +359,7 @@ pub(crate) fn submitted_values<'f>(fields: &'f [(String, String)], key: &str) ->
 fn parse_question(
     question: &Question,
     values: &[&str],
+    required: bool,
 ) -> Result<Option<AnswerValue>, AnswerError> {
     let answer = match question {
         Question::Nps(q) => nps(q, values)?,
@@ -300,7 +369,7 @@ fn parse_question(
         Question::Text(q) => text(q, values)?,
     };
     match answer {
-        None if question.is_required() => Err(AnswerError::Missing(expected(question))),
+        None if required => Err(AnswerError::Missing(expected(question))),
         answer => Ok(answer),
     }
 }
@@ -899,5 +968,83 @@ mod tests {
             Some(&AnswerError::NotApplicableNotOffered { scale: 5 })
         );
         assert!(errors.messages("de")["paid_on_time"].contains("„Nicht zutreffend“"));
+    }
+
+    #[test]
+    fn a_link_chooses_the_first_nps_question_score_and_nothing_else() {
+        let d = shipped("internal-customer");
+        for n in 0..=10u8 {
+            let query = form(&[("recommend", &n.to_string())]);
+            assert_eq!(first_question_score(&d, &query), Some(n));
+        }
+        for bad in ["11", "-1", "07", "+7", "7.0", "seven", "", " 7"] {
+            let query = form(&[("recommend", bad)]);
+            assert_eq!(first_question_score(&d, &query), None, "{bad:?}");
+        }
+        // Twice, another field, a reserved name: no score.
+        assert_eq!(
+            first_question_score(&d, &form(&[("recommend", "7"), ("recommend", "8")])),
+            None
+        );
+        assert_eq!(first_question_score(&d, &form(&[("ease", "4")])), None);
+        assert_eq!(
+            first_question_score(&d, &form(&[("_recommend", "4")])),
+            None
+        );
+        assert_eq!(first_question_score(&d, &[]), None);
+        // Other fields beside the score are ignored (never answers).
+        assert_eq!(
+            first_question_score(&d, &form(&[("recommend", "3"), ("ease", "4")])),
+            Some(3)
+        );
+        // Any survey whose first question is NPS, whatever its key.
+        let supplier = shipped("supplier-customer-of-choice");
+        assert_eq!(
+            first_question_score(&supplier, &form(&[("recommend_as_customer", "10")])),
+            Some(10)
+        );
+        assert_eq!(
+            first_question_score(&supplier, &form(&[("recommend", "10")])),
+            None
+        );
+        // A survey whose first question is not NPS has no score.
+        let mut likert_first = d.clone();
+        likert_first.questions.remove(0);
+        assert_eq!(
+            first_question_score(&likert_first, &form(&[("understanding_needs", "4")])),
+            None
+        );
+    }
+
+    #[test]
+    fn a_one_click_form_needs_only_the_first_question() {
+        let d = shipped("internal-customer");
+        let only_score = form(&[(ONE_CLICK_FIELD, "1"), ("recommend", "7")]);
+        assert_eq!(Required::of_form(&only_score), Required::FirstOnly);
+        assert_eq!(Required::of_form(&internal_valid()), Required::AsDefined);
+        let answers = parse_as(&d, &only_score, Required::FirstOnly).unwrap();
+        assert_eq!(answers.len(), 1);
+        assert_eq!(answers.get("recommend"), Some(&AnswerValue::Scale(7)));
+        // The same form without the field: every required question is missing.
+        let errors = parse(&d, &only_score).unwrap_err();
+        assert_eq!(errors.len(), 8, "{errors}");
+        // Optional does not mean unchecked: a wrong answer is still an error, and the first
+        // question is still required.
+        let wrong = with(only_score.clone(), "ease", &["9"]);
+        let errors = parse_as(&d, &wrong, Required::FirstOnly).unwrap_err();
+        assert!(
+            errors.get("ease").is_some() && errors.len() == 1,
+            "{errors}"
+        );
+        let no_score = form(&[(ONE_CLICK_FIELD, "1"), ("comment", "Hi")]);
+        let errors = parse_as(&d, &no_score, Required::FirstOnly).unwrap_err();
+        assert_eq!(
+            errors.get("recommend"),
+            Some(&AnswerError::Missing(Expected::Nps))
+        );
+        // Everything else answered too: all of it is kept.
+        let mut full = internal_valid();
+        full.push((ONE_CLICK_FIELD.into(), "1".into()));
+        assert_eq!(parse_as(&d, &full, Required::FirstOnly).unwrap().len(), 11);
     }
 }

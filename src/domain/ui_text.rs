@@ -35,6 +35,8 @@ pub struct UiText {
     pub error_summary_intro: &'static str,
     /// Above the published actions of earlier waves on the form ("you said, we did").
     pub said_did_heading: &'static str,
+    /// At the top of the form opened from a score button in the email.
+    one_click: &'static str,
     pub thanks_title: &'static str,
     pub thanks_body: &'static str,
     pub thanks_close: &'static str,
@@ -82,6 +84,7 @@ pub static EN: UiText = UiText {
     error_summary_heading: "Please check your answers",
     error_summary_intro: "Your answers have not been sent yet.",
     said_did_heading: "You said, we did",
+    one_click: "You chose {score}. Nothing is sent yet: send it now with “{submit}”, or first add anything else you like below (the other questions are optional).",
     thanks_title: "Thank you",
     thanks_body: "Your answers have been received. Procurement only ever sees them together with the answers of other people.",
     thanks_close: "You can close this page now.",
@@ -136,6 +139,7 @@ pub static DE: UiText = UiText {
     error_summary_heading: "Bitte prüfen Sie Ihre Antworten",
     error_summary_intro: "Ihre Antworten wurden noch nicht gesendet.",
     said_did_heading: "Ihr Feedback – unsere Maßnahmen",
+    one_click: "Sie haben {score} gewählt. Noch ist nichts gesendet: Senden Sie es gleich mit „{submit}“ ab, oder ergänzen Sie vorher unten, was Sie möchten (die übrigen Fragen sind freiwillig).",
     thanks_title: "Vielen Dank",
     thanks_body: "Ihre Antworten sind angekommen. Der Einkauf sieht sie immer nur zusammen mit den Antworten anderer Personen.",
     thanks_close: "Sie können diese Seite jetzt schließen.",
@@ -237,6 +241,15 @@ impl UiText {
         fill(self.anonymity, &[("k", &k)])
     }
 
+    /// "You chose 7. Nothing is sent yet: …" — the line at the top of the form opened from
+    /// a score button in the email.
+    pub fn one_click(&self, score: u8) -> String {
+        fill(
+            self.one_click,
+            &[("score", &score), ("submit", &self.submit)],
+        )
+    }
+
     /// "It takes about 2 minutes."
     pub fn duration(&self, minutes: u32) -> String {
         if minutes == 1 {
@@ -290,6 +303,14 @@ mod tests {
         assert_eq!(EN.choice_hint(Some(3)), "Choose up to 3.");
         assert_eq!(EN.choice_hint(None), "Choose all that apply.");
         assert_eq!(DE.max_length_hint(500), "Bis zu 500 Zeichen.");
+        assert!(EN
+            .one_click(7)
+            .starts_with("You chose 7. Nothing is sent yet"));
+        assert!(EN
+            .one_click(0)
+            .contains("send it now with “Send my answers”"));
+        assert!(DE.one_click(10).starts_with("Sie haben 10 gewählt."));
+        assert!(DE.one_click(10).contains("mit „Antworten absenden“ ab"));
     }
 
     #[test]

@@ -28,8 +28,8 @@ pub use message::{EmailError, EmailMessage, ListUnsubscribe, MessageId, Recipien
 pub use prerender::RenderCache;
 pub use settings::{EmailSettings, SmtpCredentials, SmtpSecurity, SmtpUrl};
 pub use templates::{
-    format_date, AnsweredEmail, EmailTemplate, ResultsReadyEmail, ResultsTooSmallEmail,
-    SurveyEmail, SurveyEmailKind,
+    format_date, AnsweredEmail, EmailTemplate, FirstQuestion, ResultsReadyEmail,
+    ResultsTooSmallEmail, SurveyEmail, SurveyEmailKind,
 };
 pub use transport::{
     FileMailer, Mailer, MemoryMailer, Rejected, RelayProblem, SendError, SentEmail, SmtpMailer,

@@ -388,7 +388,7 @@ fn dummy_id() -> Result<MessageId, EmailError> {
 mod tests {
     use super::*;
     use crate::domain::EmailAddress;
-    use crate::email::{AnsweredEmail, SurveyEmail, SurveyEmailKind};
+    use crate::email::{AnsweredEmail, FirstQuestion, SurveyEmail, SurveyEmailKind};
 
     const NAMES: [Option<&str>; 5] = [
         None,
@@ -473,10 +473,27 @@ mod tests {
                                     status_label: "Done",
                                 }]
                             },
+                            // The other rounds with the first question's score buttons:
+                            // eleven links that are the personal link with a suffix.
+                            first_question: (round % 2 == 0).then(|| FirstQuestion {
+                                key: "recommend".into(),
+                                text: "How likely <is> it that you'd recommend \"us\"?".into(),
+                                low: "Not at all likely".into(),
+                                high: "Extremely & likely".into(),
+                                scores: (0..=10).collect(),
+                            }),
                         };
                         let cached = cache.render(&email, language, to(*name), id(n)).unwrap();
                         let full = email.render_in(language, to(*name), id(n)).unwrap();
                         same(&cached, &full);
+                        if round % 2 == 0 {
+                            // Each button carries this recipient's own link.
+                            let link = handlebars::html_escape(&email.survey_url);
+                            for score in 0..=10 {
+                                let href = format!("href=\"{link}?recommend={score}\"");
+                                assert_eq!(cached.html.matches(&href).count(), 1, "{href}");
+                            }
+                        }
                         // Plain names take the fast way; the others are rendered in full.
                         assert_eq!(cached.is_pre_encoded(), i != 4, "{name:?}");
                         let answered = AnsweredEmail {

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::locale::MailLanguage;
 use super::message::{EmailError, EmailMessage, MessageId, Recipient};
+use crate::domain::definition::{NpsQuestion, Question, SurveyDefinition};
 
 /// A context that knows which template it belongs to.
 pub trait EmailTemplate: Serialize + Sized {
@@ -67,6 +68,45 @@ pub struct SurveyEmail {
     /// "You said, we did": published actions of the survey's earlier waves, in the mail's
     /// language (at most three; empty: no block).
     pub you_said_we_did: Vec<crate::actions::said_did::SaidDid>,
+    /// The survey's first question as eleven score buttons, when it is an NPS question
+    /// ([`FirstQuestion::of`]); `None`: no buttons.
+    pub first_question: Option<FirstQuestion>,
+}
+
+/// A survey's first question, an NPS question, offered in the mail as eleven buttons
+/// 0…10: each links to `{survey_url}?{key}={score}`, which opens the form with that score
+/// chosen and stores nothing until the form is sent (`routes::survey`). The links are the
+/// personal `survey_url` with a fixed suffix, so [`super::RenderCache`] fills them in like
+/// the link itself.
+#[derive(Debug, Clone, Serialize)]
+pub struct FirstQuestion {
+    /// The question's key: the name of each button link's query parameter.
+    pub key: String,
+    /// The question in the mail's language (else the survey's default language).
+    pub text: String,
+    /// The anchors under 0 and 10, e.g. "Not at all likely" and "Extremely likely".
+    pub low: String,
+    pub high: String,
+    /// 0 to 10.
+    pub scores: Vec<u8>,
+}
+
+impl FirstQuestion {
+    /// The first question of `definition` in `language` (the mail's), if it is an NPS
+    /// question; `None` for any other survey.
+    pub fn of(definition: &SurveyDefinition, language: MailLanguage) -> Option<Self> {
+        let Some(Question::Nps(question)) = definition.questions.first() else {
+            return None;
+        };
+        let texts = definition.texts(Some(language.code()));
+        Some(Self {
+            key: question.key.clone(),
+            text: texts.get(&question.text).to_string(),
+            low: texts.get(&question.anchors.low).to_string(),
+            high: texts.get(&question.anchors.high).to_string(),
+            scores: NpsQuestion::VALUES.collect(),
+        })
+    }
 }
 
 impl EmailTemplate for SurveyEmail {
@@ -180,6 +220,7 @@ mod tests {
             estimated_minutes: 2,
             k: 5,
             you_said_we_did: Vec::new(),
+            first_question: None,
         }
     }
 
@@ -345,5 +386,73 @@ mod tests {
         .unwrap();
         assert_eq!(results.subject, format!("Results ready: {hostile}"));
         assert!(results.html.contains("&lt;script&gt;"));
+    }
+
+    fn shipped(slug: &str) -> SurveyDefinition {
+        crate::definitions::load_built_in()
+            .into_result()
+            .unwrap()
+            .into_iter()
+            .find(|d| d.slug() == slug)
+            .unwrap()
+            .definition()
+            .clone()
+    }
+
+    /// The first question's eleven buttons in the invitation and the reminder, in English
+    /// and German, each linking to the personal link with its score; the text part asks the
+    /// question without them. A survey whose first question is no NPS question has none.
+    #[test]
+    fn the_first_nps_question_is_eleven_buttons_in_both_mails_and_languages() {
+        let definition = shipped("internal-customer");
+        for language in MailLanguage::ALL {
+            for kind in [SurveyEmailKind::Invitation, SurveyEmailKind::Reminder] {
+                let mut email = survey(kind, Some("Anna"));
+                email.survey_url = "https://pulse.example.com/s/tok".into();
+                email.first_question = FirstQuestion::of(&definition, language);
+                let msg = email.render_in(language, to(Some("Anna")), id()).unwrap();
+                for score in 0..=10 {
+                    let href =
+                        format!(r#"href="https://pulse.example.com/s/tok?recommend={score}""#);
+                    assert_eq!(msg.html.matches(&href).count(), 1, "{href}");
+                    let button = format!(">{score}</a>");
+                    assert_eq!(msg.html.matches(&button).count(), 1, "{button}");
+                }
+                assert!(!msg.text.contains("?recommend="));
+                let (question, low, high) = match language {
+                    MailLanguage::En => (
+                        "How likely are you to recommend working with Procurement to a colleague?",
+                        "0 = Not at all likely",
+                        "10 = Extremely likely",
+                    ),
+                    MailLanguage::De => (
+                        "Wie wahrscheinlich ist es, dass Sie die Zusammenarbeit mit dem Einkauf",
+                        "0 = Überhaupt nicht wahrscheinlich",
+                        "10 = Äußerst wahrscheinlich",
+                    ),
+                };
+                for part in [&msg.html, &msg.text] {
+                    assert!(part.contains(question), "{part}");
+                    assert!(part.contains(low) && part.contains(high), "{part}");
+                }
+                // Inline styles and tables only: no classes, flex or grid, scripts or images.
+                for forbidden in ["class=", "display:flex", "display:grid", "<script", "<img"] {
+                    assert!(!msg.html.contains(forbidden), "{forbidden}");
+                }
+            }
+        }
+        let supplier =
+            FirstQuestion::of(&shipped("supplier-customer-of-choice"), MailLanguage::En).unwrap();
+        assert_eq!(supplier.key, "recommend_as_customer");
+        assert_eq!(supplier.scores, (0..=10).collect::<Vec<u8>>());
+        let mut likert_first = definition.clone();
+        likert_first.questions.remove(0);
+        assert!(FirstQuestion::of(&likert_first, MailLanguage::En).is_none());
+        // Without a first question to offer, the mail is as before: no buttons.
+        let msg = survey(SurveyEmailKind::Invitation, None)
+            .render(to(None), id())
+            .unwrap();
+        assert!(!msg.html.contains("?recommend=") && !msg.html.contains("width=\"40\""));
+        assert!(!msg.text.contains("It starts with this question"));
     }
 }

@@ -29,8 +29,9 @@ use crate::domain::definition::SurveyDefinition;
 use crate::domain::token::{answered_mark, LinkToken, TokenPurpose};
 use crate::domain::EmailAddress;
 use crate::email::{
-    AnsweredEmail, EmailMessage, EmailTemplate, ListUnsubscribe, MailLanguage, MessageId,
-    Recipient, RenderCache, ResultsReadyEmail, ResultsTooSmallEmail, SurveyEmail, SurveyEmailKind,
+    AnsweredEmail, EmailMessage, EmailTemplate, FirstQuestion, ListUnsubscribe, MailLanguage,
+    MessageId, Recipient, RenderCache, ResultsReadyEmail, ResultsTooSmallEmail, SurveyEmail,
+    SurveyEmailKind,
 };
 use crate::services::respondent::DefinitionCache;
 
@@ -316,6 +317,8 @@ impl Composer {
             k,
             // Up to three published actions of the survey's earlier waves.
             you_said_we_did: batch.said_did_for(conn, wave, &definition, language)?,
+            // The first question as eleven score buttons, when it is an NPS question.
+            first_question: FirstQuestion::of(&definition, language),
         };
         let message = self
             .renders

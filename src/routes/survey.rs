@@ -1,5 +1,8 @@
 //! The respondent's pages: `GET /s/{token}` (and HEAD) shows the form — with "you said, we
 //! did", the published actions of the survey's earlier waves — and changes nothing;
+//! `GET /s/{token}?{key}=N`, a score button of the email, shows it with the first (NPS)
+//! question's score N chosen and the rest optional, and changes nothing either (mail
+//! scanners follow links): only the POST stores (see `domain::answers`, "one click");
 //! `POST /s/{token}` validates and stores, `GET /thanks` thanks. A link whose answer is
 //! stored, opened again while the wave is open, says that the answer was received (the
 //! thank-you page: the connection may have broken before it showed). Unknown, closed and
@@ -13,7 +16,7 @@ use actix_web::{guard, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use crate::actions::said_did::SaidDid;
-use crate::domain::answers::{self, AnswerValue, Answers};
+use crate::domain::answers::{self, AnswerValue, Answers, Required};
 use crate::domain::token::LinkToken;
 use crate::domain::ui_text::preferred_language;
 use crate::error::AppError;
@@ -141,21 +144,28 @@ async fn said_did(
     .await?
 }
 
+/// The form as it was asked for (`required`: opened from a score button or not).
+struct FormRequest<'a> {
+    submitted: &'a [(String, String)],
+    required: Required,
+    action: &'a str,
+}
+
 fn render_form(
     invitation: &OpenInvitation,
     said_did: &[SaidDid],
     status: StatusCode,
-    submitted: &[(String, String)],
+    form: FormRequest<'_>,
     errors: &BTreeMap<String, String>,
-    action: &str,
 ) -> Result<HttpResponse, AppError> {
     let mut context = survey_form::form_page(
         &invitation.definition,
         invitation.language.as_deref(),
-        submitted,
+        form.submitted,
         errors,
-        action,
+        form.action,
         invitation.anonymity_k,
+        form.required,
     );
     context["you_said_we_did"] = serde_json::json!(said_did);
     page(status, survey_form::FORM_TEMPLATE, &context)
@@ -169,17 +179,26 @@ async fn show(
     state
         .survey_limiter
         .check(&req, state.settings.trust_proxy)?;
-    match lookup(&state, &token).await? {
-        Some(invitation) => render_form(
-            &invitation,
-            &said_did(&state, &invitation).await?,
-            StatusCode::OK,
-            &[],
-            &BTreeMap::new(),
-            req.path(),
-        ),
-        None => answered_or_unavailable(&state, &req, &token).await,
-    }
+    let Some(invitation) = lookup(&state, &token).await? else {
+        return answered_or_unavailable(&state, &req, &token).await;
+    };
+    // A score button of the email: the first question's score, chosen but not stored. A
+    // query that is no such score (out of range, not a number) opens the plain form.
+    let query = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+        .map(web::Query::into_inner)
+        .unwrap_or_default();
+    let (prefilled, required) = survey_form::chosen_by_link(&invitation.definition, &query);
+    render_form(
+        &invitation,
+        &said_did(&state, &invitation).await?,
+        StatusCode::OK,
+        FormRequest {
+            submitted: &prefilled,
+            required,
+            action: req.path(),
+        },
+        &BTreeMap::new(),
+    )
 }
 
 async fn submit(
@@ -195,7 +214,9 @@ async fn submit(
         return answered_or_unavailable(&state, &req, &token).await;
     };
     let submitted = form.into_inner();
-    let answers = match answers::parse(&invitation.definition, &submitted) {
+    // The form opened from a score button says so in a hidden field: the rest is optional.
+    let required = Required::of_form(&submitted);
+    let answers = match answers::parse_as(&invitation.definition, &submitted, required) {
         Ok(answers) => answers,
         Err(errors) => {
             let messages =
@@ -204,9 +225,12 @@ async fn submit(
                 &invitation,
                 &said_did(&state, &invitation).await?,
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &submitted,
+                FormRequest {
+                    submitted: &submitted,
+                    required,
+                    action: req.path(),
+                },
                 &messages,
-                req.path(),
             );
         }
     };

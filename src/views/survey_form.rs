@@ -13,12 +13,20 @@
 //!
 //! The admin preview of a definition renders the very same context and template, adding
 //! only a banner (`preview`) and hidden form fields (`hidden`).
+//!
+//! The form opened from a score button in the email ([`Required::FirstOnly`], see
+//! `domain::answers`) is the same form with the score checked, a line at the top saying so
+//! (`one_click`), every question after the first marked optional, and the hidden field
+//! `answers::ONE_CLICK_FIELD`, so that its submit (and a re-rendering after a mistake) is
+//! parsed the same way.
 
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use crate::domain::answers::{clean_text, submitted_values, NOT_APPLICABLE};
+use crate::domain::answers::{
+    clean_text, first_question_score, submitted_values, Required, NOT_APPLICABLE, ONE_CLICK_FIELD,
+};
 use crate::domain::definition::{
     ChoiceQuestion, LikertQuestion, NpsQuestion, PainPointOption, PainPointsQuestion, Question,
     Stage, SurveyDefinition, TextQuestion, Texts,
@@ -41,7 +49,8 @@ pub fn question_id(key: &str) -> String {
 /// checked and text comes back as typed. `errors` maps question keys to messages:
 /// `AnswerErrors::messages_for(definition, language)` gives them in the page's language.
 /// The form posts to `action_path`; `anonymity_k` is the wave's threshold, named in the
-/// promise.
+/// promise. `required`: [`Required::FirstOnly`] for the form opened from a score button in
+/// the email (its score is among `submitted`), else [`Required::AsDefined`].
 pub fn form_page(
     definition: &SurveyDefinition,
     language: Option<&str>,
@@ -49,6 +58,7 @@ pub fn form_page(
     errors: &BTreeMap<String, String>,
     action_path: &str,
     anonymity_k: i32,
+    required: Required,
 ) -> Value {
     let texts = definition.texts(language);
     let ui = ui_text(texts.language());
@@ -68,6 +78,7 @@ pub fn form_page(
         let values = submitted_values(submitted, key);
         let view = QuestionView {
             question,
+            required: required.is_required(index, question),
             number,
             total,
             texts,
@@ -79,6 +90,17 @@ pub fn form_page(
     }
     let survey_title = texts.get(&definition.title);
     let has_errors = !error_list.is_empty();
+    let one_click = required == Required::FirstOnly;
+    // "You chose 7 …" while the first question holds a score (the respondent may change it).
+    let one_click_note = one_click
+        .then(|| first_question_score(definition, submitted))
+        .flatten()
+        .map(|score| ui.one_click(score));
+    let hidden: Vec<Value> = if one_click {
+        vec![json!({ "name": ONE_CLICK_FIELD, "value": "1" })]
+    } else {
+        Vec::new()
+    };
     let title = if has_errors {
         format!("{}{survey_title}", ui.error_title_prefix)
     } else {
@@ -102,15 +124,36 @@ pub fn form_page(
         // route (`crate::actions::said_did`); none in the admin preview.
         "you_said_we_did": [],
         "you_said_we_did_heading": ui.said_did_heading,
+        "one_click": one_click_note,
         "action": action_path,
         "has_errors": has_errors,
         "error_list": error_list,
         "questions": questions,
         // Set by the admin preview (`routes::admin::surveys`): its banner, and the hidden
-        // fields (the CSRF token) its form posts. Respondents get neither.
+        // fields (the CSRF token) its form posts. Respondents get no banner, and a hidden
+        // field only on the form opened from a score button in the email.
         "preview": null,
-        "hidden": [],
+        "hidden": hidden,
     })
+}
+
+/// What a link's query (`?recommend=7`, a score button of the email) fills in: the first
+/// question's score as a posted pair, and [`Required::FirstOnly`]; nothing and
+/// [`Required::AsDefined`] for any other query (see `answers::first_question_score`).
+pub fn chosen_by_link(
+    definition: &SurveyDefinition,
+    query: &[(String, String)],
+) -> (Vec<(String, String)>, Required) {
+    match (
+        first_question_score(definition, query),
+        definition.questions.first(),
+    ) {
+        (Some(score), Some(question)) => (
+            vec![(question.key().to_string(), score.to_string())],
+            Required::FirstOnly,
+        ),
+        _ => (Vec::new(), Required::AsDefined),
+    }
 }
 
 /// The page after a successful submit (it needs no token, so it can sit behind a redirect),
@@ -158,6 +201,8 @@ enum Control {
 /// One question with what the respondent posted for it.
 struct QuestionView<'a> {
     question: &'a Question,
+    /// Must it be answered on this form (see [`Required`])?
+    required: bool,
     number: usize,
     total: usize,
     texts: Texts<'a>,
@@ -245,7 +290,7 @@ impl QuestionView<'_> {
             "number": self.number,
             "progress": self.ui.progress(self.number, self.total),
             "text": self.texts.get(self.question.text()),
-            "optional": (!self.question.is_required()).then_some(self.ui.optional),
+            "optional": (!self.required).then_some(self.ui.optional),
             "help": help,
             "hint_id": hint_id,
             "limit_id": limit_id,
@@ -428,13 +473,29 @@ mod tests {
             Ok(_) => BTreeMap::new(),
             Err(errors) => errors.messages_for(definition, language),
         };
-        let context = form_page(definition, language, submitted, &errors, "/s/abc", 5);
+        let context = form_page(
+            definition,
+            language,
+            submitted,
+            &errors,
+            "/s/abc",
+            5,
+            Required::AsDefined,
+        );
         render_html(FORM_TEMPLATE, &context).unwrap()
     }
 
     /// The form as first shown (GET): nothing submitted, no errors.
     fn render_fresh(definition: &SurveyDefinition, language: Option<&str>) -> String {
-        let context = form_page(definition, language, &[], &BTreeMap::new(), "/s/abc", 5);
+        let context = form_page(
+            definition,
+            language,
+            &[],
+            &BTreeMap::new(),
+            "/s/abc",
+            5,
+            Required::AsDefined,
+        );
         render_html(FORM_TEMPLATE, &context).unwrap()
     }
 
@@ -446,12 +507,20 @@ mod tests {
     fn every_shipped_survey_renders_every_question_once_with_one_submit_button() {
         for definition in shipped() {
             for language in [None, Some("de"), Some("fr")] {
-                let context = form_page(&definition, language, &[], &BTreeMap::new(), "/s/tok", 5);
+                let context = form_page(
+                    &definition,
+                    language,
+                    &[],
+                    &BTreeMap::new(),
+                    "/s/tok",
+                    5,
+                    Required::AsDefined,
+                );
                 let page = render_html(FORM_TEMPLATE, &context).unwrap();
                 let slug = &definition.slug;
                 assert!(
                     page.contains(
-                        r#"<form class="survey-form" method="post" action="/s/tok" novalidate>"#
+                        r#"<form class="survey-form" id="survey-form" method="post" action="/s/tok" novalidate>"#
                     ),
                     "{slug}"
                 );
@@ -719,6 +788,87 @@ mod tests {
         let page = render(&d, None, &submitted);
         assert!(page.contains("Choose at most 3. You chose 4."));
         assert_eq!(count(&page, " checked"), 4, "{page}");
+    }
+
+    #[test]
+    fn a_score_from_the_email_is_chosen_and_the_rest_is_optional() {
+        let d = shipped_one("internal-customer");
+        let query = form(&[("recommend", "7"), ("ease", "1"), ("comment", "<b>x</b>")]);
+        let (prefilled, required) = chosen_by_link(&d, &query);
+        // Only the score is taken from the link.
+        assert_eq!(prefilled, form(&[("recommend", "7")]));
+        assert_eq!(required, Required::FirstOnly);
+        for (language, note) in [
+            ("en", "You chose 7. Nothing is sent yet"),
+            ("de", "Sie haben 7 gewählt. Noch ist nichts gesendet"),
+        ] {
+            let context = form_page(
+                &d,
+                Some(language),
+                &prefilled,
+                &BTreeMap::new(),
+                "/s/abc",
+                5,
+                required,
+            );
+            let page = render_html(FORM_TEMPLATE, &context).unwrap();
+            assert!(
+                page.contains(&format!(
+                    "<div class=\"notice one-click\" id=\"one-click\">\n  <p>{note}"
+                )),
+                "{page}"
+            );
+            assert!(page.find("one-click").unwrap() < page.find("<form").unwrap());
+            // Its own Send button, for the form below: the one more click.
+            assert_eq!(count(&page, r#"type="submit""#), 2);
+            assert!(page.contains(r#"<button type="submit" class="button" form="survey-form">"#));
+            assert!(page.contains(r#"id="q-recommend-7" name="recommend" value="7" checked>"#));
+            assert_eq!(count(&page, " checked"), 1);
+            assert!(!page.contains("&lt;b&gt;") && !page.contains("<b>x"));
+            assert!(page.contains(r#"<input type="hidden" name="_one_click" value="1">"#));
+            // Every question but the first says it is optional.
+            assert_eq!(
+                count(&page, "(optional)"),
+                d.questions.len() - 1,
+                "{language}"
+            );
+            assert!(!page.contains("style="), "the CSP allows no inline style");
+        }
+        // A query that is no score: the plain form, nothing chosen, nothing hidden.
+        for bad in [
+            form(&[("recommend", "11")]),
+            form(&[("recommend", "x")]),
+            form(&[("recommend", "7"), ("recommend", "8")]),
+            form(&[("ease", "4")]),
+            Vec::new(),
+        ] {
+            let (prefilled, required) = chosen_by_link(&d, &bad);
+            assert!(prefilled.is_empty(), "{bad:?}");
+            assert_eq!(required, Required::AsDefined);
+            let context = form_page(
+                &d,
+                None,
+                &prefilled,
+                &BTreeMap::new(),
+                "/s/abc",
+                5,
+                required,
+            );
+            let page = render_html(FORM_TEMPLATE, &context).unwrap();
+            assert!(!page.contains("one-click") && !page.contains(" checked"));
+            assert!(!page.contains("_one_click"));
+        }
+        // After a mistake the one-click form comes back as it was: score, note, hidden field.
+        let posted = form(&[("_one_click", "1"), ("recommend", "3"), ("ease", "9")]);
+        let errors = answers::parse_as(&d, &posted, Required::of_form(&posted))
+            .unwrap_err()
+            .messages("en");
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        let context = form_page(&d, None, &posted, &errors, "/s/abc", 5, Required::FirstOnly);
+        let page = render_html(FORM_TEMPLATE, &context).unwrap();
+        assert!(page.contains("You chose 3."));
+        assert!(page.contains(r#"name="_one_click" value="1""#));
+        assert!(page.contains(r##"<a href="#q-ease">"##));
     }
 
     #[test]

@@ -55,6 +55,7 @@ fn survey_email(kind: SurveyEmailKind, name: Option<&str>) -> SurveyEmail {
         estimated_minutes: 2,
         k: 5,
         you_said_we_did: Vec::new(),
+        first_question: None,
     }
 }
 

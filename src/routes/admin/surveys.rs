@@ -230,6 +230,7 @@ fn render_preview(
         errors,
         &action,
         PREVIEW_ANONYMITY_K,
+        crate::domain::answers::Required::AsDefined,
     );
     let languages: Vec<serde_json::Value> = definition
         .languages()
