@@ -15,6 +15,7 @@
 //!   groups are the request's business unit, category, channel and whether it was fulfilled
 //!   within target; never the request or the requester.
 
+pub mod half_year;
 pub mod overview;
 pub mod period;
 pub mod rules;

@@ -23,15 +23,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 async fn render(
-    state: &AppState,
+    state: &web::Data<AppState>,
     signed_in: &SignedIn,
     status: StatusCode,
     notice: Option<String>,
     form: Option<(PulseSettings, Vec<crate::pulse::settings::SettingsProblem>)>,
 ) -> Result<HttpResponse, AppError> {
-    let shown = blocking(state, |conn| Ok(overview(conn)?)).await?;
+    let now = state.clock.now();
+    let kept = state.clone();
+    let (shown, halves) = blocking(state, move |conn| {
+        Ok((
+            overview(conn)?,
+            crate::pulse::half_year::half_years(conn, &kept.results, now)?,
+        ))
+    })
+    .await?;
     let tz = state.settings.time_zone;
-    let page = PulsesPage::new(&shown, form, notice, signed_in.user.is_admin, tz);
+    let page = PulsesPage::new(&shown, &halves, form, notice, signed_in.user.is_admin, tz);
     let page = Page::signed_in("Pulses after fulfilled requests", signed_in, json!(page));
     Ok(super::html(status, page.render("pages/admin/pulses")?))
 }

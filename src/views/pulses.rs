@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::domain::schedule::{to_local, Tz};
+use crate::pulse::half_year::{HalfYearPulse, PulseGroup};
 use crate::pulse::overview::PulseOverview;
 use crate::pulse::settings::SettingsProblem;
 use crate::pulse::PulseSettings;
@@ -21,6 +22,63 @@ pub struct PulsesPage {
     pub skipped: i64,
     pub reasons: Vec<ReasonRow>,
     pub periods: Vec<PeriodRow>,
+    pub half_years: Vec<HalfYearTable>,
+}
+
+/// One half-year's pulse NPS: the whole and each group, per quarter and together.
+#[derive(Debug, Serialize)]
+pub struct HalfYearTable {
+    pub period: String,
+    pub quarters: Vec<String>,
+    pub complete: bool,
+    pub rows: Vec<HalfYearRow>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HalfYearRow {
+    pub group: String,
+    pub by_quarter: Vec<String>,
+    pub half_year: String,
+    pub responses: u64,
+}
+
+/// An NPS in points as the page writes it, or why there is none.
+fn nps_text(nps: Option<f64>, hidden: &str) -> String {
+    match nps {
+        Some(v) => format!("{v:+.1}"),
+        None => hidden.to_string(),
+    }
+}
+
+fn half_year_table(half: &HalfYearPulse) -> HalfYearTable {
+    let row = |group: &PulseGroup, label: String| HalfYearRow {
+        group: label,
+        by_quarter: group
+            .by_quarter
+            .iter()
+            .map(|nps| nps_text(*nps, "hidden"))
+            .collect(),
+        half_year: nps_text(
+            group.nps,
+            if half.complete {
+                "hidden"
+            } else {
+                "after both quarters"
+            },
+        ),
+        responses: group.responses,
+    };
+    let mut rows = vec![row(&half.whole, "Everyone".to_string())];
+    rows.extend(half.groups.iter().map(|g| {
+        let attribute = crate::domain::labels::attribute_label(&g.attribute, "en");
+        row(g, format!("{attribute}: {}", g.value))
+    }));
+    HalfYearTable {
+        period: half.period.clone(),
+        quarters: half.quarters.clone(),
+        complete: half.complete,
+        rows,
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -42,6 +100,7 @@ pub struct PeriodRow {
 impl PulsesPage {
     pub fn new(
         overview: &PulseOverview,
+        halves: &[HalfYearPulse],
         refused: Option<(PulseSettings, Vec<SettingsProblem>)>,
         notice: Option<String>,
         is_admin: bool,
@@ -77,6 +136,7 @@ impl PulsesPage {
                     released: p.released,
                 })
                 .collect(),
+            half_years: halves.iter().map(half_year_table).collect(),
         }
     }
 }

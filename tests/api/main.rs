@@ -14,6 +14,7 @@ mod browser_admin;
 mod browser_delivery;
 mod browser_heard;
 mod browser_one_click;
+mod browser_pulses;
 mod browser_results;
 mod browser_scorecards;
 mod crash;
