@@ -1,6 +1,7 @@
 //! `/admin/pulses`: the pulses after fulfilled requests — settings (admins edit them, with
 //! CSRF), how many pulses wait, went out or were skipped by which touch rule, and the
-//! quarterly pulse waves with links to their released results. Leads may read it.
+//! quarterly pulse waves with links to their released results, and the half-years made from
+//! them (also as JSON: `GET /api/v1/pulses/half-years`). Leads may read it.
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
@@ -19,7 +20,29 @@ use super::waves::blocking;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/pulses", web::get().to(show))
-        .route("/admin/pulses/settings", web::post().to(save));
+        .route("/admin/pulses/settings", web::post().to(save))
+        .route("/api/v1/pulses/half-years", web::get().to(half_years_api));
+}
+
+/// The half-years' pulse figures as JSON (the same figures as the page).
+async fn half_years_api(
+    state: web::Data<AppState>,
+    signed_in: SignedIn,
+) -> Result<HttpResponse, AppError> {
+    if signed_in.user.is_viewer {
+        return Err(AppError::Forbidden);
+    }
+    let now = state.clock.now();
+    let kept = state.clone();
+    let halves = blocking(&state, move |conn| {
+        Ok(crate::pulse::half_year::half_years(
+            conn,
+            &kept.results,
+            now,
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({ "half_years": halves })))
 }
 
 async fn render(

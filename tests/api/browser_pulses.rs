@@ -37,7 +37,7 @@ async fn pulses_in_a_real_browser() {
 
     // The newest released quarter's results, linked from the page.
     let link = client
-        .find(Locator::Css("a[href$='/results']"))
+        .find(Locator::Css("a[href^='/admin/waves/'][href$='/results']"))
         .await
         .expect("a released quarter's results link");
     let results = link.attr("href").await.unwrap().expect("an href");
@@ -45,6 +45,11 @@ async fn pulses_in_a_real_browser() {
     let page = client.source().await.unwrap();
     assert!(page.contains("Procurement pulse check"), "{page}");
     assert!(page.contains("fulfilment") || page.contains("Fulfilment"));
+
+    // The home page shows the pulse survey's latest released quarter like every survey.
+    client.goto(&app.url("/admin")).await.unwrap();
+    let page = client.source().await.unwrap();
+    assert!(page.contains("Procurement pulse check 20"), "{page}");
 
     client.goto(&app.url("/admin/scorecards/IT")).await.unwrap();
     let page = client.source().await.unwrap();
@@ -59,6 +64,7 @@ async fn pulses_in_a_real_browser() {
         ("/admin/pulses", "pulses"),
         (results.as_str(), "pulse-quarter"),
         ("/admin/scorecards/IT", "scorecard-it-pulses"),
+        ("/admin", "home-pulses"),
     ] {
         check_page(&client, &app, axe.as_deref(), path, name, &mut violations).await;
     }

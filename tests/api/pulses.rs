@@ -535,6 +535,17 @@ async fn a_quarter_is_released_once_it_ends_and_only_for_groups_of_k(backend: Ba
     assert!(open["nps"].is_null());
     assert_eq!(open["responses"], 14);
 
+    // A pulse wave is not closed by hand: it closes by itself after its quarter.
+    for verb in ["close", "cancel"] {
+        let refused = app.cli(&["wave", verb, &wave_id]);
+        assert!(!refused.status.success());
+        assert!(
+            crate::helpers::text(&refused.stderr).contains("closes by itself"),
+            "{}",
+            crate::helpers::text(&refused.stderr)
+        );
+    }
+
     // Not yet at the quarter's end, nor within the answer days after it.
     let quarter = Quarter::of(at.date());
     let end = quarter.end().and_hms_opt(23, 0, 0).unwrap();
@@ -557,6 +568,26 @@ async fn a_quarter_is_released_once_it_ends_and_only_for_groups_of_k(backend: Ba
         assert!(group["hidden"].is_string(), "{group}");
         assert!(group["nps"].is_null(), "{group}");
     }
+    // The half-year: the quarter's published NPS, and no half-year figure until both
+    // quarters are released.
+    let (admin, _) = {
+        app.create_user("admin@example.com", pulse::domain::role::Role::Admin);
+        crate::helpers::sign_in(&app, "admin@example.com").await
+    };
+    let halves: Value = admin
+        .get(app.url("/api/v1/pulses/half-years"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let half = &halves["half_years"][0];
+    assert_eq!(half["quarters"][0], quarter.to_string());
+    assert_eq!(half["complete"], false);
+    assert!((half["whole"]["by_quarter"][0].as_f64().unwrap() - nps).abs() < 1e-9);
+    assert!(half["whole"]["nps"].is_null());
+
     // Nothing finer than the published results is kept: answers and sealed cells are gone.
     assert!(stored_responses(&app).is_empty());
 }
