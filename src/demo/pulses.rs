@@ -84,7 +84,7 @@ impl Replay {
         from: NaiveDate,
         now: NaiveDateTime,
     ) -> anyhow::Result<Self> {
-        let mut rng = StdRng::seed_from_u64(seed ^ 0x9015_e5);
+        let mut rng = StdRng::seed_from_u64(seed ^ 0x0090_15e5);
         let settings = PulseSettings::load(conn)?;
         // The import recorded every fulfilled request as seen now; the log is a history, so
         // each was seen on the day it was fulfilled.

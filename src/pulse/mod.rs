@@ -199,14 +199,14 @@ fn touch_facts(
     emails.dedup();
     let people: HashMap<String, rules::Person> = rows::people_by_email(conn, &emails)?
         .into_iter()
-        .map(|(id, email, language, attributes)| {
+        .map(|row| {
             let person = rules::Person {
-                id,
-                email: email.clone(),
-                language,
-                attributes: Attributes::from_json(&attributes).unwrap_or_default(),
+                id: row.id,
+                email: row.email.clone(),
+                language: row.language,
+                attributes: Attributes::from_json(&row.attributes).unwrap_or_default(),
             };
-            (email, person)
+            (row.email, person)
         })
         .collect();
     let quiet_until = now + Duration::days(i64::from(settings.quiet_days_before_wave));

@@ -160,11 +160,18 @@ pub fn counts(conn: &mut DbConn) -> QueryResult<Vec<(String, Option<String>, i64
         .load(conn)
 }
 
-/// The active stakeholders with these addresses: (id, email, language, attributes JSON).
-pub fn people_by_email(
-    conn: &mut DbConn,
-    emails: &[&str],
-) -> QueryResult<Vec<(String, String, Option<String>, String)>> {
+/// An active stakeholder as the touch rules read them.
+#[derive(Debug, Clone, Queryable)]
+pub struct PersonRow {
+    pub id: String,
+    pub email: String,
+    pub language: Option<String>,
+    /// The attributes' JSON.
+    pub attributes: String,
+}
+
+/// The active stakeholders with these addresses.
+pub fn people_by_email(conn: &mut DbConn, emails: &[&str]) -> QueryResult<Vec<PersonRow>> {
     let mut people = Vec::new();
     for chunk in emails.chunks(BATCH) {
         people.extend(
@@ -177,7 +184,7 @@ pub fn people_by_email(
                     stakeholders::language,
                     stakeholders::attributes,
                 ))
-                .load::<(String, String, Option<String>, String)>(conn)?,
+                .load::<PersonRow>(conn)?,
         );
     }
     Ok(people)
