@@ -12,7 +12,7 @@ use anyhow::Context;
 
 use tokio::sync::watch;
 
-use crate::auth::rate_limit::{IpLimiter, LoginLimiter};
+use crate::auth::rate_limit::{IpLimiter, KeyLimiter, LoginLimiter};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::db;
@@ -32,6 +32,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub login_limiter: LoginLimiter,
     pub survey_limiter: IpLimiter,
+    /// Request API calls per API key.
+    pub api_limiter: KeyLimiter,
     pub submissions: SubmissionQueue,
     pub definitions: DefinitionCache,
     /// Results of open waves until their next response, and snapshots of closed ones.
@@ -136,6 +138,7 @@ impl Application {
             pool,
             login_limiter: LoginLimiter::new(settings.login_attempts_per_minute),
             survey_limiter: IpLimiter::new(settings.survey_requests_per_minute),
+            api_limiter: KeyLimiter::new(settings.api_requests_per_minute),
             submissions,
             definitions: DefinitionCache::default(),
             results: ResultsCache::default(),

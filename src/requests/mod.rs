@@ -6,8 +6,12 @@
 //! values, then [`apply_import`] upserts by request id in one transaction every row that
 //! is new or changes a stored request. [`check_import`] works out, without writing, what the
 //! import would do: the dry run and the import page.
+//!
+//! The request API writes one request at a time with [`upsert_one`], which reads only that
+//! request and that business unit; both paths write through `rows::upsert_many`.
 
 pub mod csv_import;
+pub mod json;
 pub mod table;
 
 use std::collections::{BTreeSet, HashMap};
@@ -172,23 +176,118 @@ pub fn apply_import(
             .iter()
             .zip(&plan.outcomes)
             .filter(|(_, outcome)| **outcome != RowOutcome::Unchanged)
-            .map(|(r, _)| rows::RequestRow {
-                id: &r.id,
-                business_unit: &r.business_unit,
-                requester_email: r.requester_email.as_ref().map(|e| e.as_str()),
-                category: &r.category,
-                channel: &r.channel,
-                value_amount: r.value,
-                currency: r.currency.as_deref(),
-                opened_on: r.opened_on,
-                fulfilled_on: r.fulfilled_on,
-                status: r.status.as_str(),
-                imported_at: now,
-            })
+            .map(|(r, _)| row_of(r, now))
             .collect();
         rows::upsert_many(conn, &new_rows)?;
         Ok(Ok(plan.counts))
     })
+}
+
+/// A request the API wrote (or found as sent): what happened and the request as stored,
+/// with when it was last written.
+#[derive(Debug, Clone)]
+pub struct UpsertedRequest {
+    pub outcome: RowOutcome,
+    pub stored: rows::StoredRequest,
+    pub written_at: NaiveDateTime,
+}
+
+/// Why one request was refused by the database checks: its business unit is not in the
+/// directory (the message lists the directory's units, as the import does).
+#[derive(Debug, Clone)]
+pub struct UnknownUnit(pub String);
+
+/// Writes one request (the request API): refused when its business unit is not one of the
+/// directory's; otherwise created, updated, or — when it is stored exactly so — left as it
+/// is, without a write (`imported_at` unchanged). Reads only this request and this unit.
+pub fn upsert_one(
+    conn: &mut DbConn,
+    record: &RequestRecord,
+    now: NaiveDateTime,
+) -> anyhow::Result<Result<UpsertedRequest, UnknownUnit>> {
+    if !rows::unit_in_directory(conn, UNIT_ATTRIBUTE, &record.business_unit)? {
+        let units = rows::attribute_values_of(conn, UNIT_ATTRIBUTE)?;
+        let problems = check_units(
+            std::slice::from_ref(record),
+            &units.into_iter().collect(),
+        );
+        let message = problems
+            .into_iter()
+            .next()
+            .map(|p| p.message)
+            .unwrap_or_else(|| format!("'{}' is not a business unit of the directory", record.business_unit));
+        return Ok(Err(UnknownUnit(message)));
+    }
+    // The same request sent again is only read.
+    if let Some((stored, written_at)) = rows::find(conn, &record.id)? {
+        if same(&stored, record) {
+            return Ok(Ok(UpsertedRequest {
+                outcome: RowOutcome::Unchanged,
+                stored,
+                written_at,
+            }));
+        }
+    }
+    db::write_transaction(conn, |conn| {
+        let outcome = match rows::find(conn, &record.id)? {
+            None => RowOutcome::Created,
+            Some((stored, written_at)) if same(&stored, record) => {
+                return Ok(Ok(UpsertedRequest {
+                    outcome: RowOutcome::Unchanged,
+                    stored,
+                    written_at,
+                }))
+            }
+            Some(_) => RowOutcome::Updated,
+        };
+        rows::upsert_many(conn, &[row_of(record, now)])?;
+        Ok(Ok(UpsertedRequest {
+            outcome,
+            stored: stored_of(record),
+            written_at: now,
+        }))
+    })
+}
+
+/// The row the import and the API write for a record.
+fn row_of(r: &RequestRecord, now: NaiveDateTime) -> rows::RequestRow<'_> {
+    rows::RequestRow {
+        id: &r.id,
+        business_unit: &r.business_unit,
+        requester_email: r.requester_email.as_ref().map(|e| e.as_str()),
+        category: &r.category,
+        channel: &r.channel,
+        value_amount: r.value,
+        currency: r.currency.as_deref(),
+        opened_on: r.opened_on,
+        fulfilled_on: r.fulfilled_on,
+        status: r.status.as_str(),
+        imported_at: now,
+    }
+}
+
+/// A record as [`upsert_one`] stores it.
+fn stored_of(r: &RequestRecord) -> rows::StoredRequest {
+    rows::StoredRequest {
+        id: r.id.clone(),
+        business_unit: r.business_unit.clone(),
+        requester_email: r.requester_email.as_ref().map(|e| e.as_str().to_string()),
+        category: r.category.clone(),
+        channel: r.channel.clone(),
+        value_amount: r.value,
+        currency: r.currency.clone(),
+        opened_on: r.opened_on,
+        fulfilled_on: r.fulfilled_on,
+        status: r.status.as_str().to_string(),
+    }
+}
+
+/// One stored request (the API's GET) and when it was last written.
+pub fn stored_request(
+    conn: &mut DbConn,
+    id: &str,
+) -> anyhow::Result<Option<(rows::StoredRequest, NaiveDateTime)>> {
+    Ok(rows::find(conn, id)?)
 }
 
 /// The stored requests' dates, to compute figures from.

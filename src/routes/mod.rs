@@ -4,6 +4,7 @@
 
 mod actions;
 mod admin;
+pub mod api;
 mod assets;
 mod errors;
 pub mod flash;
@@ -35,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(actix_web::middleware::from_fn(flash::clear_after_show))
             .wrap(security_headers())
             .configure(health::configure)
+            .configure(api::configure)
             .configure(metrics::configure)
             .configure(assets::configure)
             .configure(login::configure)
