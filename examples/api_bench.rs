@@ -26,7 +26,14 @@ use pulse::services::stakeholders;
 use pulse::startup::Application;
 
 const KEY_HEX: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-const UNITS: [&str; 6] = ["IT", "Sales", "Finance", "R&D", "Manufacturing", "Logistics"];
+const UNITS: [&str; 6] = [
+    "IT",
+    "Sales",
+    "Finance",
+    "R&D",
+    "Manufacturing",
+    "Logistics",
+];
 
 fn now() -> chrono::NaiveDateTime {
     chrono::Utc::now().naive_utc()
@@ -39,7 +46,10 @@ fn prepare(url: &DatabaseUrl) -> anyhow::Result<String> {
     db::run_migrations(&mut conn)?;
     let mut csv = String::from("email,name,business_unit\n");
     for i in 0..6000 {
-        csv.push_str(&format!("person{i}@example.com,Person {i},{}\n", UNITS[i % 6]));
+        csv.push_str(&format!(
+            "person{i}@example.com,Person {i},{}\n",
+            UNITS[i % 6]
+        ));
     }
     let parsed = stakeholders::parse_csv(csv.as_bytes())
         .map_err(|p| anyhow::anyhow!("{} import problems", p.len()))?;

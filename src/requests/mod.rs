@@ -207,15 +207,17 @@ pub fn upsert_one(
 ) -> anyhow::Result<Result<UpsertedRequest, UnknownUnit>> {
     if !rows::unit_in_directory(conn, UNIT_ATTRIBUTE, &record.business_unit)? {
         let units = rows::attribute_values_of(conn, UNIT_ATTRIBUTE)?;
-        let problems = check_units(
-            std::slice::from_ref(record),
-            &units.into_iter().collect(),
-        );
+        let problems = check_units(std::slice::from_ref(record), &units.into_iter().collect());
         let message = problems
             .into_iter()
             .next()
             .map(|p| p.message)
-            .unwrap_or_else(|| format!("'{}' is not a business unit of the directory", record.business_unit));
+            .unwrap_or_else(|| {
+                format!(
+                    "'{}' is not a business unit of the directory",
+                    record.business_unit
+                )
+            });
         return Ok(Err(UnknownUnit(message)));
     }
     // The same request sent again is only read.

@@ -36,7 +36,9 @@ impl<'a> RequestJson<'a> {
             opened_on: stored.opened_on.to_string(),
             fulfilled_on: stored.fulfilled_on.map(|d| d.to_string()),
             status: &stored.status,
-            updated_at: written_at.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            updated_at: written_at
+                .and_utc()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         }
     }
 }

@@ -102,7 +102,10 @@ async fn authorised(state: &web::Data<AppState>, req: &HttpRequest) -> Result<Ap
 }
 
 /// The body, if it is JSON and not larger than [`MAX_BODY`].
-async fn json_body(req: &HttpRequest, mut payload: web::Payload) -> Result<serde_json::Value, ApiError> {
+async fn json_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+) -> Result<serde_json::Value, ApiError> {
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -115,7 +118,11 @@ async fn json_body(req: &HttpRequest, mut payload: web::Payload) -> Result<serde
             "unsupported_media_type",
             format!(
                 "the body must be JSON with Content-Type: application/json (this one is {})",
-                if essence.is_empty() { "not given" } else { essence }
+                if essence.is_empty() {
+                    "not given"
+                } else {
+                    essence
+                }
             ),
         ));
     }
@@ -123,7 +130,10 @@ async fn json_body(req: &HttpRequest, mut payload: web::Payload) -> Result<serde
         ApiError::general(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
-            format!("the body is larger than {} KiB: send one request per call", MAX_BODY / 1024),
+            format!(
+                "the body is larger than {} KiB: send one request per call",
+                MAX_BODY / 1024
+            ),
         )
     };
     let declared = req
@@ -137,7 +147,11 @@ async fn json_body(req: &HttpRequest, mut payload: web::Payload) -> Result<serde
     let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
-            ApiError::general(StatusCode::BAD_REQUEST, "incomplete_body", format!("the body could not be read whole ({e}): send it again"))
+            ApiError::general(
+                StatusCode::BAD_REQUEST,
+                "incomplete_body",
+                format!("the body could not be read whole ({e}): send it again"),
+            )
         })?;
         if body.len() + chunk.len() > MAX_BODY {
             return Err(too_large());
@@ -181,7 +195,11 @@ async fn post_request(
     .map_err(|unknown| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
-            vec![Problem::new(Some("business_unit"), "unknown_business_unit", unknown.0)],
+            vec![Problem::new(
+                Some("business_unit"),
+                "unknown_business_unit",
+                unknown.0,
+            )],
         )
     })?;
     let status = match written.outcome {
