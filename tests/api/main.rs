@@ -27,6 +27,7 @@ mod migrations;
 mod operations;
 mod outbox_processes;
 mod readme;
+mod request_api;
 mod respondent;
 mod results;
 mod results_changes;
