@@ -11,6 +11,7 @@ mod auth;
 mod browser;
 mod browser_actions;
 mod browser_admin;
+mod browser_api_keys;
 mod browser_delivery;
 mod browser_heard;
 mod browser_results;
