@@ -13,6 +13,7 @@
 pub mod csv_import;
 pub mod json;
 pub mod table;
+pub mod writer;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -200,55 +201,105 @@ pub struct UnknownUnit(pub String);
 /// Writes one request (the request API): refused when its business unit is not one of the
 /// directory's; otherwise created, updated, or — when it is stored exactly so — left as it
 /// is, without a write (`imported_at` unchanged). Reads only this request and this unit.
+/// (The server batches the writes of concurrent calls: [`writer::RequestWriter`].)
 pub fn upsert_one(
     conn: &mut DbConn,
     record: &RequestRecord,
     now: NaiveDateTime,
 ) -> anyhow::Result<Result<UpsertedRequest, UnknownUnit>> {
-    if !rows::unit_in_directory(conn, UNIT_ATTRIBUTE, &record.business_unit)? {
-        let units = rows::attribute_values_of(conn, UNIT_ATTRIBUTE)?;
-        let problems = check_units(std::slice::from_ref(record), &units.into_iter().collect());
-        let message = problems
-            .into_iter()
-            .next()
-            .map(|p| p.message)
-            .unwrap_or_else(|| {
-                format!(
-                    "'{}' is not a business unit of the directory",
-                    record.business_unit
-                )
-            });
-        return Ok(Err(UnknownUnit(message)));
+    match check_one(conn, record)? {
+        Checked::Refused(unknown) => return Ok(Err(unknown)),
+        Checked::Unchanged(found) => return Ok(Ok(found)),
+        Checked::ToWrite => {}
     }
-    // The same request sent again is only read.
+    db::write_transaction(conn, |conn| write_one(conn, record, now, &mut None))
+}
+
+/// What reading (without writing) says about a request sent to the API.
+#[derive(Debug)]
+pub enum Checked {
+    /// Its business unit is not the directory's.
+    Refused(UnknownUnit),
+    /// It is stored exactly so: nothing to write.
+    Unchanged(UpsertedRequest),
+    /// New, or different from what is stored.
+    ToWrite,
+}
+
+/// Reads the request's unit and the stored request, and says whether there is anything to
+/// write; the same request sent again is only read.
+pub fn check_one(conn: &mut DbConn, record: &RequestRecord) -> anyhow::Result<Checked> {
+    if let Some(unknown) = unknown_unit(conn, record)? {
+        return Ok(Checked::Refused(unknown));
+    }
     if let Some((stored, written_at)) = rows::find(conn, &record.id)? {
         if same(&stored, record) {
-            return Ok(Ok(UpsertedRequest {
+            return Ok(Checked::Unchanged(UpsertedRequest {
                 outcome: RowOutcome::Unchanged,
                 stored,
                 written_at,
             }));
         }
     }
-    db::write_transaction(conn, |conn| {
-        let outcome = match rows::find(conn, &record.id)? {
-            None => RowOutcome::Created,
-            Some((stored, written_at)) if same(&stored, record) => {
-                return Ok(Ok(UpsertedRequest {
-                    outcome: RowOutcome::Unchanged,
-                    stored,
-                    written_at,
-                }))
-            }
-            Some(_) => RowOutcome::Updated,
-        };
-        rows::upsert_many(conn, &[row_of(record, now)])?;
-        Ok(Ok(UpsertedRequest {
-            outcome,
-            stored: stored_of(record),
-            written_at: now,
-        }))
-    })
+    Ok(Checked::ToWrite)
+}
+
+/// The refusal of a record whose business unit no active stakeholder has, in the import's
+/// words (with the directory's units).
+fn unknown_unit(conn: &mut DbConn, record: &RequestRecord) -> anyhow::Result<Option<UnknownUnit>> {
+    if rows::unit_in_directory(conn, UNIT_ATTRIBUTE, &record.business_unit)? {
+        return Ok(None);
+    }
+    let units = rows::attribute_values_of(conn, UNIT_ATTRIBUTE)?;
+    let message = check_units(std::slice::from_ref(record), &units.into_iter().collect())
+        .into_iter()
+        .next()
+        .map(|p| p.message)
+        .unwrap_or_else(|| {
+            format!(
+                "'{}' is not a business unit of the directory",
+                record.business_unit
+            )
+        });
+    Ok(Some(UnknownUnit(message)))
+}
+
+/// Inside a write transaction: checks the unit again (unless `known_unit` says this batch
+/// found it already) and writes the record if it is new or changed.
+pub fn write_one(
+    conn: &mut DbConn,
+    record: &RequestRecord,
+    now: NaiveDateTime,
+    known_unit: &mut Option<BTreeSet<String>>,
+) -> anyhow::Result<Result<UpsertedRequest, UnknownUnit>> {
+    let known = known_unit
+        .as_ref()
+        .is_some_and(|units| units.contains(&record.business_unit));
+    if !known {
+        if let Some(unknown) = unknown_unit(conn, record)? {
+            return Ok(Err(unknown));
+        }
+        known_unit
+            .get_or_insert_with(BTreeSet::new)
+            .insert(record.business_unit.clone());
+    }
+    let outcome = match rows::find(conn, &record.id)? {
+        None => RowOutcome::Created,
+        Some((stored, written_at)) if same(&stored, record) => {
+            return Ok(Ok(UpsertedRequest {
+                outcome: RowOutcome::Unchanged,
+                stored,
+                written_at,
+            }))
+        }
+        Some(_) => RowOutcome::Updated,
+    };
+    rows::upsert_many(conn, &[row_of(record, now)])?;
+    Ok(Ok(UpsertedRequest {
+        outcome,
+        stored: stored_of(record),
+        written_at: now,
+    }))
 }
 
 /// The row the import and the API write for a record.

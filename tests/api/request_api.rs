@@ -127,6 +127,7 @@ both_backends!(
     bad_payloads_name_their_field_and_store_nothing,
     keys_are_rate_limited_with_retry_after,
     readme_curl_examples_answer_as_written,
+    concurrent_calls_are_each_written_once,
 );
 
 async fn admin_page_creates_shows_once_and_revokes(backend: Backend) {
@@ -641,4 +642,43 @@ async fn readme_curl_examples_answer_as_written(backend: Backend) {
     }
     // What the examples left: PR-1042, fulfilled; the refused PR-1043 is not stored.
     assert_eq!(request_count(&app), 1);
+}
+
+/// Calls at the same time are written in groups: each is answered with its own outcome,
+/// and the same request sent ten times at once is created once and unchanged nine times.
+async fn concurrent_calls_are_each_written_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    seed_units(&app);
+    let key = new_key(&app, "ERP");
+    let mut calls = Vec::new();
+    for i in 0..40 {
+        let mut body = good_request();
+        body["request_id"] = json!(format!("PR-{i}"));
+        body["business_unit"] = json!(if i % 2 == 0 { "IT" } else { "Sales" });
+        calls.push(body);
+    }
+    for _ in 0..10 {
+        let mut body = good_request();
+        body["request_id"] = json!("PR-same");
+        calls.push(body);
+    }
+    let answers =
+        futures_util::future::join_all(calls.iter().map(|body| post(&app, &key, body))).await;
+    let outcome = |id: &str| -> Vec<(u16, String)> {
+        answers
+            .iter()
+            .filter(|(_, a)| a["request"]["request_id"] == id)
+            .map(|(s, a)| (*s, a["outcome"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    for i in 0..40 {
+        assert_eq!(outcome(&format!("PR-{i}")), [(201, "created".to_string())]);
+    }
+    let mut same = outcome("PR-same");
+    same.sort();
+    let mut expected = vec![(200, "unchanged".to_string()); 9];
+    expected.push((201, "created".to_string()));
+    expected.sort();
+    assert_eq!(same, expected);
+    assert_eq!(request_count(&app), 41);
 }

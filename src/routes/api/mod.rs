@@ -17,7 +17,7 @@ pub use error::ApiError;
 use crate::auth::api_keys::{self, Refusal};
 use crate::db::models::api_keys::ApiKeyRow;
 use crate::requests::json::{parse_request, Problem};
-use crate::requests::{self, RowOutcome};
+use crate::requests::{self, Checked, RowOutcome};
 use crate::startup::AppState;
 use crate::views::api::RequestJson;
 
@@ -185,13 +185,20 @@ async fn post_request(
     let body = json_body(&req, payload).await?;
     let record = parse_request(&body)
         .map_err(|problems| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, problems))?;
+    // Read first: a request stored exactly so is answered without a write; the others go
+    // to the group-commit writer, which checks them again inside its transaction.
     let pool = state.pool.clone();
-    let now = state.clock.now();
-    let written = web::block(move || -> anyhow::Result<_> {
+    let to_check = record.clone();
+    let checked = web::block(move || -> anyhow::Result<_> {
         let mut conn = pool.get()?;
-        requests::upsert_one(&mut conn, &record, now)
+        requests::check_one(&mut conn, &to_check)
     })
-    .await??
+    .await??;
+    let written = match checked {
+        Checked::Refused(unknown) => Err(unknown),
+        Checked::Unchanged(found) => Ok(found),
+        Checked::ToWrite => state.request_writer.write(record).await?,
+    }
     .map_err(|unknown| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
