@@ -48,8 +48,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(scorecards::configure)
             .configure(optout::configure)
             .configure(survey::configure)
-            .default_service(web::to(|| async {
-                Err::<actix_web::HttpResponse, _>(AppError::NotFound)
+            .default_service(web::to(|req: actix_web::HttpRequest| async move {
+                // Under /api/ the answer is the request API's JSON error, not a page.
+                if req.path().starts_with("/api/") {
+                    return Err(actix_web::Error::from(api::not_found()));
+                }
+                Err::<actix_web::HttpResponse, _>(AppError::NotFound.into())
             })),
     );
 }

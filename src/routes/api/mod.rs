@@ -26,28 +26,28 @@ pub const MAX_BODY: usize = 64 * 1024;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/api")
-            .service(
-                web::resource("/v1/requests")
-                    .route(web::post().to(post_request))
-                    .default_service(web::to(|| async {
-                        Err::<HttpResponse, _>(ApiError::method_not_allowed("POST"))
-                    })),
-            )
-            .service(
-                web::resource("/v1/requests/{id}")
-                    .route(web::get().to(get_request))
-                    .default_service(web::to(|| async {
-                        Err::<HttpResponse, _>(ApiError::method_not_allowed("GET"))
-                    })),
-            )
+        web::resource("/api/v1/requests")
+            .route(web::post().to(post_request))
             .default_service(web::to(|| async {
-                Err::<HttpResponse, _>(ApiError::not_found(
-                    None,
-                    "there is no such API address: the request API is POST /api/v1/requests and GET /api/v1/requests/{request_id}",
-                ))
+                Err::<HttpResponse, _>(ApiError::method_not_allowed("POST"))
+            })),
+    )
+    .service(
+        web::resource("/api/v1/requests/{id}")
+            .route(web::get().to(get_request))
+            .default_service(web::to(|| async {
+                Err::<HttpResponse, _>(ApiError::method_not_allowed("GET"))
             })),
     );
+}
+
+/// The answer to an address under `/api/` that does not exist (`routes::configure`'s
+/// default service).
+pub fn not_found() -> ApiError {
+    ApiError::not_found(
+        None,
+        "there is no such API address: the request API is POST /api/v1/requests and GET /api/v1/requests/{request_id}",
+    )
 }
 
 /// The key of `Authorization: Bearer KEY`, or 401.
