@@ -301,6 +301,7 @@ async fn deliver(
         session_absolute_timeout: Duration::from_secs(12 * 3600),
         login_attempts_per_minute: 10,
         survey_requests_per_minute: 300,
+        api_requests_per_minute: 6000,
         trust_proxy: false,
         response_writers: if url.is_sqlite() { 1 } else { 4 },
         email,

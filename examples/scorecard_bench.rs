@@ -159,6 +159,7 @@ fn serve(url: &str, port_file: &Path) -> anyhow::Result<()> {
         session_absolute_timeout: Duration::from_secs(3600),
         login_attempts_per_minute: 1000,
         survey_requests_per_minute: 1000,
+        api_requests_per_minute: 6000,
         trust_proxy: false,
         response_writers: 1,
         email: pulse::email::EmailSettings::file(dir.join("mail")),

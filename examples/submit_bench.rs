@@ -334,6 +334,7 @@ async fn run(label: &str, url: DatabaseUrl, seconds: u64, clients: usize) -> any
         session_absolute_timeout: Duration::from_secs(3600),
         login_attempts_per_minute: 10,
         survey_requests_per_minute: 10_000_000,
+        api_requests_per_minute: 6000,
         trust_proxy: false,
         response_writers: if url.is_sqlite() { 1 } else { 4 },
         email: pulse::email::EmailSettings::file(dir.path().join("mail")),

@@ -29,6 +29,8 @@ pub struct Settings {
     pub login_attempts_per_minute: u32,
     /// Requests per minute and client IP on survey and opt-out links.
     pub survey_requests_per_minute: u32,
+    /// Request API calls per minute and API key (the rest get 429 with Retry-After).
+    pub api_requests_per_minute: u32,
     /// Take the client IP from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy: bool,
     /// Writer threads storing answers (group commit); 1 is right for SQLite.

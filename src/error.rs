@@ -3,6 +3,8 @@
 //! * `AppError` is what route handlers return. Its `ResponseError` impl picks the status;
 //!   the `errors` middleware in `routes` turns every error status into an HTML page (or
 //!   plain text for clients that do not accept HTML, JSON under `/api/`).
+//! * The request API (`/api/v1/`) returns `routes::api::ApiError` instead: JSON with the
+//!   field and the reason, whatever the status.
 //! * Services return `anyhow::Result` (with `.context(..)` at each step) or a domain error
 //!   enum when the caller must tell cases apart (e.g. stakeholder import problems).
 //! * The CLI prints `error: {error:#}` and exits non-zero.

@@ -12,7 +12,7 @@ use anyhow::Context;
 
 use tokio::sync::watch;
 
-use crate::auth::rate_limit::{IpLimiter, LoginLimiter};
+use crate::auth::rate_limit::{IpLimiter, KeyLimiter, LoginLimiter};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
 use crate::db;
@@ -32,6 +32,10 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub login_limiter: LoginLimiter,
     pub survey_limiter: IpLimiter,
+    /// Request API calls per API key.
+    pub api_limiter: KeyLimiter,
+    /// Writes the request API's requests in groups (one commit for many calls).
+    pub request_writer: crate::requests::writer::RequestWriter,
     pub submissions: SubmissionQueue,
     pub definitions: DefinitionCache,
     /// Results of open waves until their next response, and snapshots of closed ones.
@@ -132,10 +136,20 @@ impl Application {
             settings.response_writers,
             Arc::new(move || writer_clock.now()),
         );
+        let writer_clock = clock.clone();
+        let request_writer = crate::requests::writer::RequestWriter::start(
+            pool.clone(),
+            settings.response_writers,
+            // Which fulfilled requests were late: the pulses' groups.
+            scorecard.request_targets.target_days(),
+            Arc::new(move || writer_clock.now()),
+        );
         let state = web::Data::new(AppState {
             pool,
             login_limiter: LoginLimiter::new(settings.login_attempts_per_minute),
             survey_limiter: IpLimiter::new(settings.survey_requests_per_minute),
+            api_limiter: KeyLimiter::new(settings.api_requests_per_minute),
+            request_writer,
             submissions,
             definitions: DefinitionCache::default(),
             results: ResultsCache::default(),

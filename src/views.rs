@@ -6,6 +6,7 @@
 //! `layouts/base`, `email/invitation/body` (in both registries: `.html.hbs` and `.txt.hbs`).
 
 pub mod actions;
+pub mod api;
 pub mod figures;
 pub mod heard;
 pub mod home;

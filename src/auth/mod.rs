@@ -5,6 +5,7 @@
 //! Route handlers ask for [`SignedIn`] (any role) or call [`SignedIn::require_admin`].
 //! Viewers are refused by [`SignedIn`] itself outside [`viewer_may_open`].
 
+pub mod api_keys;
 pub mod csrf;
 pub mod password;
 pub mod rate_limit;

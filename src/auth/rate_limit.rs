@@ -1,5 +1,6 @@
-//! Rate limits, in memory: sign-in failures ([`LoginLimiter`]) and requests on the survey
-//! and opt-out links ([`IpLimiter`], governor's GCRA). Each `pulse serve` instance counts
+//! Rate limits, in memory: sign-in failures ([`LoginLimiter`]), requests on the survey
+//! and opt-out links ([`IpLimiter`], governor's GCRA) and request API calls per API key
+//! ([`KeyLimiter`], GCRA too, with the wait for Retry-After). Each `pulse serve` instance counts
 //! on its own; behind a load balancer with N instances an attacker gets at most N times
 //! the budget, still far too little to guess passwords.
 
@@ -146,6 +147,31 @@ impl IpLimiter {
             Ok(())
         } else {
             Err(crate::error::AppError::TooManyRequests)
+        }
+    }
+}
+
+/// Request API calls per API key and minute. A key may use its whole minute's budget at
+/// once (a purchasing system catching up), then waits its turn.
+pub struct KeyLimiter(DefaultKeyedRateLimiter<String>);
+
+impl KeyLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        let n = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
+        Self(RateLimiter::keyed(Quota::per_minute(n)))
+    }
+
+    /// Counts a call with the key `key_id`: `Err(seconds)` to wait (at least 1) when the
+    /// key is over its limit.
+    pub fn check(&self, key_id: &str) -> Result<(), u64> {
+        use governor::clock::Clock;
+        match self.0.check_key(&key_id.to_string()) {
+            Ok(()) => Ok(()),
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(self.0.clock().now());
+                // Whole seconds, rounded up: a client waiting that long is let in.
+                Err((wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1))
+            }
         }
     }
 }

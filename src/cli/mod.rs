@@ -1,9 +1,10 @@
 //! The command line: `pulse serve | migrate | user | stakeholders | survey | wave |
-//! schedule | tick | requests | kpi | scorecard | results | backup | restore | demo`. Each command
+//! schedule | tick | requests | api-key | kpi | scorecard | results | backup | restore | demo`. Each command
 //! group lives in its own file; this one holds the global options and the dispatch.
 //! Errors print what was wrong and what to do, and exit non-zero.
 
 mod action;
+mod api_key;
 mod backup;
 mod demo;
 mod email_args;
@@ -151,6 +152,9 @@ pub enum Command {
     /// Import the procurement request log (cycle times against targets on the scorecards)
     #[command(subcommand)]
     Requests(requests::RequestsCommand),
+    /// Keys of the request API (POST /api/v1/requests): create (shown once), list, revoke
+    #[command(subcommand)]
+    ApiKey(api_key::ApiKeyCommand),
     /// Load KPI values; check the scorecard definition
     #[command(subcommand)]
     Kpi(kpi::KpiCommand),
@@ -245,6 +249,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schedule(command) => wave::run_schedule(&global, command),
         Command::Tick(args) => tick::run(&global, args),
         Command::Requests(command) => requests::run(&global, command),
+        Command::ApiKey(command) => api_key::run(&global, command),
         Command::Kpi(command) => kpi::run(&global, command),
         Command::Scorecard(args) => scorecard::run(&global, args),
         Command::Results(args) => results::run(&global, args),

@@ -28,6 +28,9 @@ pub struct ServeArgs {
     /// Requests per minute and client IP on survey and opt-out links
     #[arg(long, env = "PULSE_SURVEY_REQUESTS_PER_MINUTE", default_value_t = 300)]
     pub survey_requests_per_minute: u32,
+    /// Request API calls per minute and API key; more get 429 with Retry-After
+    #[arg(long, env = "PULSE_API_REQUESTS_PER_MINUTE", default_value_t = 6000)]
+    pub api_requests_per_minute: u32,
     /// A reverse proxy you trust sets X-Forwarded-For: use it as the client IP for rate limits
     #[arg(long, env = "PULSE_TRUST_PROXY")]
     pub trust_proxy: bool,
@@ -109,6 +112,7 @@ impl ServeArgs {
             session_absolute_timeout: Duration::from_secs(self.session_max_hours * 3600),
             login_attempts_per_minute: self.login_attempts_per_minute,
             survey_requests_per_minute: self.survey_requests_per_minute,
+            api_requests_per_minute: self.api_requests_per_minute,
             trust_proxy: self.trust_proxy,
             response_writers: self.response_writers.unwrap_or(
                 if global.database_url()?.is_sqlite() {

@@ -122,6 +122,35 @@ const OPENED: usize = 7;
 const FULFILLED: usize = 8;
 const STATUS: usize = 9;
 
+/// The fields of a request, in the file's column order (the request API's JSON names).
+pub const FIELDS: [&str; 10] = [
+    COLUMNS[0].name,
+    COLUMNS[1].name,
+    COLUMNS[2].name,
+    COLUMNS[3].name,
+    COLUMNS[4].name,
+    COLUMNS[5].name,
+    COLUMNS[6].name,
+    COLUMNS[7].name,
+    COLUMNS[8].name,
+    COLUMNS[9].name,
+];
+
+/// Which fields a request must have (the CSV's required columns).
+pub fn required(field: usize) -> bool {
+    COLUMNS[field].required
+}
+
+/// What is wrong with one field of a request: the field (an index into [`FIELDS`]), a
+/// short reason for programs (`not_a_date`, `before_opened_on`, …) and the message for
+/// people — the same words for the CSV import and the request API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: usize,
+    pub reason: &'static str,
+    pub message: String,
+}
+
 /// Parses and validates a request-log file: every request, or every problem.
 pub fn parse_requests(bytes: &[u8]) -> Result<Vec<RequestRecord>, Vec<ImportProblem>> {
     let (table, mut problems) = read_table(bytes, &COLUMNS)?;
@@ -130,138 +159,37 @@ pub fn parse_requests(bytes: &[u8]) -> Result<Vec<RequestRecord>, Vec<ImportProb
     let mut seen: HashMap<String, u64> = HashMap::with_capacity(table.rows.len());
     for row in &table.rows {
         let line = row.line;
-        let before = problems.len();
-        let cell = |column: usize| row.cells[column].as_str();
-        let mut problem = |column: usize, message: String| {
-            problems.push(ImportProblem::new(line, label(column), message));
-        };
-
-        let id = cell(ID);
-        if id.is_empty() {
-            problem(
-                ID,
-                "the request id is empty: every request needs its id".into(),
-            );
-        } else if let Some(first) = seen.get(id) {
-            problem(
-                ID,
-                format!("'{id}' is also on line {first}: each request must be on one row only"),
-            );
-        } else {
-            seen.insert(id.to_string(), line);
-        }
-        for (column, what) in [
-            (UNIT, "business unit"),
-            (CATEGORY, "category"),
-            (CHANNEL, "channel"),
-        ] {
-            if cell(column).is_empty() {
-                problem(column, format!("the {what} is empty"));
+        let cells: [&str; 10] = std::array::from_fn(|column| row.cells[column].as_str());
+        let id = cells[ID];
+        let mut duplicate = None;
+        if !id.is_empty() {
+            if let Some(first) = seen.get(id) {
+                duplicate = Some(format!(
+                    "'{id}' is also on line {first}: each request must be on one row only"
+                ));
+            } else {
+                seen.insert(id.to_string(), line);
             }
         }
-        let requester_email = match cell(EMAIL) {
-            "" => None,
-            text => match EmailAddress::parse(text) {
-                Ok(address) => Some(address),
-                Err(message) => {
-                    problem(EMAIL, message);
-                    None
+        match validate_request(&cells, line) {
+            Ok(record) if duplicate.is_none() => records.push(record),
+            outcome => {
+                let mut found = outcome.err().unwrap_or_default();
+                if let Some(message) = duplicate {
+                    found.insert(
+                        0,
+                        FieldProblem {
+                            field: ID,
+                            reason: "duplicate",
+                            message,
+                        },
+                    );
                 }
-            },
-        };
-        let value = match cell(VALUE) {
-            "" => None,
-            text => match parse_amount(text) {
-                Ok(value) => Some(value),
-                Err(message) => {
-                    problem(VALUE, message);
-                    None
-                }
-            },
-        };
-        let currency = match cell(CURRENCY) {
-            "" => None,
-            text if text.len() == 3 && text.chars().all(|c| c.is_ascii_alphabetic()) => {
-                Some(text.to_ascii_uppercase())
-            }
-            text => {
-                problem(
-                    CURRENCY,
-                    format!("'{text}' is not a currency code: use three letters, e.g. EUR"),
+                problems.extend(
+                    found
+                        .into_iter()
+                        .map(|p| ImportProblem::new(line, label(p.field), p.message)),
                 );
-                None
-            }
-        };
-        if value.is_some() && currency.is_none() && cell(CURRENCY).is_empty() {
-            problem(
-                CURRENCY,
-                "a value needs its currency (three letters, e.g. EUR)".into(),
-            );
-        }
-        let opened_on = match cell(OPENED) {
-            "" => {
-                problem(
-                    OPENED,
-                    "the opening date is empty: write it as YYYY-MM-DD".into(),
-                );
-                None
-            }
-            text => parse_date(text).map_err(|m| problem(OPENED, m)).ok(),
-        };
-        let fulfilled_on = match cell(FULFILLED) {
-            "" => None,
-            text => parse_date(text).map_err(|m| problem(FULFILLED, m)).ok(),
-        };
-        if let (Some(opened), Some(fulfilled)) = (opened_on, fulfilled_on) {
-            if fulfilled < opened {
-                problem(
-                    FULFILLED,
-                    format!("{fulfilled} is before the opening date {opened}"),
-                );
-            }
-        }
-        let status = match cell(STATUS).to_ascii_lowercase().as_str() {
-            "" if fulfilled_on.is_some() => Some(RequestStatus::Fulfilled),
-            "" => Some(RequestStatus::Open),
-            "open" => Some(RequestStatus::Open),
-            "fulfilled" | "closed" | "done" => Some(RequestStatus::Fulfilled),
-            "cancelled" | "canceled" => Some(RequestStatus::Cancelled),
-            other => {
-                problem(
-                    STATUS,
-                    format!("'{other}' is not a status: use open, fulfilled or cancelled"),
-                );
-                None
-            }
-        };
-        match (status, fulfilled_on) {
-            (Some(RequestStatus::Fulfilled), None) => problem(
-                FULFILLED,
-                "the request is fulfilled but has no fulfilment date: write it as YYYY-MM-DD"
-                    .into(),
-            ),
-            (Some(RequestStatus::Open), Some(_)) => problem(
-                STATUS,
-                "the request is open but has a fulfilment date: make it fulfilled, or empty the date"
-                    .into(),
-            ),
-            _ => {}
-        }
-        if problems.len() == before {
-            if let (Some(opened_on), Some(status)) = (opened_on, status) {
-                records.push(RequestRecord {
-                    line,
-                    id: id.to_string(),
-                    business_unit: cell(UNIT).to_string(),
-                    requester_email,
-                    category: cell(CATEGORY).to_string(),
-                    channel: cell(CHANNEL).to_string(),
-                    value,
-                    currency,
-                    opened_on,
-                    fulfilled_on,
-                    status,
-                });
             }
         }
     }
@@ -269,6 +197,152 @@ pub fn parse_requests(bytes: &[u8]) -> Result<Vec<RequestRecord>, Vec<ImportProb
         Ok(records)
     } else {
         Err(problems)
+    }
+}
+
+/// Validates one request given as the text of its fields (in [`FIELDS`] order, empty when
+/// absent): the request, or every problem in field order.
+pub fn validate_request(cells: &[&str; 10], line: u64) -> Result<RequestRecord, Vec<FieldProblem>> {
+    let mut problems = Vec::new();
+    let cell = |column: usize| cells[column];
+    let mut problem = |field: usize, reason: &'static str, message: String| {
+        problems.push(FieldProblem {
+            field,
+            reason,
+            message,
+        });
+    };
+
+    let id = cell(ID);
+    if id.is_empty() {
+        problem(
+            ID,
+            "empty",
+            "the request id is empty: every request needs its id".into(),
+        );
+    }
+    for (column, what) in [
+        (UNIT, "business unit"),
+        (CATEGORY, "category"),
+        (CHANNEL, "channel"),
+    ] {
+        if cell(column).is_empty() {
+            problem(column, "empty", format!("the {what} is empty"));
+        }
+    }
+    let requester_email = match cell(EMAIL) {
+        "" => None,
+        text => match EmailAddress::parse(text) {
+            Ok(address) => Some(address),
+            Err(message) => {
+                problem(EMAIL, "not_an_email", message);
+                None
+            }
+        },
+    };
+    let value = match cell(VALUE) {
+        "" => None,
+        text => match parse_amount(text) {
+            Ok(value) => Some(value),
+            Err(message) => {
+                problem(VALUE, "not_a_number", message);
+                None
+            }
+        },
+    };
+    let currency = match cell(CURRENCY) {
+        "" => None,
+        text if text.len() == 3 && text.chars().all(|c| c.is_ascii_alphabetic()) => {
+            Some(text.to_ascii_uppercase())
+        }
+        text => {
+            problem(
+                CURRENCY,
+                "not_a_currency",
+                format!("'{text}' is not a currency code: use three letters, e.g. EUR"),
+            );
+            None
+        }
+    };
+    if value.is_some() && currency.is_none() && cell(CURRENCY).is_empty() {
+        problem(
+            CURRENCY,
+            "missing_currency",
+            "a value needs its currency (three letters, e.g. EUR)".into(),
+        );
+    }
+    let opened_on = match cell(OPENED) {
+        "" => {
+            problem(
+                OPENED,
+                "empty",
+                "the opening date is empty: write it as YYYY-MM-DD".into(),
+            );
+            None
+        }
+        text => parse_date(text)
+            .map_err(|m| problem(OPENED, "not_a_date", m))
+            .ok(),
+    };
+    let fulfilled_on = match cell(FULFILLED) {
+        "" => None,
+        text => parse_date(text)
+            .map_err(|m| problem(FULFILLED, "not_a_date", m))
+            .ok(),
+    };
+    if let (Some(opened), Some(fulfilled)) = (opened_on, fulfilled_on) {
+        if fulfilled < opened {
+            problem(
+                FULFILLED,
+                "before_opened_on",
+                format!("{fulfilled} is before the opening date {opened}"),
+            );
+        }
+    }
+    let status = match cell(STATUS).to_ascii_lowercase().as_str() {
+        "" if fulfilled_on.is_some() => Some(RequestStatus::Fulfilled),
+        "" => Some(RequestStatus::Open),
+        "open" => Some(RequestStatus::Open),
+        "fulfilled" | "closed" | "done" => Some(RequestStatus::Fulfilled),
+        "cancelled" | "canceled" => Some(RequestStatus::Cancelled),
+        other => {
+            problem(
+                STATUS,
+                "not_a_status",
+                format!("'{other}' is not a status: use open, fulfilled or cancelled"),
+            );
+            None
+        }
+    };
+    match (status, fulfilled_on) {
+        (Some(RequestStatus::Fulfilled), None) if cell(FULFILLED).is_empty() => problem(
+            FULFILLED,
+            "missing_fulfilled_on",
+            "the request is fulfilled but has no fulfilment date: write it as YYYY-MM-DD".into(),
+        ),
+        (Some(RequestStatus::Open), Some(_)) => problem(
+            STATUS,
+            "open_with_fulfilled_on",
+            "the request is open but has a fulfilment date: make it fulfilled, or empty the date"
+                .into(),
+        ),
+        _ => {}
+    }
+    match (opened_on, status) {
+        (Some(opened_on), Some(status)) if problems.is_empty() => Ok(RequestRecord {
+            line,
+            id: id.to_string(),
+            business_unit: cell(UNIT).to_string(),
+            requester_email,
+            category: cell(CATEGORY).to_string(),
+            channel: cell(CHANNEL).to_string(),
+            value,
+            currency,
+            opened_on,
+            fulfilled_on,
+            status,
+        }),
+        _ => Err(problems),
     }
 }
 

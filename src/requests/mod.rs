@@ -6,9 +6,14 @@
 //! values, then [`apply_import`] upserts by request id in one transaction every row that
 //! is new or changes a stored request. [`check_import`] works out, without writing, what the
 //! import would do: the dry run and the import page.
+//!
+//! The request API writes one request at a time with [`upsert_one`], which reads only that
+//! request and that business unit; both paths write through `rows::upsert_many`.
 
 pub mod csv_import;
+pub mod json;
 pub mod table;
+pub mod writer;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -174,19 +179,7 @@ pub fn apply_import(
             .iter()
             .zip(&plan.outcomes)
             .filter(|(_, outcome)| **outcome != RowOutcome::Unchanged)
-            .map(|(r, _)| rows::RequestRow {
-                id: &r.id,
-                business_unit: &r.business_unit,
-                requester_email: r.requester_email.as_ref().map(|e| e.as_str()),
-                category: &r.category,
-                channel: &r.channel,
-                value_amount: r.value,
-                currency: r.currency.as_deref(),
-                opened_on: r.opened_on,
-                fulfilled_on: r.fulfilled_on,
-                status: r.status.as_str(),
-                imported_at: now,
-            })
+            .map(|(r, _)| row_of(r, now))
             .collect();
         rows::upsert_many(conn, &new_rows)?;
         let written: Vec<&RequestRecord> = records
@@ -198,6 +191,171 @@ pub fn apply_import(
         crate::pulse::record_fulfilled(conn, &written, targets, now)?;
         Ok(Ok(plan.counts))
     })
+}
+
+/// A request the API wrote (or found as sent): what happened and the request as stored,
+/// with when it was last written.
+#[derive(Debug, Clone)]
+pub struct UpsertedRequest {
+    pub outcome: RowOutcome,
+    pub stored: rows::StoredRequest,
+    pub written_at: NaiveDateTime,
+}
+
+/// Why one request was refused by the database checks: its business unit is not in the
+/// directory (the message lists the directory's units, as the import does).
+#[derive(Debug, Clone)]
+pub struct UnknownUnit(pub String);
+
+/// Writes one request (the request API): refused when its business unit is not one of the
+/// directory's; otherwise created, updated, or — when it is stored exactly so — left as it
+/// is, without a write (`imported_at` unchanged). Reads only this request and this unit.
+/// (The server batches the writes of concurrent calls: [`writer::RequestWriter`].)
+pub fn upsert_one(
+    conn: &mut DbConn,
+    record: &RequestRecord,
+    targets: &TargetDays,
+    now: NaiveDateTime,
+) -> anyhow::Result<Result<UpsertedRequest, UnknownUnit>> {
+    match check_one(conn, record)? {
+        Checked::Refused(unknown) => return Ok(Err(unknown)),
+        Checked::Unchanged(found) => return Ok(Ok(found)),
+        Checked::ToWrite => {}
+    }
+    db::write_transaction(conn, |conn| {
+        write_one(conn, record, targets, now, &mut None)
+    })
+}
+
+/// What reading (without writing) says about a request sent to the API.
+#[derive(Debug)]
+pub enum Checked {
+    /// Its business unit is not the directory's.
+    Refused(UnknownUnit),
+    /// It is stored exactly so: nothing to write.
+    Unchanged(UpsertedRequest),
+    /// New, or different from what is stored.
+    ToWrite,
+}
+
+/// Reads the request's unit and the stored request, and says whether there is anything to
+/// write; the same request sent again is only read.
+pub fn check_one(conn: &mut DbConn, record: &RequestRecord) -> anyhow::Result<Checked> {
+    if let Some(unknown) = unknown_unit(conn, record)? {
+        return Ok(Checked::Refused(unknown));
+    }
+    if let Some((stored, written_at)) = rows::find(conn, &record.id)? {
+        if same(&stored, record) {
+            return Ok(Checked::Unchanged(UpsertedRequest {
+                outcome: RowOutcome::Unchanged,
+                stored,
+                written_at,
+            }));
+        }
+    }
+    Ok(Checked::ToWrite)
+}
+
+/// The refusal of a record whose business unit no active stakeholder has, in the import's
+/// words (with the directory's units).
+fn unknown_unit(conn: &mut DbConn, record: &RequestRecord) -> anyhow::Result<Option<UnknownUnit>> {
+    if rows::unit_in_directory(conn, UNIT_ATTRIBUTE, &record.business_unit)? {
+        return Ok(None);
+    }
+    let units = rows::attribute_values_of(conn, UNIT_ATTRIBUTE)?;
+    let message = check_units(std::slice::from_ref(record), &units.into_iter().collect())
+        .into_iter()
+        .next()
+        .map(|p| p.message)
+        .unwrap_or_else(|| {
+            format!(
+                "'{}' is not a business unit of the directory",
+                record.business_unit
+            )
+        });
+    Ok(Some(UnknownUnit(message)))
+}
+
+/// Inside a write transaction: checks the unit again (unless `known_unit` says this batch
+/// found it already) and writes the record if it is new or changed.
+pub fn write_one(
+    conn: &mut DbConn,
+    record: &RequestRecord,
+    targets: &TargetDays,
+    now: NaiveDateTime,
+    known_unit: &mut Option<BTreeSet<String>>,
+) -> anyhow::Result<Result<UpsertedRequest, UnknownUnit>> {
+    let known = known_unit
+        .as_ref()
+        .is_some_and(|units| units.contains(&record.business_unit));
+    if !known {
+        if let Some(unknown) = unknown_unit(conn, record)? {
+            return Ok(Err(unknown));
+        }
+        known_unit
+            .get_or_insert_with(BTreeSet::new)
+            .insert(record.business_unit.clone());
+    }
+    let outcome = match rows::find(conn, &record.id)? {
+        None => RowOutcome::Created,
+        Some((stored, written_at)) if same(&stored, record) => {
+            return Ok(Ok(UpsertedRequest {
+                outcome: RowOutcome::Unchanged,
+                stored,
+                written_at,
+            }))
+        }
+        Some(_) => RowOutcome::Updated,
+    };
+    rows::upsert_many(conn, &[row_of(record, now)])?;
+    // Fulfilled now: the pulse it owes its requester, in the same transaction (once ever).
+    crate::pulse::record_fulfilled(conn, &[record], targets, now)?;
+    Ok(Ok(UpsertedRequest {
+        outcome,
+        stored: stored_of(record),
+        written_at: now,
+    }))
+}
+
+/// The row the import and the API write for a record.
+fn row_of(r: &RequestRecord, now: NaiveDateTime) -> rows::RequestRow<'_> {
+    rows::RequestRow {
+        id: &r.id,
+        business_unit: &r.business_unit,
+        requester_email: r.requester_email.as_ref().map(|e| e.as_str()),
+        category: &r.category,
+        channel: &r.channel,
+        value_amount: r.value,
+        currency: r.currency.as_deref(),
+        opened_on: r.opened_on,
+        fulfilled_on: r.fulfilled_on,
+        status: r.status.as_str(),
+        imported_at: now,
+    }
+}
+
+/// A record as [`upsert_one`] stores it.
+fn stored_of(r: &RequestRecord) -> rows::StoredRequest {
+    rows::StoredRequest {
+        id: r.id.clone(),
+        business_unit: r.business_unit.clone(),
+        requester_email: r.requester_email.as_ref().map(|e| e.as_str().to_string()),
+        category: r.category.clone(),
+        channel: r.channel.clone(),
+        value_amount: r.value,
+        currency: r.currency.clone(),
+        opened_on: r.opened_on,
+        fulfilled_on: r.fulfilled_on,
+        status: r.status.as_str().to_string(),
+    }
+}
+
+/// One stored request (the API's GET) and when it was last written.
+pub fn stored_request(
+    conn: &mut DbConn,
+    id: &str,
+) -> anyhow::Result<Option<(rows::StoredRequest, NaiveDateTime)>> {
+    Ok(rows::find(conn, id)?)
 }
 
 /// The stored requests' dates, to compute figures from.

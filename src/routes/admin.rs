@@ -3,12 +3,13 @@
 //! that are not about waves: the stakeholder directory and its CSV import
 //! ([`stakeholders`]), the scorecards' request log and KPI values ([`scorecard_imports`],
 //! sharing the upload code of [`upload`]), accounts ([`users`]) and survey definitions with
-//! a preview of each form ([`surveys`]).
+//! a preview of each form ([`surveys`]), and the request API's keys ([`api_keys`]).
 //!
 //! Who may do what: the directory and the accounts are for admins only (they hold personal
 //! data and grant access); survey definitions and their previews are readable by leads too,
 //! so a lead can see exactly what was asked when reading results.
 
+mod api_keys;
 mod scorecard_imports;
 mod stakeholders;
 mod suppressions;
@@ -31,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(stakeholders::configure)
         .configure(scorecard_imports::configure)
         .configure(users::configure)
+        .configure(api_keys::configure)
         .configure(suppressions::configure)
         .configure(surveys::configure);
 }

@@ -162,6 +162,7 @@ fn way_back(path: &str, signed_in: bool) -> (String, &'static str) {
         ["admin", "schedules", ..] => ("/admin/schedules".into(), "Back to the schedules"),
         ["admin", "stakeholders", ..] => ("/admin/stakeholders".into(), "Back to the stakeholders"),
         ["admin", "users", ..] => ("/admin/users".into(), "Back to the users"),
+        ["admin", "api-keys", ..] => ("/admin/api-keys".into(), "Back to the API keys"),
         ["admin", "surveys", ..] => ("/admin/surveys".into(), "Back to the surveys"),
         ["admin", "results", ..] => ("/admin/results".into(), "Back to the results"),
         _ => ("/admin".into(), "Back to the overview"),

@@ -4,6 +4,7 @@
 
 mod actions;
 mod admin;
+pub mod api;
 mod assets;
 mod errors;
 pub mod flash;
@@ -36,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(actix_web::middleware::from_fn(flash::clear_after_show))
             .wrap(security_headers())
             .configure(health::configure)
+            .configure(api::configure)
             .configure(metrics::configure)
             .configure(assets::configure)
             .configure(login::configure)
@@ -48,8 +50,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(pulses::configure)
             .configure(optout::configure)
             .configure(survey::configure)
-            .default_service(web::to(|| async {
-                Err::<actix_web::HttpResponse, _>(AppError::NotFound)
+            .default_service(web::to(|req: actix_web::HttpRequest| async move {
+                // Under /api/ the answer is the request API's JSON error, not a page.
+                if req.path().starts_with("/api/") {
+                    return Err(actix_web::Error::from(api::not_found()));
+                }
+                Err::<actix_web::HttpResponse, _>(AppError::NotFound.into())
             })),
     );
 }

@@ -44,7 +44,12 @@ pub(crate) fn axe_source() -> Option<String> {
 }
 
 /// Runs axe-core on the page in the browser; returns one line per violation.
-async fn axe_violations(client: &Client, axe: &str, page: &str, width: u32) -> Vec<String> {
+pub(crate) async fn axe_violations(
+    client: &Client,
+    axe: &str,
+    page: &str,
+    width: u32,
+) -> Vec<String> {
     // WebDriver's script runs outside the page's Content-Security-Policy.
     client.execute(axe, vec![]).await.expect("axe-core loads");
     let result = client
@@ -264,6 +269,7 @@ async fn an_admin_schedules_counts_and_closes_a_wave_and_every_admin_page_passes
         ("/admin/stakeholders".into(), "stakeholders"),
         ("/admin/stakeholders/import".into(), "stakeholders-import"),
         ("/admin/users".into(), "users"),
+        ("/admin/api-keys".into(), "api-keys"),
         ("/admin/surveys".into(), "surveys"),
         ("/admin/suppressions".into(), "suppressions"),
         ("/admin/surveys/internal-customer/actions".into(), "actions"),

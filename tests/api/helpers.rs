@@ -134,6 +134,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         session_absolute_timeout: std::time::Duration::from_secs(12 * 3600),
         login_attempts_per_minute: 10,
         survey_requests_per_minute: 1000,
+        api_requests_per_minute: 6000,
         trust_proxy: false,
         response_writers: if db.url.is_sqlite() { 1 } else { 4 },
         email: pulse::email::EmailSettings::file(db.dir.path().join("mail")),

@@ -20,6 +20,7 @@ both_backends!(
     a_fulfilled_request_invites_its_requester_once_after_the_delay,
     touch_rules_skip_pulses_and_the_page_counts_them,
     two_processes_decide_each_pulse_once,
+    a_request_fulfilled_through_the_api_owes_a_pulse,
     a_quarter_is_released_once_it_ends_and_only_for_groups_of_k,
 );
 
@@ -590,4 +591,44 @@ async fn a_quarter_is_released_once_it_ends_and_only_for_groups_of_k(backend: Ba
 
     // Nothing finer than the published results is kept: answers and sealed cells are gone.
     assert!(stored_responses(&app).is_empty());
+}
+
+async fn a_request_fulfilled_through_the_api_owes_a_pulse(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.seed_stakeholders(3);
+    let output = app.cli(&["api-key", "create", "purchasing system"]);
+    assert!(output.status.success());
+    let key = crate::helpers::text(&output.stdout)
+        .split_whitespace()
+        .find(|w| w.starts_with("pulse_"))
+        .expect("the key is printed once")
+        .to_string();
+    let today = real_now().date();
+    let send = |status: &'static str, fulfilled: Option<String>| {
+        let body = serde_json::json!({
+            "request_id": "PO-77",
+            "business_unit": "Sales",
+            "requester_email": "person2@example.com",
+            "category": "IT hardware",
+            "channel": "catalogue",
+            "opened_on": (today - Duration::days(12)).to_string(),
+            "fulfilled_on": fulfilled,
+            "status": status,
+        });
+        app.client
+            .post(app.url("/api/v1/requests"))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+    };
+    // Opened: nothing owed. Fulfilled: one pulse; the same call again: still one.
+    assert_eq!(send("open", None).await.unwrap().status(), 201);
+    assert_eq!(pulses_recorded(&app), 0);
+    for _ in 0..2 {
+        let sent = send("fulfilled", Some(today.to_string())).await.unwrap();
+        assert!(sent.status().is_success(), "{}", sent.status());
+    }
+    assert_eq!(pulses_recorded(&app), 1);
+    let report = tick(&app, real_now() + Duration::hours(25));
+    assert_eq!(report.pulses_invited, 1);
 }

@@ -2,6 +2,7 @@
 //! take `conn: &mut DbConn` (a pooled connection or the one inside a transaction).
 
 pub mod actions;
+pub mod api_keys;
 pub mod invitations;
 pub mod kpis;
 pub mod opt_outs;

@@ -8,7 +8,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
-use crate::db::schema::{procurement_requests as requests, stakeholders};
+use crate::db::schema::{
+    attribute_values, procurement_requests as requests, stakeholder_attributes, stakeholders,
+};
 use crate::db::DbConn;
 
 /// Rows per multi-row upsert: 11 columns × 1000 rows = 11,000 bound parameters, under the
@@ -87,6 +89,38 @@ pub fn upsert_many(conn: &mut DbConn, rows: &[RequestRow<'_>]) -> QueryResult<us
 pub fn stored(conn: &mut DbConn) -> QueryResult<Vec<StoredRequest>> {
     requests::table
         .select(StoredRequest::as_select())
+        .load(conn)
+}
+
+/// One stored request and when it was last written (the request API's read and compare).
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<(StoredRequest, NaiveDateTime)>> {
+    requests::table
+        .filter(requests::id.eq(id))
+        .select((StoredRequest::as_select(), requests::imported_at))
+        .first(conn)
+        .optional()
+}
+
+/// Whether an active stakeholder has `business_unit = unit`: one index lookup, for the
+/// request API (the import reads every unit at once: [`directory_attributes`]).
+pub fn unit_in_directory(conn: &mut DbConn, attribute: &str, unit: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        stakeholder_attributes::table
+            .inner_join(stakeholders::table)
+            .filter(stakeholder_attributes::name.eq(attribute))
+            .filter(stakeholder_attributes::value.eq(unit))
+            .filter(stakeholders::active.eq(true)),
+    ))
+    .get_result(conn)
+}
+
+/// The values of `attribute` the directory counts (active stakeholders or not), sorted:
+/// named in the request API's answer to an unknown business unit.
+pub fn attribute_values_of(conn: &mut DbConn, attribute: &str) -> QueryResult<Vec<String>> {
+    attribute_values::table
+        .filter(attribute_values::name.eq(attribute))
+        .select(attribute_values::value)
+        .order(attribute_values::value.asc())
         .load(conn)
 }
 
