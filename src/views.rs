@@ -9,6 +9,8 @@ pub mod actions;
 pub mod figures;
 pub mod heard;
 pub mod home;
+pub mod map_page;
+pub mod mirror_page;
 pub mod optout_page;
 pub mod results_cache;
 pub mod results_page;

@@ -11,6 +11,7 @@ mod health;
 mod heard;
 mod login;
 pub mod metrics;
+mod mirror;
 mod optout;
 pub mod results;
 mod schedules;
@@ -41,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(admin::configure)
             .configure(waves::configure)
             .configure(results::configure)
+            .configure(mirror::configure)
             .configure(actions::configure)
             .configure(heard::configure)
             .configure(scorecards::configure)
