@@ -24,6 +24,7 @@ mod email;
 mod health;
 mod home;
 mod migrations;
+mod mirror;
 mod operations;
 mod outbox_processes;
 mod readme;
