@@ -39,7 +39,7 @@ pub fn compact_number(value: f64) -> String {
         format!("{:.1}M", value / 1e6)
     } else if abs >= 1e4 {
         format!("{:.0}k", value / 1e3)
-    } else if abs >= 100.0 {
+    } else if abs >= 100.0 || value.fract() == 0.0 {
         format!("{value:.0}")
     } else {
         format!("{value:.1}")
@@ -85,7 +85,7 @@ pub fn stakeholder_map_svg(
     let x = |v: f64| left + plot_w * (v - x_low) / (x_high - x_low);
     let y = |v: f64| top + plot_h * (y_high - v) / (y_high - y_low);
     let mut svg = format!(
-        "<svg role=\"img\" aria-label=\"{}\" class=\"chart map\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"12\">\
+        "<svg role=\"img\" aria-label=\"{}\" class=\"chart map\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" font-family=\"sans-serif\" font-size=\"13\">\
          <defs><marker id=\"map-arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto-start-reverse\"><path d=\"M0 0 L10 5 L0 10 z\" fill=\"{MUTED}\"/></marker></defs>",
         escape(description)
     );

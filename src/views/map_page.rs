@@ -18,6 +18,8 @@ pub struct MapPage {
     pub audience: Option<&'static str>,
     pub k: u32,
     pub attribute_label: String,
+    /// "business unit", for sentences.
+    pub attribute_lower: String,
     pub importance_label: String,
     pub importance_how: String,
     pub measure_label: &'static str,
@@ -150,6 +152,7 @@ pub fn map_page(map: &StakeholderMap, wave_state: WaveState) -> MapPage {
                 map.importance.attribute
             ),
         },
+        attribute_lower: attribute_label.to_lowercase(),
         attribute_label,
         importance_label,
         measure_label: map.measure.label(),

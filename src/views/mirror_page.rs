@@ -87,6 +87,8 @@ pub struct IndexView {
 pub struct BreakdownView {
     pub attribute: String,
     pub label: String,
+    /// "Suppliers by supplier tier".
+    pub heading: String,
     pub groups: Vec<GroupView>,
 }
 
@@ -204,6 +206,7 @@ pub fn mirror_page(mirror: &Mirror) -> MirrorPage {
         .map(|b| BreakdownView {
             attribute: b.attribute.clone(),
             label: b.label.clone(),
+            heading: format!("Suppliers by {}", b.label.to_lowercase()),
             groups: b
                 .groups
                 .iter()

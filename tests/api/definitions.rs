@@ -109,7 +109,7 @@ fn every_shipped_definition_validates() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
     assert!(
-        stdout.contains("ok: internal-customer.json (internal-customer v1, 11 questions)"),
+        stdout.contains("ok: internal-customer.json (internal-customer v2, 11 questions)"),
         "{stdout}"
     );
     assert!(
@@ -733,7 +733,7 @@ async fn reformatting_a_definition_is_not_a_change(backend: Backend) {
     let output = load_cli(&db, dir.path());
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(
-        text(&output.stdout).contains("unchanged: internal-customer v1"),
+        text(&output.stdout).contains("unchanged: internal-customer v2"),
         "{}",
         text(&output.stdout)
     );
@@ -799,7 +799,7 @@ async fn pinning_through_the_library_is_all_or_nothing(backend: Backend) {
             definitions::content_hash(loaded.canonical_json())
         );
     }
-    let internal = surveys::find_pinned(&mut conn, "internal-customer", 1)
+    let internal = surveys::find_pinned(&mut conn, "internal-customer", 2)
         .unwrap()
         .unwrap();
     assert_eq!(internal.title, "How is Procurement doing for you?");
@@ -875,9 +875,9 @@ async fn serve_pins_the_definitions_at_start(backend: Backend) {
     assert_eq!(
         slugs,
         [
-            ("internal-customer".to_string(), 1),
+            ("internal-customer".to_string(), 2),
             ("pulse-check".to_string(), 2),
-            ("supplier-customer-of-choice".to_string(), 2)
+            ("supplier-customer-of-choice".to_string(), 3)
         ]
     );
 

@@ -13,6 +13,7 @@ mod browser_actions;
 mod browser_admin;
 mod browser_delivery;
 mod browser_heard;
+mod browser_mirror;
 mod browser_results;
 mod browser_scorecards;
 mod crash;
