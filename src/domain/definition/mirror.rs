@@ -277,7 +277,7 @@ mod tests {
 
     fn survey(audience: &str, scale: u8, extra: serde_json::Value) -> SurveyDefinition {
         let mut value = serde_json::json!({
-            "slug": "s",
+            "slug": "survey",
             "version": 1,
             "title": "T",
             "intro": "I",
