@@ -79,7 +79,7 @@ pub fn stakeholder_map_svg(
     );
     let (y_low, y_high, y_step) = range(&ys, 10.0);
     let (width, height) = (360.0, 330.0);
-    let (left, right, top, bottom) = (42.0, 10.0, 12.0, 44.0);
+    let (left, right, top, bottom) = (42.0, 22.0, 12.0, 44.0);
     let plot_w = width - left - right;
     let plot_h = height - top - bottom;
     let x = |v: f64| left + plot_w * (v - x_low) / (x_high - x_low);

@@ -160,9 +160,9 @@ pub enum Command {
     Scorecard(scorecard::ScorecardArgs),
     /// Print a wave's results (the figures of the results page) as JSON or CSV
     Results(results::ResultsArgs),
-    /// Print the customer-of-choice mirror of a half-year (suppliers beside internal customers)
+    /// Print the customer-of-choice mirror of a half-year (text, JSON or CSV)
     Mirror(mirror::MirrorArgs),
-    /// Print a wave's stakeholder map (each group by importance and satisfaction) as JSON
+    /// Print a wave's stakeholder map: groups by importance and satisfaction (JSON)
     Map(mirror::MapArgs),
     /// Action plans on a closed wave's figures: add, list, show, update, note, publish
     #[command(subcommand)]

@@ -507,7 +507,7 @@ fn wave_bias(dimension: &str, wave: WaveContext) -> f64 {
 pub fn response_probability(person: &Person, wave: WaveContext) -> f64 {
     let base = match person.role {
         Role::Internal { unit } => UNITS[unit].response_rate,
-        Role::Supplier { .. } => 0.52,
+        Role::Supplier { .. } => 0.58,
     };
     // A little wave-to-wave variation, the same for everyone in the wave.
     let wave_shift = [0.0, 0.03, -0.02, 0.04, 0.01][wave.index % 5];
