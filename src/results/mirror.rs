@@ -210,9 +210,21 @@ pub fn mirror(
     };
     let previous = halves.iter().copied().find(|h| *h < chosen);
     let mut load = |half: HalfYear| -> Result<(Side, Side), ResultsError> {
-        let sides = &by_half[&half];
-        let internal = side(conn, cache, &sides["internal_customers"].wave_id, now)?;
-        let suppliers = side(conn, cache, &sides["suppliers"].wave_id, now)?;
+        // Every half-year kept above has a wave of each audience.
+        let wave_of = |audience: Audience| {
+            by_half
+                .get(&half)
+                .and_then(|sides| sides.get(audience.as_str()))
+                .map(|candidate| candidate.wave_id.clone())
+                .ok_or_else(|| {
+                    ResultsError::Unexpected(anyhow::anyhow!(
+                        "{half} lost its {} wave",
+                        audience.label()
+                    ))
+                })
+        };
+        let internal = side(conn, cache, &wave_of(Audience::InternalCustomers)?, now)?;
+        let suppliers = side(conn, cache, &wave_of(Audience::Suppliers)?, now)?;
         Ok((internal, suppliers))
     };
     let (internal, suppliers) = load(chosen)?;
