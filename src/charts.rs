@@ -1,11 +1,14 @@
 //! Server-rendered SVG charts of the results and home pages, written by hand: a trend
 //! chart per measure (axis scaled to the data, zero line, every wave labelled in full,
 //! text that stays readable on a phone), sparklines, and the bars of the pain-point
-//! Pareto. No script, no event attributes, no inline style (the CSP allows none): the SVG
+//! Pareto, and the stakeholder map ([`stakeholder_map_svg`]). No script, no event attributes, no inline style (the CSP allows none): the SVG
 //! is embedded inline, the page works without JavaScript and prints. Pure functions of the
 //! figures they draw; `None` when there is nothing to draw. Every text is escaped.
 
 use std::fmt::Write;
+
+mod stakeholder_map;
+pub use stakeholder_map::{compact_number, stakeholder_map_svg, MapAxes, MapDot};
 
 const INK: &str = "#1b2430";
 const MUTED: &str = "#5b6573";

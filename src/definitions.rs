@@ -200,6 +200,22 @@ impl Loaded {
         files.len()
     }
 
+    /// Checks the pairs across the good definitions (both sides on the same scale): a
+    /// conflict is an error of the file of the suppliers' side.
+    fn check_pairs(&mut self) {
+        let definitions: Vec<(&str, &SurveyDefinition)> = self
+            .definitions
+            .iter()
+            .map(|d| (d.file(), d.definition()))
+            .collect();
+        let conflicts = crate::domain::definition::pair_conflicts(&definitions);
+        self.errors.extend(
+            conflicts
+                .into_iter()
+                .map(|(file, problem)| DefinitionError::at(&file, problem)),
+        );
+    }
+
     fn push(&mut self, file: &str, result: Result<LoadedDefinition, Vec<DefinitionError>>) {
         match result {
             Ok(definition) => self.definitions.push(definition),
@@ -256,6 +272,7 @@ pub fn load_built_in() -> Loaded {
         };
         loaded.push(&name, result);
     }
+    loaded.check_pairs();
     loaded
 }
 
@@ -286,6 +303,7 @@ fn load_dir(dir: &Path) -> anyhow::Result<Loaded> {
         let file = file_name(&path);
         loaded.push(&file, read_and_parse(&path, &file));
     }
+    loaded.check_pairs();
     Ok(loaded)
 }
 

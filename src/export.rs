@@ -13,6 +13,8 @@
 //! `note`; a group's trend rows carry the group; dimension means and pain-point shares of
 //! a trend point are `mean:KEY` and `share:KEY`.
 
+pub mod mirror;
+
 use crate::results::{
     Change, CsatFigures, DimensionFigures, Hidden, NpsFigures, PainPointsResult, TrendPoint,
     WaveResults,
@@ -378,9 +380,14 @@ fn number(value: Option<f64>) -> String {
 
 /// The export as CSV (UTF-8, comma-separated, header row).
 pub fn to_csv(results: &WaveResults) -> anyhow::Result<Vec<u8>> {
+    rows_to_csv(rows(results))
+}
+
+/// Rows as CSV (UTF-8, comma-separated, header row).
+pub fn rows_to_csv(rows: Vec<Row>) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(HEADER)?;
-    for row in rows(results) {
+    for row in rows {
         writer.write_record([
             row.section.to_string(),
             neutralise(&row.attribute),
@@ -399,15 +406,20 @@ pub fn to_csv(results: &WaveResults) -> anyhow::Result<Vec<u8>> {
 
 /// The export as an XLSX workbook: the same rows, numbers as numbers.
 pub fn to_xlsx(results: &WaveResults) -> anyhow::Result<Vec<u8>> {
+    rows_to_xlsx(rows(results), "Results")
+}
+
+/// Rows as an XLSX workbook of one sheet, numbers as numbers.
+pub fn rows_to_xlsx(rows: Vec<Row>, sheet_name: &str) -> anyhow::Result<Vec<u8>> {
     use rust_xlsxwriter::{Format, Workbook};
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet();
-    sheet.set_name("Results")?;
+    sheet.set_name(sheet_name)?;
     let bold = Format::new().set_bold();
     for (col, name) in HEADER.iter().enumerate() {
         sheet.write_string_with_format(0, col as u16, *name, &bold)?;
     }
-    for (i, row) in rows(results).into_iter().enumerate() {
+    for (i, row) in rows.into_iter().enumerate() {
         let r = u32::try_from(i + 1)?;
         let texts = [
             (0, row.section.to_string()),

@@ -10,6 +10,8 @@ pub mod api;
 pub mod figures;
 pub mod heard;
 pub mod home;
+pub mod map_page;
+pub mod mirror_page;
 pub mod optout_page;
 pub mod pulses;
 pub mod results_cache;

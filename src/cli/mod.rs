@@ -1,5 +1,6 @@
 //! The command line: `pulse serve | migrate | user | stakeholders | survey | wave |
-//! schedule | tick | requests | api-key | kpi | scorecard | results | backup | restore | demo`. Each command
+//! schedule | tick | requests | api-key | kpi | scorecard | results | mirror | map | backup |
+//! restore | demo`. Each command
 //! group lives in its own file; this one holds the global options and the dispatch.
 //! Errors print what was wrong and what to do, and exit non-zero.
 
@@ -9,6 +10,7 @@ mod backup;
 mod demo;
 mod email_args;
 mod kpi;
+mod mirror;
 mod requests;
 mod results;
 mod scorecard;
@@ -162,6 +164,10 @@ pub enum Command {
     Scorecard(scorecard::ScorecardArgs),
     /// Print a wave's results (the figures of the results page) as JSON or CSV
     Results(results::ResultsArgs),
+    /// Print the customer-of-choice mirror of a half-year (text, JSON or CSV)
+    Mirror(mirror::MirrorArgs),
+    /// Print a wave's stakeholder map: groups by importance and satisfaction (JSON)
+    Map(mirror::MapArgs),
     /// Action plans on a closed wave's figures: add, list, show, update, note, publish
     #[command(subcommand)]
     Action(action::ActionCommand),
@@ -253,6 +259,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Kpi(command) => kpi::run(&global, command),
         Command::Scorecard(args) => scorecard::run(&global, args),
         Command::Results(args) => results::run(&global, args),
+        Command::Mirror(args) => mirror::run(&global, args),
+        Command::Map(args) => mirror::run_map(&global, args),
         Command::Action(command) => action::run(&global, command),
         Command::Backup(args) => backup::run_backup(&global, args),
         Command::Restore(args) => backup::run_restore(&global, args),

@@ -10,7 +10,10 @@
 //!   departments and 4 regions, plus 100 suppliers;
 //! * four closed half-yearly waves of `internal-customer` and a fifth one open for 8 days,
 //!   with its first reminder sent and the second due in 6 days;
-//! * a closed `supplier-customer-of-choice` wave three months ago;
+//! * a closed `supplier-customer-of-choice` wave beside each closed internal wave (the
+//!   customer-of-choice mirror pairs them per half-year) and one three months ago; the
+//!   directory carries importance attributes (`influence`, `annual_spend`) for the
+//!   stakeholder map, and suppliers rate payment lower every half-year;
 //! * action plans on the closed internal waves — some done, one dropped, one overdue —
 //!   whose targets move in later waves, the published ones in the open wave's invitation
 //!   and form, and the last closed wave's "what we heard" ([`actions`]);
@@ -267,6 +270,7 @@ fn remove_file_if_exists(path: &Path) -> anyhow::Result<()> {
 }
 
 /// A wave to play.
+#[derive(Clone)]
 struct WaveSpec {
     survey: &'static str,
     title: String,
@@ -311,16 +315,34 @@ pub fn seed(
             },
         });
     }
+    // The supplier survey beside every closed internal wave (an hour later, the same
+    // half-year: the customer-of-choice mirror pairs them), and once more three months ago.
+    for spec in specs.clone() {
+        if spec.opens_at + Duration::days(OPEN_FOR_DAYS) > now {
+            continue;
+        }
+        let opens_at = spec.opens_at + Duration::hours(1);
+        specs.push(WaveSpec {
+            survey: SUPPLIER_SURVEY,
+            title: render_title("Suppliers H{half} {year}", opens_at),
+            audience: model::SUPPLIER_AUDIENCE,
+            opens_at,
+            context: WaveContext {
+                index: spec.context.index,
+                supplier: true,
+            },
+        });
+    }
     let supplier_opens_at = current_opens_at
         .checked_sub_months(Months::new(3))
         .context("the demo's dates are out of range")?;
     specs.push(WaveSpec {
         survey: SUPPLIER_SURVEY,
-        title: render_title("Supplier survey {year}", supplier_opens_at),
+        title: render_title("Suppliers H{half} {year}", supplier_opens_at),
         audience: model::SUPPLIER_AUDIENCE,
         opens_at: supplier_opens_at,
         context: WaveContext {
-            index: 0,
+            index: model::INTERNAL_WAVES - 1,
             supplier: true,
         },
     });
@@ -371,10 +393,18 @@ pub fn seed(
         scorecards::log_start(now.date()),
         now,
     )?;
+    // The suppliers answer from a generator of their own, so the internal waves' answers
+    // do not depend on how many supplier waves there are.
+    let mut supplier_rng = StdRng::seed_from_u64(options.seed.wrapping_add(0x5u64 << 32));
     let mut played = Vec::new();
     for spec in &specs {
         pulse_replay.until(conn, key, &people, spec.opens_at)?;
-        played.push(play_wave(conn, key, &clock, &mut rng, &people, spec, now)?);
+        let rng = if spec.context.supplier {
+            &mut supplier_rng
+        } else {
+            &mut rng
+        };
+        played.push(play_wave(conn, key, &clock, rng, &people, spec, now)?);
     }
     pulse_replay.until(conn, key, &people, now + Duration::days(1))?;
     let closed_internal: Vec<&DemoWave> = played

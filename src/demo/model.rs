@@ -294,14 +294,57 @@ pub struct Organisation {
 }
 
 /// The CSV columns, in order (`email,name,language` then the attributes).
-const ATTRIBUTE_COLUMNS: [&str; 6] = [
+const ATTRIBUTE_COLUMNS: [&str; 8] = [
     "stakeholder_type",
     "business_unit",
     "department",
     "region",
     "supplier_tier",
     "category",
+    "influence",
+    "annual_spend",
 ];
+
+/// A number in [0, 1) that depends only on `text` (FNV-1a): the importance attributes are
+/// derived from it rather than drawn from the seeded generator, so adding them left every
+/// seeded answer as it was.
+fn stable_fraction(text: &str) -> f64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    (hash >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// An internal customer's influence on spend (1–5) and the spend they manage per year
+/// (EUR), by business unit: Manufacturing and IT weigh most.
+fn internal_importance(unit: &str, email: &str) -> (u32, u64) {
+    let (influence, spend) = match unit {
+        IMPROVING_UNIT => (3.6, 420_000.0),
+        FALLING_UNIT => (4.1, 380_000.0),
+        "Research & Development" => (3.2, 260_000.0),
+        "Sales & Marketing" => (2.6, 140_000.0),
+        "Finance" => (2.9, 60_000.0),
+        _ => (2.2, 90_000.0),
+    };
+    let f = stable_fraction(email);
+    let g = stable_fraction(&format!("{email}/spend"));
+    (
+        (influence + 2.4 * (f - 0.5)).round().clamp(1.0, 5.0) as u32,
+        (spend * (0.3 + 1.4 * g) / 1000.0).round() as u64 * 1000,
+    )
+}
+
+/// A supplier's annual spend with the organisation (EUR), by tier.
+fn supplier_spend(tier: &str, email: &str) -> u64 {
+    let base = match tier {
+        "strategic" => 3_200_000.0,
+        "preferred" => 900_000.0,
+        _ => 180_000.0,
+    };
+    (base * (0.4 + 1.2 * stable_fraction(email)) / 1000.0).round() as u64 * 1000
+}
 
 /// The audience of the internal-customer waves.
 pub const INTERNAL_AUDIENCE: &str = "stakeholder_type=internal";
@@ -335,6 +378,7 @@ impl Organisation {
                     &format!("{}.{}", ascii(first), ascii(last)),
                     "example.com",
                 );
+                let (influence, spend) = internal_importance(unit_name, &email);
                 people.push(Person {
                     email,
                     name: format!("{first} {last}"),
@@ -344,6 +388,8 @@ impl Organisation {
                         ("business_unit", (*unit_name).into()),
                         ("department", department.into()),
                         ("region", region.into()),
+                        ("influence", influence.to_string()),
+                        ("annual_spend", spend.to_string()),
                     ],
                     role: Role::Internal { unit },
                     offset: normal(rng, 0.5),
@@ -370,6 +416,7 @@ impl Organisation {
                 &format!("{}.{}", ascii(first), ascii(last)),
                 &domain,
             );
+            let spend = supplier_spend(tier, &email);
             people.push(Person {
                 email,
                 name: format!("{first} {last} ({company})"),
@@ -379,6 +426,7 @@ impl Organisation {
                     ("region", region.into()),
                     ("supplier_tier", tier.into()),
                     ("category", category.into()),
+                    ("annual_spend", spend.to_string()),
                 ],
                 role: Role::Supplier { tier_mood },
                 offset: normal(rng, 0.5),
@@ -440,7 +488,18 @@ fn mood(person: &Person, wave: WaveContext) -> f64 {
             let unit = &UNITS[unit];
             unit.mood + (unit.drift + 0.03) * wave.index as f64
         }
-        Role::Supplier { tier_mood } => tier_mood,
+        Role::Supplier { tier_mood } => tier_mood + 0.04 * wave.index as f64,
+    }
+}
+
+/// How a dimension moves from wave to wave, beyond the group's mood: suppliers find
+/// payment slower every half-year (while internal customers rate procurement's
+/// timeliness as before), and customer-of-choice lags the rest.
+fn wave_bias(dimension: &str, wave: WaveContext) -> f64 {
+    match (wave.supplier, dimension) {
+        (true, "payment") => -0.25 - 0.12 * wave.index as f64,
+        (true, "customer_of_choice") => -0.15,
+        _ => 0.0,
     }
 }
 
@@ -448,7 +507,7 @@ fn mood(person: &Person, wave: WaveContext) -> f64 {
 pub fn response_probability(person: &Person, wave: WaveContext) -> f64 {
     let base = match person.role {
         Role::Internal { unit } => UNITS[unit].response_rate,
-        Role::Supplier { .. } => 0.52,
+        Role::Supplier { .. } => 0.58,
     };
     // A little wave-to-wave variation, the same for everyone in the wave.
     let wave_shift = [0.0, 0.03, -0.02, 0.04, 0.01][wave.index % 5];
@@ -491,7 +550,11 @@ pub fn answer_form(
                     fields.push((q.key.clone(), "na".into()));
                     continue;
                 }
-                let on_five = 3.3 + 0.85 * s + dimension_bias(&q.dimension) + normal(rng, 0.75);
+                let on_five = 3.3
+                    + 0.85 * s
+                    + dimension_bias(&q.dimension)
+                    + wave_bias(&q.dimension, wave)
+                    + normal(rng, 0.75);
                 let scale = f64::from(q.scale.max(2));
                 let value = (1.0 + (on_five - 1.0) * (scale - 1.0) / 4.0)
                     .round()

@@ -15,6 +15,11 @@ use std::ops::RangeInclusive;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+mod mirror;
+pub use mirror::{
+    pair_conflicts, pair_label, Audience, ImportanceAggregate, ImportanceAttribute, PairedQuestion,
+};
+
 /// Likert scales may have this many points.
 pub const LIKERT_SCALES: [u8; 2] = [5, 7];
 /// The longest free-text answer a definition may allow.
@@ -59,6 +64,16 @@ pub struct SurveyDefinition {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = 60))]
     pub estimated_minutes: Option<u32>,
+    /// Who answers the survey: "internal_customers" or "suppliers". Needed for paired
+    /// questions: the customer-of-choice mirror sets the suppliers' side of each pair beside
+    /// the internal customers' side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<Audience>,
+    /// Directory attributes that say how important a group of respondents is (e.g.
+    /// "influence" or "annual_spend"), for the stakeholder map: each group is placed by
+    /// its importance and its satisfaction. The first is the map's default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub importance: Vec<ImportanceAttribute>,
     /// The questions, in the order they are asked.
     #[schemars(length(min = 1))]
     pub questions: Vec<Question>,
@@ -176,6 +191,17 @@ pub struct LikertQuestion {
     /// Offer "Not applicable" besides the scale (not counted in the results). Default: false.
     #[serde(default)]
     pub allow_not_applicable: bool,
+    /// Makes this question one side of a pair, e.g. "communication": the customer-of-choice
+    /// mirror sets it beside the question with the same pair in a survey of the other
+    /// audience (same scale required). The question must be the only one of its dimension.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]{0,62}$"))]
+    pub pair: Option<String>,
+    /// A customer-of-choice item of a supplier survey ("you offer us your innovations
+    /// first"): the mirror's customer-of-choice index is the share of top-2 answers over
+    /// these items. Default: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub customer_of_choice: bool,
 }
 
 /// Labels for the two ends of a scale.
@@ -789,6 +815,8 @@ impl Checker {
                 "a survey needs at least one question",
             );
         }
+        self.importance(d);
+        self.pairs(d);
         let mut keys: BTreeMap<&str, usize> = BTreeMap::new();
         for (i, question) in d.questions.iter().enumerate() {
             let path = root.field("questions").index(i);

@@ -10,6 +10,8 @@
 //!               ──model───▶ WaveResults (the API contract: page, CSV, XLSX, JSON, CLI)
 //!               ──store───▶ cache (live results until the next response) + snapshots
 //! overview ──▶ the results index and the home page (latest closed wave per survey)
+//! two waves' published results ──mirror──▶ the customer-of-choice mirror of a half-year
+//! a wave's published results + directory importance ──map──▶ the stakeholder map
 //! ```
 //!
 //! **Input.** ONE grouped read per wave: its `answer_counts` rows (how many respondents of
@@ -57,6 +59,8 @@ mod changes;
 mod comments;
 mod counts;
 mod figures;
+pub mod map;
+pub mod mirror;
 pub mod model;
 pub mod overview;
 mod plans;

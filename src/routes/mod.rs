@@ -12,6 +12,7 @@ mod health;
 mod heard;
 mod login;
 pub mod metrics;
+mod mirror;
 mod optout;
 mod pulses;
 pub mod results;
@@ -44,6 +45,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(admin::configure)
             .configure(waves::configure)
             .configure(results::configure)
+            .configure(mirror::configure)
             .configure(actions::configure)
             .configure(heard::configure)
             .configure(scorecards::configure)

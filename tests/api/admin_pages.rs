@@ -635,14 +635,14 @@ async fn the_survey_preview_is_the_respondent_form_and_stores_nothing(backend: B
     let html = list.text().await.unwrap();
     assert!(html.contains("internal-customer") && html.contains("pulse-check"));
     assert!(html.contains("<td>en, de</td>"), "{html}");
-    assert!(html.contains("href=\"/admin/surveys/internal-customer/preview?version&#x3D;1\""));
+    assert!(html.contains("href=\"/admin/surveys/internal-customer/preview?version&#x3D;2\""));
     assert!(
         html.contains("<td>loaded</td>"),
         "the folder's files are loaded"
     );
 
     let en = app
-        .get("/admin/surveys/internal-customer/preview?version=1")
+        .get("/admin/surveys/internal-customer/preview?version=2")
         .await;
     assert_eq!(en.status(), 200);
     let en = en.text().await.unwrap();
@@ -657,7 +657,7 @@ async fn the_survey_preview_is_the_respondent_form_and_stores_nothing(backend: B
         "no admin navigation inside the form"
     );
     let de = app
-        .get("/admin/surveys/internal-customer/preview?version=1&lang=de")
+        .get("/admin/surveys/internal-customer/preview?version=2&lang=de")
         .await
         .text()
         .await
@@ -692,7 +692,7 @@ async fn the_survey_preview_is_the_respondent_form_and_stores_nothing(backend: B
     };
     let preview_same_lang = app
         .get(&format!(
-            "/admin/surveys/internal-customer/preview?version=1&lang={respondent_lang}"
+            "/admin/surveys/internal-customer/preview?version=2&lang={respondent_lang}"
         ))
         .await
         .text()
@@ -708,7 +708,7 @@ async fn the_survey_preview_is_the_respondent_form_and_stores_nothing(backend: B
         .0
         .id;
     assert_eq!(responses::count_for_wave(&mut conn, &wave).unwrap(), 0);
-    let action = "/admin/surveys/internal-customer/preview?version=1&lang=en";
+    let action = "/admin/surveys/internal-customer/preview?version=2&lang=en";
     let empty = app.post_form(action, &[("csrf_token", &csrf)]).await;
     assert_eq!(empty.status(), 422);
     let html = empty.text().await.unwrap();

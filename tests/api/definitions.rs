@@ -109,7 +109,7 @@ fn every_shipped_definition_validates() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
     assert!(
-        stdout.contains("ok: internal-customer.json (internal-customer v1, 11 questions)"),
+        stdout.contains("ok: internal-customer.json (internal-customer v2, 11 questions)"),
         "{stdout}"
     );
     assert!(
@@ -199,11 +199,11 @@ fn unknown_fields_are_errors_with_a_suggestion() {
             let scale = v["questions"][3].as_object_mut().unwrap().remove("scale").unwrap();
             v["questions"][3]["scael"] = scale;
         },
-        "internal-customer.json: questions[3].scael: unknown field (did you mean 'scale'?); allowed here: key, text, help, required, scale, dimension, anchors, allow_not_applicable",
+        "internal-customer.json: questions[3].scael: unknown field (did you mean 'scale'?); allowed here: key, text, help, required, scale, dimension, anchors, allow_not_applicable, pair, customer_of_choice",
     );
     assert_error(
         |v| v["colour"] = json!("blue"),
-        "internal-customer.json: colour: unknown field; allowed here: $schema, slug, version, title, intro, languages, segments, estimated_minutes, questions",
+        "internal-customer.json: colour: unknown field; allowed here: $schema, slug, version, title, intro, languages, segments, estimated_minutes, audience, importance, questions",
     );
 }
 
@@ -490,7 +490,7 @@ fn many_errors_in_many_files_are_reported_at_once() {
 
     let expected = [
         "internal-customer.json: segments[1]: 'region' is listed twice",
-        "internal-customer.json: questions[1].scal: unknown field (did you mean 'scale'?); allowed here: key, text, help, required, scale, dimension, anchors, allow_not_applicable",
+        "internal-customer.json: questions[1].scal: unknown field (did you mean 'scale'?); allowed here: key, text, help, required, scale, dimension, anchors, allow_not_applicable, pair, customer_of_choice",
         "internal-customer.json: questions[3].scale: must be 5 or 7",
         "internal-customer.json: questions[8].options[2].stage: unknown value 'payment'; use one of intake, approval, sourcing, contracting, ordering, delivery, invoicing_payment, supplier_management, policy, communication",
         "internal-customer.json: questions[9].kind: 'choise' is not a kind of question (did you mean 'choice'?); use one of nps, likert, pain_points, choice, text",
@@ -733,7 +733,7 @@ async fn reformatting_a_definition_is_not_a_change(backend: Backend) {
     let output = load_cli(&db, dir.path());
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(
-        text(&output.stdout).contains("unchanged: internal-customer v1"),
+        text(&output.stdout).contains("unchanged: internal-customer v2"),
         "{}",
         text(&output.stdout)
     );
@@ -779,7 +779,7 @@ async fn pinning_through_the_library_is_all_or_nothing(backend: Backend) {
     };
     assert_eq!(refusals.len(), 2, "{refusals:?}");
     assert!(refusals[0].starts_with("pulse-check.json: version 1 of 'pulse-check'"));
-    assert!(refusals[1].starts_with("supplier-customer-of-choice.json: version 2 of"));
+    assert!(refusals[1].starts_with("supplier-customer-of-choice.json: version 3 of"));
     assert_eq!(survey_versions::count(&mut conn).unwrap(), 3);
     assert!(
         survey_versions::find_by_slug_version(&mut conn, "brand-new", 1)
@@ -799,7 +799,7 @@ async fn pinning_through_the_library_is_all_or_nothing(backend: Backend) {
             definitions::content_hash(loaded.canonical_json())
         );
     }
-    let internal = surveys::find_pinned(&mut conn, "internal-customer", 1)
+    let internal = surveys::find_pinned(&mut conn, "internal-customer", 2)
         .unwrap()
         .unwrap();
     assert_eq!(internal.title, "How is Procurement doing for you?");
@@ -875,9 +875,9 @@ async fn serve_pins_the_definitions_at_start(backend: Backend) {
     assert_eq!(
         slugs,
         [
-            ("internal-customer".to_string(), 1),
+            ("internal-customer".to_string(), 2),
             ("pulse-check".to_string(), 2),
-            ("supplier-customer-of-choice".to_string(), 2)
+            ("supplier-customer-of-choice".to_string(), 3)
         ]
     );
 

@@ -7,7 +7,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::{
-    answered_marks, invitations, legacy_answered, opt_outs, stakeholders, suppressions, waves,
+    answered_marks, invitations, legacy_answered, opt_outs, stakeholder_attributes, stakeholders,
+    suppressions, waves,
 };
 use crate::db::DbConn;
 
@@ -295,4 +296,22 @@ pub fn move_cell(conn: &mut DbConn, wave_id: &str, from: &str, to: &str) -> Quer
     )
     .set(invitations::response_cell.eq(to))
     .execute(conn)
+}
+
+/// The frozen segment of each invitation of a wave whose stakeholder has `attribute` in the
+/// directory, with that attribute's current value (the stakeholder map's importance).
+pub fn segments_with_attribute(
+    conn: &mut DbConn,
+    wave_id: &str,
+    attribute: &str,
+) -> QueryResult<Vec<(String, String)>> {
+    invitations::table
+        .inner_join(
+            stakeholder_attributes::table.on(stakeholder_attributes::stakeholder_id
+                .eq(invitations::stakeholder_id)
+                .and(stakeholder_attributes::name.eq(attribute))),
+        )
+        .filter(invitations::wave_id.eq(wave_id))
+        .select((invitations::segment, stakeholder_attributes::value))
+        .load(conn)
 }
