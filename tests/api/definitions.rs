@@ -876,7 +876,7 @@ async fn serve_pins_the_definitions_at_start(backend: Backend) {
         slugs,
         [
             ("internal-customer".to_string(), 2),
-            ("pulse-check".to_string(), 2),
+            ("pulse-check".to_string(), 3),
             ("supplier-customer-of-choice".to_string(), 3)
         ]
     );
