@@ -34,7 +34,7 @@ use crate::db::models::{invitations, opt_outs, outbox, pulses as rows, survey_ve
 use crate::db::{self, DbConn};
 use crate::domain::audience::AudienceFilter;
 use crate::domain::stakeholder::Attributes;
-use crate::domain::token::{sealed_cell, LinkToken, TokenPurpose, SEALED_CELL_PREFIX};
+use crate::domain::token::{sealed_cell, SEALED_CELL_PREFIX};
 use crate::requests::{RequestRecord, RequestStatus};
 use crate::scorecards::request_figures::TargetDays;
 
@@ -142,32 +142,21 @@ pub fn send_due(
             ]
             .into_iter()
             .collect();
-            mails.push(outbox::OutboxRow::pending(
-                "invitation",
-                format!("invitation:{invitation_id}"),
-                &person.email,
-                Some(&wave.id),
-                Some(&invitation_id),
+            // Its response cell stays empty: sealed until the period closes (module doc).
+            let (invitation, mail) = crate::services::waves::invitation_with_mail(
+                key,
+                invitation_id,
+                &wave.id,
+                crate::services::waves::Invitee {
+                    id: &person.id,
+                    email: &person.email,
+                    language: person.language.as_deref(),
+                },
+                &segment,
                 now,
-            ));
-            new_invitations.push(invitations::InvitationRow {
-                token_hash: LinkToken::derive(key, TokenPurpose::Survey, &invitation_id)
-                    .hash()
-                    .as_str()
-                    .to_string(),
-                unsubscribe_hash: LinkToken::derive(key, TokenPurpose::Unsubscribe, &invitation_id)
-                    .hash()
-                    .as_str()
-                    .to_string(),
-                id: invitation_id,
-                wave_id: wave.id.clone(),
-                stakeholder_id: person.id.clone(),
-                segment: serde_json::to_string(&segment).context("segment to JSON")?,
-                language: person.language.clone(),
-                created_at: now,
-                // Sealed until the period closes: see the module's doc.
-                response_cell: String::new(),
-            });
+            )?;
+            new_invitations.push(invitation);
+            mails.push(mail);
         }
         invitations::insert_all(conn, &new_invitations)?;
         outbox::enqueue(conn, &mails)?;

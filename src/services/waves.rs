@@ -159,31 +159,20 @@ pub fn open_wave(
                 .iter()
                 .filter(|(k, _)| segments.iter().any(|s| s == k))
                 .collect();
-            mails.push(outbox::OutboxRow::pending(
-                "invitation",
-                format!("invitation:{invitation_id}"),
-                &person.email,
-                Some(wave_id),
-                Some(&invitation_id),
+            let (invitation, mail) = invitation_with_mail(
+                key,
+                invitation_id,
+                wave_id,
+                Invitee {
+                    id: &person.id,
+                    email: &person.email,
+                    language: person.language.as_deref(),
+                },
+                &segment,
                 now,
-            ));
-            new_invitations.push(invitations::InvitationRow {
-                token_hash: LinkToken::derive(key, TokenPurpose::Survey, &invitation_id)
-                    .hash()
-                    .as_str()
-                    .to_string(),
-                unsubscribe_hash: LinkToken::derive(key, TokenPurpose::Unsubscribe, &invitation_id)
-                    .hash()
-                    .as_str()
-                    .to_string(),
-                id: invitation_id,
-                wave_id: wave_id.to_string(),
-                stakeholder_id: person.id,
-                segment: serde_json::to_string(&segment).context("segment to JSON")?,
-                language: person.language,
-                created_at: now,
-                response_cell: String::new(),
-            });
+            )?;
+            new_invitations.push(invitation);
+            mails.push(mail);
         }
         report.invited = new_invitations.len();
         // Each response is stored under its segment only down to a group of at least k
@@ -226,6 +215,51 @@ pub fn open_wave(
         );
         Ok(Some(report))
     })
+}
+
+/// Who an invitation is for.
+pub(crate) struct Invitee<'a> {
+    pub id: &'a str,
+    pub email: &'a str,
+    pub language: Option<&'a str>,
+}
+
+/// An invitation (its links' keyed hashes, its frozen segment; the response cell left for
+/// the caller to set) and the outbox row of its mail.
+pub(crate) fn invitation_with_mail(
+    key: &SecretKey,
+    invitation_id: String,
+    wave_id: &str,
+    invitee: Invitee<'_>,
+    segment: &BTreeMap<&str, &str>,
+    now: NaiveDateTime,
+) -> anyhow::Result<(invitations::InvitationRow, outbox::OutboxRow)> {
+    let mail = outbox::OutboxRow::pending(
+        "invitation",
+        format!("invitation:{invitation_id}"),
+        invitee.email,
+        Some(wave_id),
+        Some(&invitation_id),
+        now,
+    );
+    let invitation = invitations::InvitationRow {
+        token_hash: LinkToken::derive(key, TokenPurpose::Survey, &invitation_id)
+            .hash()
+            .as_str()
+            .to_string(),
+        unsubscribe_hash: LinkToken::derive(key, TokenPurpose::Unsubscribe, &invitation_id)
+            .hash()
+            .as_str()
+            .to_string(),
+        id: invitation_id,
+        wave_id: wave_id.to_string(),
+        stakeholder_id: invitee.id.to_string(),
+        segment: serde_json::to_string(segment).context("segment to JSON")?,
+        language: invitee.language.map(str::to_string),
+        created_at: now,
+        response_cell: String::new(),
+    };
+    Ok((invitation, mail))
 }
 
 /// Full segment cell (canonical JSON) → the response cell it is stored under.
