@@ -176,7 +176,7 @@ use std::fmt;
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-pub use plan::{ReleasePlan, Scope};
+pub use plan::{CellIndex, ReleasePlan, Scope};
 
 /// The anonymity threshold k of a wave: no figure about fewer than k respondents.
 ///

@@ -105,6 +105,11 @@ impl Cells {
         Cells(vec![0; len.div_ceil(64)])
     }
 
+    /// How many cells the set could hold (a multiple of 64).
+    fn len(&self) -> usize {
+        self.0.len() * 64
+    }
+
     fn insert(&mut self, cell: usize) {
         self.0[cell / 64] |= 1 << (cell % 64);
     }
@@ -120,9 +125,67 @@ impl Cells {
         }
         out
     }
+}
 
-    fn is_subset_of(&self, other: &Cells) -> bool {
-        self.0.iter().zip(&other.0).all(|(a, b)| a & !b == 0)
+/// A wave's segment cells with each attribute's value as an index into that attribute's
+/// values (sorted): what a [`ReleasePlan`] is decided over. Built once per wave, it serves
+/// the respondents' plan and every figure's ([`ReleasePlan::indexed`],
+/// [`ReleasePlan::for_figure_indexed`]) without comparing strings again.
+#[derive(Debug, Clone)]
+pub struct CellIndex {
+    attributes: Vec<String>,
+    /// Per attribute, the values found in the cells, sorted.
+    values: Vec<Vec<String>>,
+    /// Per cell, the index of its value of each attribute (`None`: it has none).
+    keys: Vec<Vec<Option<usize>>>,
+}
+
+impl CellIndex {
+    /// Indexes `cells` (attribute → value; attributes not in `attributes` are ignored).
+    pub fn new<'a, I>(attributes: &[String], cells: I) -> Self
+    where
+        I: IntoIterator<Item = &'a BTreeMap<String, String>>,
+        I::IntoIter: Clone,
+    {
+        let mut names: Vec<String> = Vec::new();
+        for name in attributes {
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        let cells = cells.into_iter();
+        let values: Vec<Vec<String>> = names
+            .iter()
+            .map(|name| {
+                let seen: BTreeSet<&String> =
+                    cells.clone().filter_map(|cell| cell.get(name)).collect();
+                seen.into_iter().cloned().collect()
+            })
+            .collect();
+        let keys = cells
+            .map(|cell| {
+                names
+                    .iter()
+                    .zip(&values)
+                    .map(|(name, vals)| cell.get(name).and_then(|v| vals.binary_search(v).ok()))
+                    .collect()
+            })
+            .collect();
+        CellIndex {
+            attributes: names,
+            values,
+            keys,
+        }
+    }
+
+    /// How many cells were indexed.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether no cell was indexed.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
     }
 }
 
@@ -139,39 +202,24 @@ impl ReleasePlan {
     where
         I: IntoIterator<Item = (BTreeMap<String, String>, u64)>,
     {
-        let mut attribute_names: Vec<String> = Vec::new();
-        for name in attributes {
-            if !attribute_names.contains(name) {
-                attribute_names.push(name.clone());
-            }
-        }
-        let cells: Vec<(BTreeMap<String, String>, u64)> = cells.into_iter().collect();
+        let (cells, counts): (Vec<BTreeMap<String, String>>, Vec<u64>) = cells.into_iter().unzip();
+        Self::indexed(&CellIndex::new(attributes, &cells), &counts, k)
+    }
 
-        let values: Vec<Vec<String>> = attribute_names
-            .iter()
-            .map(|name| {
-                let seen: BTreeSet<&String> = cells
-                    .iter()
-                    .filter_map(|(cell, _)| cell.get(name))
-                    .collect();
-                seen.into_iter().cloned().collect()
-            })
-            .collect();
-
-        // Each cell as the index of its value per attribute, counts added up.
-        let mut counts: BTreeMap<Vec<Option<usize>>, u64> = BTreeMap::new();
-        for (cell, n) in &cells {
-            let key: Vec<Option<usize>> = attribute_names
-                .iter()
-                .zip(&values)
-                .map(|(name, vals)| cell.get(name).and_then(|v| vals.binary_search(v).ok()))
-                .collect();
+    /// [`ReleasePlan::new`] for cells indexed once: `counts[i]` is the number of
+    /// respondents of the index's cell `i`.
+    pub fn indexed(index: &CellIndex, counts: &[u64], k: Threshold) -> Self {
+        // Counts of repeated cells added up, cells in the order of their keys.
+        let mut by_key: BTreeMap<&[Option<usize>], u64> = BTreeMap::new();
+        for (key, n) in index.keys.iter().zip(counts) {
             // Respondent counts are far below u64::MAX; saturating keeps this total.
-            let entry = counts.entry(key).or_insert(0);
+            let entry = by_key.entry(key).or_insert(0);
             *entry = entry.saturating_add(*n);
         }
-        let nonempty: Vec<(Vec<Option<usize>>, u64)> =
-            counts.into_iter().filter(|(_, n)| *n > 0).collect();
+        let nonempty: Vec<(&[Option<usize>], u64)> =
+            by_key.into_iter().filter(|(_, n)| *n > 0).collect();
+        let attribute_names = index.attributes.clone();
+        let values = index.values.clone();
 
         let mut plan = ReleasePlan {
             k,
@@ -181,61 +229,72 @@ impl ReleasePlan {
             marginal: Vec::new(),
             cross: BTreeMap::new(),
         };
-        let mut members: Vec<Cells> = Vec::new();
+        // Every group's index first (whole wave, marginal, cross), then its cells in one
+        // pass over the cells: each cell belongs to the wave, to one marginal group per
+        // attribute it has, and to one cross group per pair of them.
         let mut families: Vec<Vec<usize>> = Vec::new();
-        let mut family_of: Vec<Option<usize>> = Vec::new();
-
-        let mut add = |plan: &mut ReleasePlan,
-                       family: Option<usize>,
-                       belongs: &dyn Fn(&[Option<usize>]) -> bool|
-         -> usize {
-            let mut cells = Cells::empty(nonempty.len());
-            let mut n = 0u64;
-            for (i, (key, count)) in nonempty.iter().enumerate() {
-                if belongs(key) {
-                    cells.insert(i);
-                    n = n.saturating_add(*count);
-                }
-            }
-            let visibility = if k.admits(n) {
-                Visibility::Shown
-            } else {
-                Visibility::Hidden {
-                    reason: HiddenReason::TooFew,
-                }
-            };
-            plan.groups.push(Group { n, visibility });
-            members.push(cells);
-            family_of.push(family);
-            plan.groups.len() - 1
-        };
-
-        add(&mut plan, None, &|_| true);
+        let mut family_of: Vec<Option<usize>> = vec![None];
+        let mut next = 1;
         for a in 0..plan.attributes.len() {
-            let family = families.len();
-            let mut ids = Vec::new();
-            for v in 0..plan.values[a].len() {
-                ids.push(add(&mut plan, Some(family), &|key| key[a] == Some(v)));
-            }
+            let ids: Vec<usize> = (next..next + plan.values[a].len()).collect();
+            next += ids.len();
+            family_of.extend(std::iter::repeat(Some(families.len())).take(ids.len()));
             families.push(ids.clone());
             plan.marginal.push(ids);
         }
         for a in 0..plan.attributes.len() {
             for b in a + 1..plan.attributes.len() {
-                let family = families.len();
                 let mut ids = Vec::new();
                 for v in 0..plan.values[a].len() {
                     for w in 0..plan.values[b].len() {
-                        let id = add(&mut plan, Some(family), &|key| {
-                            key[a] == Some(v) && key[b] == Some(w)
-                        });
-                        plan.cross.insert((a, v, b, w), id);
-                        ids.push(id);
+                        plan.cross.insert((a, v, b, w), next);
+                        ids.push(next);
+                        next += 1;
                     }
                 }
+                family_of.extend(std::iter::repeat(Some(families.len())).take(ids.len()));
                 families.push(ids);
             }
         }
+        let mut members: Vec<Cells> = vec![Cells::empty(nonempty.len()); next];
+        let mut sizes: Vec<u64> = vec![0; next];
+        let mut cross_ids: Vec<usize> = Vec::new();
+        for (i, (key, count)) in nonempty.iter().enumerate() {
+            let mut of_cell = vec![0];
+            for (a, value) in key.iter().enumerate() {
+                if let Some(v) = value {
+                    of_cell.push(plan.marginal[a][*v]);
+                }
+            }
+            cross_ids.clear();
+            for (a, value) in key.iter().enumerate() {
+                let Some(v) = value else { continue };
+                for (b, other) in key.iter().enumerate().skip(a + 1) {
+                    if let Some(w) = other {
+                        if let Some(&id) = plan.cross.get(&(a, *v, b, *w)) {
+                            cross_ids.push(id);
+                        }
+                    }
+                }
+            }
+            for &g in of_cell.iter().chain(&cross_ids) {
+                members[g].insert(i);
+                sizes[g] = sizes[g].saturating_add(*count);
+            }
+        }
+        plan.groups = sizes
+            .into_iter()
+            .map(|n| Group {
+                n,
+                visibility: if k.admits(n) {
+                    Visibility::Shown
+                } else {
+                    Visibility::Hidden {
+                        reason: HiddenReason::TooFew,
+                    }
+                },
+            })
+            .collect();
 
         let cell_counts: Vec<u64> = nonempty.iter().map(|(_, n)| *n).collect();
         let mut decider = Decider::new(&plan, &members, &families, &family_of);
@@ -295,7 +354,14 @@ impl ReleasePlan {
     where
         I: IntoIterator<Item = (BTreeMap<String, String>, u64)>,
     {
-        let mut plan = ReleasePlan::new(&self.attributes, cells, self.k);
+        let (cells, counts): (Vec<BTreeMap<String, String>>, Vec<u64>) = cells.into_iter().unzip();
+        self.for_figure_indexed(&CellIndex::new(&self.attributes, &cells), &counts)
+    }
+
+    /// [`ReleasePlan::for_figure`] over cells indexed once (`counts[i]`: the figure's count
+    /// in the index's cell `i`).
+    pub fn for_figure_indexed(&self, index: &CellIndex, counts: &[u64]) -> ReleasePlan {
+        let mut plan = ReleasePlan::indexed(index, counts, self.k);
         if plan.values != self.values || plan.groups.len() != self.groups.len() {
             for group in &mut plan.groups {
                 group.visibility = Visibility::Hidden {
@@ -459,6 +525,21 @@ impl Decider {
     ) -> Self {
         let groups = &plan.groups;
         let count = groups.len();
+        // A group of a family lies inside a parent when all its cells do: count, per
+        // group, its cells inside the parent (each cell is in one group per family).
+        let cells = members.first().map_or(0, |m| m.len());
+        let mut owner: Vec<Vec<Option<usize>>> = vec![vec![None; cells]; families.len()];
+        let mut size: Vec<usize> = vec![0; count];
+        for (f, family) in families.iter().enumerate() {
+            for &y in family {
+                let ones = members[y].ones();
+                size[y] = ones.len();
+                for c in ones {
+                    owner[f][c] = Some(y);
+                }
+            }
+        }
+        let mut inside: Vec<usize> = vec![0; count];
         let mut lines: Vec<Line> = Vec::new();
         let mut lines_by_piece: Vec<Vec<usize>> = vec![Vec::new(); count];
         for parent in 0..count {
@@ -466,18 +547,27 @@ impl Decider {
             if parent_n == 0 {
                 continue;
             }
+            let parent_cells = members[parent].ones();
             for (f, family) in families.iter().enumerate() {
                 if family_of[parent] == Some(f) {
                     continue; // the other groups of its own family are disjoint from it
+                }
+                for &c in &parent_cells {
+                    if let Some(y) = owner[f][c] {
+                        inside[y] += 1;
+                    }
                 }
                 let pieces: Vec<usize> = family
                     .iter()
                     .copied()
                     .filter(|&y| {
                         let n = groups[y].n;
-                        n > 0 && n <= parent_n && members[y].is_subset_of(&members[parent])
+                        n > 0 && n <= parent_n && inside[y] == size[y]
                     })
                     .collect();
+                for &y in family {
+                    inside[y] = 0;
+                }
                 if pieces.is_empty() {
                     continue;
                 }

@@ -5,27 +5,37 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use crate::anonymity::{self, ReleasePlan, Scope, Threshold};
+use crate::anonymity::{self, CellIndex, ReleasePlan, Scope, Threshold};
 use crate::domain::definition::SurveyDefinition;
 use crate::services::responses::ANSWERED_VALUE;
 
-use super::counts::{parse_cell, CellTable, CellsRead, Layout};
+use super::counts::{parse_cell, CellTable, CellsRead, Counts, Layout};
 
-/// The anonymity plan of a wave: every group of every breakdown decided at once from the
-/// respondents per cell (every invited cell included, with 0 where nobody answered).
-pub(super) fn release_plan(
+/// The cells the plans are decided over: the cells with answers, then every invited cell
+/// (with 0 where nobody answered, so values without responses are listed and hidden).
+fn cell_index(
     definition: &SurveyDefinition,
-    layout: &Layout,
     table: &CellTable,
-    invited_cells: &[(String, u64)],
-    k: Threshold,
-) -> ReleasePlan {
-    let responded = table
+    invited: &[(String, u64)],
+) -> CellIndex {
+    let parsed: Vec<BTreeMap<String, String>> = table
         .cells
         .iter()
-        .map(|(cell, counts)| (parse_cell(cell), counts.respondents(layout)));
-    let invited = invited_cells.iter().map(|(cell, _)| (parse_cell(cell), 0));
-    ReleasePlan::new(&definition.segments, responded.chain(invited), k)
+        .map(|(cell, _)| cell)
+        .chain(invited.iter().map(|(cell, _)| cell))
+        .map(|cell| parse_cell(cell))
+        .collect();
+    CellIndex::new(&definition.segments, &parsed)
+}
+
+/// Per indexed cell, `count` of the cells with answers and 0 for the invited cells.
+fn counts_of(table: &CellTable, invited: usize, count: impl Fn(&Counts) -> u64) -> Vec<u64> {
+    table
+        .cells
+        .iter()
+        .map(|(_, c)| count(c))
+        .chain(std::iter::repeat(0).take(invited))
+        .collect()
 }
 
 /// The plans of one wave snapshot: the release plan over respondents and, once answers are
@@ -44,10 +54,14 @@ impl Plans {
         k: Threshold,
         answers_released: bool,
     ) -> Self {
-        let plan = release_plan(definition, layout, &read.table, &read.invited, k);
+        // The anonymity plan of a wave: every group of every breakdown decided at once
+        // from the respondents per cell.
+        let index = cell_index(definition, &read.table, &read.invited);
+        let respondents = counts_of(&read.table, read.invited.len(), |c| c.respondents(layout));
+        let plan = ReleasePlan::indexed(&index, &respondents, k);
         // Every answer figure is audited with its own counts over the whole wave.
         let figures = (answers_released && plan.total().is_shown())
-            .then(|| FigurePlans::new(&plan, layout, &read.table, &read.invited));
+            .then(|| FigurePlans::new(&plan, layout, &read.table, &index, read.invited.len()));
         Plans { plan, figures }
     }
 }
@@ -70,40 +84,24 @@ impl FigurePlans {
         plan: &ReleasePlan,
         layout: &Layout,
         table: &CellTable,
-        invited: &[(String, u64)],
+        index: &CellIndex,
+        invited: usize,
     ) -> Self {
-        let cells: Vec<BTreeMap<String, String>> = table
-            .cells
-            .iter()
-            .map(|(cell, _)| parse_cell(cell))
-            .collect();
-        let invited: Vec<BTreeMap<String, String>> =
-            invited.iter().map(|(cell, _)| parse_cell(cell)).collect();
-        let respondents: Vec<u64> = table
-            .cells
-            .iter()
-            .map(|(_, c)| c.respondents(layout))
-            .collect();
+        let respondents = counts_of(table, invited, |c| c.respondents(layout));
         let same_as_respondents = Arc::new(plan.clone());
         // Questions answered alike (every respondent, no "not applicable") share a plan.
         let mut by_counts: HashMap<Vec<u64>, Arc<ReleasePlan>> = HashMap::new();
         let mut plan_of = |slots: &[usize]| -> Option<Arc<ReleasePlan>> {
-            let counts: Vec<u64> = table
-                .cells
-                .iter()
-                .map(|(_, c)| slots.iter().map(|&s| c.0[s]).sum())
-                .collect();
+            let counts = counts_of(table, invited, |c| slots.iter().map(|&s| c.0[s]).sum());
             if counts.iter().all(|&n| n == 0) {
                 return None;
             }
             if counts == respondents {
                 return Some(same_as_respondents.clone());
             }
-            let built = by_counts.entry(counts.clone()).or_insert_with(|| {
-                let with_counts = cells.iter().cloned().zip(counts.iter().copied());
-                let zeros = invited.iter().map(|cell| (cell.clone(), 0));
-                Arc::new(plan.for_figure(with_counts.chain(zeros)))
-            });
+            let built = by_counts
+                .entry(counts)
+                .or_insert_with_key(|counts| Arc::new(plan.for_figure_indexed(index, counts)));
             Some(built.clone())
         };
         let mut plans = HashMap::new();
