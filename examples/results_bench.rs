@@ -21,7 +21,7 @@
 //! ```
 //!
 //! What is seeded (and what is not): 1.25 M stakeholders and invitations (80 % answer, so
-//! response rates are real), 1 M `responses` rows, and the `answer_counts` of every answer
+//! response rates are real), 1 M `responses` rows, and the counts of every answer (`cell_counts`)
 //! (generated with a seeded RNG, ~490 k count rows over 4,608 segment cells). Results are
 //! computed from the counts only, so of the ~15 M `answers` rows a real wave would hold,
 //! only the text answers (every 20th invitee, ~62 k comments) and the NPS answers of those
@@ -250,7 +250,7 @@ fn series_insert(conn: &mut DbConn, n: usize, insert: &str, select: &str) -> any
     Ok(())
 }
 
-/// Answers of one respondent as `answer_counts` keys: (question, value) pairs.
+/// Answers of one respondent as count keys: (question, value) pairs.
 fn answer(rng: &mut StdRng, out: &mut Vec<(usize, &'static str)>, values: &Values) -> i32 {
     out.clear();
     let nps = {
@@ -368,7 +368,7 @@ fn seed_counts(
     let rows_n = rows.len();
     db::write_transaction(conn, |conn| add_counts(conn, &rows))?;
     println!(
-        "  {respondents} respondents → {rows_n} answer_counts rows over {} cells",
+        "  {respondents} respondents → {rows_n} counts over {} cells",
         cells.len()
     );
     Ok((respondents, commenters))

@@ -181,7 +181,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     responses,
     answers,
-    answer_counts,
+    cell_counts,
     result_snapshots,
     wave_cells,
     stakeholder_attributes,
@@ -215,18 +215,17 @@ diesel::table! {
 }
 
 diesel::table! {
-    answer_counts (wave_id, cell, question_key, value) {
+    cell_counts (wave_id, cell) {
         wave_id -> Text,
         cell -> Text,
-        question_key -> Text,
-        value -> Text,
-        n -> BigInt,
+        respondents -> BigInt,
+        counts -> Text,
     }
 }
 
 diesel::joinable!(responses -> waves (wave_id));
 diesel::joinable!(answers -> responses (response_id));
-diesel::joinable!(answer_counts -> waves (wave_id));
+diesel::joinable!(cell_counts -> waves (wave_id));
 
 diesel::table! {
     result_snapshots (wave_id) {

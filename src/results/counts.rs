@@ -1,4 +1,4 @@
-//! Counts laid out per cell: the wave's `answer_counts` rows (how many respondents of each
+//! Counts laid out per cell: the wave's `cell_counts` rows (how many respondents of each
 //! segment cell gave each value to each question) as dense vectors ([`Layout`],
 //! [`Counts`]), read once per wave ([`read_cells`]) and rolled up in Rust.
 
@@ -288,7 +288,7 @@ pub(super) fn read_cells(
         CellTable::build(layout, rows::cell_counts(conn, &wave.id)?)
     } else {
         CellTable {
-            cells: rows::respondents_per_cell(conn, &wave.id, RESPONSES_KEY)?
+            cells: rows::respondents_per_cell(conn, &wave.id)?
                 .into_iter()
                 .map(|(cell, n)| {
                     let mut counts = Counts::zero(layout);

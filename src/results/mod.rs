@@ -3,7 +3,7 @@
 //! through the wave's release plan, and from nowhere else. The steps, one file each:
 //!
 //! ```text
-//! answer_counts ──counts──▶ dense counts per segment cell (Layout, one grouped read)
+//! cell_counts ──counts──▶ dense counts per segment cell (Layout, one read of a row per cell)
 //!               ──plans───▶ release plans: respondents + one audited plan per question
 //!               ──figures─▶ the scope's figures and every breakdown group's (pure, stats)
 //!   earlier waves' published results ──changes──▶ changes, BH significance, trends
@@ -14,8 +14,8 @@
 //! a wave's published results + directory importance ──map──▶ the stakeholder map
 //! ```
 //!
-//! **Input.** ONE grouped read per wave: its `answer_counts` rows (how many respondents of
-//! each segment cell gave each value to each question), plus the invitations per cell (for
+//! **Input.** ONE read per wave: its `cell_counts` rows (per segment cell, how many respondents
+//! gave each value to each question, packed), plus the invitations per cell (for
 //! response rates) and the comments with their response's NPS answer. The counts are laid
 //! out per cell as dense vectors and rolled up in Rust to the whole wave and to each
 //! segment value; `crate::stats` turns the rolled-up counts into figures.
@@ -77,7 +77,6 @@ use crate::db::models::waves::{self as wave_rows, WaveRow, WaveWithSurvey};
 use crate::db::DbConn;
 use crate::domain::definition::{Question, SurveyDefinition};
 pub use crate::domain::wave::WaveState;
-use crate::services::responses::RESPONSES_KEY;
 
 use comments::comments;
 use counts::{count, ratio, read_cells, CellsRead, Layout};
@@ -128,7 +127,7 @@ pub fn wave_results(
             return Ok(results);
         }
     }
-    let respondents = count(rows::respondents(conn, wave_id, RESPONSES_KEY)?);
+    let respondents = count(rows::respondents(conn, wave_id)?);
     if let Some(Entry::Live {
         respondents: cached,
         results,
@@ -232,7 +231,7 @@ pub fn respondents_count(conn: &mut DbConn, wave_id: &str, state: &str) -> anyho
             return Ok(responses);
         }
     }
-    Ok(count(rows::respondents(conn, wave_id, RESPONSES_KEY)?))
+    Ok(count(rows::respondents(conn, wave_id)?))
 }
 
 /// Computes and stores the snapshot of a wave that has just closed. Called inside

@@ -84,9 +84,9 @@ pub enum SubmitOutcome {
     WaveClosed,
 }
 
-/// Special `answer_counts.value`s: respondents of a cell, and respondents who answered a
-/// question at all.
-pub const RESPONSES_KEY: &str = "_responses";
+/// Special count keys: respondents of a cell (a question key of its own), and respondents
+/// who answered a question at all (a value).
+pub use crate::db::models::responses::RESPONSES_KEY;
 pub const ANSWERED_VALUE: &str = "_answered";
 pub const NOT_APPLICABLE_VALUE: &str = "na";
 

@@ -444,9 +444,7 @@ fn people_linked(conn: &mut DbConn, wave_id: &str) -> u64 {
     );
     let counted: Vec<CellDump> = load(
         conn,
-        &format!(
-            "SELECT cell FROM answer_counts WHERE wave_id = '{wave_id}' AND question_key = '_responses'"
-        ),
+        &format!("SELECT cell FROM cell_counts WHERE wave_id = '{wave_id}'"),
     );
     let mut linked = 0;
     for row in responses.iter().chain(&counted) {
@@ -495,7 +493,7 @@ fn check_copy(conn: &mut DbConn, wave_id: &str, closed: bool, comments: i64) {
         assert_eq!(
             count(
                 conn,
-                &format!("SELECT COUNT(*) AS n FROM answer_counts WHERE wave_id = '{wave_id}'")
+                &format!("SELECT COUNT(*) AS n FROM cell_counts WHERE wave_id = '{wave_id}'")
             ),
             0
         );

@@ -589,12 +589,35 @@ struct CountsRow {
     n: i64,
 }
 
+#[derive(QueryableByName)]
+struct PackedCell {
+    #[diesel(sql_type = Text)]
+    title: String,
+    #[diesel(sql_type = Text)]
+    cell: String,
+    #[diesel(sql_type = Text)]
+    counts: String,
+}
+
 fn all_counts(db: &TestDb) -> Vec<CountsRow> {
-    let mut rows: Vec<CountsRow> = query(
+    let cells: Vec<PackedCell> = query(
         db,
-        "SELECT w.title, c.cell, c.question_key, c.value, c.n
-         FROM answer_counts c JOIN waves w ON w.id = c.wave_id",
+        "SELECT w.title, c.cell, c.counts FROM cell_counts c JOIN waves w ON w.id = c.wave_id",
     );
+    let mut rows: Vec<CountsRow> = cells
+        .iter()
+        .flat_map(|c| {
+            pulse::db::models::responses::unpack(&c.counts).map(|(question_key, value, n)| {
+                CountsRow {
+                    title: c.title.clone(),
+                    cell: c.cell.clone(),
+                    question_key: question_key.to_string(),
+                    value: value.to_string(),
+                    n,
+                }
+            })
+        })
+        .collect();
     // An open pulse quarter's answers sit in sealed cells (a keyed hash of a random
     // invitation id, different in every database): compared as one sealed group.
     let mut summed: std::collections::BTreeMap<(String, String, String, String), i64> =

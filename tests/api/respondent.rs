@@ -497,8 +497,8 @@ async fn no_column_or_log_line_links_a_response_to_an_invitation(backend: Backen
         ]
     );
     assert_eq!(
-        pulse::db::models::responses::column_names(&mut conn, "answer_counts").unwrap(),
-        vec!["cell", "n", "question_key", "value", "wave_id"]
+        pulse::db::models::responses::column_names(&mut conn, "cell_counts").unwrap(),
+        vec!["cell", "counts", "respondents", "wave_id"]
     );
     // Response ids are random UUIDv4s, unrelated to invitation ids.
     let wave_id = pulse::db::models::waves::list(&mut conn).unwrap()[0]

@@ -1,12 +1,15 @@
-//! `responses`, `answers` and `answer_counts`: anonymous answers and the counts every
-//! statistic is computed from, while a wave is open; `wave_comments`, what a closed wave
+//! `responses`, `answers` and `cell_counts`: anonymous answers and the counts every
+//! statistic is computed from, while a wave is open (one row per wave and segment cell,
+//! its counts packed: [`pack`], [`unpack`]); `wave_comments`, what a closed wave
 //! keeps of its comments. Nothing here can reach an invitation or a stakeholder.
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
-use crate::db::schema::{answer_counts, answers, responses, wave_comments, waves};
+use std::collections::BTreeMap;
+
+use crate::db::schema::{answers, cell_counts, responses, wave_comments, waves};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -28,8 +31,9 @@ pub struct AnswerRow {
     pub value_text: Option<String>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
-#[diesel(table_name = answer_counts, treat_none_as_default_value = false)]
+/// How many respondents of one cell gave `value` to `question_key`: one count, as the
+/// results and the coarsening read and write them (stored packed per cell).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CountRow {
     pub wave_id: String,
     pub cell: String,
@@ -59,30 +63,160 @@ pub fn insert_answers(conn: &mut DbConn, rows: &[AnswerRow]) -> QueryResult<usiz
     Ok(inserted)
 }
 
-/// Adds `n` of each row to the stored counts (insert or increment).
+/// The question key of a cell's respondents count (with an empty value): stored in the
+/// packed counts and repeated in `cell_counts.respondents`.
+pub const RESPONSES_KEY: &str = "_responses";
+
+/// A cell's counts as stored: `question|value|n` items joined by `,`, in the map's order.
+/// Question keys and values never contain `|` or `,` (keys and option keys are
+/// `[a-z][a-z0-9_]*`; values are those, digits, `na`, `_answered` or empty).
+pub fn pack(counts: &BTreeMap<(String, String), i64>) -> String {
+    let mut packed = String::new();
+    for ((question, value), n) in counts {
+        if !packed.is_empty() {
+            packed.push(',');
+        }
+        packed.push_str(question);
+        packed.push('|');
+        packed.push_str(value);
+        packed.push('|');
+        packed.push_str(&n.to_string());
+    }
+    packed
+}
+
+/// The items of a packed cell: (question_key, value, n); an item that does not parse is
+/// skipped.
+pub fn unpack(packed: &str) -> impl Iterator<Item = (&str, &str, i64)> {
+    packed.split(',').filter_map(|item| {
+        let mut parts = item.rsplitn(3, '|');
+        let n = parts.next()?.parse().ok()?;
+        let value = parts.next()?;
+        let question = parts.next()?;
+        Some((question, value, n))
+    })
+}
+
+/// Adds `n` of each row to the stored counts: each cell's row is read, merged and written
+/// back. On PostgreSQL the rows are created first when missing and locked in cell order,
+/// so concurrent writers (several `pulse serve` processes) wait for each other instead of
+/// losing an increment; SQLite has one writer at a time.
 pub fn add_counts(conn: &mut DbConn, increments: &[CountRow]) -> QueryResult<()> {
-    for chunk in increments.chunks(BATCH) {
-        let upsert = diesel::insert_into(answer_counts::table)
-            .values(chunk)
-            .on_conflict((
-                answer_counts::wave_id,
-                answer_counts::cell,
-                answer_counts::question_key,
-                answer_counts::value,
-            ))
-            .do_update()
-            .set(answer_counts::n.eq(answer_counts::n + excluded(answer_counts::n)));
-        crate::on_backend!(conn, c => upsert.execute(c))?;
+    let mut by_wave: BTreeMap<&str, BTreeMap<&str, Vec<&CountRow>>> = BTreeMap::new();
+    for row in increments {
+        by_wave
+            .entry(&row.wave_id)
+            .or_default()
+            .entry(&row.cell)
+            .or_default()
+            .push(row);
+    }
+    for (wave_id, cells) in by_wave {
+        let names: Vec<&str> = cells.keys().copied().collect();
+        let mut stored: BTreeMap<String, String> = BTreeMap::new();
+        for chunk in names.chunks(BATCH) {
+            stored.extend(read_cells_for_update(conn, wave_id, chunk)?);
+        }
+        let mut rows = Vec::with_capacity(cells.len());
+        for (cell, adds) in cells {
+            let mut counts: BTreeMap<(String, String), i64> = stored
+                .get(cell)
+                .map(|packed| {
+                    unpack(packed)
+                        .map(|(q, v, n)| ((q.to_string(), v.to_string()), n))
+                        .collect()
+                })
+                .unwrap_or_default();
+            for add in adds {
+                let n = counts
+                    .entry((add.question_key.clone(), add.value.clone()))
+                    .or_insert(0);
+                *n = n.saturating_add(add.n);
+            }
+            let respondents = counts
+                .get(&(RESPONSES_KEY.to_string(), String::new()))
+                .copied()
+                .unwrap_or(0);
+            rows.push((
+                cell_counts::wave_id.eq(wave_id),
+                cell_counts::cell.eq(cell),
+                cell_counts::respondents.eq(respondents),
+                cell_counts::counts.eq(pack(&counts)),
+            ));
+        }
+        for chunk in rows.chunks(BATCH) {
+            let upsert = diesel::insert_into(cell_counts::table)
+                .values(chunk)
+                .on_conflict((cell_counts::wave_id, cell_counts::cell))
+                .do_update()
+                .set((
+                    cell_counts::respondents.eq(excluded(cell_counts::respondents)),
+                    cell_counts::counts.eq(excluded(cell_counts::counts)),
+                ));
+            crate::on_backend!(conn, c => upsert.execute(c))?;
+        }
     }
     Ok(())
 }
 
-/// Every count of a wave: one grouped read, the input of every statistic.
+/// The stored rows of `cells` (sorted) of a wave; on PostgreSQL created empty when missing
+/// and locked until the transaction ends.
+fn read_cells_for_update(
+    conn: &mut DbConn,
+    wave_id: &str,
+    cells: &[&str],
+) -> QueryResult<Vec<(String, String)>> {
+    match conn {
+        DbConn::Sqlite(c) => cell_counts::table
+            .filter(cell_counts::wave_id.eq(wave_id))
+            .filter(cell_counts::cell.eq_any(cells))
+            .select((cell_counts::cell, cell_counts::counts))
+            .load(c),
+        DbConn::Pg(c) => {
+            let empty: Vec<_> = cells
+                .iter()
+                .map(|cell| {
+                    (
+                        cell_counts::wave_id.eq(wave_id),
+                        cell_counts::cell.eq(*cell),
+                        cell_counts::respondents.eq(0_i64),
+                        cell_counts::counts.eq(""),
+                    )
+                })
+                .collect();
+            diesel::insert_into(cell_counts::table)
+                .values(&empty)
+                .on_conflict_do_nothing()
+                .execute(c)?;
+            cell_counts::table
+                .filter(cell_counts::wave_id.eq(wave_id))
+                .filter(cell_counts::cell.eq_any(cells))
+                .order(cell_counts::cell.asc())
+                .select((cell_counts::cell, cell_counts::counts))
+                .for_update()
+                .load(c)
+        }
+    }
+}
+
+/// Every count of a wave, cell by cell.
 pub fn counts_for_wave(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<CountRow>> {
-    answer_counts::table
-        .filter(answer_counts::wave_id.eq(wave_id))
-        .select(CountRow::as_select())
-        .load(conn)
+    let cells: Vec<(String, String)> = cell_counts::table
+        .filter(cell_counts::wave_id.eq(wave_id))
+        .select((cell_counts::cell, cell_counts::counts))
+        .load(conn)?;
+    Ok(cells
+        .iter()
+        .flat_map(|(cell, packed)| {
+            unpack(packed).map(move |(question_key, value, n)| CountRow {
+                wave_id: wave_id.to_string(),
+                cell: cell.clone(),
+                question_key: question_key.to_string(),
+                value: value.to_string(),
+                n,
+            })
+        })
+        .collect())
 }
 
 pub fn count_for_wave(conn: &mut DbConn, wave_id: &str) -> QueryResult<i64> {
@@ -179,7 +313,7 @@ pub fn has_answers(conn: &mut DbConn, wave_id: &str) -> QueryResult<bool> {
     ))
     .get_result::<bool>(conn)?;
     let counts = diesel::select(diesel::dsl::exists(
-        answer_counts::table.filter(answer_counts::wave_id.eq(wave_id)),
+        cell_counts::table.filter(cell_counts::wave_id.eq(wave_id)),
     ))
     .get_result::<bool>(conn)?;
     Ok(responses || counts)
@@ -228,7 +362,7 @@ pub fn delete_wave_answers(conn: &mut DbConn, wave_id: &str) -> QueryResult<usiz
         .execute(conn)?;
     let responses =
         diesel::delete(responses::table.filter(responses::wave_id.eq(wave_id))).execute(conn)?;
-    let counts = diesel::delete(answer_counts::table.filter(answer_counts::wave_id.eq(wave_id)))
+    let counts = diesel::delete(cell_counts::table.filter(cell_counts::wave_id.eq(wave_id)))
         .execute(conn)?;
     Ok(answers + responses + counts)
 }
@@ -247,9 +381,9 @@ pub fn move_cell(conn: &mut DbConn, wave_id: &str, from: &str, to: &str) -> Quer
 /// Deletes the counts of one cell of a wave (coarsening adds them to another).
 pub fn delete_counts_of_cell(conn: &mut DbConn, wave_id: &str, cell: &str) -> QueryResult<usize> {
     diesel::delete(
-        answer_counts::table
-            .filter(answer_counts::wave_id.eq(wave_id))
-            .filter(answer_counts::cell.eq(cell)),
+        cell_counts::table
+            .filter(cell_counts::wave_id.eq(wave_id))
+            .filter(cell_counts::cell.eq(cell)),
     )
     .execute(conn)
 }

@@ -6,78 +6,51 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::{
-    answer_counts, answers, responses, result_filter_snapshots, result_snapshots, wave_cells,
+    answers, cell_counts, responses, result_filter_snapshots, result_snapshots, wave_cells,
 };
 use crate::db::DbConn;
 
 /// The counts of one segment cell of a wave, as read by [`cell_counts`].
-#[derive(QueryableByName)]
 pub struct CellCounts {
     /// The cell: canonical JSON of the respondents' segment attributes.
-    #[diesel(sql_type = diesel::sql_types::Text)]
     pub cell: String,
-    /// `question|value|n,question|value|n,…`
-    #[diesel(sql_type = diesel::sql_types::Text)]
+    /// `question|value|n,question|value|n,…` ([`super::responses::pack`]).
     packed: String,
 }
 
 impl CellCounts {
-    /// The cell's counts: (question_key, value, n). Question keys and values never
-    /// contain `|` or `,` (keys and option keys are `[a-z][a-z0-9_]*`; values are those,
-    /// digits, `na`, `_answered` or empty); an item that does not parse is skipped.
+    /// The cell's counts: (question_key, value, n).
     pub fn counts(&self) -> impl Iterator<Item = (&str, &str, i64)> {
-        self.packed.split(',').filter_map(|item| {
-            let mut parts = item.rsplitn(3, '|');
-            let n = parts.next()?.parse().ok()?;
-            let value = parts.next()?;
-            let question = parts.next()?;
-            Some((question, value, n))
-        })
+        super::responses::unpack(&self.packed)
     }
 }
 
-/// Every count of a wave: ONE grouped read, the input of every figure on the results page.
-///
-/// Grouped by cell in the database, each cell's counts packed into one text, so a wave of
-/// thousands of cells sends one row per cell instead of repeating the cell's JSON on every
-/// count (a tenth of the bytes, a hundredth of the rows).
+/// Every count of a wave: ONE read of a row per segment cell, the input of every figure on
+/// the results page.
 pub fn cell_counts(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<CellCounts>> {
-    const PACKED: &str = "question_key || '|' || value || '|' || CAST(n AS TEXT)";
-    match conn {
-        DbConn::Sqlite(c) => diesel::sql_query(format!(
-            "SELECT cell, group_concat({PACKED}, ',') AS packed FROM answer_counts \
-             WHERE wave_id = ? GROUP BY cell"
-        ))
-        .bind::<diesel::sql_types::Text, _>(wave_id)
-        .load(c),
-        DbConn::Pg(c) => diesel::sql_query(format!(
-            "SELECT cell, string_agg({PACKED}, ',') AS packed FROM answer_counts \
-             WHERE wave_id = $1 GROUP BY cell"
-        ))
-        .bind::<diesel::sql_types::Text, _>(wave_id)
-        .load(c),
-    }
+    let rows: Vec<(String, String)> = cell_counts::table
+        .filter(cell_counts::wave_id.eq(wave_id))
+        .select((cell_counts::cell, cell_counts::counts))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(cell, packed)| CellCounts { cell, packed })
+        .collect())
 }
 
-/// Respondents of a wave: the sum of its `_responses` counts (one row per cell, found
-/// through the `answer_counts_question` index without reading the other counts).
-pub fn respondents(conn: &mut DbConn, wave_id: &str, responses_key: &str) -> QueryResult<i64> {
-    Ok(respondents_per_cell(conn, wave_id, responses_key)?
+/// Respondents of a wave (from the `cell_counts_respondents` index alone).
+pub fn respondents(conn: &mut DbConn, wave_id: &str) -> QueryResult<i64> {
+    Ok(respondents_per_cell(conn, wave_id)?
         .iter()
         .map(|(_, n)| n)
         .sum())
 }
 
-/// Respondents of a wave per segment cell: (cell, n), from the `_responses` counts alone.
-pub fn respondents_per_cell(
-    conn: &mut DbConn,
-    wave_id: &str,
-    responses_key: &str,
-) -> QueryResult<Vec<(String, i64)>> {
-    answer_counts::table
-        .filter(answer_counts::wave_id.eq(wave_id))
-        .filter(answer_counts::question_key.eq(responses_key))
-        .select((answer_counts::cell, answer_counts::n))
+/// Respondents of a wave per segment cell: (cell, n).
+pub fn respondents_per_cell(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<(String, i64)>> {
+    cell_counts::table
+        .filter(cell_counts::wave_id.eq(wave_id))
+        .select((cell_counts::cell, cell_counts::respondents))
         .load(conn)
 }
 
