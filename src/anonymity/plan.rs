@@ -117,10 +117,11 @@ impl Cells {
     fn ones(&self) -> Vec<usize> {
         let mut out = Vec::new();
         for (w, &word) in self.0.iter().enumerate() {
-            for bit in 0..64 {
-                if word >> bit & 1 == 1 {
-                    out.push(w * 64 + bit);
-                }
+            let mut rest = word;
+            while rest != 0 {
+                let bit = rest.trailing_zeros() as usize;
+                out.push(w * 64 + bit);
+                rest &= rest - 1;
             }
         }
         out
@@ -209,6 +210,12 @@ impl ReleasePlan {
     /// [`ReleasePlan::new`] for cells indexed once: `counts[i]` is the number of
     /// respondents of the index's cell `i`.
     pub fn indexed(index: &CellIndex, counts: &[u64], k: Threshold) -> Self {
+        Self::decide(index, counts, k, true)
+    }
+
+    /// [`ReleasePlan::indexed`]; with `shortcut`, a wave whose every cell has 0 or at least
+    /// k respondents skips rules 2 and 3, which cannot hide anything there (see below).
+    fn decide(index: &CellIndex, counts: &[u64], k: Threshold, shortcut: bool) -> Self {
         // Counts of repeated cells added up, cells in the order of their keys.
         let mut by_key: BTreeMap<&[Option<usize>], u64> = BTreeMap::new();
         for (key, n) in index.keys.iter().zip(counts) {
@@ -296,6 +303,15 @@ impl ReleasePlan {
             })
             .collect();
 
+        // Every group is a union of cells. When no cell holds 1..k − 1 respondents, every
+        // group, every remainder of a breakdown and every derivable set of cells holds 0 or
+        // at least k: rule 1 hides exactly the empty groups, rule 2 finds no breakdown
+        // whose hidden part adds up to 1..k − 1, and the audit no small set. The plan is
+        // decided by rule 1 alone (the `large_cells_need_only_rule_one` test checks that the
+        // full procedure agrees).
+        if shortcut && nonempty.iter().all(|(_, n)| !k.isolates(*n)) {
+            return plan;
+        }
         let cell_counts: Vec<u64> = nonempty.iter().map(|(_, n)| *n).collect();
         let mut decider = Decider::new(&plan, &members, &families, &family_of);
         decider.run(&mut plan.groups);
@@ -650,5 +666,57 @@ impl Decider {
             (group.n, group.visibility.is_shown(), y)
         });
         piece_to_hide(pieces, line.remainder, self.k)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    use super::*;
+
+    /// Waves whose cells all hold 0 or at least k respondents: rule 1 alone decides the
+    /// same as the full procedure (rules 2 and 3), so the shortcut changes nothing.
+    #[test]
+    fn large_cells_need_only_rule_one() {
+        let attributes: Vec<String> = ["unit", "team", "region", "level"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        let mut rng = StdRng::seed_from_u64(7);
+        for round in 0..200 {
+            let k = Threshold::new(rng.gen_range(3..=10)).unwrap();
+            let mut cells: Vec<BTreeMap<String, String>> = Vec::new();
+            let mut counts: Vec<u64> = Vec::new();
+            for _ in 0..rng.gen_range(1..40) {
+                let unit = rng.gen_range(0..3);
+                let mut cell = BTreeMap::new();
+                cell.insert("unit".to_string(), format!("u{unit}"));
+                // Teams nest in units; some cells have no region (coarsened).
+                cell.insert("team".to_string(), format!("u{unit}/t{}", rng.gen_range(0..3)));
+                if rng.gen_bool(0.8) {
+                    cell.insert("region".to_string(), format!("r{}", rng.gen_range(0..3)));
+                }
+                cell.insert("level".to_string(), format!("l{}", rng.gen_range(0..2)));
+                cells.push(cell);
+                let n = if rng.gen_bool(0.2) {
+                    0
+                } else {
+                    rng.gen_range(u64::from(k.get())..60)
+                };
+                counts.push(n);
+            }
+            let index = CellIndex::new(&attributes, &cells);
+            let fast = ReleasePlan::decide(&index, &counts, k, true);
+            let full = ReleasePlan::decide(&index, &counts, k, false);
+            assert_eq!(
+                format!("{:?}", fast.groups),
+                format!("{:?}", full.groups),
+                "round {round}"
+            );
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! [`Counts`]), read once per wave ([`read_cells`]) and rolled up in Rust.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use crate::db::models::results as rows;
 use crate::db::models::waves::WaveRow;
@@ -233,8 +234,18 @@ impl CellTable {
         let mut cells: Vec<(String, Counts)> = Vec::with_capacity(read.len());
         for cell in read {
             let mut counts = Counts::zero(layout);
+            // Items come sorted by question: look each question's slots up once.
+            let mut question_slots: Option<(&str, Option<&HashMap<String, usize>>)> = None;
             for (question, value, n) in cell.counts() {
-                if let Some(slot) = layout.find(question, value) {
+                let slots = match question_slots {
+                    Some((q, slots)) if q == question => slots,
+                    _ => {
+                        let slots = layout.slots.get(question);
+                        question_slots = Some((question, slots));
+                        slots
+                    }
+                };
+                if let Some(&slot) = slots.and_then(|s| s.get(value)) {
                     counts.0[slot] = counts.0[slot].saturating_add(count(n));
                 }
             }
@@ -267,6 +278,29 @@ pub(super) fn parse_cell(cell: &str) -> BTreeMap<String, String> {
         .unwrap_or_default()
 }
 
+/// Every cell of a wave's read, parsed once ([`parse_cell`]).
+#[derive(Default)]
+pub(super) struct ParsedCells(HashMap<String, BTreeMap<String, String>>);
+
+static NO_ATTRIBUTES: BTreeMap<String, String> = BTreeMap::new();
+
+impl ParsedCells {
+    fn of<'a>(cells: impl Iterator<Item = &'a str>) -> Self {
+        let mut parsed = HashMap::new();
+        for cell in cells {
+            if !parsed.contains_key(cell) {
+                parsed.insert(cell.to_string(), parse_cell(cell));
+            }
+        }
+        ParsedCells(parsed)
+    }
+
+    /// The attribute values of `cell` (none for a cell that was not read).
+    pub(super) fn get(&self, cell: &str) -> &BTreeMap<String, String> {
+        self.0.get(cell).unwrap_or(&NO_ATTRIBUTES)
+    }
+}
+
 #[derive(Clone)]
 pub(super) struct CellsRead {
     pub(super) table: CellTable,
@@ -275,6 +309,8 @@ pub(super) struct CellsRead {
     /// Invited per full segment: the groups whose people are all stored under coarser
     /// cells are still listed (hidden), so the org chart's groups all appear.
     pub(super) segments: Vec<(String, u64)>,
+    /// Every cell above, parsed.
+    pub(super) parsed: Arc<ParsedCells>,
 }
 
 /// Reads what the figures need: every count of a wave whose answers are released, only
@@ -298,15 +334,26 @@ pub(super) fn read_cells(
                 .collect(),
         }
     };
+    let invited: Vec<(String, u64)> = rows::invited_per_cell(conn, &wave.id)?
+        .into_iter()
+        .map(|(cell, n)| (cell, count(n)))
+        .collect();
+    let segments: Vec<(String, u64)> = rows::invited_per_segment(conn, &wave.id)?
+        .into_iter()
+        .map(|(cell, n)| (cell, count(n)))
+        .collect();
+    let parsed = ParsedCells::of(
+        table
+            .cells
+            .iter()
+            .map(|(cell, _)| cell.as_str())
+            .chain(invited.iter().map(|(cell, _)| cell.as_str()))
+            .chain(segments.iter().map(|(cell, _)| cell.as_str())),
+    );
     Ok(CellsRead {
         table,
-        invited: rows::invited_per_cell(conn, &wave.id)?
-            .into_iter()
-            .map(|(cell, n)| (cell, count(n)))
-            .collect(),
-        segments: rows::invited_per_segment(conn, &wave.id)?
-            .into_iter()
-            .map(|(cell, n)| (cell, count(n)))
-            .collect(),
+        invited,
+        segments,
+        parsed: Arc::new(parsed),
     })
 }

@@ -12,8 +12,7 @@ use crate::services::responses::ANSWERED_VALUE;
 use crate::stats;
 
 use super::counts::{
-    parse_cell, ratio, read_cells, CellsRead, ChoiceSlots, Counts, DimensionSlots, Layout,
-    PainSlots,
+    ratio, read_cells, CellsRead, ChoiceSlots, Counts, DimensionSlots, Layout, PainSlots,
 };
 use super::model::*;
 use super::plans::{FigurePlans, Plans};
@@ -88,9 +87,11 @@ pub(super) fn figures_of(
     let figure_plans = plans.and_then(|p| p.figures.as_ref());
     if let (Some(filter), Some(plan)) = (filter, plan) {
         plan.filter(&filter.attribute, &filter.value)?;
-        read.table.cells.retain(|(cell, _)| filter.matches(cell));
-        read.invited.retain(|(cell, _)| filter.matches(cell));
-        read.segments.retain(|(cell, _)| filter.matches(cell));
+        let parsed = read.parsed.clone();
+        let matches = |cell: &str| filter.matches(parsed.get(cell));
+        read.table.cells.retain(|(cell, _)| matches(cell));
+        read.invited.retain(|(cell, _)| matches(cell));
+        read.segments.retain(|(cell, _)| matches(cell));
     }
     let total = read.table.total(layout);
     let responses = total.respondents(layout);
@@ -359,16 +360,16 @@ pub(super) fn segments(
     figure_plans: Option<&FigurePlans>,
     scope: Scope<'_>,
 ) -> Vec<SegmentBreakdown> {
-    let parsed: Vec<(BTreeMap<String, String>, &Counts)> = read
+    let parsed: Vec<(&BTreeMap<String, String>, &Counts)> = read
         .table
         .cells
         .iter()
-        .map(|(cell, counts)| (parse_cell(cell), counts))
+        .map(|(cell, counts)| (read.parsed.get(cell), counts))
         .collect();
-    let invited_parsed: Vec<(BTreeMap<String, String>, u64)> = read
+    let invited_parsed: Vec<(&BTreeMap<String, String>, u64)> = read
         .invited
         .iter()
-        .map(|(cell, n)| (parse_cell(cell), *n))
+        .map(|(cell, n)| (read.parsed.get(cell), *n))
         .collect();
     let mut out = Vec::new();
     for attribute in &definition.segments {
@@ -437,8 +438,8 @@ pub(super) fn segments(
         // from groups part of whose people are stored only in larger ones.
         let mut full_invited: HashMap<String, u64> = HashMap::new();
         for (cell, n) in &read.segments {
-            if let Some(value) = parse_cell(cell).remove(attribute) {
-                *full_invited.entry(value).or_default() += n;
+            if let Some(value) = read.parsed.get(cell).get(attribute) {
+                *full_invited.entry(value.clone()).or_default() += n;
             }
         }
         let groups = groups
@@ -516,9 +517,9 @@ pub(super) fn segments(
         // few share their combinations): listed, hidden, without any number.
         let mut vanished: BTreeMap<String, u64> = BTreeMap::new();
         for (cell, n) in &read.segments {
-            if let Some(value) = parse_cell(cell).remove(attribute) {
-                if !index.contains_key(&value) {
-                    *vanished.entry(value).or_default() += n;
+            if let Some(value) = read.parsed.get(cell).get(attribute) {
+                if !index.contains_key(value) {
+                    *vanished.entry(value.clone()).or_default() += n;
                 }
             }
         }

@@ -115,8 +115,9 @@ impl SegmentFilter {
         }
     }
 
-    pub(super) fn matches(&self, cell: &str) -> bool {
-        super::counts::parse_cell(cell).get(&self.attribute) == Some(&self.value)
+    /// Whether a cell (its attribute values) is in the filter's group.
+    pub(super) fn matches(&self, cell: &std::collections::BTreeMap<String, String>) -> bool {
+        cell.get(&self.attribute) == Some(&self.value)
     }
 }
 

@@ -2,30 +2,26 @@
 //! filter at once) and one audited plan per question over its own answers
 //! ([`FigurePlans`]). Every figure of every output is shown only where these show it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::anonymity::{self, CellIndex, ReleasePlan, Scope, Threshold};
 use crate::domain::definition::SurveyDefinition;
 use crate::services::responses::ANSWERED_VALUE;
 
-use super::counts::{parse_cell, CellTable, CellsRead, Counts, Layout};
+use super::counts::{CellTable, CellsRead, Counts, Layout};
 
 /// The cells the plans are decided over: the cells with answers, then every invited cell
 /// (with 0 where nobody answered, so values without responses are listed and hidden).
-fn cell_index(
-    definition: &SurveyDefinition,
-    table: &CellTable,
-    invited: &[(String, u64)],
-) -> CellIndex {
-    let parsed: Vec<BTreeMap<String, String>> = table
+fn cell_index(definition: &SurveyDefinition, read: &CellsRead) -> CellIndex {
+    let cells = read
+        .table
         .cells
         .iter()
         .map(|(cell, _)| cell)
-        .chain(invited.iter().map(|(cell, _)| cell))
-        .map(|cell| parse_cell(cell))
-        .collect();
-    CellIndex::new(&definition.segments, &parsed)
+        .chain(read.invited.iter().map(|(cell, _)| cell))
+        .map(|cell| read.parsed.get(cell));
+    CellIndex::new(&definition.segments, cells)
 }
 
 /// Per indexed cell, `count` of the cells with answers and 0 for the invited cells.
@@ -56,7 +52,7 @@ impl Plans {
     ) -> Self {
         // The anonymity plan of a wave: every group of every breakdown decided at once
         // from the respondents per cell.
-        let index = cell_index(definition, &read.table, &read.invited);
+        let index = cell_index(definition, read);
         let respondents = counts_of(&read.table, read.invited.len(), |c| c.respondents(layout));
         let plan = ReleasePlan::indexed(&index, &respondents, k);
         // Every answer figure is audited with its own counts over the whole wave.
