@@ -619,6 +619,7 @@ async fn a_database_copy_links_no_one(backend: Backend) {
             assert!(c.batch_execute("SELECT rowid FROM responses").is_err());
             assert!(c.batch_execute("SELECT rowid FROM answers").is_err());
             assert!(c.batch_execute("SELECT rowid FROM answered_marks").is_err());
+            assert!(c.batch_execute("SELECT rowid FROM cell_counts").is_err());
         }
     }
 

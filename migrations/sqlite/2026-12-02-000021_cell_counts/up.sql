@@ -2,14 +2,15 @@
 -- `counts` packs the cell's `question|value|n` items, joined by ',' and sorted; the
 -- results read a wave's cells (thousands of rows) instead of every count (hundreds of
 -- thousands, each repeating the cell's JSON), and a submission updates one row.
--- `respondents` repeats the `_responses` count for the reads that need only it.
+-- `respondents` repeats the `_responses` count for the reads that need only it. Stored in
+-- the order of its key, like the answers (not in the order cells first got an answer).
 CREATE TABLE cell_counts (
     wave_id TEXT NOT NULL REFERENCES waves (id),
     cell TEXT NOT NULL,
     respondents BIGINT NOT NULL,
     counts TEXT NOT NULL,
     PRIMARY KEY (wave_id, cell)
-);
+) WITHOUT ROWID;
 INSERT INTO cell_counts (wave_id, cell, respondents, counts)
 SELECT wave_id, cell,
        COALESCE(SUM(CASE WHEN question_key = '_responses' THEN n END), 0),
