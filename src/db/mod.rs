@@ -189,6 +189,14 @@ where
 /// insert into an index on a random key (invitation ids, token hashes) spill and reread
 /// pages. The cache is set back to the default afterwards, so pooled connections stay
 /// small. PostgreSQL's shared buffers need nothing of this.
+///
+/// Temporary files are kept in memory for the transaction as well (`temp_store = MEMORY`):
+/// a multi-row INSERT inside a transaction keeps a statement journal (a copy of every page it
+/// changes that existed before it, to undo just that statement on a constraint error), and
+/// SQLite writes it to a temporary file once it passes 64 kB. For inserts into an index on
+/// a random key (token hashes) that is a copy of hundreds of pages per statement: most of the
+/// time of opening a wave went into writing and re-reading those files. In memory, each is
+/// freed when its statement ends.
 pub fn bulk_write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
@@ -198,11 +206,12 @@ where
     if !matches!(conn, DbConn::Sqlite(_)) {
         return write_transaction(conn, f);
     }
-    conn.batch_execute("PRAGMA cache_size = -65536")?;
+    conn.batch_execute("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY")?;
     let result = write_transaction(conn, f);
-    if let Err(error) = conn.batch_execute("PRAGMA cache_size = -2000") {
-        // The transaction has ended either way; a connection with a larger cache only
-        // holds more memory.
+    if let Err(error) = conn.batch_execute("PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT")
+    {
+        // The transaction has ended either way; a connection with a larger cache or its
+        // temporary files in memory only holds more memory.
         tracing::warn!(%error, "could not set the page cache back to its default");
     }
     result

@@ -190,7 +190,6 @@ fn write_plan(
     plan: &ImportPlan,
     now: NaiveDateTime,
 ) -> anyhow::Result<()> {
-    let records = parsed.records();
     // How many people have each value: +1 per new stakeholder's and per added pair, -1 per
     // removed pair.
     let mut delta: HashMap<(&str, &str), i64> = HashMap::new();
@@ -198,11 +197,18 @@ fn write_plan(
     // (active, email) indexes grow at their ends instead of at random pages.
     let mut inserts = plan.inserts.clone();
     inserts.sort_unstable_by(|a, b| {
-        records[a.record]
-            .email
+        parsed
+            .record(a.record)
+            .email()
             .as_str()
-            .cmp(records[b.record].email.as_str())
+            .cmp(parsed.record(b.record).email().as_str())
     });
+    // On SQLite the attribute index of the new rows is built after them, in one sorted pass.
+    let mark = if inserts.is_empty() {
+        None
+    } else {
+        stakeholders::new_rows_mark(conn).context("cannot read the directory")?
+    };
     for batch in inserts.chunks(stakeholders::INSERT_BATCH_ROWS) {
         let ids: Vec<String> = batch
             .iter()
@@ -210,40 +216,45 @@ fn write_plan(
             .collect();
         let jsons: Vec<String> = batch
             .iter()
-            .map(|insert| records[insert.record].attributes.to_json())
+            .map(|insert| parsed.record(insert.record).attributes_json())
             .collect();
         let rows: Vec<NewStakeholder<'_>> = batch
             .iter()
             .zip(ids.iter().zip(&jsons))
             .map(|(insert, (id, json))| {
-                let record = &records[insert.record];
+                let record = parsed.record(insert.record);
                 NewStakeholder {
                     id,
-                    email: record.email.as_str(),
-                    name: record.name.as_deref(),
-                    language: record.language.as_ref().map(|l| l.as_str()),
+                    email: record.email().as_str(),
+                    name: record.name(),
+                    language: record.language().map(|l| l.as_str()),
                     attributes: json,
                     active: true,
                     created_at: now,
                     updated_at: now,
-                    email_key: record.email.folded(),
+                    email_key: record.email().folded(),
                     name_key: record
-                        .name
-                        .as_deref()
+                        .name()
                         .map(stakeholders::search_key)
                         .unwrap_or_default(),
                 }
             })
             .collect();
         stakeholders::insert_many(conn, &rows).context("cannot store the new stakeholders")?;
-        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-        stakeholders::index_attributes_of(conn, &ids)
-            .context("cannot store the new stakeholders' attributes")?;
+        if mark.is_none() {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            stakeholders::index_attributes_of(conn, &ids)
+                .context("cannot store the new stakeholders' attributes")?;
+        }
         for insert in batch {
-            for pair in records[insert.record].attributes.iter() {
+            for pair in parsed.record(insert.record).attribute_pairs() {
                 *delta.entry(pair).or_default() += 1;
             }
         }
+    }
+    if let Some(mark) = mark {
+        stakeholders::index_attributes_of_new(conn, mark)
+            .context("cannot store the new stakeholders' attributes")?;
     }
 
     for update in &plan.updates {
@@ -342,21 +353,26 @@ fn build_plan(
         preview: Vec::new(),
     };
 
-    for (position, record) in parsed.records().iter().enumerate() {
-        let found = by_email
-            .get(record.email.as_str())
-            .or_else(|| by_folded.get(&record.email.folded()))
-            .copied();
+    for (position, record) in parsed.records().enumerate() {
+        // (An empty directory has nothing to match: no folding, no lookups.)
+        let found = if existing.is_empty() {
+            None
+        } else {
+            by_email
+                .get(record.email().as_str())
+                .or_else(|| by_folded.get(&record.email().folded()))
+                .copied()
+        };
         let Some(index) = found else {
             plan.counts.created += 1;
             if plan.preview.len() < PREVIEW_ROWS {
                 plan.preview.push(preview_row(
-                    record.line,
+                    record.line(),
                     RowOutcome::Created,
-                    record.email.as_str(),
-                    record.name.as_deref(),
-                    record.language.as_ref().map(|l| l.as_str()),
-                    &record.attributes,
+                    record.email().as_str(),
+                    record.name(),
+                    record.language().map(|l| l.as_str()),
+                    &record.attributes(),
                 ));
             }
             plan.inserts.push(PlannedInsert { record: position });
@@ -369,22 +385,22 @@ fn build_plan(
             .map_err(|e| anyhow::anyhow!("the stored stakeholder {} is damaged: {e}", row.email))?;
         let mut attributes = stored_attributes.clone();
         for attribute in &columns.attributes {
-            match record.attributes.get(attribute.as_str()) {
+            match record.attribute(attribute.as_str()) {
                 Some(value) => attributes.set(attribute, value),
                 None => attributes.remove(attribute),
             }
         }
         let name = if columns.name {
-            record.name.clone()
+            record.name().map(str::to_string)
         } else {
             row.name.clone()
         };
         let language = if columns.language {
-            record.language.as_ref().map(|l| l.as_str().to_string())
+            record.language().map(|l| l.as_str().to_string())
         } else {
             row.language.clone()
         };
-        let email = record.email.as_str().to_string();
+        let email = record.email().as_str().to_string();
         let changed = email != row.email
             || name != row.name
             || language != row.language
@@ -402,7 +418,7 @@ fn build_plan(
         };
         if plan.preview.len() < PREVIEW_ROWS {
             plan.preview.push(preview_row(
-                record.line,
+                record.line(),
                 outcome,
                 &email,
                 name.as_deref(),
