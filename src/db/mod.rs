@@ -27,6 +27,50 @@ macro_rules! on_backend {
     };
 }
 
+/// Inserts `$rows` (anything iterable of an owned `Insertable` row type) into `$table`: `$n`
+/// rows per multi-row INSERT and the rest one by one; evaluates to the
+/// `QueryResult<usize>` of the rows inserted. A batch of a fixed size (an array of owned
+/// rows) has a static query id, so diesel prepares its SQL once and reuses it; batches
+/// from slices are prepared anew each time, which for a bulk write of 100,000 rows cost
+/// more than inserting them (parsing SQL with thousands of parameters and building its
+/// program, each time). `$n` × columns must stay under SQLite's 32,766 bound parameters.
+/// The SQL is the same on both backends, but diesel's `MultiConnection` does not do
+/// multi-row inserts: they run on the inner connection.
+#[macro_export]
+macro_rules! insert_cached {
+    ($conn:expr, $table:expr, $rows:expr, $n:literal) => {{
+        let mut rows = ::std::iter::IntoIterator::into_iter($rows);
+        let mut inserted = 0usize;
+        let result: ::diesel::QueryResult<usize> = loop {
+            let chunk: ::std::vec::Vec<_> = rows.by_ref().take($n).collect();
+            if chunk.len() < $n {
+                let mut rest = Ok(());
+                for row in chunk {
+                    let statement = ::diesel::insert_into($table).values(row);
+                    match $crate::on_backend!(&mut *$conn, c => ::diesel::RunQueryDsl::execute(statement, c)) {
+                        Ok(n) => inserted += n,
+                        Err(error) => {
+                            rest = Err(error);
+                            break;
+                        }
+                    }
+                }
+                break rest.map(|()| inserted);
+            }
+            let Ok(batch) = <[_; $n]>::try_from(chunk) else {
+                // The chunk has exactly `$n` rows: checked just above.
+                unreachable!("a full chunk has the batch size")
+            };
+            let statement = ::diesel::insert_into($table).values(batch);
+            match $crate::on_backend!(&mut *$conn, c => ::diesel::RunQueryDsl::execute(statement, c)) {
+                Ok(n) => inserted += n,
+                Err(error) => break Err(error),
+            }
+        };
+        result
+    }};
+}
+
 pub type Pool = r2d2::Pool<conn::Manager>;
 pub type PooledConn = r2d2::PooledConnection<conn::Manager>;
 
@@ -206,7 +250,7 @@ where
     if !matches!(conn, DbConn::Sqlite(_)) {
         return write_transaction(conn, f);
     }
-    conn.batch_execute("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY")?;
+    conn.batch_execute("PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY")?;
     let result = write_transaction(conn, f);
     if let Err(error) = conn.batch_execute("PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT")
     {

@@ -28,17 +28,14 @@ pub struct InvitationRow {
     pub response_cell: String,
 }
 
-/// Rows per multi-row INSERT: 9 columns × 500 stays far below SQLite's parameter limit.
-const BATCH: usize = 500;
-
+/// Inserts the invitations, 100 rows (900 parameters) per prepared statement (see
+/// [`insert_cached!`](crate::insert_cached)).
 pub fn insert_all(conn: &mut DbConn, rows: &[InvitationRow]) -> QueryResult<usize> {
-    let mut inserted = 0;
-    for chunk in rows.chunks(BATCH) {
-        let insert = diesel::insert_into(invitations::table).values(chunk);
-        inserted += crate::on_backend!(conn, c => insert.execute(c))?;
-    }
-    Ok(inserted)
+    crate::insert_cached!(conn, invitations::table, rows.iter().cloned(), 100)
 }
+
+/// Rows per `eq_any` lookup.
+const BATCH: usize = 500;
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<InvitationRow>> {
     invitations::table

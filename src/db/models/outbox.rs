@@ -91,16 +91,29 @@ pub struct Claimed {
     pub attempts: i32,
 }
 
-/// Rows per multi-row INSERT (13 columns).
-const BATCH: usize = 500;
+/// Rows per multi-row INSERT (14 columns): a fixed number, so the statement is prepared once
+/// and reused (see [`insert_cached!`](crate::insert_cached)); the rest go one by one.
+const BATCH: usize = 100;
 
 /// Enqueues rows; a row whose `dedupe_key` exists already is skipped. Returns how many
 /// were new.
 pub fn enqueue(conn: &mut DbConn, rows: &[OutboxRow]) -> QueryResult<usize> {
     let mut inserted = 0;
-    for chunk in rows.chunks(BATCH) {
+    let mut chunks = rows.chunks_exact(BATCH);
+    for chunk in &mut chunks {
+        // Owned rows: an array of borrowed ones has no static query id.
+        let Ok(batch) = <[OutboxRow; BATCH]>::try_from(chunk.to_vec()) else {
+            // `chunks_exact` yields slices of exactly BATCH rows.
+            unreachable!("a chunk of chunks_exact has the chunk size")
+        };
         let insert = diesel::insert_into(outbox::table)
-            .values(chunk)
+            .values(batch)
+            .on_conflict_do_nothing();
+        inserted += crate::on_backend!(conn, c => insert.execute(c))?;
+    }
+    for row in chunks.remainder() {
+        let insert = diesel::insert_into(outbox::table)
+            .values(row)
             .on_conflict_do_nothing();
         inserted += crate::on_backend!(conn, c => insert.execute(c))?;
     }

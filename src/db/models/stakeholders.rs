@@ -1,7 +1,8 @@
 //! `stakeholders`: the directory of people a wave can invite.
 //!
-//! The bulk functions exist for the CSV import (`services::stakeholders`): one multi-row
-//! INSERT per [`INSERT_BATCH_ROWS`] rows, and updates that always set the same columns so the
+//! The bulk functions exist for the CSV import (`services::stakeholders`): multi-row INSERTs
+//! of a fixed number of rows, so one prepared statement serves them all (see
+//! [`insert_cached!`](crate::insert_cached)), and updates that always set the same columns so the
 //! prepared statement is reused.
 //!
 //! Every write of a stakeholder keeps its two search helpers in step, in the same
@@ -18,8 +19,7 @@ use crate::db::conn::MultiBackend;
 use crate::db::schema::{attribute_values, stakeholder_attributes, stakeholders};
 use crate::db::DbConn;
 
-/// Rows per multi-row INSERT: 8 columns × 1000 rows = 8,000 bound parameters, well under
-/// SQLite's limit (32,766 since 3.32; the bundled SQLite is newer) and PostgreSQL's (65,535).
+/// New stakeholders the import builds and hands to [`insert_many`] at a time.
 pub const INSERT_BATCH_ROWS: usize = 1000;
 
 /// Ids per `UPDATE … WHERE id IN (…)` when deactivating.
@@ -42,12 +42,12 @@ pub struct StakeholderRow {
 /// A row to insert. `None` is stored as NULL (not as the column default).
 #[derive(Debug, Insertable)]
 #[diesel(table_name = stakeholders, treat_none_as_default_value = false)]
-pub struct NewStakeholder<'a> {
-    pub id: &'a str,
-    pub email: &'a str,
-    pub name: Option<&'a str>,
-    pub language: Option<&'a str>,
-    pub attributes: &'a str,
+pub struct NewStakeholder {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub language: Option<String>,
+    pub attributes: String,
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -89,8 +89,8 @@ pub struct NewAttribute<'a> {
     pub value: &'a str,
 }
 
-/// Rows per multi-row INSERT of attributes: 3 columns × 3000 = 9,000 bound parameters.
-const ATTRIBUTE_BATCH_ROWS: usize = 3000;
+/// Attribute rows the import hands to [`insert_attributes`] at a time.
+pub const ATTRIBUTE_BATCH_ROWS: usize = 3000;
 
 pub fn count_active(conn: &mut DbConn) -> QueryResult<i64> {
     stakeholders::table
@@ -119,6 +119,25 @@ pub fn list(conn: &mut DbConn, include_inactive: bool) -> QueryResult<Vec<Stakeh
     query.load(conn)
 }
 
+/// What opening a wave reads of each active stakeholder: id, email, language, attributes
+/// (JSON), ordered by email.
+pub type InviteeRow = (String, String, Option<String>, String);
+
+/// Every active stakeholder as [`InviteeRow`], ordered by email: the columns a wave's
+/// invitations need, without the timestamps or search keys.
+pub fn list_invitees(conn: &mut DbConn) -> QueryResult<Vec<InviteeRow>> {
+    stakeholders::table
+        .filter(stakeholders::active.eq(true))
+        .order(stakeholders::email.asc())
+        .select((
+            stakeholders::id,
+            stakeholders::email,
+            stakeholders::language,
+            stakeholders::attributes,
+        ))
+        .load(conn)
+}
+
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<StakeholderRow>> {
     stakeholders::table
         .filter(stakeholders::email.eq(email))
@@ -127,104 +146,37 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<Stake
         .optional()
 }
 
-/// Inserts the rows with one multi-row INSERT per [`INSERT_BATCH_ROWS`]; returns the count.
-/// The SQL is the same on both backends, but diesel's `MultiConnection` does not support
-/// multi-row inserts, so the statement runs on the inner connection.
-pub fn insert_many(conn: &mut DbConn, rows: &[NewStakeholder<'_>]) -> QueryResult<usize> {
-    let mut inserted = 0;
-    for chunk in rows.chunks(INSERT_BATCH_ROWS) {
-        let statement = diesel::insert_into(stakeholders::table).values(chunk);
-        inserted += match conn {
-            DbConn::Sqlite(inner) => statement.execute(inner)?,
-            DbConn::Pg(inner) => statement.execute(inner)?,
-        };
-    }
-    Ok(inserted)
+/// Inserts the rows, 100 per prepared statement (see [`insert_cached!`](crate::insert_cached));
+/// returns the count.
+pub fn insert_many(conn: &mut DbConn, rows: Vec<NewStakeholder>) -> QueryResult<usize> {
+    crate::insert_cached!(conn, stakeholders::table, rows, 100)
 }
 
-/// Indexes attributes of stakeholders (rows of new stakeholders, or of ones whose rows were
-/// removed by [`delete_attributes`] first).
+/// One attribute of a new stakeholder for [`index_new_attributes`]: like [`NewAttribute`],
+/// owned, so a fixed number of them makes one prepared statement.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = stakeholder_attributes)]
+pub struct AttributeRow {
+    pub name: String,
+    pub value: String,
+    pub stakeholder_id: String,
+}
+
+/// Indexes attributes of new stakeholders, 300 rows per prepared statement; best given in
+/// the index's order (name, value, stakeholder id), so it is written front to back.
+pub fn index_new_attributes(conn: &mut DbConn, rows: Vec<AttributeRow>) -> QueryResult<usize> {
+    crate::insert_cached!(conn, stakeholder_attributes::table, rows, 300)
+}
+
+/// Indexes attributes of stakeholders whose rows were removed by [`delete_attributes`]
+/// first (an import's updates: a few rows).
 pub fn insert_attributes(conn: &mut DbConn, rows: &[NewAttribute<'_>]) -> QueryResult<usize> {
     let mut inserted = 0;
     for chunk in rows.chunks(ATTRIBUTE_BATCH_ROWS) {
         let statement = diesel::insert_into(stakeholder_attributes::table).values(chunk);
-        inserted += match conn {
-            DbConn::Sqlite(inner) => statement.execute(inner)?,
-            DbConn::Pg(inner) => statement.execute(inner)?,
-        };
+        inserted += crate::on_backend!(conn, c => statement.execute(c))?;
     }
     Ok(inserted)
-}
-
-/// Indexes every attribute of these (new) stakeholders from their stored JSON, in one
-/// statement run by the database (`json_each`), sorted by the index's key: building 6 rows
-/// per stakeholder on the client and binding them cost several times more.
-pub fn index_attributes_of(conn: &mut DbConn, ids: &[&str]) -> QueryResult<usize> {
-    use diesel::sql_types::Text;
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    // A JSON array of ids: one parameter, so one cached statement for any batch size.
-    let ids = serde_json::to_string(ids)
-        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    match conn {
-        DbConn::Sqlite(c) => diesel::sql_query(
-            "INSERT INTO stakeholder_attributes (name, value, stakeholder_id) \
-             SELECT j.key, j.value, s.id FROM stakeholders s, json_each(s.attributes) j \
-             WHERE s.id IN (SELECT value FROM json_each(?)) ORDER BY 1, 2, 3",
-        )
-        .bind::<Text, _>(ids)
-        .execute(c),
-        DbConn::Pg(c) => diesel::sql_query(
-            "INSERT INTO stakeholder_attributes (name, value, stakeholder_id) \
-             SELECT j.key, j.value, s.id FROM stakeholders s, json_each_text(s.attributes::json) j \
-             WHERE s.id IN (SELECT json_array_elements_text($1::json)) ORDER BY 1, 2, 3",
-        )
-        .bind::<Text, _>(ids)
-        .execute(c),
-    }
-}
-
-/// Where the stakeholders a bulk insert is about to add begin, for
-/// [`index_attributes_of_new`]: on SQLite the largest rowid so far (new rows of a rowid table
-/// are numbered after the largest one, as long as it is far from `i64::MAX`; the write
-/// transaction keeps anyone else from inserting meanwhile). `None` on PostgreSQL, or when
-/// the rowids are too large to rely on that: index each batch with [`index_attributes_of`].
-pub fn new_rows_mark(conn: &mut DbConn) -> QueryResult<Option<i64>> {
-    use diesel::sql_types::BigInt;
-    #[derive(QueryableByName)]
-    struct Largest {
-        #[diesel(sql_type = BigInt)]
-        largest: i64,
-    }
-    match conn {
-        DbConn::Sqlite(c) => {
-            let row: Largest =
-                diesel::sql_query("SELECT coalesce(max(rowid), 0) AS largest FROM stakeholders")
-                    .get_result(c)?;
-            Ok((row.largest < i64::MAX / 2).then_some(row.largest))
-        }
-        DbConn::Pg(_) => Ok(None),
-    }
-}
-
-/// Indexes every attribute of the stakeholders inserted after [`new_rows_mark`] returned
-/// `mark`, in one statement sorted by the index's key: after a bulk insert, the index
-/// grows in key order in one pass instead of at thousands of places per batch.
-pub fn index_attributes_of_new(conn: &mut DbConn, mark: i64) -> QueryResult<usize> {
-    use diesel::sql_types::BigInt;
-    let DbConn::Sqlite(c) = conn else {
-        return Err(diesel::result::Error::QueryBuilderError(
-            "rowids are SQLite's: index PostgreSQL's new rows with index_attributes_of".into(),
-        ));
-    };
-    diesel::sql_query(
-        "INSERT INTO stakeholder_attributes (name, value, stakeholder_id) \
-         SELECT j.key, j.value, s.id FROM stakeholders s, json_each(s.attributes) j \
-         WHERE s.rowid > ? ORDER BY 1, 2, 3",
-    )
-    .bind::<BigInt, _>(mark)
-    .execute(c)
 }
 
 /// Refreshes the planner's statistics of the directory tables after an import changed many

@@ -61,10 +61,11 @@ impl<'a> StakeholderRecord<'a> {
             .attributes
             .iter()
             .position(|a| a.as_str() == name)?;
-        self.slot_value(column)
+        self.column_value(column)
     }
 
-    fn slot_value(&self, column: usize) -> Option<&'a str> {
+    /// The value of the attribute column with this index in [`ImportColumns::attributes`].
+    pub(crate) fn column_value(&self, column: usize) -> Option<&'a str> {
         let slot = *self.slots.get(column)?;
         let index = usize::try_from(slot).ok()?.checked_sub(1)?;
         self.parsed.values.get(index).map(|v| &**v)
@@ -76,7 +77,7 @@ impl<'a> StakeholderRecord<'a> {
         let record = *self;
         self.parsed.sorted_columns.iter().filter_map(move |&column| {
             record
-                .slot_value(column)
+                .column_value(column)
                 .map(|value| (record.parsed.columns.attributes[column].as_str(), value))
         })
     }
@@ -85,7 +86,7 @@ impl<'a> StakeholderRecord<'a> {
     pub fn attributes(&self) -> Attributes {
         let mut attributes = Attributes::new();
         for &column in &self.parsed.sorted_columns {
-            if let Some(value) = self.slot_value(column) {
+            if let Some(value) = self.column_value(column) {
                 attributes.set(&self.parsed.columns.attributes[column], value);
             }
         }
@@ -180,6 +181,11 @@ impl ParsedImport {
             record: &self.records[index],
             slots: &self.slots[index * width..(index + 1) * width],
         }
+    }
+
+    /// The indices of [`ImportColumns::attributes`] sorted by attribute name.
+    pub(crate) fn sorted_attribute_columns(&self) -> &[usize] {
+        &self.sorted_columns
     }
 
     /// The delimiter that was detected.
