@@ -27,48 +27,22 @@ macro_rules! on_backend {
     };
 }
 
-/// Inserts `$rows` (anything iterable of an owned `Insertable` row type) into `$table`: `$n`
-/// rows per multi-row INSERT and the rest one by one; evaluates to the
-/// `QueryResult<usize>` of the rows inserted. A batch of a fixed size (an array of owned
-/// rows) has a static query id, so diesel prepares its SQL once and reuses it; batches
-/// from slices are prepared anew each time, which for a bulk write of 100,000 rows cost
-/// more than inserting them (parsing SQL with thousands of parameters and building its
-/// program, each time). `$n` × columns must stay under SQLite's 32,766 bound parameters.
-/// The SQL is the same on both backends, but diesel's `MultiConnection` does not do
-/// multi-row inserts: they run on the inner connection.
-#[macro_export]
-macro_rules! insert_cached {
-    ($conn:expr, $table:expr, $rows:expr, $n:literal) => {{
-        let mut rows = ::std::iter::IntoIterator::into_iter($rows);
-        let mut inserted = 0usize;
-        let result: ::diesel::QueryResult<usize> = loop {
-            let chunk: ::std::vec::Vec<_> = rows.by_ref().take($n).collect();
-            if chunk.len() < $n {
-                let mut rest = Ok(());
-                for row in chunk {
-                    let statement = ::diesel::insert_into($table).values(row);
-                    match $crate::on_backend!(&mut *$conn, c => ::diesel::RunQueryDsl::execute(statement, c)) {
-                        Ok(n) => inserted += n,
-                        Err(error) => {
-                            rest = Err(error);
-                            break;
-                        }
-                    }
-                }
-                break rest.map(|()| inserted);
-            }
-            let Ok(batch) = <[_; $n]>::try_from(chunk) else {
-                // The chunk has exactly `$n` rows: checked just above.
-                unreachable!("a full chunk has the batch size")
-            };
-            let statement = ::diesel::insert_into($table).values(batch);
-            match $crate::on_backend!(&mut *$conn, c => ::diesel::RunQueryDsl::execute(statement, c)) {
-                Ok(n) => inserted += n,
-                Err(error) => break Err(error),
-            }
-        };
-        result
-    }};
+/// Rows per bulk insert through [`json_rows`]: one bound JSON text each.
+pub const JSON_BATCH_ROWS: usize = 1000;
+
+/// Bulk inserts bind their rows as ONE parameter, a JSON array of rows (each an array of
+/// the row's text values, `null` for NULL), and the statement reads them back with
+/// `json_each` (SQLite) or `json_array_elements` (PostgreSQL): `INSERT … SELECT
+/// value->>0, value->>1, … FROM json_each(?)`. Binding every value through diesel costs
+/// more than the insert itself at 100,000 rows (a bind per value, a multi-row statement
+/// prepared anew per batch — with a statement journal — or a round trip per row), while
+/// one text is bound and parsed by the database at its own speed, and the statement, of
+/// a fixed text, is prepared once. Values are never spliced into SQL.
+///
+/// The JSON array of `rows`, each row serialised by serde (a tuple of strings and options
+/// of strings gives `["a",null,…]`).
+pub fn json_rows<T: serde::Serialize>(rows: &[T]) -> diesel::QueryResult<String> {
+    serde_json::to_string(rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
 
 pub type Pool = r2d2::Pool<conn::Manager>;

@@ -39,18 +39,14 @@ pub struct StakeholderRow {
     pub updated_at: NaiveDateTime,
 }
 
-/// A row to insert. `None` is stored as NULL (not as the column default).
-#[derive(Debug, Insertable)]
-#[diesel(table_name = stakeholders, treat_none_as_default_value = false)]
+/// A row to insert (see [`insert_many`]). `None` is stored as NULL.
+#[derive(Debug, serde::Serialize)]
 pub struct NewStakeholder {
     pub id: String,
     pub email: String,
     pub name: Option<String>,
     pub language: Option<String>,
     pub attributes: String,
-    pub active: bool,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
     /// [`search_key`] of `email`.
     pub email_key: String,
     /// [`search_key`] of `name`; empty without a name.
@@ -146,26 +142,87 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<Stake
         .optional()
 }
 
-/// Inserts the rows, 100 per prepared statement (see [`insert_cached!`](crate::insert_cached));
-/// returns the count.
-pub fn insert_many(conn: &mut DbConn, rows: Vec<NewStakeholder>) -> QueryResult<usize> {
-    crate::insert_cached!(conn, stakeholders::table, rows, 100)
+/// Inserts new, active stakeholders created and updated at `now`, [`crate::db::JSON_BATCH_ROWS`]
+/// per statement (see [`crate::db::json_rows`]); returns the count.
+pub fn insert_many(
+    conn: &mut DbConn,
+    rows: &[NewStakeholder],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Text, Timestamp};
+    let mut inserted = 0;
+    for chunk in rows.chunks(crate::db::JSON_BATCH_ROWS) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|r| {
+                (
+                    &r.id,
+                    &r.email,
+                    &r.name,
+                    &r.language,
+                    &r.attributes,
+                    &r.email_key,
+                    &r.name_key,
+                )
+            })
+            .collect();
+        let json = crate::db::json_rows(&rows)?;
+        inserted += match conn {
+            DbConn::Sqlite(c) => diesel::sql_query(
+                "INSERT INTO stakeholders (id, email, name, language, attributes, active, \
+                 created_at, updated_at, email_key, name_key) \
+                 SELECT value->>0, value->>1, value->>2, value->>3, value->>4, TRUE, ?, ?, \
+                 value->>5, value->>6 FROM json_each(?)",
+            )
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .bind::<Text, _>(json)
+            .execute(c)?,
+            DbConn::Pg(c) => diesel::sql_query(
+                "INSERT INTO stakeholders (id, email, name, language, attributes, active, \
+                 created_at, updated_at, email_key, name_key) \
+                 SELECT e->>0, e->>1, e->>2, e->>3, e->>4, TRUE, $1, $2, e->>5, e->>6 \
+                 FROM json_array_elements($3::json) AS e",
+            )
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .bind::<Text, _>(json)
+            .execute(c)?,
+        };
+    }
+    Ok(inserted)
 }
 
-/// One attribute of a new stakeholder for [`index_new_attributes`]: like [`NewAttribute`],
-/// owned, so a fixed number of them makes one prepared statement.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = stakeholder_attributes)]
-pub struct AttributeRow {
-    pub name: String,
-    pub value: String,
-    pub stakeholder_id: String,
-}
-
-/// Indexes attributes of new stakeholders, 300 rows per prepared statement; best given in
-/// the index's order (name, value, stakeholder id), so it is written front to back.
-pub fn index_new_attributes(conn: &mut DbConn, rows: Vec<AttributeRow>) -> QueryResult<usize> {
-    crate::insert_cached!(conn, stakeholder_attributes::table, rows, 300)
+/// Indexes the attribute `name` of new stakeholders: `(value, stakeholder id)` pairs, best
+/// in the index's order (value, then id) so it is written front to back; one statement per
+/// [`crate::db::JSON_BATCH_ROWS`] pairs (see [`crate::db::json_rows`]).
+pub fn index_new_attributes(
+    conn: &mut DbConn,
+    name: &str,
+    pairs: &[(&str, &str)],
+) -> QueryResult<usize> {
+    use diesel::sql_types::Text;
+    let mut inserted = 0;
+    for chunk in pairs.chunks(crate::db::JSON_BATCH_ROWS) {
+        let json = crate::db::json_rows(chunk)?;
+        inserted += match conn {
+            DbConn::Sqlite(c) => diesel::sql_query(
+                "INSERT INTO stakeholder_attributes (name, value, stakeholder_id) \
+                 SELECT ?, value->>0, value->>1 FROM json_each(?)",
+            )
+            .bind::<Text, _>(name)
+            .bind::<Text, _>(json)
+            .execute(c)?,
+            DbConn::Pg(c) => diesel::sql_query(
+                "INSERT INTO stakeholder_attributes (name, value, stakeholder_id) \
+                 SELECT $1, e->>0, e->>1 FROM json_array_elements($2::json) AS e",
+            )
+            .bind::<Text, _>(name)
+            .bind::<Text, _>(json)
+            .execute(c)?,
+        };
+    }
+    Ok(inserted)
 }
 
 /// Indexes attributes of stakeholders whose rows were removed by [`delete_attributes`]

@@ -34,7 +34,7 @@ use anyhow::Context;
 use chrono::NaiveDateTime;
 
 use crate::db::models::stakeholders::{
-    self, AttributeRow, NewAttribute, NewStakeholder, StakeholderChanges, StakeholderRow,
+    self, NewAttribute, NewStakeholder, StakeholderChanges, StakeholderRow,
 };
 use crate::db::{self, DbConn};
 use crate::domain::audience::AudienceFilter;
@@ -219,9 +219,6 @@ fn write_plan(
                     name: record.name().map(str::to_string),
                     language: record.language().map(|l| l.as_str().to_string()),
                     attributes: record.attributes_json(),
-                    active: true,
-                    created_at: now,
-                    updated_at: now,
                     email_key: record.email().folded(),
                     name_key: record
                         .name()
@@ -230,7 +227,8 @@ fn write_plan(
                 }
             })
             .collect();
-        stakeholders::insert_many(conn, rows).context("cannot store the new stakeholders")?;
+        stakeholders::insert_many(conn, &rows, now)
+            .context("cannot store the new stakeholders")?;
         for insert in batch {
             for pair in parsed.record(insert.record).attribute_pairs() {
                 *delta.entry(pair).or_default() += 1;
@@ -326,15 +324,13 @@ fn index_new_attributes(
             .collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(b.0).then_with(|| ids[a.1].cmp(&ids[b.1])));
         for chunk in entries.chunks(stakeholders::ATTRIBUTE_BATCH_ROWS) {
-            let rows: Vec<AttributeRow> = chunk
+            let chunk_ids: Vec<String> = chunk.iter().map(|(_, p)| ids[*p].to_string()).collect();
+            let pairs: Vec<(&str, &str)> = chunk
                 .iter()
-                .map(|(value, position)| AttributeRow {
-                    name: name.to_string(),
-                    value: value.to_string(),
-                    stakeholder_id: ids[*position].to_string(),
-                })
+                .zip(&chunk_ids)
+                .map(|((value, _), id)| (*value, id.as_str()))
                 .collect();
-            stakeholders::index_new_attributes(conn, rows)
+            stakeholders::index_new_attributes(conn, name, &pairs)
                 .context("cannot store the new stakeholders' attributes")?;
         }
     }
