@@ -1,8 +1,7 @@
 //! `stakeholders`: the directory of people a wave can invite.
 //!
-//! The bulk functions exist for the CSV import (`services::stakeholders`): multi-row INSERTs
-//! of a fixed number of rows, so one prepared statement serves them all (see
-//! [`insert_cached!`](crate::insert_cached)), and updates that always set the same columns so the
+//! The bulk functions exist for the CSV import (`services::stakeholders`): new rows bound as
+//! one JSON array per thousand (see [`crate::db::json_rows`]), and updates that always set the same columns so the
 //! prepared statement is reused.
 //!
 //! Every write of a stakeholder keeps its two search helpers in step, in the same

@@ -75,11 +75,14 @@ impl<'a> StakeholderRecord<'a> {
     /// [`Attributes`]).
     pub fn attribute_pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
         let record = *self;
-        self.parsed.sorted_columns.iter().filter_map(move |&column| {
-            record
-                .column_value(column)
-                .map(|value| (record.parsed.columns.attributes[column].as_str(), value))
-        })
+        self.parsed
+            .sorted_columns
+            .iter()
+            .filter_map(move |&column| {
+                record
+                    .column_value(column)
+                    .map(|value| (record.parsed.columns.attributes[column].as_str(), value))
+            })
     }
 
     /// Only the attributes with a value in this row.
@@ -112,10 +115,7 @@ impl<'a> StakeholderRecord<'a> {
 
 /// Appends `text` as a JSON string, escaped exactly as `serde_json` does.
 fn push_json_string(out: &mut String, text: &str) {
-    if text
-        .bytes()
-        .all(|b| b >= 0x20 && b != b'"' && b != b'\\')
-    {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
         out.push('"');
         out.push_str(text);
         out.push('"');
@@ -217,7 +217,12 @@ impl Interner {
     }
 
     /// The number of `value`, new ones pushed onto `values`; `None` past `u32::MAX` values.
-    fn number<T>(&mut self, key: &str, values: &mut Vec<T>, make: impl FnOnce() -> T) -> Option<u32> {
+    fn number<T>(
+        &mut self,
+        key: &str,
+        values: &mut Vec<T>,
+        make: impl FnOnce() -> T,
+    ) -> Option<u32> {
         if let Some(&number) = self.numbers.get(key) {
             return Some(number);
         }
@@ -396,7 +401,11 @@ pub fn parse_csv(bytes: &[u8]) -> Result<ParsedImport, Vec<ImportProblem>> {
     }
     drop(seen);
     let mut sorted_columns: Vec<usize> = (0..width).collect();
-    sorted_columns.sort_by(|&a, &b| columns.attributes[a].as_str().cmp(columns.attributes[b].as_str()));
+    sorted_columns.sort_by(|&a, &b| {
+        columns.attributes[a]
+            .as_str()
+            .cmp(columns.attributes[b].as_str())
+    });
     records.shrink_to_fit();
     slots.shrink_to_fit();
     Ok(ParsedImport {
@@ -723,10 +732,7 @@ mod tests {
         assert_eq!(anna.line(), 2);
         assert_eq!(anna.email().as_str(), "anna.berg@example.com");
         assert_eq!(anna.name(), Some("Anna Berg"));
-        assert_eq!(
-            anna.language().map(LanguageCode::as_str),
-            Some("pt-BR")
-        );
+        assert_eq!(anna.language().map(LanguageCode::as_str), Some("pt-BR"));
         assert_eq!(
             anna.attributes().to_string(),
             "business_unit=Manufacturing; region=EMEA"
@@ -754,10 +760,7 @@ mod tests {
         assert_eq!(parsed.delimiter(), ';');
         let anna = parsed.record(0);
         assert_eq!(anna.name(), Some("Berg; Anna"));
-        assert_eq!(
-            anna.attribute("department"),
-            Some("Sales, \"Inside\" Team")
-        );
+        assert_eq!(anna.attribute("department"), Some("Sales, \"Inside\" Team"));
         assert_eq!(parsed.record(1).name(), Some("Jörg Müller"));
         assert_eq!(parsed.record(1).line(), 4);
     }

@@ -7,8 +7,12 @@
 //! 2. [`plan_import`]: reads the directory once and works out what the import would do
 //!    ([`ImportPlan`], with [`ImportCounts`]) — the dry run / preview. It writes nothing.
 //! 3. [`apply_import`]: plans again *inside* one write transaction (so the plan matches the
-//!    data it is applied to) and writes it: multi-row INSERTs for new stakeholders, an UPDATE
-//!    only for rows that change. Any failure rolls the whole import back.
+//!    data it is applied to) and writes it: bulk INSERTs for new stakeholders (and their
+//!    attribute index, written in its key order), an UPDATE only for rows that change. Any
+//!    failure rolls the whole import back.
+//!
+//! The parsed file is held compactly ([`ParsedImport`]: each distinct attribute value and
+//! language once), so an import of 100,000 rows stays well under 100 MB.
 //!
 //! Matching: a row updates the stakeholder with the same email compared case-insensitively
 //! ([`EmailAddress::folded`](crate::domain::EmailAddress::folded)); the stored spelling follows the file.
@@ -227,8 +231,7 @@ fn write_plan(
                 }
             })
             .collect();
-        stakeholders::insert_many(conn, &rows, now)
-            .context("cannot store the new stakeholders")?;
+        stakeholders::insert_many(conn, &rows, now).context("cannot store the new stakeholders")?;
         for insert in batch {
             for pair in parsed.record(insert.record).attribute_pairs() {
                 *delta.entry(pair).or_default() += 1;
