@@ -27,6 +27,24 @@ macro_rules! on_backend {
     };
 }
 
+/// Rows per bulk insert through [`json_rows`]: one bound JSON text each.
+pub const JSON_BATCH_ROWS: usize = 1000;
+
+/// Bulk inserts bind their rows as ONE parameter, a JSON array of rows (each an array of
+/// the row's text values, `null` for NULL), and the statement reads them back with
+/// `json_each` (SQLite) or `json_array_elements` (PostgreSQL): `INSERT … SELECT
+/// value->>0, value->>1, … FROM json_each(?)`. Binding every value through diesel costs
+/// more than the insert itself at 100,000 rows (a bind per value, a multi-row statement
+/// prepared anew per batch — with a statement journal — or a round trip per row), while
+/// one text is bound and parsed by the database at its own speed, and the statement, of
+/// a fixed text, is prepared once. Values are never spliced into SQL.
+///
+/// The JSON array of `rows`, each row serialised by serde (a tuple of strings and options
+/// of strings gives `["a",null,…]`).
+pub fn json_rows<T: serde::Serialize>(rows: &[T]) -> diesel::QueryResult<String> {
+    serde_json::to_string(rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+}
+
 pub type Pool = r2d2::Pool<conn::Manager>;
 pub type PooledConn = r2d2::PooledConnection<conn::Manager>;
 
@@ -189,6 +207,14 @@ where
 /// insert into an index on a random key (invitation ids, token hashes) spill and reread
 /// pages. The cache is set back to the default afterwards, so pooled connections stay
 /// small. PostgreSQL's shared buffers need nothing of this.
+///
+/// Temporary files are kept in memory for the transaction as well (`temp_store = MEMORY`):
+/// a multi-row INSERT inside a transaction keeps a statement journal (a copy of every page it
+/// changes that existed before it, to undo just that statement on a constraint error), and
+/// SQLite writes it to a temporary file once it passes 64 kB. For inserts into an index on
+/// a random key (token hashes) that is a copy of hundreds of pages per statement: most of the
+/// time of opening a wave went into writing and re-reading those files. In memory, each is
+/// freed when its statement ends.
 pub fn bulk_write_transaction<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
@@ -198,11 +224,12 @@ where
     if !matches!(conn, DbConn::Sqlite(_)) {
         return write_transaction(conn, f);
     }
-    conn.batch_execute("PRAGMA cache_size = -65536")?;
+    conn.batch_execute("PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY")?;
     let result = write_transaction(conn, f);
-    if let Err(error) = conn.batch_execute("PRAGMA cache_size = -2000") {
-        // The transaction has ended either way; a connection with a larger cache only
-        // holds more memory.
+    if let Err(error) = conn.batch_execute("PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT")
+    {
+        // The transaction has ended either way; a connection with a larger cache or its
+        // temporary files in memory only holds more memory.
         tracing::warn!(%error, "could not set the page cache back to its default");
     }
     result

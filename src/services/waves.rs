@@ -5,7 +5,7 @@
 //! open → closed, reminder round n → n+1), so of several processes racing on one database
 //! exactly one does the work and the others see nothing to do.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use anyhow::Context;
 use chrono::NaiveDateTime;
@@ -138,16 +138,16 @@ pub fn open_wave(
         let mut report = OpenReport::default();
         let mut new_invitations = Vec::new();
         let mut mails = Vec::new();
-        for person in stakeholders::list(conn, false)? {
-            let attributes = Attributes::from_json(&person.attributes).unwrap_or_default();
+        for (id, email, language, attributes) in stakeholders::list_invitees(conn)? {
+            let attributes = Attributes::from_json(&attributes).unwrap_or_default();
             if !audience.matches(&attributes) {
                 continue;
             }
-            if opted_out.contains(&person.id) {
+            if opted_out.contains(&id) {
                 report.skipped_opted_out += 1;
                 continue;
             }
-            if suppressed.contains(&person.email) {
+            if suppressed.contains(&email) {
                 report.skipped_suppressed += 1;
                 continue;
             }
@@ -164,9 +164,9 @@ pub fn open_wave(
                 invitation_id,
                 wave_id,
                 Invitee {
-                    id: &person.id,
-                    email: &person.email,
-                    language: person.language.as_deref(),
+                    id: &id,
+                    email: &email,
+                    language: language.as_deref(),
                 },
                 &segment,
                 now,
@@ -180,10 +180,14 @@ pub fn open_wave(
         // someone who reads the invitations (see `anonymity::cells`).
         let k = crate::anonymity::Threshold::try_from(wave.wave.anonymity_k)
             .map_err(|e| anyhow::anyhow!("wave {wave_id}: {e}"))?;
-        let mut full: BTreeMap<String, u64> = BTreeMap::new();
+        let mut counted: HashMap<&str, u64> = HashMap::new();
         for invitation in &new_invitations {
-            *full.entry(invitation.segment.clone()).or_default() += 1;
+            *counted.entry(invitation.segment.as_str()).or_default() += 1;
         }
+        let full: BTreeMap<String, u64> = counted
+            .into_iter()
+            .map(|(segment, n)| (segment.to_string(), n))
+            .collect();
         let coarse = response_cells(&segments, &full, k)?;
         for invitation in &mut new_invitations {
             invitation.response_cell = coarse

@@ -1,7 +1,7 @@
 //! `stakeholders`: the directory of people a wave can invite.
 //!
-//! The bulk functions exist for the CSV import (`services::stakeholders`): one multi-row
-//! INSERT per [`INSERT_BATCH_ROWS`] rows, and updates that always set the same columns so the
+//! The bulk functions exist for the CSV import (`services::stakeholders`): new rows bound as
+//! one JSON array per thousand (see [`crate::db::json_rows`]), and updates that always set the same columns so the
 //! prepared statement is reused.
 //!
 //! Every write of a stakeholder keeps its two search helpers in step, in the same
@@ -18,8 +18,7 @@ use crate::db::conn::MultiBackend;
 use crate::db::schema::{attribute_values, stakeholder_attributes, stakeholders};
 use crate::db::DbConn;
 
-/// Rows per multi-row INSERT: 8 columns × 1000 rows = 8,000 bound parameters, well under
-/// SQLite's limit (32,766 since 3.32; the bundled SQLite is newer) and PostgreSQL's (65,535).
+/// New stakeholders the import builds and hands to [`insert_many`] at a time.
 pub const INSERT_BATCH_ROWS: usize = 1000;
 
 /// Ids per `UPDATE … WHERE id IN (…)` when deactivating.
@@ -39,18 +38,14 @@ pub struct StakeholderRow {
     pub updated_at: NaiveDateTime,
 }
 
-/// A row to insert. `None` is stored as NULL (not as the column default).
-#[derive(Debug, Insertable)]
-#[diesel(table_name = stakeholders, treat_none_as_default_value = false)]
-pub struct NewStakeholder<'a> {
-    pub id: &'a str,
-    pub email: &'a str,
-    pub name: Option<&'a str>,
-    pub language: Option<&'a str>,
-    pub attributes: &'a str,
-    pub active: bool,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+/// A row to insert (see [`insert_many`]). `None` is stored as NULL.
+#[derive(Debug, serde::Serialize)]
+pub struct NewStakeholder {
+    pub id: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub language: Option<String>,
+    pub attributes: String,
     /// [`search_key`] of `email`.
     pub email_key: String,
     /// [`search_key`] of `name`; empty without a name.
@@ -89,8 +84,8 @@ pub struct NewAttribute<'a> {
     pub value: &'a str,
 }
 
-/// Rows per multi-row INSERT of attributes: 3 columns × 3000 = 9,000 bound parameters.
-const ATTRIBUTE_BATCH_ROWS: usize = 3000;
+/// Attribute rows the import hands to [`insert_attributes`] at a time.
+pub const ATTRIBUTE_BATCH_ROWS: usize = 3000;
 
 pub fn count_active(conn: &mut DbConn) -> QueryResult<i64> {
     stakeholders::table
@@ -119,6 +114,25 @@ pub fn list(conn: &mut DbConn, include_inactive: bool) -> QueryResult<Vec<Stakeh
     query.load(conn)
 }
 
+/// What opening a wave reads of each active stakeholder: id, email, language, attributes
+/// (JSON), ordered by email.
+pub type InviteeRow = (String, String, Option<String>, String);
+
+/// Every active stakeholder as [`InviteeRow`], ordered by email: the columns a wave's
+/// invitations need, without the timestamps or search keys.
+pub fn list_invitees(conn: &mut DbConn) -> QueryResult<Vec<InviteeRow>> {
+    stakeholders::table
+        .filter(stakeholders::active.eq(true))
+        .order(stakeholders::email.asc())
+        .select((
+            stakeholders::id,
+            stakeholders::email,
+            stakeholders::language,
+            stakeholders::attributes,
+        ))
+        .load(conn)
+}
+
 pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<StakeholderRow>> {
     stakeholders::table
         .filter(stakeholders::email.eq(email))
@@ -127,62 +141,98 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<Stake
         .optional()
 }
 
-/// Inserts the rows with one multi-row INSERT per [`INSERT_BATCH_ROWS`]; returns the count.
-/// The SQL is the same on both backends, but diesel's `MultiConnection` does not support
-/// multi-row inserts, so the statement runs on the inner connection.
-pub fn insert_many(conn: &mut DbConn, rows: &[NewStakeholder<'_>]) -> QueryResult<usize> {
+/// Inserts new, active stakeholders created and updated at `now`, [`crate::db::JSON_BATCH_ROWS`]
+/// per statement (see [`crate::db::json_rows`]); returns the count.
+pub fn insert_many(
+    conn: &mut DbConn,
+    rows: &[NewStakeholder],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Text, Timestamp};
     let mut inserted = 0;
-    for chunk in rows.chunks(INSERT_BATCH_ROWS) {
-        let statement = diesel::insert_into(stakeholders::table).values(chunk);
+    for chunk in rows.chunks(crate::db::JSON_BATCH_ROWS) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|r| {
+                (
+                    &r.id,
+                    &r.email,
+                    &r.name,
+                    &r.language,
+                    &r.attributes,
+                    &r.email_key,
+                    &r.name_key,
+                )
+            })
+            .collect();
+        let json = crate::db::json_rows(&rows)?;
         inserted += match conn {
-            DbConn::Sqlite(inner) => statement.execute(inner)?,
-            DbConn::Pg(inner) => statement.execute(inner)?,
+            DbConn::Sqlite(c) => diesel::sql_query(
+                "INSERT INTO stakeholders (id, email, name, language, attributes, active, \
+                 created_at, updated_at, email_key, name_key) \
+                 SELECT value->>0, value->>1, value->>2, value->>3, value->>4, TRUE, ?, ?, \
+                 value->>5, value->>6 FROM json_each(?)",
+            )
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .bind::<Text, _>(json)
+            .execute(c)?,
+            DbConn::Pg(c) => diesel::sql_query(
+                "INSERT INTO stakeholders (id, email, name, language, attributes, active, \
+                 created_at, updated_at, email_key, name_key) \
+                 SELECT e->>0, e->>1, e->>2, e->>3, e->>4, TRUE, $1, $2, e->>5, e->>6 \
+                 FROM json_array_elements($3::json) AS e",
+            )
+            .bind::<Timestamp, _>(now)
+            .bind::<Timestamp, _>(now)
+            .bind::<Text, _>(json)
+            .execute(c)?,
         };
     }
     Ok(inserted)
 }
 
-/// Indexes attributes of stakeholders (rows of new stakeholders, or of ones whose rows were
-/// removed by [`delete_attributes`] first).
+/// Indexes the attribute `name` of new stakeholders: `(value, stakeholder id)` pairs, best
+/// in the index's order (value, then id) so it is written front to back; one statement per
+/// [`crate::db::JSON_BATCH_ROWS`] pairs (see [`crate::db::json_rows`]).
+pub fn index_new_attributes(
+    conn: &mut DbConn,
+    name: &str,
+    pairs: &[(&str, &str)],
+) -> QueryResult<usize> {
+    use diesel::sql_types::Text;
+    let mut inserted = 0;
+    for chunk in pairs.chunks(crate::db::JSON_BATCH_ROWS) {
+        let json = crate::db::json_rows(chunk)?;
+        inserted += match conn {
+            DbConn::Sqlite(c) => diesel::sql_query(
+                "INSERT INTO stakeholder_attributes (name, value, stakeholder_id) \
+                 SELECT ?, value->>0, value->>1 FROM json_each(?)",
+            )
+            .bind::<Text, _>(name)
+            .bind::<Text, _>(json)
+            .execute(c)?,
+            DbConn::Pg(c) => diesel::sql_query(
+                "INSERT INTO stakeholder_attributes (name, value, stakeholder_id) \
+                 SELECT $1, e->>0, e->>1 FROM json_array_elements($2::json) AS e",
+            )
+            .bind::<Text, _>(name)
+            .bind::<Text, _>(json)
+            .execute(c)?,
+        };
+    }
+    Ok(inserted)
+}
+
+/// Indexes attributes of stakeholders whose rows were removed by [`delete_attributes`]
+/// first (an import's updates: a few rows).
 pub fn insert_attributes(conn: &mut DbConn, rows: &[NewAttribute<'_>]) -> QueryResult<usize> {
     let mut inserted = 0;
     for chunk in rows.chunks(ATTRIBUTE_BATCH_ROWS) {
         let statement = diesel::insert_into(stakeholder_attributes::table).values(chunk);
-        inserted += match conn {
-            DbConn::Sqlite(inner) => statement.execute(inner)?,
-            DbConn::Pg(inner) => statement.execute(inner)?,
-        };
+        inserted += crate::on_backend!(conn, c => statement.execute(c))?;
     }
     Ok(inserted)
-}
-
-/// Indexes every attribute of these (new) stakeholders from their stored JSON, in one
-/// statement run by the database (`json_each`), sorted by the index's key: building 6 rows
-/// per stakeholder on the client and binding them cost several times more.
-pub fn index_attributes_of(conn: &mut DbConn, ids: &[&str]) -> QueryResult<usize> {
-    use diesel::sql_types::Text;
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    // A JSON array of ids: one parameter, so one cached statement for any batch size.
-    let ids = serde_json::to_string(ids)
-        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    match conn {
-        DbConn::Sqlite(c) => diesel::sql_query(
-            "INSERT INTO stakeholder_attributes (name, value, stakeholder_id) \
-             SELECT j.key, j.value, s.id FROM stakeholders s, json_each(s.attributes) j \
-             WHERE s.id IN (SELECT value FROM json_each(?)) ORDER BY 1, 2, 3",
-        )
-        .bind::<Text, _>(ids)
-        .execute(c),
-        DbConn::Pg(c) => diesel::sql_query(
-            "INSERT INTO stakeholder_attributes (name, value, stakeholder_id) \
-             SELECT j.key, j.value, s.id FROM stakeholders s, json_each_text(s.attributes::json) j \
-             WHERE s.id IN (SELECT json_array_elements_text($1::json)) ORDER BY 1, 2, 3",
-        )
-        .bind::<Text, _>(ids)
-        .execute(c),
-    }
 }
 
 /// Refreshes the planner's statistics of the directory tables after an import changed many

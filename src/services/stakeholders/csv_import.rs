@@ -23,16 +23,116 @@ use std::fmt;
 use crate::domain::stakeholder::{normalise_name, AttributeName, Attributes, LanguageCode};
 use crate::domain::EmailAddress;
 
-/// One validated stakeholder from the file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StakeholderRecord {
+/// One validated stakeholder of the file, read from the [`ParsedImport`] it belongs to (the
+/// file is held compactly: an attribute value or a language is stored once however many rows
+/// have it, so a large directory does not cost a map and a dozen strings per row).
+#[derive(Debug, Clone, Copy)]
+pub struct StakeholderRecord<'a> {
+    parsed: &'a ParsedImport,
+    record: &'a Record,
+    /// This record's attribute slots, one per attribute column (see [`ParsedImport::slots`]).
+    slots: &'a [u32],
+}
+
+impl<'a> StakeholderRecord<'a> {
     /// The line of the file the row starts on (the header is line 1).
-    pub line: u64,
-    pub email: EmailAddress,
-    pub name: Option<String>,
-    pub language: Option<LanguageCode>,
+    pub fn line(&self) -> u64 {
+        self.record.line
+    }
+
+    pub fn email(&self) -> &'a EmailAddress {
+        &self.record.email
+    }
+
+    pub fn name(&self) -> Option<&'a str> {
+        self.record.name.as_deref()
+    }
+
+    pub fn language(&self) -> Option<&'a LanguageCode> {
+        let index = usize::try_from(self.record.language).ok()?.checked_sub(1)?;
+        self.parsed.languages.get(index)
+    }
+
+    /// The value of the attribute column `name` in this row, if it has one.
+    pub fn attribute(&self, name: &str) -> Option<&'a str> {
+        let column = self
+            .parsed
+            .columns
+            .attributes
+            .iter()
+            .position(|a| a.as_str() == name)?;
+        self.column_value(column)
+    }
+
+    /// The value of the attribute column with this index in [`ImportColumns::attributes`].
+    pub(crate) fn column_value(&self, column: usize) -> Option<&'a str> {
+        let slot = *self.slots.get(column)?;
+        let index = usize::try_from(slot).ok()?.checked_sub(1)?;
+        self.parsed.values.get(index).map(|v| &**v)
+    }
+
+    /// The attributes with a value in this row, `(name, value)` sorted by name (the order of
+    /// [`Attributes`]).
+    pub fn attribute_pairs(&self) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        let record = *self;
+        self.parsed
+            .sorted_columns
+            .iter()
+            .filter_map(move |&column| {
+                record
+                    .column_value(column)
+                    .map(|value| (record.parsed.columns.attributes[column].as_str(), value))
+            })
+    }
+
     /// Only the attributes with a value in this row.
-    pub attributes: Attributes,
+    pub fn attributes(&self) -> Attributes {
+        let mut attributes = Attributes::new();
+        for &column in &self.parsed.sorted_columns {
+            if let Some(value) = self.column_value(column) {
+                attributes.set(&self.parsed.columns.attributes[column], value);
+            }
+        }
+        attributes
+    }
+
+    /// [`Attributes::to_json`] of [`Self::attributes`], written without building the map.
+    pub fn attributes_json(&self) -> String {
+        let mut json = String::with_capacity(16 * self.slots.len() + 2);
+        json.push('{');
+        for (name, value) in self.attribute_pairs() {
+            if json.len() > 1 {
+                json.push(',');
+            }
+            push_json_string(&mut json, name);
+            json.push(':');
+            push_json_string(&mut json, value);
+        }
+        json.push('}');
+        json
+    }
+}
+
+/// Appends `text` as a JSON string, escaped exactly as `serde_json` does.
+fn push_json_string(out: &mut String, text: &str) {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else {
+        // Serialising a string cannot fail.
+        out.push_str(&serde_json::to_string(text).unwrap_or_default());
+    }
+}
+
+/// A row of the file as [`ParsedImport`] holds it.
+#[derive(Debug, Clone)]
+struct Record {
+    line: u64,
+    email: EmailAddress,
+    name: Option<Box<str>>,
+    /// Index into [`ParsedImport::languages`] + 1; 0 for none.
+    language: u32,
 }
 
 /// Which columns the file has. A column the file does not have leaves that field of existing
@@ -50,7 +150,16 @@ pub struct ImportColumns {
 #[derive(Debug, Clone)]
 pub struct ParsedImport {
     columns: ImportColumns,
-    records: Vec<StakeholderRecord>,
+    records: Vec<Record>,
+    /// `columns.attributes.len()` slots per record, in record order: the index of the value in
+    /// `values` + 1, or 0 for no value.
+    slots: Vec<u32>,
+    /// Every distinct attribute value of the file (trimmed, never empty), once.
+    values: Vec<Box<str>>,
+    /// Every distinct language of the file, once.
+    languages: Vec<LanguageCode>,
+    /// Indices of `columns.attributes` sorted by name.
+    sorted_columns: Vec<usize>,
     delimiter: char,
 }
 
@@ -59,8 +168,24 @@ impl ParsedImport {
         &self.columns
     }
 
-    pub fn records(&self) -> &[StakeholderRecord] {
-        &self.records
+    /// The stakeholders, in file order.
+    pub fn records(&self) -> impl ExactSizeIterator<Item = StakeholderRecord<'_>> + '_ {
+        (0..self.records.len()).map(move |index| self.record(index))
+    }
+
+    /// The `index`th stakeholder of the file (`index < self.len()`).
+    pub fn record(&self, index: usize) -> StakeholderRecord<'_> {
+        let width = self.columns.attributes.len();
+        StakeholderRecord {
+            parsed: self,
+            record: &self.records[index],
+            slots: &self.slots[index * width..(index + 1) * width],
+        }
+    }
+
+    /// The indices of [`ImportColumns::attributes`] sorted by attribute name.
+    pub(crate) fn sorted_attribute_columns(&self) -> &[usize] {
+        &self.sorted_columns
     }
 
     /// The delimiter that was detected.
@@ -77,6 +202,38 @@ impl ParsedImport {
         self.records.is_empty()
     }
 }
+
+/// Hands out one number per distinct string (from 1), so a value shared by many rows is
+/// stored once.
+struct Interner {
+    numbers: HashMap<Box<str>, u32>,
+}
+
+impl Interner {
+    fn new() -> Self {
+        Self {
+            numbers: HashMap::new(),
+        }
+    }
+
+    /// The number of `value`, new ones pushed onto `values`; `None` past `u32::MAX` values.
+    fn number<T>(
+        &mut self,
+        key: &str,
+        values: &mut Vec<T>,
+        make: impl FnOnce() -> T,
+    ) -> Option<u32> {
+        if let Some(&number) = self.numbers.get(key) {
+            return Some(number);
+        }
+        let number = u32::try_from(values.len() + 1).ok()?;
+        values.push(make());
+        self.numbers.insert(key.into(), number);
+        Some(number)
+    }
+}
+
+const TOO_MANY_VALUES: &str = "the file has more distinct values than an import can hold: split it";
 
 /// One thing wrong with the file. Displays as
 /// `line 14, column "email": 'anna@' is not a valid email address`.
@@ -117,7 +274,8 @@ enum Field {
     Email,
     Name,
     Language,
-    Attribute(AttributeName),
+    /// An attribute: its index in [`ImportColumns::attributes`].
+    Attribute(usize),
     /// A header that was refused; its cells are not checked.
     Invalid,
 }
@@ -137,15 +295,23 @@ pub fn parse_csv(bytes: &[u8]) -> Result<ParsedImport, Vec<ImportProblem>> {
     let (fields, labels, columns) = read_header(&header, header_line, &mut problems);
     let email_column = fields.iter().position(|f| matches!(f, Field::Email));
 
+    let width = columns.attributes.len();
     let mut records = Vec::new();
+    let mut slots: Vec<u32> = Vec::new();
+    let mut values: Vec<Box<str>> = Vec::new();
+    let mut value_numbers = Interner::new();
+    let mut languages: Vec<LanguageCode> = Vec::new();
+    // Language cell as written → its number, for cells that parsed.
+    let mut language_numbers = Interner::new();
+    let mut row_slots = vec![0u32; width];
     // Folded email → the line it is first on.
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut seen: HashMap<Box<str>, u64> = HashMap::new();
     file.for_each_record(fields.len(), &mut problems, |line, record, problems| {
         let problems_before = problems.len();
         let mut email = None;
         let mut name = None;
-        let mut language = None;
-        let mut attributes = Attributes::new();
+        let mut language = 0u32;
+        row_slots.iter_mut().for_each(|slot| *slot = 0);
         for (index, raw) in record.iter().enumerate() {
             let label = labels[index].as_str();
             let Ok(text) = std::str::from_utf8(raw) else {
@@ -167,38 +333,58 @@ pub fn parse_csv(bytes: &[u8]) -> Result<ParsedImport, Vec<ImportProblem>> {
                     Ok(address) => email = Some(address),
                     Err(message) => problems.push(ImportProblem::new(line, Some(label), message)),
                 },
-                Field::Name => name = (!value.is_empty()).then(|| value.to_string()),
+                Field::Name => name = (!value.is_empty()).then(|| Box::<str>::from(value)),
                 Field::Language if value.is_empty() => {}
-                Field::Language => match LanguageCode::parse(value) {
-                    Ok(code) => language = Some(code),
-                    Err(message) => problems.push(ImportProblem::new(line, Some(label), message)),
-                },
-                Field::Attribute(attribute) => attributes.set(attribute, value),
+                Field::Language => {
+                    if let Some(&number) = language_numbers.numbers.get(value) {
+                        language = number;
+                        continue;
+                    }
+                    match LanguageCode::parse(value) {
+                        Ok(code) => match language_numbers.number(value, &mut languages, || code) {
+                            Some(number) => language = number,
+                            None => problems.push(ImportProblem::new(line, Some(label), TOO_MANY_VALUES)),
+                        },
+                        Err(message) => problems.push(ImportProblem::new(line, Some(label), message)),
+                    }
+                }
+                Field::Attribute(_) if value.is_empty() => {}
+                Field::Attribute(column) => {
+                    let column = *column;
+                    match value_numbers.number(value, &mut values, || value.into()) {
+                        Some(number) => row_slots[column] = number,
+                        None => problems.push(ImportProblem::new(line, Some(label), TOO_MANY_VALUES)),
+                    }
+                }
                 Field::Invalid => {}
             }
         }
         if let (Some(address), Some(index)) = (&email, email_column) {
-            if let Some(first) = seen.get(&address.folded()) {
-                problems.push(ImportProblem::new(
-                    line,
-                    Some(labels[index].as_str()),
-                    format!(
-                        "'{address}' is also on line {first}: each stakeholder must be on one row only"
-                    ),
-                ));
-            } else {
-                seen.insert(address.folded(), line);
+            match seen.entry(address.folded().into_boxed_str()) {
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    let first = *first.get();
+                    problems.push(ImportProblem::new(
+                        line,
+                        Some(labels[index].as_str()),
+                        format!(
+                            "'{address}' is also on line {first}: each stakeholder must be on one row only"
+                        ),
+                    ));
+                }
+                std::collections::hash_map::Entry::Vacant(vacant) => {
+                    vacant.insert(line);
+                }
             }
         }
         if problems.len() == problems_before {
             if let Some(email) = email {
-                records.push(StakeholderRecord {
+                records.push(Record {
                     line,
                     email,
                     name,
                     language,
-                    attributes,
                 });
+                slots.extend_from_slice(&row_slots);
             }
         }
     });
@@ -213,9 +399,22 @@ pub fn parse_csv(bytes: &[u8]) -> Result<ParsedImport, Vec<ImportProblem>> {
     if !problems.is_empty() {
         return Err(problems);
     }
+    drop(seen);
+    let mut sorted_columns: Vec<usize> = (0..width).collect();
+    sorted_columns.sort_by(|&a, &b| {
+        columns.attributes[a]
+            .as_str()
+            .cmp(columns.attributes[b].as_str())
+    });
+    records.shrink_to_fit();
+    slots.shrink_to_fit();
     Ok(ParsedImport {
         columns,
         records,
+        slots,
+        values,
+        languages,
+        sorted_columns,
         delimiter: delimiter as char,
     })
 }
@@ -282,8 +481,8 @@ fn read_header(
                 }
                 _ => match AttributeName::parse(&normalised) {
                     Ok(attribute) => {
-                        columns.attributes.push(attribute.clone());
-                        Field::Attribute(attribute)
+                        columns.attributes.push(attribute);
+                        Field::Attribute(columns.attributes.len() - 1)
                     }
                     Err(message) => {
                         problems.push(ImportProblem::new(line, Some(&label), message));
@@ -529,23 +728,20 @@ mod tests {
             .collect();
         assert_eq!(names, ["business_unit", "cost_center", "region"]);
 
-        let anna = &parsed.records()[0];
-        assert_eq!(anna.line, 2);
-        assert_eq!(anna.email.as_str(), "anna.berg@example.com");
-        assert_eq!(anna.name.as_deref(), Some("Anna Berg"));
+        let anna = parsed.record(0);
+        assert_eq!(anna.line(), 2);
+        assert_eq!(anna.email().as_str(), "anna.berg@example.com");
+        assert_eq!(anna.name(), Some("Anna Berg"));
+        assert_eq!(anna.language().map(LanguageCode::as_str), Some("pt-BR"));
         assert_eq!(
-            anna.language.as_ref().map(LanguageCode::as_str),
-            Some("pt-BR")
-        );
-        assert_eq!(
-            anna.attributes.to_string(),
+            anna.attributes().to_string(),
             "business_unit=Manufacturing; region=EMEA"
         );
-        let bob = &parsed.records()[1];
-        assert_eq!(bob.name, None);
-        assert_eq!(bob.language, None);
+        let bob = parsed.record(1);
+        assert_eq!(bob.name(), None);
+        assert_eq!(bob.language(), None);
         assert_eq!(
-            bob.attributes.to_string(),
+            bob.attributes().to_string(),
             "business_unit=R&D; cost_center=CC-17"
         );
     }
@@ -562,14 +758,11 @@ mod tests {
         );
         let parsed = parse_csv(&bytes).unwrap();
         assert_eq!(parsed.delimiter(), ';');
-        let anna = &parsed.records()[0];
-        assert_eq!(anna.name.as_deref(), Some("Berg; Anna"));
-        assert_eq!(
-            anna.attributes.get("department"),
-            Some("Sales, \"Inside\" Team")
-        );
-        assert_eq!(parsed.records()[1].name.as_deref(), Some("Jörg Müller"));
-        assert_eq!(parsed.records()[1].line, 4);
+        let anna = parsed.record(0);
+        assert_eq!(anna.name(), Some("Berg; Anna"));
+        assert_eq!(anna.attribute("department"), Some("Sales, \"Inside\" Team"));
+        assert_eq!(parsed.record(1).name(), Some("Jörg Müller"));
+        assert_eq!(parsed.record(1).line(), 4);
     }
 
     #[test]
@@ -585,7 +778,7 @@ mod tests {
     #[test]
     fn blank_rows_are_skipped_and_lines_counted() {
         let parsed = parse_ok("email;name\n\nanna@example.com;Anna\n;\n ; \nbob@example.com;Bob\n");
-        let lines: Vec<u64> = parsed.records().iter().map(|r| r.line).collect();
+        let lines: Vec<u64> = parsed.records().map(|r| r.line()).collect();
         assert_eq!(lines, [3, 6]);
     }
 
@@ -659,6 +852,39 @@ mod tests {
             got,
             ["line 3: 1 fields, but the header has 2: a missing or extra ',', or a value containing ',' that is not in quotes?"]
         );
+    }
+
+    #[test]
+    fn records_are_held_compactly_and_read_back_alike() {
+        let parsed = parse_ok(
+            "email,zone,language,Area,name\n\
+             a@example.com,\"Nord \"\"Ost\"\"\",de,back\\slash\u{1},A\n\
+             b@example.com,,en,Süd,\n\
+             c@example.com,\"Nord \"\"Ost\"\"\",de,,C\n\
+             d@example.com,,,,\n",
+        );
+        let a = parsed.record(0);
+        let c = parsed.record(2);
+        // One stored value, one stored language for the rows that share them.
+        assert!(std::ptr::eq(
+            a.attribute("zone").unwrap(),
+            c.attribute("zone").unwrap()
+        ));
+        assert!(std::ptr::eq(a.language().unwrap(), c.language().unwrap()));
+        for record in parsed.records() {
+            let attributes = record.attributes();
+            assert_eq!(record.attributes_json(), attributes.to_json());
+            let pairs: Vec<(&str, &str)> = record.attribute_pairs().collect();
+            let expected: Vec<(&str, &str)> = attributes.iter().collect();
+            assert_eq!(pairs, expected);
+        }
+        assert_eq!(
+            a.attributes_json(),
+            r#"{"area":"back\\slash\u0001","zone":"Nord \"Ost\""}"#
+        );
+        assert_eq!(parsed.record(3).attributes_json(), "{}");
+        assert_eq!(parsed.record(1).name(), None);
+        assert_eq!(parsed.record(3).language(), None);
     }
 
     #[test]

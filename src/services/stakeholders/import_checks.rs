@@ -56,7 +56,7 @@ pub fn new_values(
 ) -> Vec<NewValue> {
     let mut found: BTreeMap<(String, String), usize> = BTreeMap::new();
     for record in parsed.records() {
-        for (name, value) in record.attributes.iter() {
+        for (name, value) in record.attribute_pairs() {
             let Some(known) = existing.get(name) else {
                 continue;
             };
