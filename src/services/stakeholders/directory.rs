@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use anyhow::Context;
 
 use crate::db::models::opt_outs;
-use crate::db::models::stakeholders::{self, ActiveFilter, DirectorySql};
+use crate::db::models::stakeholders::{self, ActiveFilter, DirectorySql, PageSizes};
 use crate::db::DbConn;
 use crate::domain::audience::AudienceFilter;
 
@@ -137,23 +137,30 @@ fn to_usize(n: i64) -> usize {
 /// Runs `query` over the directory.
 pub fn search(conn: &mut DbConn, query: &DirectoryQuery) -> anyhow::Result<DirectoryPage> {
     let read = "cannot read the stakeholders";
-    let total = to_usize(stakeholders::count_all(conn).context(read)?);
-    let active = to_usize(stakeholders::count_active(conn).context(read)?);
-    let sql = query.sql();
-    let matching = match (
-        query.text.trim().is_empty(),
-        query.filter.is_everyone(),
-        query.state,
-    ) {
-        (true, true, StateFilter::Active) => active,
-        (true, true, StateFilter::Inactive) => total - active.min(total),
-        (true, true, StateFilter::All) => total,
-        _ => to_usize(sql.count(conn).context(read)?),
+    let (all, all_active) = stakeholders::count_all_and_active(conn).context(read)?;
+    let population = match query.state {
+        StateFilter::Active => all_active,
+        StateFilter::Inactive => all - all_active,
+        StateFilter::All => all,
     };
+    let (total, active) = (to_usize(all), to_usize(all_active));
+    let sql = query.sql();
+    let matching = if sql.text.is_empty() && sql.conditions.is_empty() {
+        population
+    } else {
+        sql.count(conn).context(read)?
+    };
+    let sizes = PageSizes {
+        matching,
+        population,
+    };
+    let matching = to_usize(matching);
     let pages = matching.div_ceil(PAGE_SIZE).max(1);
     let page = query.page.clamp(1, pages);
     let offset = i64::try_from((page - 1) * PAGE_SIZE).unwrap_or(i64::MAX);
-    let rows = sql.page(conn, offset, PAGE_SIZE as i64).context(read)?;
+    let rows = sql
+        .page(conn, offset, PAGE_SIZE as i64, sizes)
+        .context(read)?;
     let entries = entries(conn, rows)?;
     Ok(DirectoryPage {
         total,
@@ -272,13 +279,27 @@ pub fn for_each_in_batches(
     batch: i64,
     mut each: impl FnMut(Stakeholder) -> anyhow::Result<()>,
 ) -> anyhow::Result<usize> {
-    let sql = sql_search("", filter, stream_state(include_inactive));
+    let read = "cannot read the stakeholders";
+    let state = stream_state(include_inactive);
+    let sql = sql_search("", filter, state);
+    // The sizes choose how the batches are read (along the email index or from the matches).
+    let (all, all_active) = stakeholders::count_all_and_active(conn).context(read)?;
+    let population = if include_inactive { all } else { all_active };
+    let matching = if sql.conditions.is_empty() {
+        population
+    } else {
+        sql.count(conn).context(read)?
+    };
+    let sizes = PageSizes {
+        matching,
+        population,
+    };
     let mut after: Option<String> = None;
     let mut seen = 0;
     loop {
         let rows = sql
-            .after(conn, after.as_deref(), batch)
-            .context("cannot read the stakeholders")?;
+            .after(conn, after.as_deref(), batch, sizes)
+            .context(read)?;
         let Some(last) = rows.last() else {
             return Ok(seen);
         };
@@ -309,7 +330,7 @@ pub struct Health {
 
 /// Counts for [`Health`]: four grouped counts, whatever the directory's size.
 pub fn health(conn: &mut DbConn) -> anyhow::Result<Health> {
-    let active = stakeholders::count_active(conn)?;
+    let (_, active) = stakeholders::count_all_and_active(conn)?;
     let (opted_out, suppressed) = opt_outs::health_counts(conn)?;
     let failed_mails = crate::db::models::outbox::counts_by_state(conn, &["dead"])?
         .into_iter()

@@ -1,0 +1,4 @@
+-- The pg_trgm extension stays: other objects of the database may use it.
+DROP INDEX stakeholders_inactive;
+DROP INDEX stakeholders_name_key_trgm;
+DROP INDEX stakeholders_email_key_trgm;

@@ -1,0 +1,5 @@
+DROP INDEX stakeholders_inactive;
+DROP TRIGGER stakeholder_search_delete;
+DROP TRIGGER stakeholder_search_update;
+DROP TRIGGER stakeholder_search_insert;
+DROP TABLE stakeholder_search;
