@@ -515,6 +515,22 @@ async fn every_way_of_reading_a_search_gives_the_same_people(backend: Backend) {
                             streamed.extend(rows.into_iter().map(|r| r.email));
                         }
                         assert_eq!(streamed, expected, "{what}, {sizes:?}");
+                        // The page with its count, in one statement where it can be.
+                        let mut paged = Vec::new();
+                        for offset in (0..expected.len() + 7).step_by(7) {
+                            match sql
+                                .page_and_count(&mut conn, offset as i64, 7, sizes.population)
+                                .unwrap()
+                            {
+                                Some((rows, matching)) => {
+                                    assert_eq!(matching as usize, expected.len(), "{what}");
+                                    assert!(offset < expected.len().max(1), "{what}");
+                                    paged.extend(rows.into_iter().map(|r| r.email));
+                                }
+                                None => assert!(offset >= expected.len() && offset > 0, "{what}"),
+                            }
+                        }
+                        assert_eq!(paged, expected, "{what}, {sizes:?}");
                     }
                     // The stream of the service (no text; active, or everyone).
                     if text.is_empty() && state != StateFilter::Inactive {

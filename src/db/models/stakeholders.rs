@@ -410,6 +410,14 @@ struct Count {
 }
 
 #[derive(QueryableByName)]
+struct CountedRow {
+    #[diesel(embed)]
+    stakeholder: StakeholderRow,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    matching: i64,
+}
+
+#[derive(QueryableByName)]
 struct Widths {
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
     email: Option<i64>,
@@ -445,24 +453,27 @@ impl DirectorySql {
         st.sqlite() && self.text.chars().count() >= TRIGRAM
     }
 
-    /// The conditions, fewest people first (the join is led by the first).
-    fn conditions_by_size(&self, conn: &mut DbConn) -> QueryResult<Vec<&(String, Vec<String>)>> {
+    /// The conditions, fewest people first (the join is led by the first), with that fewest
+    /// number (active or not; everyone without conditions): at most that many match.
+    fn conditions_by_size(
+        &self,
+        conn: &mut DbConn,
+    ) -> QueryResult<(Vec<&(String, Vec<String>)>, Option<i64>)> {
         let mut sized = Vec::with_capacity(self.conditions.len());
         for condition in &self.conditions {
-            let size = if self.conditions.len() > 1 {
-                let mut st = Statement::new(conn);
-                st.push("SELECT CAST(COALESCE(SUM(people), 0) AS BIGINT) AS n FROM attribute_values WHERE name = ")
-                    .bind(&condition.0)
-                    .push(" AND value IN ")
-                    .bind_list(&condition.1);
-                st.count(conn)?
-            } else {
-                0
-            };
-            sized.push((size, condition));
+            let mut st = Statement::new(conn);
+            st.push(
+                "SELECT CAST(COALESCE(SUM(people), 0) AS BIGINT) AS n FROM attribute_values \
+                 WHERE name = ",
+            )
+            .bind(&condition.0)
+            .push(" AND value IN ")
+            .bind_list(&condition.1);
+            sized.push((st.count(conn)?, condition));
         }
         sized.sort_by_key(|(size, _)| *size);
-        Ok(sized.into_iter().map(|(_, c)| c).collect())
+        let fewest = sized.first().map(|(size, _)| *size);
+        Ok((sized.into_iter().map(|(_, c)| c).collect(), fewest))
     }
 
     /// `SELECT a0.stakeholder_id FROM …`: the stakeholders meeting every condition, one row
@@ -538,15 +549,42 @@ impl DirectorySql {
         }
     }
 
-    /// How many stakeholders the search selects.
-    pub fn count(&self, conn: &mut DbConn) -> QueryResult<i64> {
-        let conditions = self.conditions_by_size(conn)?;
-        let mut st = Statement::new(conn);
+    /// `SELECT a0.stakeholder_id …` of the stakeholders meeting the conditions (at least
+    /// one), the state and the text, without reading a stakeholder's row for the first two.
+    fn push_matching_ids(&self, st: &mut Statement, conditions: &[&(String, Vec<String>)]) {
         let inactive = if st.pg {
             "SELECT id FROM stakeholders WHERE NOT active"
         } else {
             "SELECT id FROM stakeholders WHERE active = 0"
         };
+        Self::push_attribute_join(st, conditions);
+        match self.active {
+            ActiveFilter::Active => st
+                .push(" AND a0.stakeholder_id NOT IN (")
+                .push(inactive)
+                .push(")"),
+            ActiveFilter::Inactive => st
+                .push(" AND a0.stakeholder_id IN (")
+                .push(inactive)
+                .push(")"),
+            ActiveFilter::Any => st,
+        };
+        if !self.text.is_empty() {
+            st.push(" AND a0.stakeholder_id IN (SELECT s.id FROM stakeholders s");
+            let text_only = DirectorySql {
+                text: self.text.clone(),
+                active: ActiveFilter::Any,
+                conditions: Vec::new(),
+            };
+            text_only.push_where(st, &[], Read::Matches);
+            st.push(")");
+        }
+    }
+
+    /// How many stakeholders the search selects.
+    pub fn count(&self, conn: &mut DbConn) -> QueryResult<i64> {
+        let (conditions, _) = self.conditions_by_size(conn)?;
+        let mut st = Statement::new(conn);
         if st.sqlite() && conditions.is_empty() && self.trigram_text(&st) {
             // The index alone; the state from the inactive ones.
             st.push("SELECT COUNT(*) AS n FROM stakeholder_search WHERE stakeholder_search MATCH ")
@@ -563,34 +601,96 @@ impl DirectorySql {
         } else if !conditions.is_empty() {
             // The join alone, without reading the stakeholders' rows.
             st.push("SELECT COUNT(*) AS n FROM (");
-            Self::push_attribute_join(&mut st, &conditions);
-            match self.active {
-                ActiveFilter::Active => st
-                    .push(" AND a0.stakeholder_id NOT IN (")
-                    .push(inactive)
-                    .push(")"),
-                ActiveFilter::Inactive => st
-                    .push(" AND a0.stakeholder_id IN (")
-                    .push(inactive)
-                    .push(")"),
-                ActiveFilter::Any => &mut st,
-            };
-            if !self.text.is_empty() {
-                st.push(" AND a0.stakeholder_id IN (SELECT s.id FROM stakeholders s");
-                let text_only = DirectorySql {
-                    text: self.text.clone(),
-                    active: ActiveFilter::Any,
-                    conditions: Vec::new(),
-                };
-                text_only.push_where(&mut st, &[], Read::Matches);
-                st.push(")");
-            }
+            self.push_matching_ids(&mut st, &conditions);
             st.push(") AS matching");
         } else {
             st.push("SELECT COUNT(*) AS n FROM stakeholders s");
             self.push_where(&mut st, &conditions, Read::Matches);
         }
         st.count(conn)
+    }
+
+    /// One page (`limit` rows from `offset`, ordered by email) and how many stakeholders the
+    /// search selects in all, finding the matches once where a separate count would find them
+    /// twice; `population` is how many of the search's state there are. `None` when `offset`
+    /// is past the last match (count then, and ask for a page that exists).
+    pub fn page_and_count(
+        &self,
+        conn: &mut DbConn,
+        offset: i64,
+        limit: i64,
+        population: i64,
+    ) -> QueryResult<Option<(Vec<StakeholderRow>, i64)>> {
+        let pg = matches!(conn, DbConn::Pg(_));
+        let (conditions, fewest) = self.conditions_by_size(conn)?;
+        if !pg && conditions.is_empty() && self.trigram_text(&Statement::new(conn)) {
+            // The trigram index counts without reading a row; then the page.
+            let matching = self.count(conn)?;
+            if offset >= matching && offset > 0 {
+                return Ok(None);
+            }
+            let sizes = PageSizes {
+                matching,
+                population,
+            };
+            return Ok(Some((self.page(conn, offset, limit, sizes)?, matching)));
+        }
+        let mut st = Statement::new(conn);
+        if pg {
+            st.push("SELECT ")
+                .push(ROW_COLUMNS)
+                .push(", COUNT(*) OVER () AS matching FROM stakeholders s");
+            self.push_where(&mut st, &conditions, Read::Matches);
+        } else {
+            // The matches once (materialized), counted and checked along the email index, or
+            // read and sorted when they are few; at most `fewest` (or everyone) match.
+            let estimate = fewest.unwrap_or(population).min(population);
+            let read = Self::read_for(
+                offset.saturating_add(limit),
+                PageSizes {
+                    matching: estimate,
+                    population,
+                },
+            );
+            st.push("WITH m(id) AS MATERIALIZED (");
+            if conditions.is_empty() {
+                st.push("SELECT s.id FROM stakeholders s");
+                self.push_where(&mut st, &conditions, Read::Matches);
+            } else {
+                self.push_matching_ids(&mut st, &conditions);
+            }
+            st.push(") SELECT ")
+                .push(ROW_COLUMNS)
+                .push(", (SELECT COUNT(*) FROM m) AS matching FROM stakeholders s WHERE ");
+            st.push(match self.active {
+                ActiveFilter::Active => "s.active = 1 AND ",
+                ActiveFilter::Inactive => "s.active = 0 AND ",
+                ActiveFilter::Any => "",
+            });
+            st.push(if read == Read::EmailOrder {
+                "+s.id IN m"
+            } else {
+                "s.id IN m"
+            });
+        }
+        // Integers are not user input: written into the statement.
+        st.push(&format!(
+            " ORDER BY s.email LIMIT {} OFFSET {}",
+            limit.max(0),
+            offset.max(0)
+        ));
+        let rows: Vec<CountedRow> = st.load(conn)?;
+        let Some(matching) = rows.first().map(|r| r.matching) else {
+            return Ok(if offset > 0 {
+                None
+            } else {
+                Some((Vec::new(), 0))
+            });
+        };
+        Ok(Some((
+            rows.into_iter().map(|r| r.stakeholder).collect(),
+            matching,
+        )))
     }
 
     /// How to read `wanted` rows (in email order) of a search whose sizes are `sizes`.
@@ -612,7 +712,7 @@ impl DirectorySql {
         limit: i64,
         read: Read,
     ) -> QueryResult<Vec<StakeholderRow>> {
-        let conditions = self.conditions_by_size(conn)?;
+        let (conditions, _) = self.conditions_by_size(conn)?;
         let mut st = Statement::new(conn);
         st.push("SELECT ")
             .push(ROW_COLUMNS)
@@ -646,7 +746,7 @@ impl DirectorySql {
     /// The longest email and name (in characters) among the stakeholders the search selects,
     /// to align a listing before streaming it.
     pub fn longest(&self, conn: &mut DbConn) -> QueryResult<(usize, usize)> {
-        let conditions = self.conditions_by_size(conn)?;
+        let (conditions, _) = self.conditions_by_size(conn)?;
         let mut st = Statement::new(conn);
         st.push(
             "SELECT CAST(MAX(length(s.email)) AS BIGINT) AS email, \

@@ -134,6 +134,11 @@ fn to_usize(n: i64) -> usize {
     usize::try_from(n).unwrap_or(0)
 }
 
+/// The offset of a 1-based page.
+fn offset_of(page: usize) -> i64 {
+    i64::try_from(page.saturating_sub(1).saturating_mul(PAGE_SIZE)).unwrap_or(i64::MAX)
+}
+
 /// Runs `query` over the directory.
 pub fn search(conn: &mut DbConn, query: &DirectoryQuery) -> anyhow::Result<DirectoryPage> {
     let read = "cannot read the stakeholders";
@@ -145,22 +150,39 @@ pub fn search(conn: &mut DbConn, query: &DirectoryQuery) -> anyhow::Result<Direc
     };
     let (total, active) = (to_usize(all), to_usize(all_active));
     let sql = query.sql();
-    let matching = if sql.text.is_empty() && sql.conditions.is_empty() {
-        population
+    let first_try = query.page.max(1);
+    let (matching, page, rows) = if sql.text.is_empty() && sql.conditions.is_empty() {
+        let page = query
+            .page
+            .clamp(1, to_usize(population).div_ceil(PAGE_SIZE).max(1));
+        let sizes = PageSizes {
+            matching: population,
+            population,
+        };
+        let rows = sql
+            .page(conn, offset_of(page), PAGE_SIZE as i64, sizes)
+            .context(read)?;
+        (population, page, rows)
+    } else if let Some((rows, matching)) = sql
+        .page_and_count(conn, offset_of(first_try), PAGE_SIZE as i64, population)
+        .context(read)?
+    {
+        (matching, first_try, rows)
     } else {
-        sql.count(conn).context(read)?
-    };
-    let sizes = PageSizes {
-        matching,
-        population,
+        // Past the last page: the last page.
+        let matching = sql.count(conn).context(read)?;
+        let page = first_try.clamp(1, to_usize(matching).div_ceil(PAGE_SIZE).max(1));
+        let sizes = PageSizes {
+            matching,
+            population,
+        };
+        let rows = sql
+            .page(conn, offset_of(page), PAGE_SIZE as i64, sizes)
+            .context(read)?;
+        (matching, page, rows)
     };
     let matching = to_usize(matching);
     let pages = matching.div_ceil(PAGE_SIZE).max(1);
-    let page = query.page.clamp(1, pages);
-    let offset = i64::try_from((page - 1) * PAGE_SIZE).unwrap_or(i64::MAX);
-    let rows = sql
-        .page(conn, offset, PAGE_SIZE as i64, sizes)
-        .context(read)?;
     let entries = entries(conn, rows)?;
     Ok(DirectoryPage {
         total,
