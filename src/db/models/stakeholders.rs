@@ -288,6 +288,9 @@ pub struct DirectorySql {
     pub conditions: Vec<(String, Vec<String>)>,
 }
 
+/// `(attribute, values)`: the attribute must have one of the values.
+type Condition = (String, Vec<String>);
+
 /// How many stakeholders a search selects and how many of its state there are (everyone,
 /// the active or the inactive ones): what [`DirectorySql::page`] needs to choose how to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -458,7 +461,7 @@ impl DirectorySql {
     fn conditions_by_size(
         &self,
         conn: &mut DbConn,
-    ) -> QueryResult<(Vec<&(String, Vec<String>)>, Option<i64>)> {
+    ) -> QueryResult<(Vec<&Condition>, Option<i64>)> {
         let mut sized = Vec::with_capacity(self.conditions.len());
         for condition in &self.conditions {
             let mut st = Statement::new(conn);
@@ -478,7 +481,7 @@ impl DirectorySql {
 
     /// `SELECT a0.stakeholder_id FROM …`: the stakeholders meeting every condition, one row
     /// each (a stakeholder has at most one value per attribute).
-    fn push_attribute_join(st: &mut Statement, conditions: &[&(String, Vec<String>)]) {
+    fn push_attribute_join(st: &mut Statement, conditions: &[&Condition]) {
         st.push("SELECT a0.stakeholder_id FROM stakeholder_attributes a0");
         let join = if st.pg { " JOIN" } else { " CROSS JOIN" };
         for (i, (name, values)) in conditions.iter().enumerate().skip(1) {
@@ -506,7 +509,7 @@ impl DirectorySql {
     }
 
     /// ` WHERE …` on `stakeholders s`.
-    fn push_where(&self, st: &mut Statement, conditions: &[&(String, Vec<String>)], read: Read) {
+    fn push_where(&self, st: &mut Statement, conditions: &[&Condition], read: Read) {
         st.push(" WHERE 1 = 1");
         match (self.active, st.pg) {
             (ActiveFilter::Active, false) => st.push(" AND s.active = 1"),
@@ -551,7 +554,7 @@ impl DirectorySql {
 
     /// `SELECT a0.stakeholder_id …` of the stakeholders meeting the conditions (at least
     /// one), the state and the text, without reading a stakeholder's row for the first two.
-    fn push_matching_ids(&self, st: &mut Statement, conditions: &[&(String, Vec<String>)]) {
+    fn push_matching_ids(&self, st: &mut Statement, conditions: &[&Condition]) {
         let inactive = if st.pg {
             "SELECT id FROM stakeholders WHERE NOT active"
         } else {
