@@ -254,6 +254,43 @@ pub fn attribute_values(conn: &mut DbConn) -> QueryResult<Vec<(String, String, i
         .load(conn)
 }
 
+/// Each attribute (sorted by name) with how many distinct values it has and the values its
+/// filter control offers: every value (sorted) when there are at most `all_up_to`, otherwise
+/// the `most_common` values most people have (most first; equal counts by value), read from
+/// the index `attribute_values_by_people`.
+pub fn attribute_choices(
+    conn: &mut DbConn,
+    all_up_to: i64,
+    most_common: i64,
+) -> QueryResult<Vec<(String, i64, Vec<String>)>> {
+    let names: Vec<(String, i64)> = attribute_values::table
+        .group_by(attribute_values::name)
+        .select((attribute_values::name, diesel::dsl::count_star()))
+        .order(attribute_values::name.asc())
+        .load(conn)?;
+    let mut choices = Vec::with_capacity(names.len());
+    for (name, distinct) in names {
+        let of_name = attribute_values::table.filter(attribute_values::name.eq(&name));
+        let values: Vec<String> = if distinct <= all_up_to {
+            of_name
+                .order(attribute_values::value.asc())
+                .select(attribute_values::value)
+                .load(conn)?
+        } else {
+            of_name
+                .order((
+                    attribute_values::people.desc(),
+                    attribute_values::value.asc(),
+                ))
+                .limit(most_common)
+                .select(attribute_values::value)
+                .load(conn)?
+        };
+        choices.push((name, distinct, values));
+    }
+    Ok(choices)
+}
+
 /// Which stakeholders by state, in SQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActiveFilter {
@@ -299,9 +336,13 @@ pub struct PageSizes {
     pub population: i64,
 }
 
-/// Reading the index in email order costs about this many times less per row than reading a
-/// matching row and sorting it (SQLite; measured with `examples/directory_bench.rs`).
-const WALK_ADVANTAGE: i64 = 8;
+/// Reading the email index costs about this many times less per entry than reading a match
+/// and sorting it, when an entry is checked by its rowid alone (the trigram index's matches;
+/// SQLite, measured with `examples/directory_bench.rs`) …
+const WALK_ADVANTAGE_ROWID: i64 = 8;
+/// … and when the entry's row must be read to check it (its id for the attributes, its keys
+/// for a LIKE): reading it is cheaper than reading and sorting a match, but not much.
+const WALK_ADVANTAGE_ROW: i64 = 2;
 
 /// Characters in a trigram: shorter search texts cannot use the trigram index.
 const TRIGRAM: usize = 3;
@@ -456,12 +497,9 @@ impl DirectorySql {
         st.sqlite() && self.text.chars().count() >= TRIGRAM
     }
 
-    /// The conditions, fewest people first (the join is led by the first), with that fewest
-    /// number (active or not; everyone without conditions): at most that many match.
-    fn conditions_by_size(
-        &self,
-        conn: &mut DbConn,
-    ) -> QueryResult<(Vec<&Condition>, Option<i64>)> {
+    /// The conditions, fewest people first (the join is led by the first), with how many
+    /// people (active or not) meet each.
+    fn conditions_by_size(&self, conn: &mut DbConn) -> QueryResult<(Vec<&Condition>, Vec<i64>)> {
         let mut sized = Vec::with_capacity(self.conditions.len());
         for condition in &self.conditions {
             let mut st = Statement::new(conn);
@@ -475,8 +513,8 @@ impl DirectorySql {
             sized.push((st.count(conn)?, condition));
         }
         sized.sort_by_key(|(size, _)| *size);
-        let fewest = sized.first().map(|(size, _)| *size);
-        Ok((sized.into_iter().map(|(_, c)| c).collect(), fewest))
+        let (sizes, conditions) = sized.into_iter().unzip();
+        Ok((conditions, sizes))
     }
 
     /// `SELECT a0.stakeholder_id FROM …`: the stakeholders meeting every condition, one row
@@ -537,18 +575,13 @@ impl DirectorySql {
                 .push(" ESCAPE '\\')");
         }
         if !conditions.is_empty() {
-            if st.pg {
-                st.push(" AND s.id IN (");
-                Self::push_attribute_join(st, conditions);
-                st.push(")");
+            st.push(if read == Read::EmailOrder && st.sqlite() {
+                " AND +s.id IN ("
             } else {
-                // Their rowids through the id index (no row is read), so a walk along the
-                // email index checks each entry without reading its row.
-                st.push(check)
-                    .push("SELECT x.rowid FROM stakeholders x WHERE x.id IN (");
-                Self::push_attribute_join(st, conditions);
-                st.push("))");
-            }
+                " AND s.id IN ("
+            });
+            Self::push_attribute_join(st, conditions);
+            st.push(")");
         }
     }
 
@@ -625,7 +658,7 @@ impl DirectorySql {
         population: i64,
     ) -> QueryResult<Option<(Vec<StakeholderRow>, i64)>> {
         let pg = matches!(conn, DbConn::Pg(_));
-        let (conditions, fewest) = self.conditions_by_size(conn)?;
+        let (conditions, sizes) = self.conditions_by_size(conn)?;
         if !pg && conditions.is_empty() && self.trigram_text(&Statement::new(conn)) {
             // The trigram index counts without reading a row; then the page.
             let matching = self.count(conn)?;
@@ -646,9 +679,10 @@ impl DirectorySql {
             self.push_where(&mut st, &conditions, Read::Matches);
         } else {
             // The matches once (materialized), counted and checked along the email index, or
-            // read and sorted when they are few; at most `fewest` (or everyone) match.
-            let estimate = fewest.unwrap_or(population).min(population);
-            let read = Self::read_for(
+            // read and sorted when they are few. How many match is estimated as if the
+            // attributes were independent (it only chooses the way, not the rows).
+            let estimate = estimate_matching(population, &sizes);
+            let read = self.read_for(
                 offset.saturating_add(limit),
                 PageSizes {
                     matching: estimate,
@@ -697,10 +731,15 @@ impl DirectorySql {
     }
 
     /// How to read `wanted` rows (in email order) of a search whose sizes are `sizes`.
-    fn read_for(wanted: i64, sizes: PageSizes) -> Read {
+    fn read_for(&self, wanted: i64, sizes: PageSizes) -> Read {
+        let advantage = if self.conditions.is_empty() && self.text.chars().count() >= TRIGRAM {
+            WALK_ADVANTAGE_ROWID
+        } else {
+            WALK_ADVANTAGE_ROW
+        };
         // Walking the index passes about population / matching entries per match.
         let walked = wanted.saturating_mul(sizes.population.max(1)) / sizes.matching.max(1);
-        if walked <= WALK_ADVANTAGE.saturating_mul(sizes.matching) {
+        if walked <= advantage.saturating_mul(sizes.matching) {
             Read::EmailOrder
         } else {
             Read::Matches
@@ -742,7 +781,7 @@ impl DirectorySql {
         limit: i64,
         sizes: PageSizes,
     ) -> QueryResult<Vec<StakeholderRow>> {
-        let read = Self::read_for(offset.saturating_add(limit), sizes);
+        let read = self.read_for(offset.saturating_add(limit), sizes);
         self.rows(conn, None, offset, limit, read)
     }
 
@@ -773,9 +812,20 @@ impl DirectorySql {
         limit: i64,
         sizes: PageSizes,
     ) -> QueryResult<Vec<StakeholderRow>> {
-        let read = Self::read_for(limit, sizes);
+        let read = self.read_for(limit, sizes);
         self.rows(conn, after, 0, limit, read)
     }
+}
+
+/// How many of `population` meet conditions met by `sizes` people each, were the attributes
+/// independent (at least 1).
+fn estimate_matching(population: i64, sizes: &[i64]) -> i64 {
+    let population = population.max(1);
+    let mut estimate = population as f64;
+    for size in sizes {
+        estimate *= (*size as f64 / population as f64).min(1.0);
+    }
+    (estimate.round() as i64).clamp(1, population)
 }
 
 /// Everyone and the inactive ones: on SQLite the first is the table's size (no row is read)

@@ -232,32 +232,17 @@ fn entries(
 
 /// Every attribute with the values its filter control offers.
 pub fn attribute_choices(conn: &mut DbConn) -> anyhow::Result<Vec<AttributeChoice>> {
-    let rows = stakeholders::attribute_values(conn).context("cannot read the attribute values")?;
-    let mut choices: Vec<AttributeChoice> = Vec::new();
-    let mut counts: Vec<Vec<(String, i64)>> = Vec::new();
-    for (name, value, people) in rows {
-        if choices.last().is_none_or(|c| c.name != name) {
-            choices.push(AttributeChoice {
-                name,
-                distinct: 0,
-                values: Vec::new(),
-            });
-            counts.push(Vec::new());
-        }
-        if let (Some(choice), Some(values)) = (choices.last_mut(), counts.last_mut()) {
-            choice.distinct += 1;
-            values.push((value, people));
-        }
-    }
-    for (choice, mut values) in choices.iter_mut().zip(counts) {
-        if choice.many() {
-            // Most common first; equal counts by value (the rows come sorted by value).
-            values.sort_by_key(|v| std::cmp::Reverse(v.1));
-            values.truncate(SUGGESTIONS);
-        }
-        choice.values = values.into_iter().map(|(value, _)| value).collect();
-    }
-    Ok(choices)
+    let choices =
+        stakeholders::attribute_choices(conn, SELECT_MAX_VALUES as i64, SUGGESTIONS as i64)
+            .context("cannot read the attribute values")?;
+    Ok(choices
+        .into_iter()
+        .map(|(name, distinct, values)| AttributeChoice {
+            name,
+            distinct: to_usize(distinct),
+            values,
+        })
+        .collect())
 }
 
 /// The longest email and name (in characters) among the stakeholders [`for_each`] would
