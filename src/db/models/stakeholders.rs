@@ -804,7 +804,8 @@ impl DirectorySql {
 
     /// `limit` stakeholders the search selects with an email after `after` (all from the
     /// start with `None`), ordered by email: the pages of a stream. `sizes` chooses how they
-    /// are read (not what).
+    /// are read (not what). Each batch costs about its own size, not that of every match:
+    /// see [`DirectorySql::stream_rows`].
     pub fn after(
         &self,
         conn: &mut DbConn,
@@ -813,7 +814,81 @@ impl DirectorySql {
         sizes: PageSizes,
     ) -> QueryResult<Vec<StakeholderRow>> {
         let read = self.read_for(limit, sizes);
-        self.rows(conn, after, 0, limit, read)
+        self.stream_rows(conn, after, limit, read)
+    }
+
+    /// The next batch of a stream ([`DirectorySql::after`]) without counting the matches:
+    /// led by the attribute condition fewest people meet when they are at most `limit` (one
+    /// statement, or two, reads them all), otherwise along the email index, checking each
+    /// stakeholder (so the whole stream reads each index entry once).
+    pub fn next_batch(
+        &self,
+        conn: &mut DbConn,
+        after: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<StakeholderRow>> {
+        let (_, sizes) = self.conditions_by_size(conn)?;
+        let read = match sizes.first() {
+            Some(&fewest) if fewest <= limit => Read::Matches,
+            _ => Read::EmailOrder,
+        };
+        self.stream_rows(conn, after, limit, read)
+    }
+
+    /// `limit` rows after `after` by email. `Read::EmailOrder` walks the email index from
+    /// `after` and checks each stakeholder's attributes by its key
+    /// (`EXISTS … a.stakeholder_id = s.id`); `Read::Matches` reads the stakeholders of the
+    /// condition fewest people meet (through the attributes' key) and checks the others the
+    /// same way. Neither builds the set of every match for each batch.
+    fn stream_rows(
+        &self,
+        conn: &mut DbConn,
+        after: Option<&str>,
+        limit: i64,
+        read: Read,
+    ) -> QueryResult<Vec<StakeholderRow>> {
+        let (conditions, _) = self.conditions_by_size(conn)?;
+        let mut st = Statement::new(conn);
+        let lead = match (read, conditions.split_first()) {
+            (Read::Matches, Some((first, rest))) => Some((*first, rest)),
+            _ => None,
+        };
+        st.push("SELECT ").push(ROW_COLUMNS);
+        let checked: &[&Condition] = if let Some(((name, values), rest)) = lead {
+            st.push(if st.pg {
+                " FROM stakeholder_attributes a0 JOIN stakeholders s ON s.id = a0.stakeholder_id"
+            } else {
+                " FROM stakeholder_attributes a0 CROSS JOIN stakeholders s \
+                 ON s.id = a0.stakeholder_id"
+            });
+            // The text and the state; the conditions follow.
+            self.push_where(&mut st, &[], Read::Matches);
+            st.push(" AND a0.name = ")
+                .bind(name)
+                .push(" AND a0.value IN ")
+                .bind_list(values);
+            rest
+        } else {
+            st.push(" FROM stakeholders s");
+            self.push_where(&mut st, &[], read);
+            &conditions
+        };
+        for (name, values) in checked {
+            st.push(
+                " AND EXISTS (SELECT 1 FROM stakeholder_attributes a \
+                 WHERE a.stakeholder_id = s.id AND a.name = ",
+            )
+            .bind(name)
+            .push(" AND a.value IN ")
+            .bind_list(values)
+            .push(")");
+        }
+        if let Some(email) = after {
+            st.push(" AND s.email > ").bind(email);
+        }
+        // An integer, not user input: written into the statement.
+        st.push(&format!(" ORDER BY s.email LIMIT {}", limit.max(0)));
+        st.load(conn)
     }
 }
 

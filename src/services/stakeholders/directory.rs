@@ -286,27 +286,13 @@ pub fn for_each_in_batches(
     batch: i64,
     mut each: impl FnMut(Stakeholder) -> anyhow::Result<()>,
 ) -> anyhow::Result<usize> {
-    let read = "cannot read the stakeholders";
-    let state = stream_state(include_inactive);
-    let sql = sql_search("", filter, state);
-    // The sizes choose how the batches are read (along the email index or from the matches).
-    let (all, all_active) = stakeholders::count_all_and_active(conn).context(read)?;
-    let population = if include_inactive { all } else { all_active };
-    let matching = if sql.conditions.is_empty() {
-        population
-    } else {
-        sql.count(conn).context(read)?
-    };
-    let sizes = PageSizes {
-        matching,
-        population,
-    };
+    let sql = sql_search("", filter, stream_state(include_inactive));
     let mut after: Option<String> = None;
     let mut seen = 0;
     loop {
         let rows = sql
-            .after(conn, after.as_deref(), batch, sizes)
-            .context(read)?;
+            .next_batch(conn, after.as_deref(), batch)
+            .context("cannot read the stakeholders")?;
         let Some(last) = rows.last() else {
             return Ok(seen);
         };
