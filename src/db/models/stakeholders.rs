@@ -8,13 +8,13 @@
 //! transaction: the folded `email_key` / `name_key` columns ([`search_key`]) and the
 //! `stakeholder_attributes` rows (one per attribute, the index of the JSON column);
 //! `attribute_values` is counted by [`count_attribute_values`] on every import. The
-//! directory search ([`DirectorySql`]) runs on those, with the indexes of migration
-//! `2026-12-01-000009_directory_index`.
+//! directory search ([`DirectorySql`]) runs on those, with the indexes of migrations
+//! `2026-12-01-000009_directory_index` and `2026-12-02-000019_directory_search` (whose
+//! SQLite triggers keep the trigram index of the keys in step with every write).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::conn::MultiBackend;
 use crate::db::schema::{attribute_values, stakeholder_attributes, stakeholders};
 use crate::db::DbConn;
 
@@ -24,7 +24,7 @@ pub const INSERT_BATCH_ROWS: usize = 1000;
 /// Ids per `UPDATE … WHERE id IN (…)` when deactivating.
 const ID_BATCH: usize = 1000;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = stakeholders)]
 pub struct StakeholderRow {
     pub id: String,
@@ -304,6 +304,43 @@ pub fn attribute_values(conn: &mut DbConn) -> QueryResult<Vec<(String, String, i
         .load(conn)
 }
 
+/// Each attribute (sorted by name) with how many distinct values it has and the values its
+/// filter control offers: every value (sorted) when there are at most `all_up_to`, otherwise
+/// the `most_common` values most people have (most first; equal counts by value), read from
+/// the index `attribute_values_by_people`.
+pub fn attribute_choices(
+    conn: &mut DbConn,
+    all_up_to: i64,
+    most_common: i64,
+) -> QueryResult<Vec<(String, i64, Vec<String>)>> {
+    let names: Vec<(String, i64)> = attribute_values::table
+        .group_by(attribute_values::name)
+        .select((attribute_values::name, diesel::dsl::count_star()))
+        .order(attribute_values::name.asc())
+        .load(conn)?;
+    let mut choices = Vec::with_capacity(names.len());
+    for (name, distinct) in names {
+        let of_name = attribute_values::table.filter(attribute_values::name.eq(&name));
+        let values: Vec<String> = if distinct <= all_up_to {
+            of_name
+                .order(attribute_values::value.asc())
+                .select(attribute_values::value)
+                .load(conn)?
+        } else {
+            of_name
+                .order((
+                    attribute_values::people.desc(),
+                    attribute_values::value.asc(),
+                ))
+                .limit(most_common)
+                .select(attribute_values::value)
+                .load(conn)?
+        };
+        choices.push((name, distinct, values));
+    }
+    Ok(choices)
+}
+
 /// Which stakeholders by state, in SQL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActiveFilter {
@@ -314,6 +351,21 @@ pub enum ActiveFilter {
 
 /// A directory search as SQL: a folded substring of the email or the name, the state and
 /// conditions on attributes (each attribute must have one of its values).
+///
+/// How it is found (migration `2026-12-02-000019_directory_search`):
+/// * the text: on SQLite through the FTS5 trigram index `stakeholder_search` when it has 3
+///   characters or more (a phrase of trigrams matches exactly the keys that contain it),
+///   otherwise with `LIKE '%text%'` on `email_key` / `name_key` (every row); on PostgreSQL
+///   always with that LIKE, which the `pg_trgm` GIN indexes answer (and recheck);
+/// * the attributes: one join of `stakeholder_attributes` (each stakeholder has one row per
+///   attribute), led by the condition fewest people meet (`attribute_values` counts them);
+/// * the state: inactive stakeholders are few and indexed (`stakeholders_inactive`), so
+///   "active" is "not one of them".
+///
+/// On SQLite a page is read one of two ways, chosen from the sizes ([`PageSizes`]): walking
+/// the email index and keeping the rows that match (a broad search: a page is near), or
+/// reading every match and sorting them (a narrow one). PostgreSQL's planner makes that
+/// choice itself from its statistics.
 #[derive(Debug, Clone)]
 pub struct DirectorySql {
     /// Already folded with [`search_key`]; empty for everyone.
@@ -323,13 +375,27 @@ pub struct DirectorySql {
     pub conditions: Vec<(String, Vec<String>)>,
 }
 
-diesel::define_sql_function! {
-    /// Length in characters (`length` on both backends).
-    #[sql_name = "length"]
-    fn char_length(text: diesel::sql_types::Nullable<diesel::sql_types::Text>) -> diesel::sql_types::Nullable<diesel::sql_types::Integer>;
+/// `(attribute, values)`: the attribute must have one of the values.
+type Condition = (String, Vec<String>);
+
+/// How many stakeholders a search selects and how many of its state there are (everyone,
+/// the active or the inactive ones): what [`DirectorySql::page`] needs to choose how to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageSizes {
+    pub matching: i64,
+    pub population: i64,
 }
 
-type BoxedStakeholders<'a> = stakeholders::BoxedQuery<'a, MultiBackend>;
+/// Reading the email index costs about this many times less per entry than reading a match
+/// and sorting it, when an entry is checked by its rowid alone (the trigram index's matches;
+/// SQLite, measured with `examples/directory_bench.rs`) …
+const WALK_ADVANTAGE_ROWID: i64 = 8;
+/// … and when the entry's row must be read to check it (its id for the attributes, its keys
+/// for a LIKE): reading it is cheaper than reading and sorting a match, but not much.
+const WALK_ADVANTAGE_ROW: i64 = 2;
+
+/// Characters in a trigram: shorter search texts cannot use the trigram index.
+const TRIGRAM: usize = 3;
 
 /// `text` as a LIKE pattern matching it anywhere, with `\`, `%` and `_` escaped.
 fn contains_pattern(text: &str) -> String {
@@ -345,89 +411,574 @@ fn contains_pattern(text: &str) -> String {
     pattern
 }
 
+/// `text` as an FTS5 phrase: quoted, with `"` doubled; nothing else is special inside.
+fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// SQL text and its bound values (all text), written for one backend.
+struct Statement {
+    sql: String,
+    binds: Vec<String>,
+    pg: bool,
+}
+
+impl Statement {
+    fn new(conn: &DbConn) -> Self {
+        Self {
+            sql: String::with_capacity(512),
+            binds: Vec::new(),
+            pg: matches!(conn, DbConn::Pg(_)),
+        }
+    }
+
+    fn sqlite(&self) -> bool {
+        !self.pg
+    }
+
+    fn push(&mut self, sql: &str) -> &mut Self {
+        self.sql.push_str(sql);
+        self
+    }
+
+    fn bind(&mut self, value: &str) -> &mut Self {
+        self.binds.push(value.to_string());
+        if self.pg {
+            self.sql.push('$');
+            self.sql.push_str(&self.binds.len().to_string());
+        } else {
+            self.sql.push('?');
+        }
+        self
+    }
+
+    /// `(v1, v2, …)` for an `IN`; `(NULL)`, which nothing is in, for no values (PostgreSQL
+    /// refuses `IN ()`).
+    fn bind_list(&mut self, values: &[String]) -> &mut Self {
+        if values.is_empty() {
+            return self.push("(NULL)");
+        }
+        self.push("(");
+        for (i, value) in values.iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(value);
+        }
+        self.push(")")
+    }
+
+    fn load<T>(self, conn: &mut DbConn) -> QueryResult<Vec<T>>
+    where
+        T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
+    {
+        use diesel::sql_types::Text;
+        match conn {
+            DbConn::Sqlite(c) => {
+                let mut query = diesel::sql_query(self.sql).into_boxed::<diesel::sqlite::Sqlite>();
+                for value in self.binds {
+                    query = query.bind::<Text, _>(value);
+                }
+                query.load(c)
+            }
+            DbConn::Pg(c) => {
+                let mut query = diesel::sql_query(self.sql).into_boxed::<diesel::pg::Pg>();
+                for value in self.binds {
+                    query = query.bind::<Text, _>(value);
+                }
+                query.load(c)
+            }
+        }
+    }
+
+    fn count(self, conn: &mut DbConn) -> QueryResult<i64> {
+        let rows: Vec<Count> = self.load(conn)?;
+        Ok(rows.first().map_or(0, |c| c.n))
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct CountedRow {
+    #[diesel(embed)]
+    stakeholder: StakeholderRow,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    matching: i64,
+}
+
+#[derive(QueryableByName)]
+struct Widths {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    email: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    name: Option<i64>,
+}
+
+#[derive(QueryableByName)]
+struct Totals {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    total: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    inactive: i64,
+}
+
+/// The columns of [`StakeholderRow`] of `stakeholders s`.
+const ROW_COLUMNS: &str = "s.id, s.email, s.name, s.language, s.attributes, s.active, \
+                           s.created_at, s.updated_at";
+
+/// How the rows of a search are read (SQLite; PostgreSQL plans itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// From the matches (their rowids), then sorted.
+    Matches,
+    /// Along the email index, keeping the rows that match: the matches are only checked
+    /// (`+` keeps SQLite from using them as the index).
+    EmailOrder,
+}
+
 impl DirectorySql {
-    fn query(&self) -> BoxedStakeholders<'_> {
-        let mut query = stakeholders::table.into_boxed();
-        match self.active {
-            ActiveFilter::Active => query = query.filter(stakeholders::active.eq(true)),
-            ActiveFilter::Inactive => query = query.filter(stakeholders::active.eq(false)),
-            ActiveFilter::Any => {}
+    /// SQLite answers the text with the trigram index.
+    fn trigram_text(&self, st: &Statement) -> bool {
+        st.sqlite() && self.text.chars().count() >= TRIGRAM
+    }
+
+    /// The conditions, fewest people first (the join is led by the first), with how many
+    /// people (active or not) meet each.
+    fn conditions_by_size(&self, conn: &mut DbConn) -> QueryResult<(Vec<&Condition>, Vec<i64>)> {
+        let mut sized = Vec::with_capacity(self.conditions.len());
+        for condition in &self.conditions {
+            let mut st = Statement::new(conn);
+            st.push(
+                "SELECT CAST(COALESCE(SUM(people), 0) AS BIGINT) AS n FROM attribute_values \
+                 WHERE name = ",
+            )
+            .bind(&condition.0)
+            .push(" AND value IN ")
+            .bind_list(&condition.1);
+            sized.push((st.count(conn)?, condition));
         }
-        if !self.text.is_empty() {
+        sized.sort_by_key(|(size, _)| *size);
+        let (sizes, conditions) = sized.into_iter().unzip();
+        Ok((conditions, sizes))
+    }
+
+    /// `SELECT a0.stakeholder_id FROM …`: the stakeholders meeting every condition, one row
+    /// each (a stakeholder has at most one value per attribute).
+    fn push_attribute_join(st: &mut Statement, conditions: &[&Condition]) {
+        st.push("SELECT a0.stakeholder_id FROM stakeholder_attributes a0");
+        let join = if st.pg { " JOIN" } else { " CROSS JOIN" };
+        for (i, (name, values)) in conditions.iter().enumerate().skip(1) {
+            let a = format!("a{i}");
+            st.push(join)
+                .push(" stakeholder_attributes ")
+                .push(&a)
+                .push(" ON ")
+                .push(&a)
+                .push(".stakeholder_id = a0.stakeholder_id AND ")
+                .push(&a)
+                .push(".name = ")
+                .bind(name)
+                .push(" AND ")
+                .push(&a)
+                .push(".value IN ")
+                .bind_list(values);
+        }
+        if let Some((name, values)) = conditions.first() {
+            st.push(" WHERE a0.name = ")
+                .bind(name)
+                .push(" AND a0.value IN ")
+                .bind_list(values);
+        }
+    }
+
+    /// ` WHERE …` on `stakeholders s`.
+    fn push_where(&self, st: &mut Statement, conditions: &[&Condition], read: Read) {
+        st.push(" WHERE 1 = 1");
+        match (self.active, st.pg) {
+            (ActiveFilter::Active, false) => st.push(" AND s.active = 1"),
+            (ActiveFilter::Inactive, false) => st.push(" AND s.active = 0"),
+            (ActiveFilter::Active, true) => st.push(" AND s.active"),
+            (ActiveFilter::Inactive, true) => st.push(" AND NOT s.active"),
+            (ActiveFilter::Any, _) => st,
+        };
+        let check = if read == Read::EmailOrder && st.sqlite() {
+            " AND +s.rowid IN ("
+        } else {
+            " AND s.rowid IN ("
+        };
+        if self.trigram_text(st) {
+            st.push(check)
+                .push("SELECT rowid FROM stakeholder_search WHERE stakeholder_search MATCH ")
+                .bind(&fts_phrase(&self.text))
+                .push(")");
+        } else if !self.text.is_empty() {
             let pattern = contains_pattern(&self.text);
-            query = query.filter(
-                stakeholders::email_key
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(stakeholders::name_key.like(pattern).escape('\\')),
-            );
+            st.push(" AND (s.email_key LIKE ")
+                .bind(&pattern)
+                .push(" ESCAPE '\\' OR s.name_key LIKE ")
+                .bind(&pattern)
+                .push(" ESCAPE '\\')");
         }
-        for (name, values) in &self.conditions {
-            query = query.filter(
-                stakeholders::id.eq_any(
-                    stakeholder_attributes::table
-                        .filter(stakeholder_attributes::name.eq(name))
-                        .filter(stakeholder_attributes::value.eq_any(values))
-                        .select(stakeholder_attributes::stakeholder_id),
-                ),
-            );
+        if !conditions.is_empty() {
+            st.push(if read == Read::EmailOrder && st.sqlite() {
+                " AND +s.id IN ("
+            } else {
+                " AND s.id IN ("
+            });
+            Self::push_attribute_join(st, conditions);
+            st.push(")");
         }
-        query
+    }
+
+    /// `SELECT a0.stakeholder_id …` of the stakeholders meeting the conditions (at least
+    /// one), the state and the text, without reading a stakeholder's row for the first two.
+    fn push_matching_ids(&self, st: &mut Statement, conditions: &[&Condition]) {
+        let inactive = if st.pg {
+            "SELECT id FROM stakeholders WHERE NOT active"
+        } else {
+            "SELECT id FROM stakeholders WHERE active = 0"
+        };
+        Self::push_attribute_join(st, conditions);
+        match self.active {
+            ActiveFilter::Active => st
+                .push(" AND a0.stakeholder_id NOT IN (")
+                .push(inactive)
+                .push(")"),
+            ActiveFilter::Inactive => st
+                .push(" AND a0.stakeholder_id IN (")
+                .push(inactive)
+                .push(")"),
+            ActiveFilter::Any => st,
+        };
+        if !self.text.is_empty() {
+            st.push(" AND a0.stakeholder_id IN (SELECT s.id FROM stakeholders s");
+            let text_only = DirectorySql {
+                text: self.text.clone(),
+                active: ActiveFilter::Any,
+                conditions: Vec::new(),
+            };
+            text_only.push_where(st, &[], Read::Matches);
+            st.push(")");
+        }
     }
 
     /// How many stakeholders the search selects.
     pub fn count(&self, conn: &mut DbConn) -> QueryResult<i64> {
-        self.query().count().get_result(conn)
+        let (conditions, _) = self.conditions_by_size(conn)?;
+        let mut st = Statement::new(conn);
+        if st.sqlite() && conditions.is_empty() && self.trigram_text(&st) {
+            // The index alone; the state from the inactive ones.
+            st.push("SELECT COUNT(*) AS n FROM stakeholder_search WHERE stakeholder_search MATCH ")
+                .bind(&fts_phrase(&self.text));
+            match self.active {
+                ActiveFilter::Active => {
+                    st.push(" AND rowid NOT IN (SELECT rowid FROM stakeholders WHERE active = 0)")
+                }
+                ActiveFilter::Inactive => {
+                    st.push(" AND rowid IN (SELECT rowid FROM stakeholders WHERE active = 0)")
+                }
+                ActiveFilter::Any => &mut st,
+            };
+        } else if !conditions.is_empty() {
+            // The join alone, without reading the stakeholders' rows.
+            st.push("SELECT COUNT(*) AS n FROM (");
+            self.push_matching_ids(&mut st, &conditions);
+            st.push(") AS matching");
+        } else {
+            st.push("SELECT COUNT(*) AS n FROM stakeholders s");
+            self.push_where(&mut st, &conditions, Read::Matches);
+        }
+        st.count(conn)
     }
 
-    /// `limit` stakeholders the search selects, ordered by email, from `offset`.
+    /// One page (`limit` rows from `offset`, ordered by email) and how many stakeholders the
+    /// search selects in all, finding the matches once where a separate count would find them
+    /// twice; `population` is how many of the search's state there are. `None` when `offset`
+    /// is past the last match (count then, and ask for a page that exists).
+    pub fn page_and_count(
+        &self,
+        conn: &mut DbConn,
+        offset: i64,
+        limit: i64,
+        population: i64,
+    ) -> QueryResult<Option<(Vec<StakeholderRow>, i64)>> {
+        let pg = matches!(conn, DbConn::Pg(_));
+        let (conditions, sizes) = self.conditions_by_size(conn)?;
+        if !pg && conditions.is_empty() && self.trigram_text(&Statement::new(conn)) {
+            // The trigram index counts without reading a row; then the page.
+            let matching = self.count(conn)?;
+            if offset >= matching && offset > 0 {
+                return Ok(None);
+            }
+            let sizes = PageSizes {
+                matching,
+                population,
+            };
+            return Ok(Some((self.page(conn, offset, limit, sizes)?, matching)));
+        }
+        let mut st = Statement::new(conn);
+        if pg {
+            st.push("SELECT ")
+                .push(ROW_COLUMNS)
+                .push(", COUNT(*) OVER () AS matching FROM stakeholders s");
+            self.push_where(&mut st, &conditions, Read::Matches);
+        } else {
+            // The matches once (materialized), counted and checked along the email index, or
+            // read and sorted when they are few. How many match is estimated as if the
+            // attributes were independent (it only chooses the way, not the rows).
+            let estimate = estimate_matching(population, &sizes);
+            let read = self.read_for(
+                offset.saturating_add(limit),
+                PageSizes {
+                    matching: estimate,
+                    population,
+                },
+            );
+            st.push("WITH m(id) AS MATERIALIZED (");
+            if conditions.is_empty() {
+                st.push("SELECT s.id FROM stakeholders s");
+                self.push_where(&mut st, &conditions, Read::Matches);
+            } else {
+                self.push_matching_ids(&mut st, &conditions);
+            }
+            st.push(") SELECT ")
+                .push(ROW_COLUMNS)
+                .push(", (SELECT COUNT(*) FROM m) AS matching FROM stakeholders s WHERE ");
+            st.push(match self.active {
+                ActiveFilter::Active => "s.active = 1 AND ",
+                ActiveFilter::Inactive => "s.active = 0 AND ",
+                ActiveFilter::Any => "",
+            });
+            st.push(if read == Read::EmailOrder {
+                "+s.id IN m"
+            } else {
+                "s.id IN m"
+            });
+        }
+        // Integers are not user input: written into the statement.
+        st.push(&format!(
+            " ORDER BY s.email LIMIT {} OFFSET {}",
+            limit.max(0),
+            offset.max(0)
+        ));
+        let rows: Vec<CountedRow> = st.load(conn)?;
+        let Some(matching) = rows.first().map(|r| r.matching) else {
+            return Ok(if offset > 0 {
+                None
+            } else {
+                Some((Vec::new(), 0))
+            });
+        };
+        Ok(Some((
+            rows.into_iter().map(|r| r.stakeholder).collect(),
+            matching,
+        )))
+    }
+
+    /// How to read `wanted` rows (in email order) of a search whose sizes are `sizes`.
+    fn read_for(&self, wanted: i64, sizes: PageSizes) -> Read {
+        let advantage = if self.conditions.is_empty() && self.text.chars().count() >= TRIGRAM {
+            WALK_ADVANTAGE_ROWID
+        } else {
+            WALK_ADVANTAGE_ROW
+        };
+        // Walking the index passes about population / matching entries per match.
+        let walked = wanted.saturating_mul(sizes.population.max(1)) / sizes.matching.max(1);
+        if walked <= advantage.saturating_mul(sizes.matching) {
+            Read::EmailOrder
+        } else {
+            Read::Matches
+        }
+    }
+
+    fn rows(
+        &self,
+        conn: &mut DbConn,
+        after: Option<&str>,
+        offset: i64,
+        limit: i64,
+        read: Read,
+    ) -> QueryResult<Vec<StakeholderRow>> {
+        let (conditions, _) = self.conditions_by_size(conn)?;
+        let mut st = Statement::new(conn);
+        st.push("SELECT ")
+            .push(ROW_COLUMNS)
+            .push(" FROM stakeholders s");
+        self.push_where(&mut st, &conditions, read);
+        if let Some(email) = after {
+            st.push(" AND s.email > ").bind(email);
+        }
+        // Integers are not user input: written into the statement.
+        st.push(&format!(
+            " ORDER BY s.email LIMIT {} OFFSET {}",
+            limit.max(0),
+            offset.max(0)
+        ));
+        st.load(conn)
+    }
+
+    /// `limit` stakeholders the search selects, ordered by email, from `offset`; `sizes`
+    /// chooses how they are read (not what).
     pub fn page(
         &self,
         conn: &mut DbConn,
         offset: i64,
         limit: i64,
+        sizes: PageSizes,
     ) -> QueryResult<Vec<StakeholderRow>> {
-        self.query()
-            .order(stakeholders::email.asc())
-            .offset(offset)
-            .limit(limit)
-            .select(StakeholderRow::as_select())
-            .load(conn)
+        let read = self.read_for(offset.saturating_add(limit), sizes);
+        self.rows(conn, None, offset, limit, read)
     }
 
     /// The longest email and name (in characters) among the stakeholders the search selects,
     /// to align a listing before streaming it.
     pub fn longest(&self, conn: &mut DbConn) -> QueryResult<(usize, usize)> {
-        use diesel::dsl::max;
-        let (email, name): (Option<i32>, Option<i32>) = self
-            .query()
-            .select((
-                max(char_length(stakeholders::email.nullable())),
-                max(char_length(stakeholders::name)),
-            ))
-            .get_result(conn)?;
-        let width = |n: Option<i32>| n.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
-        Ok((width(email), width(name)))
+        let (conditions, _) = self.conditions_by_size(conn)?;
+        let mut st = Statement::new(conn);
+        st.push(
+            "SELECT CAST(MAX(length(s.email)) AS BIGINT) AS email, \
+             CAST(MAX(length(s.name)) AS BIGINT) AS name FROM stakeholders s",
+        );
+        self.push_where(&mut st, &conditions, Read::Matches);
+        let rows: Vec<Widths> = st.load(conn)?;
+        let width = |n: Option<i64>| n.and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
+        Ok(rows
+            .first()
+            .map_or((0, 0), |w| (width(w.email), width(w.name))))
     }
 
     /// `limit` stakeholders the search selects with an email after `after` (all from the
-    /// start with `None`), ordered by email: the pages of a stream, each one index seek.
+    /// start with `None`), ordered by email: the pages of a stream. `sizes` chooses how they
+    /// are read (not what). Each batch costs about its own size, not that of every match:
+    /// see [`DirectorySql::stream_rows`].
     pub fn after(
         &self,
         conn: &mut DbConn,
         after: Option<&str>,
         limit: i64,
+        sizes: PageSizes,
     ) -> QueryResult<Vec<StakeholderRow>> {
-        let mut query = self.query();
-        if let Some(email) = after {
-            query = query.filter(stakeholders::email.gt(email.to_string()));
-        }
-        query
-            .order(stakeholders::email.asc())
-            .limit(limit)
-            .select(StakeholderRow::as_select())
-            .load(conn)
+        let read = self.read_for(limit, sizes);
+        self.stream_rows(conn, after, limit, read)
     }
+
+    /// The next batch of a stream ([`DirectorySql::after`]) without counting the matches:
+    /// led by the attribute condition fewest people meet when they are at most `limit` (one
+    /// statement, or two, reads them all), otherwise along the email index, checking each
+    /// stakeholder (so the whole stream reads each index entry once).
+    pub fn next_batch(
+        &self,
+        conn: &mut DbConn,
+        after: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<StakeholderRow>> {
+        let (_, sizes) = self.conditions_by_size(conn)?;
+        let read = match sizes.first() {
+            Some(&fewest) if fewest <= limit => Read::Matches,
+            _ => Read::EmailOrder,
+        };
+        self.stream_rows(conn, after, limit, read)
+    }
+
+    /// `limit` rows after `after` by email. `Read::EmailOrder` walks the email index from
+    /// `after` and checks each stakeholder's attributes by its key
+    /// (`EXISTS … a.stakeholder_id = s.id`); `Read::Matches` reads the stakeholders of the
+    /// condition fewest people meet (through the attributes' key) and checks the others the
+    /// same way. Neither builds the set of every match for each batch.
+    fn stream_rows(
+        &self,
+        conn: &mut DbConn,
+        after: Option<&str>,
+        limit: i64,
+        read: Read,
+    ) -> QueryResult<Vec<StakeholderRow>> {
+        let (conditions, _) = self.conditions_by_size(conn)?;
+        let mut st = Statement::new(conn);
+        let lead = match (read, conditions.split_first()) {
+            (Read::Matches, Some((first, rest))) => Some((*first, rest)),
+            _ => None,
+        };
+        st.push("SELECT ").push(ROW_COLUMNS);
+        let checked: &[&Condition] = if let Some(((name, values), rest)) = lead {
+            st.push(if st.pg {
+                " FROM stakeholder_attributes a0 JOIN stakeholders s ON s.id = a0.stakeholder_id"
+            } else {
+                " FROM stakeholder_attributes a0 CROSS JOIN stakeholders s \
+                 ON s.id = a0.stakeholder_id"
+            });
+            // The text and the state; the conditions follow.
+            self.push_where(&mut st, &[], Read::Matches);
+            st.push(" AND a0.name = ")
+                .bind(name)
+                .push(" AND a0.value IN ")
+                .bind_list(values);
+            rest
+        } else {
+            st.push(" FROM stakeholders s");
+            self.push_where(&mut st, &[], read);
+            &conditions
+        };
+        for (name, values) in checked {
+            st.push(
+                " AND EXISTS (SELECT 1 FROM stakeholder_attributes a \
+                 WHERE a.stakeholder_id = s.id AND a.name = ",
+            )
+            .bind(name)
+            .push(" AND a.value IN ")
+            .bind_list(values)
+            .push(")");
+        }
+        if let Some(email) = after {
+            st.push(" AND s.email > ").bind(email);
+        }
+        // An integer, not user input: written into the statement.
+        st.push(&format!(" ORDER BY s.email LIMIT {}", limit.max(0)));
+        st.load(conn)
+    }
+}
+
+/// How many of `population` meet conditions met by `sizes` people each, were the attributes
+/// independent (at least 1).
+fn estimate_matching(population: i64, sizes: &[i64]) -> i64 {
+    let population = population.max(1);
+    let mut estimate = population as f64;
+    for size in sizes {
+        estimate *= (*size as f64 / population as f64).min(1.0);
+    }
+    (estimate.round() as i64).clamp(1, population)
+}
+
+/// Everyone and the inactive ones: on SQLite the first is the table's size (no row is read)
+/// and the second the small index `stakeholders_inactive`.
+fn totals(conn: &mut DbConn) -> QueryResult<Totals> {
+    let mut st = Statement::new(conn);
+    if st.pg {
+        st.push(
+            "SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE NOT active) AS inactive \
+             FROM stakeholders",
+        );
+    } else {
+        st.push(
+            "SELECT (SELECT COUNT(*) FROM stakeholders) AS total, \
+             (SELECT COUNT(*) FROM stakeholders WHERE active = 0) AS inactive",
+        );
+    }
+    let rows: Vec<Totals> = st.load(conn)?;
+    Ok(rows.into_iter().next().unwrap_or(Totals {
+        total: 0,
+        inactive: 0,
+    }))
+}
+
+/// Every stakeholder and the active ones, in one statement.
+pub fn count_all_and_active(conn: &mut DbConn) -> QueryResult<(i64, i64)> {
+    let totals = totals(conn)?;
+    Ok((totals.total, totals.total - totals.inactive))
 }
 
 /// Every stakeholder, active or not.

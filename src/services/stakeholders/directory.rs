@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use anyhow::Context;
 
 use crate::db::models::opt_outs;
-use crate::db::models::stakeholders::{self, ActiveFilter, DirectorySql};
+use crate::db::models::stakeholders::{self, ActiveFilter, DirectorySql, PageSizes};
 use crate::db::DbConn;
 use crate::domain::audience::AudienceFilter;
 
@@ -134,26 +134,55 @@ fn to_usize(n: i64) -> usize {
     usize::try_from(n).unwrap_or(0)
 }
 
+/// The offset of a 1-based page.
+fn offset_of(page: usize) -> i64 {
+    i64::try_from(page.saturating_sub(1).saturating_mul(PAGE_SIZE)).unwrap_or(i64::MAX)
+}
+
 /// Runs `query` over the directory.
 pub fn search(conn: &mut DbConn, query: &DirectoryQuery) -> anyhow::Result<DirectoryPage> {
     let read = "cannot read the stakeholders";
-    let total = to_usize(stakeholders::count_all(conn).context(read)?);
-    let active = to_usize(stakeholders::count_active(conn).context(read)?);
-    let sql = query.sql();
-    let matching = match (
-        query.text.trim().is_empty(),
-        query.filter.is_everyone(),
-        query.state,
-    ) {
-        (true, true, StateFilter::Active) => active,
-        (true, true, StateFilter::Inactive) => total - active.min(total),
-        (true, true, StateFilter::All) => total,
-        _ => to_usize(sql.count(conn).context(read)?),
+    let (all, all_active) = stakeholders::count_all_and_active(conn).context(read)?;
+    let population = match query.state {
+        StateFilter::Active => all_active,
+        StateFilter::Inactive => all - all_active,
+        StateFilter::All => all,
     };
+    let (total, active) = (to_usize(all), to_usize(all_active));
+    let sql = query.sql();
+    let first_try = query.page.max(1);
+    let (matching, page, rows) = if sql.text.is_empty() && sql.conditions.is_empty() {
+        let page = query
+            .page
+            .clamp(1, to_usize(population).div_ceil(PAGE_SIZE).max(1));
+        let sizes = PageSizes {
+            matching: population,
+            population,
+        };
+        let rows = sql
+            .page(conn, offset_of(page), PAGE_SIZE as i64, sizes)
+            .context(read)?;
+        (population, page, rows)
+    } else if let Some((rows, matching)) = sql
+        .page_and_count(conn, offset_of(first_try), PAGE_SIZE as i64, population)
+        .context(read)?
+    {
+        (matching, first_try, rows)
+    } else {
+        // Past the last page: the last page.
+        let matching = sql.count(conn).context(read)?;
+        let page = first_try.clamp(1, to_usize(matching).div_ceil(PAGE_SIZE).max(1));
+        let sizes = PageSizes {
+            matching,
+            population,
+        };
+        let rows = sql
+            .page(conn, offset_of(page), PAGE_SIZE as i64, sizes)
+            .context(read)?;
+        (matching, page, rows)
+    };
+    let matching = to_usize(matching);
     let pages = matching.div_ceil(PAGE_SIZE).max(1);
-    let page = query.page.clamp(1, pages);
-    let offset = i64::try_from((page - 1) * PAGE_SIZE).unwrap_or(i64::MAX);
-    let rows = sql.page(conn, offset, PAGE_SIZE as i64).context(read)?;
     let entries = entries(conn, rows)?;
     Ok(DirectoryPage {
         total,
@@ -203,32 +232,17 @@ fn entries(
 
 /// Every attribute with the values its filter control offers.
 pub fn attribute_choices(conn: &mut DbConn) -> anyhow::Result<Vec<AttributeChoice>> {
-    let rows = stakeholders::attribute_values(conn).context("cannot read the attribute values")?;
-    let mut choices: Vec<AttributeChoice> = Vec::new();
-    let mut counts: Vec<Vec<(String, i64)>> = Vec::new();
-    for (name, value, people) in rows {
-        if choices.last().is_none_or(|c| c.name != name) {
-            choices.push(AttributeChoice {
-                name,
-                distinct: 0,
-                values: Vec::new(),
-            });
-            counts.push(Vec::new());
-        }
-        if let (Some(choice), Some(values)) = (choices.last_mut(), counts.last_mut()) {
-            choice.distinct += 1;
-            values.push((value, people));
-        }
-    }
-    for (choice, mut values) in choices.iter_mut().zip(counts) {
-        if choice.many() {
-            // Most common first; equal counts by value (the rows come sorted by value).
-            values.sort_by_key(|v| std::cmp::Reverse(v.1));
-            values.truncate(SUGGESTIONS);
-        }
-        choice.values = values.into_iter().map(|(value, _)| value).collect();
-    }
-    Ok(choices)
+    let choices =
+        stakeholders::attribute_choices(conn, SELECT_MAX_VALUES as i64, SUGGESTIONS as i64)
+            .context("cannot read the attribute values")?;
+    Ok(choices
+        .into_iter()
+        .map(|(name, distinct, values)| AttributeChoice {
+            name,
+            distinct: to_usize(distinct),
+            values,
+        })
+        .collect())
 }
 
 /// The longest email and name (in characters) among the stakeholders [`for_each`] would
@@ -277,7 +291,7 @@ pub fn for_each_in_batches(
     let mut seen = 0;
     loop {
         let rows = sql
-            .after(conn, after.as_deref(), batch)
+            .next_batch(conn, after.as_deref(), batch)
             .context("cannot read the stakeholders")?;
         let Some(last) = rows.last() else {
             return Ok(seen);
@@ -309,7 +323,7 @@ pub struct Health {
 
 /// Counts for [`Health`]: four grouped counts, whatever the directory's size.
 pub fn health(conn: &mut DbConn) -> anyhow::Result<Health> {
-    let active = stakeholders::count_active(conn)?;
+    let (_, active) = stakeholders::count_all_and_active(conn)?;
     let (opted_out, suppressed) = opt_outs::health_counts(conn)?;
     let failed_mails = crate::db::models::outbox::counts_by_state(conn, &["dead"])?
         .into_iter()
