@@ -431,9 +431,11 @@ fn run(
             "INSERT INTO invitations (id, wave_id, stakeholder_id, token_hash, unsubscribe_hash, segment, language, created_at, response_cell)",
             &format!("SELECT 'i' || i, '{wave}', 's' || i, 't' || i, 'u' || i, c.cell, NULL, '2027-01-15 00:00:00', c.cell FROM seq JOIN bench_cells c ON c.idx = i % {n_cells}"),
         )?;
-        // What opening a wave writes beside its invitations: invitations per cell.
+        // What opening a wave writes beside its invitations: invitations per response cell
+        // and per full segment (the same here: no cell is coarsened).
         conn.batch_execute(&format!(
-            "INSERT INTO wave_cells (wave_id, cell, invited) SELECT wave_id, segment, COUNT(*) FROM invitations WHERE wave_id = '{wave}' GROUP BY wave_id, segment"
+            "INSERT INTO wave_cells (wave_id, cell, invited) SELECT wave_id, segment, COUNT(*) FROM invitations WHERE wave_id = '{wave}' GROUP BY wave_id, segment;
+             INSERT INTO wave_segments (wave_id, segment, invited) SELECT wave_id, segment, COUNT(*) FROM invitations WHERE wave_id = '{wave}' GROUP BY wave_id, segment"
         ))?;
         series_insert(
             &mut conn,

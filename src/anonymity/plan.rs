@@ -245,7 +245,7 @@ impl ReleasePlan {
         for a in 0..plan.attributes.len() {
             let ids: Vec<usize> = (next..next + plan.values[a].len()).collect();
             next += ids.len();
-            family_of.extend(std::iter::repeat(Some(families.len())).take(ids.len()));
+            family_of.extend(std::iter::repeat_n(Some(families.len()), ids.len()));
             families.push(ids.clone());
             plan.marginal.push(ids);
         }
@@ -259,7 +259,7 @@ impl ReleasePlan {
                         next += 1;
                     }
                 }
-                family_of.extend(std::iter::repeat(Some(families.len())).take(ids.len()));
+                family_of.extend(std::iter::repeat_n(Some(families.len()), ids.len()));
                 families.push(ids);
             }
         }
@@ -696,7 +696,10 @@ mod tests {
                 let mut cell = BTreeMap::new();
                 cell.insert("unit".to_string(), format!("u{unit}"));
                 // Teams nest in units; some cells have no region (coarsened).
-                cell.insert("team".to_string(), format!("u{unit}/t{}", rng.gen_range(0..3)));
+                cell.insert(
+                    "team".to_string(),
+                    format!("u{unit}/t{}", rng.gen_range(0..3)),
+                );
                 if rng.gen_bool(0.8) {
                     cell.insert("region".to_string(), format!("r{}", rng.gen_range(0..3)));
                 }

@@ -182,6 +182,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     responses,
     answers,
     cell_counts,
+    wave_segments,
     result_snapshots,
     wave_cells,
     stakeholder_attributes,
@@ -215,6 +216,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    wave_segments (wave_id, segment) {
+        wave_id -> Text,
+        segment -> Text,
+        invited -> BigInt,
+    }
+}
+
+diesel::table! {
     cell_counts (wave_id, cell) {
         wave_id -> Text,
         cell -> Text,
@@ -226,6 +235,7 @@ diesel::table! {
 diesel::joinable!(responses -> waves (wave_id));
 diesel::joinable!(answers -> responses (response_id));
 diesel::joinable!(cell_counts -> waves (wave_id));
+diesel::joinable!(wave_segments -> waves (wave_id));
 
 diesel::table! {
     result_snapshots (wave_id) {

@@ -159,6 +159,11 @@ pub fn send_due(
             mails.push(mail);
         }
         invitations::insert_all(conn, &new_invitations)?;
+        let mut per_segment: BTreeMap<String, i64> = BTreeMap::new();
+        for invitation in &new_invitations {
+            *per_segment.entry(invitation.segment.clone()).or_default() += 1;
+        }
+        crate::db::models::results::add_invited_per_segment(conn, &wave.id, &per_segment)?;
         outbox::enqueue(conn, &mails)?;
         let ids: Vec<&str> = invite.iter().map(|(p, _)| p.request_id.as_str()).collect();
         report.invited = rows::mark_invited(conn, &ids, &wave.id)?;

@@ -30,7 +30,7 @@ fn counts_of(table: &CellTable, invited: usize, count: impl Fn(&Counts) -> u64) 
         .cells
         .iter()
         .map(|(_, c)| count(c))
-        .chain(std::iter::repeat(0).take(invited))
+        .chain(std::iter::repeat_n(0, invited))
         .collect()
 }
 

@@ -196,6 +196,11 @@ pub fn open_wave(
                 .unwrap_or_else(|| invitation.segment.clone());
         }
         invitations::insert_all(conn, &new_invitations)?;
+        let per_segment: BTreeMap<String, i64> = full
+            .iter()
+            .map(|(segment, n)| (segment.clone(), i64::try_from(*n).unwrap_or(i64::MAX)))
+            .collect();
+        results_rows::add_invited_per_segment(conn, wave_id, &per_segment)?;
         // Invited per response cell: the cells results are computed over.
         let mut per_cell: BTreeMap<&str, i64> = BTreeMap::new();
         for invitation in &new_invitations {

@@ -2,11 +2,14 @@
 //! service computes everything from: the answer counts of a wave per segment cell, the
 //! invitations per cell, the wave's respondents, and the comments with their NPS answer.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::{
     answers, cell_counts, responses, result_filter_snapshots, result_snapshots, wave_cells,
+    wave_segments,
 };
 use crate::db::DbConn;
 
@@ -222,15 +225,45 @@ pub fn delete_invited_per_cell(conn: &mut DbConn, wave_id: &str) -> QueryResult<
     diesel::delete(wave_cells::table.filter(wave_cells::wave_id.eq(wave_id))).execute(conn)
 }
 
-/// Invitations of a wave per full segment (the org chart's groups): (segment, invited),
-/// an index-only grouped count (`invitations_wave_segment`).
+/// Invitations of a wave per full segment (the org chart's groups): (segment, invited).
 pub fn invited_per_segment(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<(String, i64)>> {
-    use crate::db::schema::invitations;
-    invitations::table
-        .filter(invitations::wave_id.eq(wave_id))
-        .group_by(invitations::segment)
-        .select((invitations::segment, diesel::dsl::count_star()))
+    wave_segments::table
+        .filter(wave_segments::wave_id.eq(wave_id))
+        .select((wave_segments::segment, wave_segments::invited))
         .load(conn)
+}
+
+/// Adds invitations to a wave's count per full segment (inside the transaction that writes
+/// the invitations).
+pub fn add_invited_per_segment(
+    conn: &mut DbConn,
+    wave_id: &str,
+    segments: &BTreeMap<String, i64>,
+) -> QueryResult<()> {
+    use diesel::upsert::excluded;
+    let rows: Vec<_> = segments
+        .iter()
+        .map(|(segment, invited)| {
+            (
+                wave_segments::wave_id.eq(wave_id),
+                wave_segments::segment.eq(segment),
+                wave_segments::invited.eq(invited),
+            )
+        })
+        .collect();
+    // 3 parameters a row: far below SQLite's limit.
+    for chunk in rows.chunks(1000) {
+        let upsert = diesel::insert_into(wave_segments::table)
+            .values(chunk)
+            .on_conflict((wave_segments::wave_id, wave_segments::segment))
+            .do_update()
+            .set(
+                wave_segments::invited
+                    .eq(wave_segments::invited + excluded(wave_segments::invited)),
+            );
+        crate::on_backend!(conn, c => upsert.execute(c))?;
+    }
+    Ok(())
 }
 
 /// The comments a closed wave kept, per NPS answer of the same response (`None`: no NPS
