@@ -201,16 +201,12 @@ fn read_cells_for_update(
 
 /// Every count of a wave, cell by cell.
 pub fn counts_for_wave(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<CountRow>> {
-    let cells: Vec<(String, String)> = cell_counts::table
-        .filter(cell_counts::wave_id.eq(wave_id))
-        .select((cell_counts::cell, cell_counts::counts))
-        .load(conn)?;
-    Ok(cells
+    Ok(super::results::cell_counts(conn, wave_id)?
         .iter()
-        .flat_map(|(cell, packed)| {
-            unpack(packed).map(move |(question_key, value, n)| CountRow {
+        .flat_map(|cell| {
+            cell.counts().map(|(question_key, value, n)| CountRow {
                 wave_id: wave_id.to_string(),
-                cell: cell.clone(),
+                cell: cell.cell.clone(),
                 question_key: question_key.to_string(),
                 value: value.to_string(),
                 n,
