@@ -178,16 +178,6 @@ impl CellIndex {
             keys,
         }
     }
-
-    /// How many cells were indexed.
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// Whether no cell was indexed.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
 }
 
 impl ReleasePlan {

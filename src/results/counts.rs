@@ -279,7 +279,6 @@ pub(super) fn parse_cell(cell: &str) -> BTreeMap<String, String> {
 }
 
 /// Every cell of a wave's read, parsed once ([`parse_cell`]).
-#[derive(Default)]
 pub(super) struct ParsedCells(HashMap<String, BTreeMap<String, String>>);
 
 static NO_ATTRIBUTES: BTreeMap<String, String> = BTreeMap::new();
