@@ -30,12 +30,56 @@ PRAGMA busy_timeout = 10000;";
 pub fn establish(url: &DatabaseUrl) -> Result<DbConn, diesel::ConnectionError> {
     match url {
         DatabaseUrl::Sqlite(path) => {
+            stable_query_plans();
             let mut conn = SqliteConnection::establish(path)?;
             conn.batch_execute(SQLITE_PRAGMAS)
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
             Ok(DbConn::Sqlite(conn))
         }
         DatabaseUrl::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
+    }
+}
+
+/// Turns on SQLite's query planner stability guarantee (`SQLITE_DBCONFIG_ENABLE_QPSG`) for
+/// every SQLite connection this process opens from now on, once.
+///
+/// Without it, SQLite plans `LIMIT ?` — every diesel `.first()` — and `LIKE ?` with the
+/// value bound at the time, and marks the statement as depending on it: each rebind expires
+/// the cached statement and the next step parses and plans it again. A profile of
+/// `submit_bench` showed the token lookup behind every survey link spending more than half
+/// its time re-preparing its join that way. With the guarantee a plan depends on the schema
+/// and statistics only, so cached statements stay prepared; none of our queries needs a
+/// plan tuned to a bound value (the directory picks its leading condition itself).
+///
+/// diesel does not hand out its `sqlite3*`, so the setting is made by an auto-extension:
+/// SQLite calls it for each connection it opens.
+pub fn stable_query_plans() {
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    REGISTERED.call_once(|| {
+        // SAFETY: `enable_qpsg` has the entry-point signature SQLite expects and only calls
+        // `sqlite3_db_config` on the connection SQLite passes it while opening it.
+        let rc = unsafe { libsqlite3_sys::sqlite3_auto_extension(Some(enable_qpsg)) };
+        if rc != libsqlite3_sys::SQLITE_OK {
+            tracing::warn!(rc, "cannot register the SQLite query-plan setting");
+        }
+    });
+}
+
+/// The auto-extension of [`stable_query_plans`].
+unsafe extern "C" fn enable_qpsg(
+    db: *mut libsqlite3_sys::sqlite3,
+    _error: *mut *mut std::ffi::c_char,
+    _api: *const libsqlite3_sys::sqlite3_api_routines,
+) -> std::ffi::c_int {
+    // SAFETY: `db` is the connection being opened; the option takes an int (1 = on) and
+    // an optional int pointer for the new value (null: not wanted).
+    unsafe {
+        libsqlite3_sys::sqlite3_db_config(
+            db,
+            libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as std::ffi::c_int,
+            std::ptr::null_mut::<std::ffi::c_int>(),
+        )
     }
 }
 
@@ -65,5 +109,42 @@ impl r2d2::ManageConnection for Manager {
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
         conn.is_broken()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether SQLite's query planner stability guarantee is on for a connection opened now,
+    /// read back from SQLite itself.
+    fn qpsg_of_new_connection() -> std::ffi::c_int {
+        let mut db: *mut libsqlite3_sys::sqlite3 = std::ptr::null_mut();
+        let name = std::ffi::CString::new(":memory:").unwrap();
+        let mut on: std::ffi::c_int = -1;
+        unsafe {
+            assert_eq!(
+                libsqlite3_sys::sqlite3_open(name.as_ptr(), &mut db),
+                libsqlite3_sys::SQLITE_OK
+            );
+            libsqlite3_sys::sqlite3_db_config(
+                db,
+                libsqlite3_sys::SQLITE_DBCONFIG_ENABLE_QPSG,
+                -1 as std::ffi::c_int,
+                &mut on as *mut std::ffi::c_int,
+            );
+            libsqlite3_sys::sqlite3_close(db);
+        }
+        on
+    }
+
+    #[test]
+    fn sqlite_connections_plan_independently_of_bound_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("p.db").display().to_string());
+        // Opening a connection the product's way registers the setting for every later one.
+        let mut conn = establish(&url).unwrap();
+        conn.batch_execute("SELECT 1").unwrap();
+        assert_eq!(qpsg_of_new_connection(), 1);
     }
 }

@@ -390,6 +390,9 @@ fn writer_loop(
     receiver: &Mutex<mpsc::Receiver<Job>>,
     now: &(dyn Fn() -> NaiveDateTime + Send + Sync),
 ) {
+    // The writer keeps its connection (and SQLite's page cache with it) from one batch to
+    // the next; after a batch with a failure it takes a fresh one from the pool.
+    let mut kept: Option<db::PooledConn> = None;
     loop {
         // Take the first waiting job (blocking), then whatever else is already queued.
         let jobs = {
@@ -407,10 +410,23 @@ fn writer_loop(
             jobs
         };
         let batch: Vec<Submission> = jobs.iter().map(|job| job.submission.clone()).collect();
-        let result = pool
-            .get()
-            .map_err(anyhow::Error::from)
-            .and_then(|mut conn| store_batch(&mut conn, &batch, now()));
+        let conn = match kept.take() {
+            Some(conn) => Ok(conn),
+            None => pool
+                .get()
+                .map_err(anyhow::Error::from)
+                .and_then(|mut conn| {
+                    db::keep_as_writer(&mut conn)?;
+                    Ok(conn)
+                }),
+        };
+        let result = conn.and_then(|mut conn| {
+            let outcomes = store_batch(&mut conn, &batch, now())?;
+            if outcomes.iter().all(Result::is_ok) {
+                kept = Some(conn);
+            }
+            Ok(outcomes)
+        });
         match result {
             Ok(outcomes) => {
                 for (job, outcome) in jobs.into_iter().zip(outcomes) {
