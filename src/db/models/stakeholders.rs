@@ -1097,6 +1097,11 @@ impl DirectorySql {
         sizes: PageSizes,
     ) -> QueryResult<Vec<StakeholderRow>> {
         let read = self.read_for(offset.saturating_add(limit), sizes);
+        if self.text.is_empty() && !self.conditions.is_empty() {
+            // Attribute conditions alone: read as their page with its count is.
+            let (conditions, people) = self.conditions_by_size(conn)?;
+            return self.filtered_rows(conn, &conditions, &people, offset, limit, read);
+        }
         self.rows(conn, None, offset, limit, read)
     }
 
