@@ -398,8 +398,8 @@ const WALK_ADVANTAGE_ROWID: i64 = 8;
 const WALK_ADVANTAGE_ROW: i64 = 2;
 
 /// Looking a stakeholder up in the attributes' key costs about as much as reading this many
-/// of its entries in order (SQLite, measured on the 100,000 people of
-/// `examples/directory_bench.rs`): see [`DirectorySql::push_attribute_ids`].
+/// of its entries in order (SQLite, measured with `sqlite3` on a copy of the 100,000 people
+/// of `examples/directory_bench.rs`): see [`DirectorySql::push_attribute_ids`].
 const MERGE_ADVANTAGE: i64 = 5;
 
 /// Characters in a trigram: shorter search texts cannot use the trigram index.
@@ -939,39 +939,37 @@ impl DirectorySql {
     }
 
     /// How many stakeholders meet the conditions (at least one; no text) in the search's
-    /// state: the join of the attributes alone counts everyone who meets them, and the few
-    /// inactive ones among them are counted from the inactive stakeholders (each checked by
-    /// its key) and taken off, instead of checking every match against the inactive ones.
+    /// state, in one statement: the attributes alone count everyone who meets them, and the
+    /// few inactive ones among them are counted from the inactive stakeholders (each checked
+    /// by its key) and taken off, instead of checking every match against the inactive ones.
     fn count_conditions(
         &self,
         conn: &mut DbConn,
         conditions: &[&Condition],
         sizes: &[i64],
     ) -> QueryResult<i64> {
-        let inactive = |conn: &mut DbConn| {
-            let mut st = Statement::new(conn);
-            let inactive = if st.pg {
-                "NOT s.active"
-            } else {
-                "s.active = 0"
-            };
-            st.push("SELECT COUNT(*) AS n FROM stakeholders s WHERE ")
-                .push(inactive);
-            Self::push_checks(&mut st, conditions, false);
-            st.count(conn)
+        let mut st = Statement::new(conn);
+        let inactive = if st.pg {
+            "(SELECT COUNT(*) FROM stakeholders s WHERE NOT s.active"
+        } else {
+            "(SELECT COUNT(*) FROM stakeholders s WHERE s.active = 0"
         };
-        let everyone = |conn: &mut DbConn| {
-            let mut st = Statement::new(conn);
-            st.push("SELECT COUNT(*) AS n FROM (");
+        st.push("SELECT ");
+        if self.active != ActiveFilter::Inactive {
+            st.push("(SELECT COUNT(*) FROM (");
             Self::push_attribute_ids(&mut st, conditions, sizes);
-            st.push(") AS matching");
-            st.count(conn)
-        };
-        Ok(match self.active {
-            ActiveFilter::Any => everyone(conn)?,
-            ActiveFilter::Inactive => inactive(conn)?,
-            ActiveFilter::Active => everyone(conn)? - inactive(conn)?,
-        })
+            st.push(") AS matching)");
+        }
+        if self.active == ActiveFilter::Active {
+            st.push(" - ");
+        }
+        if self.active != ActiveFilter::Any {
+            st.push(inactive);
+            Self::push_checks(&mut st, conditions, false);
+            st.push(")");
+        }
+        st.push(" AS n");
+        st.count(conn)
     }
 
     /// ` AND …` for each condition, checked on the stakeholder `s` by the attributes' key
