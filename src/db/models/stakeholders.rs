@@ -9,8 +9,9 @@
 //! `stakeholder_attributes` rows (one per attribute, the index of the JSON column);
 //! `attribute_values` is counted by [`count_attribute_values`] on every import. The
 //! directory search ([`DirectorySql`]) runs on those, with the indexes of migrations
-//! `2026-12-01-000009_directory_index` and `2026-12-02-000019_directory_search` (whose
-//! SQLite triggers keep the trigram index of the keys in step with every write).
+//! `2026-12-01-000009_directory_index`, `2026-12-02-000019_directory_search` (whose
+//! SQLite triggers keep the trigram index of the keys in step with every write) and
+//! `2026-12-02-000023_directory_filters` (SQLite: the matches' emails by id, for sorting).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -365,7 +366,9 @@ pub enum ActiveFilter {
 /// On SQLite a page is read one of two ways, chosen from the sizes ([`PageSizes`]): walking
 /// the email index and keeping the rows that match (a broad search: a page is near), or
 /// reading every match and sorting them (a narrow one). PostgreSQL's planner makes that
-/// choice itself from its statistics.
+/// choice itself from its statistics — except for a page of attribute conditions alone,
+/// where the application chooses on both backends (the planner turns the checks of a walk
+/// into a join of every match): see [`DirectorySql::page_and_count`].
 #[derive(Debug, Clone)]
 pub struct DirectorySql {
     /// Already folded with [`search_key`]; empty for everyone.
@@ -393,6 +396,11 @@ const WALK_ADVANTAGE_ROWID: i64 = 8;
 /// … and when the entry's row must be read to check it (its id for the attributes, its keys
 /// for a LIKE): reading it is cheaper than reading and sorting a match, but not much.
 const WALK_ADVANTAGE_ROW: i64 = 2;
+
+/// Looking a stakeholder up in the attributes' key costs about as much as reading this many
+/// of its entries in order (SQLite, measured with `sqlite3` on a copy of the 100,000 people
+/// of `examples/directory_bench.rs`): see [`DirectorySql::push_attribute_ids`].
+const MERGE_ADVANTAGE: i64 = 5;
 
 /// Characters in a trigram: shorter search texts cannot use the trigram index.
 const TRIGRAM: usize = 3;
@@ -596,6 +604,32 @@ impl DirectorySql {
         }
     }
 
+    /// `SELECT stakeholder_id …` of the stakeholders meeting every condition (at least
+    /// one), fewest-met first, as [`DirectorySql::push_attribute_join`] — or, on SQLite, when
+    /// even the condition fewest people meet is broad, as an `INTERSECT` of each condition's
+    /// people in id order, which SQLite merges: each condition's part of the key
+    /// (name, value, stakeholder id) is read in order once, where the join looks every
+    /// stakeholder of the first condition up in the key of each other one (a lookup costs
+    /// about as much as reading [`MERGE_ADVANTAGE`] entries in order).
+    fn push_attribute_ids(st: &mut Statement, conditions: &[&Condition], sizes: &[i64]) {
+        let fewest = sizes.first().copied().unwrap_or(0);
+        let read: i64 = sizes.iter().sum();
+        let lookups = fewest.saturating_mul(sizes.len().saturating_sub(1) as i64);
+        if st.pg || conditions.len() < 2 || read > lookups.saturating_mul(MERGE_ADVANTAGE) {
+            return Self::push_attribute_join(st, conditions);
+        }
+        for (i, (name, values)) in conditions.iter().enumerate() {
+            if i > 0 {
+                st.push(" INTERSECT ");
+            }
+            st.push("SELECT stakeholder_id FROM stakeholder_attributes WHERE name = ")
+                .bind(name)
+                .push(" AND value IN ")
+                .bind_list(values);
+        }
+        st.push(" ORDER BY 1");
+    }
+
     /// ` WHERE …` on `stakeholders s`.
     fn push_where(&self, st: &mut Statement, conditions: &[&Condition], read: Read) {
         st.push(" WHERE 1 = 1");
@@ -698,8 +732,10 @@ impl DirectorySql {
 
     /// One page (`limit` rows from `offset`, ordered by email) and how many stakeholders the
     /// search selects in all, finding the matches once where a separate count would find them
-    /// twice; `population` is how many of the search's state there are. `None` when `offset`
-    /// is past the last match (count then, and ask for a page that exists).
+    /// twice (attribute conditions without a text: see
+    /// [`DirectorySql::filtered_page_and_count`]); `population` is how many of the search's
+    /// state there are. `None` when `offset` is past the last match (count then, and ask for
+    /// a page that exists).
     pub fn page_and_count(
         &self,
         conn: &mut DbConn,
@@ -709,6 +745,16 @@ impl DirectorySql {
     ) -> QueryResult<Option<(Vec<StakeholderRow>, i64)>> {
         let pg = matches!(conn, DbConn::Pg(_));
         let (conditions, sizes) = self.conditions_by_size(conn)?;
+        if self.text.is_empty() && !conditions.is_empty() {
+            return self.filtered_page_and_count(
+                conn,
+                &conditions,
+                &sizes,
+                offset,
+                limit,
+                population,
+            );
+        }
         if !pg && conditions.is_empty() && self.trigram_text(&Statement::new(conn)) {
             // The trigram index counts without reading a row; then the page.
             let matching = self.count(conn)?;
@@ -780,6 +826,223 @@ impl DirectorySql {
         )))
     }
 
+    /// [`DirectorySql::page_and_count`] of attribute conditions without a text. How many
+    /// match is first estimated as if the attributes were independent (`sizes`: how many
+    /// people meet each condition), which chooses the way:
+    /// * a page near the start of a broad search: the exact count
+    ///   ([`DirectorySql::count_conditions`]), then a walk along the email index that checks
+    ///   each stakeholder ([`DirectorySql::filtered_rows`]) and stops after the page — where
+    ///   one statement for both would find every match's row and sort them all;
+    /// * otherwise one statement: every match found once, counted and sorted
+    ///   ([`DirectorySql::matches_page_and_count`]).
+    fn filtered_page_and_count(
+        &self,
+        conn: &mut DbConn,
+        conditions: &[&Condition],
+        sizes: &[i64],
+        offset: i64,
+        limit: i64,
+        population: i64,
+    ) -> QueryResult<Option<(Vec<StakeholderRow>, i64)>> {
+        let wanted = offset.saturating_add(limit);
+        let estimate = PageSizes {
+            matching: estimate_matching(population, sizes),
+            population,
+        };
+        if self.read_for(wanted, estimate) == Read::Matches {
+            return self.matches_page_and_count(conn, conditions, sizes, offset, limit);
+        }
+        let matching = self.count_conditions(conn, conditions, sizes)?;
+        if offset >= matching && offset > 0 {
+            return Ok(None);
+        }
+        if matching == 0 {
+            return Ok(Some((Vec::new(), 0)));
+        }
+        let read = self.read_for(
+            wanted,
+            PageSizes {
+                matching,
+                population,
+            },
+        );
+        let rows = self.filtered_rows(conn, conditions, sizes, offset, limit, read)?;
+        Ok(Some((rows, matching)))
+    }
+
+    /// One page of the stakeholders meeting the conditions (no text) and how many there are,
+    /// in one statement that finds every match once. SQLite: each match's email and rowid
+    /// (from the index `stakeholders_id_email`, not the row) are materialized, counted and
+    /// sorted, and only the page's rows are read. PostgreSQL: the rows of the matches with
+    /// `COUNT(*) OVER ()`. `None` when `offset` is past the last match.
+    fn matches_page_and_count(
+        &self,
+        conn: &mut DbConn,
+        conditions: &[&Condition],
+        sizes: &[i64],
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<Option<(Vec<StakeholderRow>, i64)>> {
+        let mut st = Statement::new(conn);
+        let state = self.state_sql(&st);
+        // Integers are not user input: written into the statement.
+        let window = format!(" LIMIT {} OFFSET {}", limit.max(0), offset.max(0));
+        if st.pg {
+            st.push("SELECT ")
+                .push(ROW_COLUMNS)
+                .push(", COUNT(*) OVER () AS matching FROM stakeholders s WHERE s.id IN (");
+            Self::push_attribute_join(&mut st, conditions);
+            st.push(")")
+                .push(state)
+                .push(" ORDER BY s.email")
+                .push(&window);
+        } else {
+            st.push("WITH m(r, e) AS MATERIALIZED (SELECT s.rowid, s.email FROM (");
+            Self::push_attribute_ids(&mut st, conditions, sizes);
+            st.push(
+                ") AS j CROSS JOIN stakeholders s INDEXED BY stakeholders_id_email \
+                 ON s.id = j.stakeholder_id WHERE 1 = 1",
+            )
+            .push(state)
+            .push(") SELECT ")
+            .push(ROW_COLUMNS)
+            .push(
+                ", (SELECT COUNT(*) FROM m) AS matching FROM stakeholders s \
+                 WHERE s.rowid IN (SELECT r FROM m ORDER BY e",
+            )
+            .push(&window)
+            .push(") ORDER BY s.email");
+        }
+        let rows: Vec<CountedRow> = st.load(conn)?;
+        let Some(matching) = rows.first().map(|r| r.matching) else {
+            return Ok(if offset > 0 {
+                None
+            } else {
+                Some((Vec::new(), 0))
+            });
+        };
+        Ok(Some((
+            rows.into_iter().map(|r| r.stakeholder).collect(),
+            matching,
+        )))
+    }
+
+    /// ` AND …` of the search's state on `stakeholders s` (nothing for everyone).
+    fn state_sql(&self, st: &Statement) -> &'static str {
+        match (self.active, st.pg) {
+            (ActiveFilter::Active, false) => " AND s.active = 1",
+            (ActiveFilter::Inactive, false) => " AND s.active = 0",
+            (ActiveFilter::Active, true) => " AND s.active",
+            (ActiveFilter::Inactive, true) => " AND NOT s.active",
+            (ActiveFilter::Any, _) => "",
+        }
+    }
+
+    /// How many stakeholders meet the conditions (at least one; no text) in the search's
+    /// state, in one statement: the attributes alone count everyone who meets them, and the
+    /// few inactive ones among them are counted from the inactive stakeholders (each checked
+    /// by its key) and taken off, instead of checking every match against the inactive ones.
+    fn count_conditions(
+        &self,
+        conn: &mut DbConn,
+        conditions: &[&Condition],
+        sizes: &[i64],
+    ) -> QueryResult<i64> {
+        let mut st = Statement::new(conn);
+        let inactive = if st.pg {
+            "(SELECT COUNT(*) FROM stakeholders s WHERE NOT s.active"
+        } else {
+            "(SELECT COUNT(*) FROM stakeholders s WHERE s.active = 0"
+        };
+        st.push("SELECT ");
+        if self.active != ActiveFilter::Inactive {
+            st.push("(SELECT COUNT(*) FROM (");
+            Self::push_attribute_ids(&mut st, conditions, sizes);
+            st.push(") AS matching)");
+        }
+        if self.active == ActiveFilter::Active {
+            st.push(" - ");
+        }
+        if self.active != ActiveFilter::Any {
+            st.push(inactive);
+            Self::push_checks(&mut st, conditions, false);
+            st.push(")");
+        }
+        st.push(" AS n");
+        st.count(conn)
+    }
+
+    /// ` AND …` for each condition, checked on the stakeholder `s` by the attributes' key
+    /// (`stakeholder_attributes` holds a stakeholder's value of an attribute at most once).
+    /// `probe` (PostgreSQL) writes each check as a scalar subquery, which the planner keeps
+    /// as a per-row probe of the key; an `EXISTS` it turns into a join of every match, which
+    /// a walk along the email index that stops after a page should not do.
+    fn push_checks(st: &mut Statement, conditions: &[&Condition], probe: bool) {
+        for (name, values) in conditions {
+            st.push(if probe && st.pg {
+                " AND (SELECT true FROM stakeholder_attributes a \
+                 WHERE a.stakeholder_id = s.id AND a.name = "
+            } else {
+                " AND EXISTS (SELECT 1 FROM stakeholder_attributes a \
+                 WHERE a.stakeholder_id = s.id AND a.name = "
+            })
+            .bind(name)
+            .push(" AND a.value IN ")
+            .bind_list(values);
+            st.push(if probe && st.pg { " LIMIT 1)" } else { ")" });
+        }
+    }
+
+    /// A page of the stakeholders meeting the conditions (no text), ordered by email.
+    /// `Read::EmailOrder` walks the email index and checks each stakeholder by the
+    /// attributes' key, fewest-met condition first; `Read::Matches` joins the attributes and
+    /// sorts the matches — on SQLite only their emails and rowids, then reads the page's rows.
+    fn filtered_rows(
+        &self,
+        conn: &mut DbConn,
+        conditions: &[&Condition],
+        sizes: &[i64],
+        offset: i64,
+        limit: i64,
+        read: Read,
+    ) -> QueryResult<Vec<StakeholderRow>> {
+        let mut st = Statement::new(conn);
+        // Integers are not user input: written into the statement.
+        let window = format!(
+            " ORDER BY s.email LIMIT {} OFFSET {}",
+            limit.max(0),
+            offset.max(0)
+        );
+        let state = self.state_sql(&st);
+        st.push("SELECT ")
+            .push(ROW_COLUMNS)
+            .push(" FROM stakeholders s WHERE ");
+        match (read, st.pg) {
+            (Read::EmailOrder, _) => {
+                st.push("1 = 1").push(state);
+                Self::push_checks(&mut st, conditions, true);
+                st.push(&window);
+            }
+            (Read::Matches, true) => {
+                st.push("s.id IN (");
+                Self::push_attribute_join(&mut st, conditions);
+                st.push(")").push(state).push(&window);
+            }
+            (Read::Matches, false) => {
+                st.push("s.rowid IN (SELECT s.rowid FROM (");
+                Self::push_attribute_ids(&mut st, conditions, sizes);
+                st.push(
+                    ") AS j CROSS JOIN stakeholders s INDEXED BY stakeholders_id_email \
+                     ON s.id = j.stakeholder_id WHERE 1 = 1",
+                )
+                .push(state)
+                .push(&window)
+                .push(") ORDER BY s.email");
+            }
+        }
+        st.load(conn)
+    }
+
     /// How to read `wanted` rows (in email order) of a search whose sizes are `sizes`.
     fn read_for(&self, wanted: i64, sizes: PageSizes) -> Read {
         let advantage = if self.conditions.is_empty() && self.text.chars().count() >= TRIGRAM {
@@ -832,6 +1095,11 @@ impl DirectorySql {
         sizes: PageSizes,
     ) -> QueryResult<Vec<StakeholderRow>> {
         let read = self.read_for(offset.saturating_add(limit), sizes);
+        if self.text.is_empty() && !self.conditions.is_empty() {
+            // Attribute conditions alone: read as their page with its count is.
+            let (conditions, people) = self.conditions_by_size(conn)?;
+            return self.filtered_rows(conn, &conditions, &people, offset, limit, read);
+        }
         self.rows(conn, None, offset, limit, read)
     }
 

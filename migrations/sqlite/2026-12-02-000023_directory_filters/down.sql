@@ -1,0 +1,1 @@
+DROP INDEX stakeholders_id_email;
