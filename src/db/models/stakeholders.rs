@@ -519,6 +519,20 @@ struct CountedRow {
     matching: i64,
 }
 
+impl CountedRow {
+    /// A page of rows that each carry the count: `None` when empty past the first page.
+    fn page(rows: Vec<Self>, offset: i64) -> Option<(Vec<StakeholderRow>, i64)> {
+        let Some(matching) = rows.first().map(|r| r.matching) else {
+            return if offset > 0 {
+                None
+            } else {
+                Some((Vec::new(), 0))
+            };
+        };
+        Some((rows.into_iter().map(|r| r.stakeholder).collect(), matching))
+    }
+}
+
 #[derive(QueryableByName)]
 struct Widths {
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
@@ -812,18 +826,7 @@ impl DirectorySql {
             limit.max(0),
             offset.max(0)
         ));
-        let rows: Vec<CountedRow> = st.load(conn)?;
-        let Some(matching) = rows.first().map(|r| r.matching) else {
-            return Ok(if offset > 0 {
-                None
-            } else {
-                Some((Vec::new(), 0))
-            });
-        };
-        Ok(Some((
-            rows.into_iter().map(|r| r.stakeholder).collect(),
-            matching,
-        )))
+        Ok(CountedRow::page(st.load(conn)?, offset))
     }
 
     /// [`DirectorySql::page_and_count`] of attribute conditions without a text. How many
@@ -913,18 +916,7 @@ impl DirectorySql {
             .push(&window)
             .push(") ORDER BY s.email");
         }
-        let rows: Vec<CountedRow> = st.load(conn)?;
-        let Some(matching) = rows.first().map(|r| r.matching) else {
-            return Ok(if offset > 0 {
-                None
-            } else {
-                Some((Vec::new(), 0))
-            });
-        };
-        Ok(Some((
-            rows.into_iter().map(|r| r.stakeholder).collect(),
-            matching,
-        )))
+        Ok(CountedRow::page(st.load(conn)?, offset))
     }
 
     /// ` AND …` of the search's state on `stakeholders s` (nothing for everyone).
