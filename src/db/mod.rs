@@ -27,22 +27,49 @@ macro_rules! on_backend {
     };
 }
 
-/// Rows per bulk insert through [`json_rows`]: one bound JSON text each.
-pub const JSON_BATCH_ROWS: usize = 1000;
+/// Rows per statement of a bulk insert through [`insert_batches!`](crate::insert_batches).
+pub const INSERT_BATCH_ROWS: usize = 100;
 
-/// Bulk inserts bind their rows as ONE parameter, a JSON array of rows (each an array of
-/// the row's text values, `null` for NULL), and the statement reads them back with
-/// `json_each` (SQLite) or `json_array_elements` (PostgreSQL): `INSERT … SELECT
-/// value->>0, value->>1, … FROM json_each(?)`. Binding every value through diesel costs
-/// more than the insert itself at 100,000 rows (a bind per value, a multi-row statement
-/// prepared anew per batch — with a statement journal — or a round trip per row), while
-/// one text is bound and parsed by the database at its own speed, and the statement, of
-/// a fixed text, is prepared once. Values are never spliced into SQL.
+/// Inserts a slice of rows (an `Insertable` type) into a table as multi-row INSERTs of
+/// [`INSERT_BATCH_ROWS`] rows each (or of `n` rows: `insert_batches!(conn, table, rows, n)`);
+/// evaluates to `QueryResult<usize>`, the rows inserted. `.on_conflict_do_nothing()` after the
+/// rows skips the ones that conflict.
 ///
-/// The JSON array of `rows`, each row serialised by serde (a tuple of strings and options
-/// of strings gives `["a",null,…]`).
-pub fn json_rows<T: serde::Serialize>(rows: &[T]) -> diesel::QueryResult<String> {
-    serde_json::to_string(rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+/// Every full batch is a fixed-size array of rows, so it has the same statement text and a
+/// static query id: diesel prepares it once and reuses it from its statement cache (a slice
+/// of rows is prepared anew for every statement). The last, shorter batch is one statement
+/// of its own. Row types must not turn `None` into `DEFAULT` (`#[diesel(
+/// treat_none_as_default_value = false)]`): otherwise the text would vary with the NULLs, and
+/// SQLite, which has no `DEFAULT` in `VALUES`, would get a statement per row. Values are
+/// always bound, never spliced into SQL.
+#[macro_export]
+macro_rules! insert_batches {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        $crate::insert_batches!($conn, $table, $rows, $crate::db::INSERT_BATCH_ROWS)
+    };
+    ($conn:expr, $table:expr, $rows:expr, on_conflict_do_nothing) => {
+        $crate::insert_batches!(@run $conn, $table, $rows, $crate::db::INSERT_BATCH_ROWS, on_conflict_do_nothing)
+    };
+    ($conn:expr, $table:expr, $rows:expr, $n:expr) => {
+        $crate::insert_batches!(@run $conn, $table, $rows, $n,)
+    };
+    (@run $conn:expr, $table:expr, $rows:expr, $n:expr, $($conflict:ident)?) => {{
+        let rows = $rows;
+        let (full, rest) = rows.as_chunks::<{ $n }>();
+        let mut inserted: usize = 0;
+        let mut run = || -> diesel::QueryResult<()> {
+            for chunk in full {
+                let insert = diesel::insert_into($table).values(chunk)$(.$conflict())?;
+                inserted += $crate::on_backend!(&mut *$conn, c => insert.execute(c))?;
+            }
+            if !rest.is_empty() {
+                let insert = diesel::insert_into($table).values(rest)$(.$conflict())?;
+                inserted += $crate::on_backend!(&mut *$conn, c => insert.execute(c))?;
+            }
+            Ok(())
+        };
+        run().map(|()| inserted)
+    }};
 }
 
 pub type Pool = r2d2::Pool<conn::Manager>;

@@ -1,12 +1,15 @@
 //! The stakeholder directory through the real `pulse` binary: `stakeholders import` (all or
 //! nothing, upsert, dry run, deactivation) and `stakeholders list --filter`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Output;
 
 use diesel::connection::SimpleConnection;
+use diesel::RunQueryDsl;
 use pulse::db;
 use pulse::db::models::stakeholders::{self, StakeholderRow};
+use pulse::domain::audience::AudienceFilter;
+use pulse::services::stakeholders::directory::{self, DirectoryQuery, StateFilter};
 
 use crate::both_backends;
 use crate::helpers::{run_cli, text, Backend, TestDb};
@@ -616,6 +619,174 @@ async fn a_failure_mid_import_writes_nothing(backend: Backend) {
     );
 }
 
+/// Every stakeholder the directory search finds for `text` (all states, every page).
+fn found(directory: &Directory, text: &str) -> BTreeSet<String> {
+    let mut conn = directory.conn();
+    let mut emails = BTreeSet::new();
+    let mut page = 1;
+    loop {
+        let query = DirectoryQuery {
+            text: text.to_string(),
+            filter: AudienceFilter::everyone(),
+            state: StateFilter::All,
+            page,
+        };
+        let result = directory::search(&mut conn, &query).unwrap();
+        emails.extend(result.entries.into_iter().map(|e| e.email));
+        if result.page >= result.pages {
+            assert_eq!(
+                emails.len(),
+                result.matching,
+                "{text:?}: the count and the pages agree"
+            );
+            return emails;
+        }
+        page += 1;
+    }
+}
+
+/// The searches the directory must answer from `people` (email → name): the emails whose
+/// email or name contains the text, compared case-insensitively.
+fn assert_search_matches(directory: &Directory, people: &BTreeMap<String, String>, step: &str) {
+    for text in ["quokka", "WOMBAT", "0042@", "nr 1", "ka n", "person1", "zz"] {
+        let needle = text.to_lowercase();
+        let expected: BTreeSet<String> = people
+            .iter()
+            .filter(|(email, name)| {
+                email.contains(&needle) || name.to_lowercase().contains(&needle)
+            })
+            .map(|(email, _)| email.clone())
+            .collect();
+        assert_eq!(found(directory, text), expected, "{step}: search {text:?}");
+    }
+    if directory.db.url.is_sqlite() {
+        // The FTS5 index against its content table, and its three triggers in place.
+        directory
+            .conn()
+            .batch_execute(
+                "INSERT INTO stakeholder_search (stakeholder_search, rank) \
+                 VALUES ('integrity-check', 1)",
+            )
+            .unwrap_or_else(|e| panic!("{step}: the search index is out of step: {e}"));
+        let mut conn = directory.conn();
+        let db::DbConn::Sqlite(c) = &mut *conn else {
+            unreachable!("a SQLite URL gives a SQLite connection")
+        };
+        let triggers: i64 = diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger' \
+             AND name LIKE 'stakeholder_search_%'",
+        )
+        .get_result(c)
+        .unwrap();
+        assert_eq!(triggers, 3, "{step}: the search index's triggers");
+    }
+}
+
+/// Writes a directory file of `people` (email → name).
+fn directory_csv(people: &BTreeMap<String, String>) -> String {
+    let mut csv = String::from("email,name\n");
+    for (email, name) in people {
+        csv.push_str(&format!("{email},{name}\n"));
+    }
+    csv
+}
+
+/// Large imports index their new stakeholders' search keys in one statement, small ones and
+/// updates through the triggers: after a first import, an upsert with new and renamed
+/// people, a small import and a failed large one, the search finds exactly the right people.
+async fn imports_keep_the_search_index_in_step(backend: Backend) {
+    let directory = Directory::new(backend);
+    let mut people = BTreeMap::new();
+    for i in 0..1500 {
+        let name = if i % 7 == 0 {
+            format!("Quokka Nr {i}")
+        } else {
+            format!("Person {i}")
+        };
+        people.insert(format!("person{i:04}@example.com"), name);
+    }
+    directory.import_ok(&directory_csv(&people), &[]);
+    assert_search_matches(&directory, &people, "first import");
+
+    // Renamed people (quokkas become wombats, others quokkas) and 1,200 new ones.
+    for i in (0..1500).step_by(5) {
+        let name = if i % 7 == 0 {
+            format!("Wombat Nr {i}")
+        } else {
+            format!("Quokka Nr {i}")
+        };
+        people.insert(format!("person{i:04}@example.com"), name);
+    }
+    for i in 1500..2700 {
+        let name = if i % 3 == 0 {
+            format!("Quokka Nr {i}")
+        } else {
+            format!("Zzyzx {i}")
+        };
+        people.insert(format!("person{i:04}@example.com"), name);
+    }
+    let stdout = directory.import_ok(&directory_csv(&people), &[]);
+    assert_counts(&stdout, 1200, 300, 1200, 0, 0);
+    assert_search_matches(&directory, &people, "upsert");
+
+    // A small import: the triggers index it.
+    let small: BTreeMap<String, String> = [
+        ("quokka.small@example.com", "Small Quokka"),
+        ("wombat.small@example.com", "Small One"),
+    ]
+    .iter()
+    .map(|(e, n)| (e.to_string(), n.to_string()))
+    .collect();
+    directory.import_ok(&directory_csv(&small), &[]);
+    people.extend(small);
+    assert_search_matches(&directory, &people, "small import");
+
+    // A large import that fails after its inserts: nothing of it is found, and the next
+    // import is indexed again.
+    let trigger = match backend {
+        Backend::Sqlite => {
+            "CREATE TRIGGER fail_midway BEFORE UPDATE ON stakeholders
+             WHEN NEW.email = 'person0001@example.com'
+             BEGIN SELECT RAISE(ABORT, 'simulated failure'); END;"
+        }
+        Backend::Postgres => {
+            "CREATE FUNCTION fail_midway() RETURNS trigger LANGUAGE plpgsql AS
+               $$ BEGIN RAISE EXCEPTION 'simulated failure'; END $$;
+             CREATE TRIGGER fail_midway BEFORE UPDATE ON stakeholders FOR EACH ROW
+               WHEN (NEW.email = 'person0001@example.com') EXECUTE FUNCTION fail_midway();"
+        }
+    };
+    directory.conn().batch_execute(trigger).unwrap();
+    let mut failing: BTreeMap<String, String> = (0..1100)
+        .map(|i| {
+            (
+                format!("failed{i:04}@example.com"),
+                format!("Quokka Wombat {i}"),
+            )
+        })
+        .collect();
+    failing.insert("person0001@example.com".into(), "Quokka Changed".into());
+    let output = directory.import(directory_csv(&failing).as_bytes(), &[]);
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("rolled back"));
+    assert_search_matches(&directory, &people, "failed import");
+    directory
+        .conn()
+        .batch_execute(match backend {
+            Backend::Sqlite => "DROP TRIGGER fail_midway",
+            Backend::Postgres => "DROP TRIGGER fail_midway ON stakeholders",
+        })
+        .unwrap();
+    let last: BTreeMap<String, String> = [(
+        "quokka.last@example.com".to_string(),
+        "Last Quokka".to_string(),
+    )]
+    .into();
+    directory.import_ok(&directory_csv(&last), &[]);
+    people.extend(last);
+    assert_search_matches(&directory, &people, "after the failed import");
+}
+
 both_backends!(
     import_stores_stakeholders_with_attributes,
     every_bad_row_class_rejects_the_whole_file,
@@ -627,4 +798,5 @@ both_backends!(
     deactivate_missing_keeps_history_and_reimport_reactivates,
     list_filters_by_attributes,
     a_failure_mid_import_writes_nothing,
+    imports_keep_the_search_index_in_step,
 );

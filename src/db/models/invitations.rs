@@ -28,67 +28,12 @@ pub struct InvitationRow {
     pub response_cell: String,
 }
 
-/// Inserts the invitations. Rows created at one time (a wave opening, a tick's pulses) go
-/// [`crate::db::JSON_BATCH_ROWS`] per statement as one JSON parameter (see
-/// [`crate::db::json_rows`]); otherwise as multi-row INSERTs.
+/// Inserts the invitations as prepared multi-row INSERTs (see [`crate::insert_batches!`]).
 pub fn insert_all(conn: &mut DbConn, rows: &[InvitationRow]) -> QueryResult<usize> {
-    use diesel::sql_types::{Text, Timestamp};
-    let Some(first) = rows.first() else {
-        return Ok(0);
-    };
-    let now = first.created_at;
-    if rows.iter().any(|r| r.created_at != now) {
-        let mut inserted = 0;
-        for chunk in rows.chunks(BATCH) {
-            let insert = diesel::insert_into(invitations::table).values(chunk);
-            inserted += crate::on_backend!(conn, c => insert.execute(c))?;
-        }
-        return Ok(inserted);
-    }
-    let mut inserted = 0;
-    for chunk in rows.chunks(crate::db::JSON_BATCH_ROWS) {
-        let rows: Vec<_> = chunk
-            .iter()
-            .map(|r| {
-                (
-                    &r.id,
-                    &r.wave_id,
-                    &r.stakeholder_id,
-                    &r.token_hash,
-                    &r.unsubscribe_hash,
-                    &r.segment,
-                    &r.language,
-                    &r.response_cell,
-                )
-            })
-            .collect();
-        let json = crate::db::json_rows(&rows)?;
-        inserted += match conn {
-            DbConn::Sqlite(c) => diesel::sql_query(
-                "INSERT INTO invitations (id, wave_id, stakeholder_id, token_hash, \
-                 unsubscribe_hash, segment, language, response_cell, created_at) \
-                 SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, \
-                 value->>6, value->>7, ? FROM json_each(?)",
-            )
-            .bind::<Timestamp, _>(now)
-            .bind::<Text, _>(json)
-            .execute(c)?,
-            DbConn::Pg(c) => diesel::sql_query(
-                "INSERT INTO invitations (id, wave_id, stakeholder_id, token_hash, \
-                 unsubscribe_hash, segment, language, response_cell, created_at) \
-                 SELECT e->>0, e->>1, e->>2, e->>3, e->>4, e->>5, e->>6, e->>7, $1 \
-                 FROM json_array_elements($2::json) AS e",
-            )
-            .bind::<Timestamp, _>(now)
-            .bind::<Text, _>(json)
-            .execute(c)?,
-        };
-    }
-    Ok(inserted)
+    crate::insert_batches!(conn, invitations::table, rows)
 }
 
-/// Rows per multi-row INSERT or `eq_any` lookup: 9 columns × 500 stays far below SQLite's
-/// parameter limit.
+/// Values per `eq_any` lookup: far below SQLite's parameter limit.
 const BATCH: usize = 500;
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<InvitationRow>> {

@@ -12,6 +12,7 @@ pub mod requests;
 pub mod responses;
 pub mod results;
 pub mod sessions;
+pub mod stakeholder_search;
 pub mod stakeholders;
 pub mod survey_versions;
 pub mod user_scopes;

@@ -91,82 +91,13 @@ pub struct Claimed {
     pub attempts: i32,
 }
 
-/// Rows per multi-row INSERT (13 columns).
+/// Ids per `eq_any` update.
 const BATCH: usize = 500;
 
 /// Enqueues rows; a row whose `dedupe_key` exists already is skipped. Returns how many
-/// were new. New mails due when they are made (a wave's invitations) go
-/// [`crate::db::JSON_BATCH_ROWS`] per statement as one JSON parameter (see
-/// [`crate::db::json_rows`]); other rows as multi-row INSERTs.
+/// were new. Prepared multi-row INSERTs (see [`crate::insert_batches!`]).
 pub fn enqueue(conn: &mut DbConn, rows: &[OutboxRow]) -> QueryResult<usize> {
-    let Some(first) = rows.first() else {
-        return Ok(0);
-    };
-    let now = first.created_at;
-    let uniform = rows.iter().all(|r| {
-        r.created_at == now
-            && r.next_attempt_at == now
-            && r.lease_until.is_none()
-            && r.sent_at.is_none()
-    });
-    let mut inserted = 0;
-    if !uniform {
-        for chunk in rows.chunks(BATCH) {
-            let insert = diesel::insert_into(outbox::table)
-                .values(chunk)
-                .on_conflict_do_nothing();
-            inserted += crate::on_backend!(conn, c => insert.execute(c))?;
-        }
-        return Ok(inserted);
-    }
-    for chunk in rows.chunks(crate::db::JSON_BATCH_ROWS) {
-        let rows: Vec<_> = chunk
-            .iter()
-            .map(|r| {
-                (
-                    &r.id,
-                    &r.kind,
-                    &r.dedupe_key,
-                    &r.recipient,
-                    &r.wave_id,
-                    &r.invitation_id,
-                    &r.state,
-                    r.attempts,
-                    &r.last_error,
-                    r.retryable,
-                )
-            })
-            .collect();
-        let json = crate::db::json_rows(&rows)?;
-        inserted += match conn {
-            // `WHERE true`: SQLite's parser needs it between a SELECT and an ON CONFLICT.
-            DbConn::Sqlite(c) => diesel::sql_query(
-                "INSERT INTO outbox (id, kind, dedupe_key, recipient, wave_id, invitation_id, \
-                 state, attempts, last_error, retryable, next_attempt_at, lease_until, \
-                 created_at, sent_at) \
-                 SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5, \
-                 value->>6, value->>7, value->>8, value->>9, ?, NULL, ?, NULL \
-                 FROM json_each(?) WHERE true ON CONFLICT DO NOTHING",
-            )
-            .bind::<Timestamp, _>(now)
-            .bind::<Timestamp, _>(now)
-            .bind::<Text, _>(json)
-            .execute(c)?,
-            DbConn::Pg(c) => diesel::sql_query(
-                "INSERT INTO outbox (id, kind, dedupe_key, recipient, wave_id, invitation_id, \
-                 state, attempts, last_error, retryable, next_attempt_at, lease_until, \
-                 created_at, sent_at) \
-                 SELECT e->>0, e->>1, e->>2, e->>3, e->>4, e->>5, e->>6, (e->>7)::integer, \
-                 e->>8, (e->>9)::boolean, $1, NULL, $2, NULL \
-                 FROM json_array_elements($3::json) AS e ON CONFLICT DO NOTHING",
-            )
-            .bind::<Timestamp, _>(now)
-            .bind::<Timestamp, _>(now)
-            .bind::<Text, _>(json)
-            .execute(c)?,
-        };
-    }
-    Ok(inserted)
+    crate::insert_batches!(conn, outbox::table, rows, on_conflict_do_nothing)
 }
 
 /// Returns rows whose lease expired (their worker died) to pending.

@@ -1,8 +1,8 @@
 //! `stakeholders`: the directory of people a wave can invite.
 //!
-//! The bulk functions exist for the CSV import (`services::stakeholders`): new rows bound as
-//! one JSON array per thousand (see [`crate::db::json_rows`]), and updates that always set the same columns so the
-//! prepared statement is reused.
+//! The bulk functions exist for the CSV import (`services::stakeholders`): new rows as
+//! prepared multi-row INSERTs of a fixed size (see [`crate::insert_batches!`]), and updates
+//! that always set the same columns so the prepared statement is reused.
 //!
 //! Every write of a stakeholder keeps its two search helpers in step, in the same
 //! transaction: the folded `email_key` / `name_key` columns ([`search_key`]) and the
@@ -39,14 +39,19 @@ pub struct StakeholderRow {
     pub updated_at: NaiveDateTime,
 }
 
-/// A row to insert (see [`insert_many`]). `None` is stored as NULL.
-#[derive(Debug, serde::Serialize)]
+/// A row to insert (see [`insert_many`]). `None` is stored as NULL. Owned, like every row
+/// type of a bulk insert: a statement is cached by its type, which must not borrow.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = stakeholders, treat_none_as_default_value = false)]
 pub struct NewStakeholder {
     pub id: String,
     pub email: String,
     pub name: Option<String>,
     pub language: Option<String>,
     pub attributes: String,
+    pub active: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
     /// [`search_key`] of `email`.
     pub email_key: String,
     /// [`search_key`] of `name`; empty without a name.
@@ -77,12 +82,30 @@ pub fn search_key(text: &str) -> String {
 }
 
 /// One attribute of a stakeholder, as indexed in `stakeholder_attributes`.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = stakeholder_attributes)]
+#[derive(Debug)]
 pub struct NewAttribute<'a> {
     pub stakeholder_id: &'a str,
     pub name: &'a str,
     pub value: &'a str,
+}
+
+/// [`NewAttribute`] to insert, owned (see [`NewStakeholder`]).
+#[derive(Debug, Insertable)]
+#[diesel(table_name = stakeholder_attributes)]
+pub struct AttributeRow {
+    pub stakeholder_id: String,
+    pub name: String,
+    pub value: String,
+}
+
+impl From<&NewAttribute<'_>> for AttributeRow {
+    fn from(a: &NewAttribute<'_>) -> Self {
+        Self {
+            stakeholder_id: a.stakeholder_id.to_string(),
+            name: a.name.to_string(),
+            value: a.value.to_string(),
+        }
+    }
 }
 
 /// Attribute rows the import hands to [`insert_attributes`] at a time.
@@ -142,98 +165,24 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<Stake
         .optional()
 }
 
-/// Inserts new, active stakeholders created and updated at `now`, [`crate::db::JSON_BATCH_ROWS`]
-/// per statement (see [`crate::db::json_rows`]); returns the count.
-pub fn insert_many(
-    conn: &mut DbConn,
-    rows: &[NewStakeholder],
-    now: NaiveDateTime,
-) -> QueryResult<usize> {
-    use diesel::sql_types::{Text, Timestamp};
-    let mut inserted = 0;
-    for chunk in rows.chunks(crate::db::JSON_BATCH_ROWS) {
-        let rows: Vec<_> = chunk
-            .iter()
-            .map(|r| {
-                (
-                    &r.id,
-                    &r.email,
-                    &r.name,
-                    &r.language,
-                    &r.attributes,
-                    &r.email_key,
-                    &r.name_key,
-                )
-            })
-            .collect();
-        let json = crate::db::json_rows(&rows)?;
-        inserted += match conn {
-            DbConn::Sqlite(c) => diesel::sql_query(
-                "INSERT INTO stakeholders (id, email, name, language, attributes, active, \
-                 created_at, updated_at, email_key, name_key) \
-                 SELECT value->>0, value->>1, value->>2, value->>3, value->>4, TRUE, ?, ?, \
-                 value->>5, value->>6 FROM json_each(?)",
-            )
-            .bind::<Timestamp, _>(now)
-            .bind::<Timestamp, _>(now)
-            .bind::<Text, _>(json)
-            .execute(c)?,
-            DbConn::Pg(c) => diesel::sql_query(
-                "INSERT INTO stakeholders (id, email, name, language, attributes, active, \
-                 created_at, updated_at, email_key, name_key) \
-                 SELECT e->>0, e->>1, e->>2, e->>3, e->>4, TRUE, $1, $2, e->>5, e->>6 \
-                 FROM json_array_elements($3::json) AS e",
-            )
-            .bind::<Timestamp, _>(now)
-            .bind::<Timestamp, _>(now)
-            .bind::<Text, _>(json)
-            .execute(c)?,
-        };
-    }
-    Ok(inserted)
+/// Inserts new stakeholders (see [`crate::insert_batches!`]); returns the count. On SQLite
+/// a large insert runs through [`stakeholder_search::index_after`], which indexes the new
+/// rows' search keys in one statement.
+pub fn insert_many(conn: &mut DbConn, rows: &[NewStakeholder]) -> QueryResult<usize> {
+    crate::insert_batches!(conn, stakeholders::table, rows)
 }
 
-/// Indexes the attribute `name` of new stakeholders: `(value, stakeholder id)` pairs, best
-/// in the index's order (value, then id) so it is written front to back; one statement per
-/// [`crate::db::JSON_BATCH_ROWS`] pairs (see [`crate::db::json_rows`]).
-pub fn index_new_attributes(
-    conn: &mut DbConn,
-    name: &str,
-    pairs: &[(&str, &str)],
-) -> QueryResult<usize> {
-    use diesel::sql_types::Text;
-    let mut inserted = 0;
-    for chunk in pairs.chunks(crate::db::JSON_BATCH_ROWS) {
-        let json = crate::db::json_rows(chunk)?;
-        inserted += match conn {
-            DbConn::Sqlite(c) => diesel::sql_query(
-                "INSERT INTO stakeholder_attributes (name, value, stakeholder_id) \
-                 SELECT ?, value->>0, value->>1 FROM json_each(?)",
-            )
-            .bind::<Text, _>(name)
-            .bind::<Text, _>(json)
-            .execute(c)?,
-            DbConn::Pg(c) => diesel::sql_query(
-                "INSERT INTO stakeholder_attributes (name, value, stakeholder_id) \
-                 SELECT $1, e->>0, e->>1 FROM json_array_elements($2::json) AS e",
-            )
-            .bind::<Text, _>(name)
-            .bind::<Text, _>(json)
-            .execute(c)?,
-        };
-    }
-    Ok(inserted)
+/// Indexes attributes of new stakeholders: best in the index's order (attribute, value,
+/// stakeholder id) so it is written front to back (see [`crate::insert_batches!`]).
+pub fn index_new_attributes(conn: &mut DbConn, rows: &[AttributeRow]) -> QueryResult<usize> {
+    crate::insert_batches!(conn, stakeholder_attributes::table, rows, 300)
 }
 
 /// Indexes attributes of stakeholders whose rows were removed by [`delete_attributes`]
-/// first (an import's updates: a few rows).
+/// first (an import's updates).
 pub fn insert_attributes(conn: &mut DbConn, rows: &[NewAttribute<'_>]) -> QueryResult<usize> {
-    let mut inserted = 0;
-    for chunk in rows.chunks(ATTRIBUTE_BATCH_ROWS) {
-        let statement = diesel::insert_into(stakeholder_attributes::table).values(chunk);
-        inserted += crate::on_backend!(conn, c => statement.execute(c))?;
-    }
-    Ok(inserted)
+    let rows: Vec<AttributeRow> = rows.iter().map(AttributeRow::from).collect();
+    index_new_attributes(conn, &rows)
 }
 
 /// Refreshes the planner's statistics of the directory tables after an import changed many

@@ -37,8 +37,9 @@ use std::collections::HashMap;
 use anyhow::Context;
 use chrono::NaiveDateTime;
 
+use crate::db::models::stakeholder_search;
 use crate::db::models::stakeholders::{
-    self, NewAttribute, NewStakeholder, StakeholderChanges, StakeholderRow,
+    self, AttributeRow, NewAttribute, NewStakeholder, StakeholderChanges, StakeholderRow,
 };
 use crate::db::{self, DbConn};
 use crate::domain::audience::AudienceFilter;
@@ -79,6 +80,12 @@ pub struct ImportPlan {
 
 /// An import that changes at least this many stakeholders refreshes the planner's statistics.
 const ANALYZE_AFTER_ROWS: usize = 1000;
+
+/// An import of at least this many new stakeholders indexes their search keys in one
+/// statement after inserting them (see [`stakeholder_search::index_after`]) instead of row
+/// by row; smaller ones leave it to the triggers (dropping and recreating one is a schema
+/// change every connection then re-prepares its statements for).
+const BULK_SEARCH_INDEX_ROWS: usize = 1000;
 
 /// How many rows of the file [`ImportPlan::preview`] keeps.
 pub const PREVIEW_ROWS: usize = 10;
@@ -208,34 +215,45 @@ fn write_plan(
             .cmp(parsed.record(b.record).email().as_str())
     });
     let ids: Vec<uuid::Uuid> = inserts.iter().map(|_| uuid::Uuid::now_v7()).collect();
-    for (batch, batch_ids) in inserts
-        .chunks(stakeholders::INSERT_BATCH_ROWS)
-        .zip(ids.chunks(stakeholders::INSERT_BATCH_ROWS))
-    {
-        let rows: Vec<NewStakeholder> = batch
-            .iter()
-            .zip(batch_ids)
-            .map(|(insert, id)| {
-                let record = parsed.record(insert.record);
-                NewStakeholder {
-                    id: id.to_string(),
-                    email: record.email().as_str().to_string(),
-                    name: record.name().map(str::to_string),
-                    language: record.language().map(|l| l.as_str().to_string()),
-                    attributes: record.attributes_json(),
-                    email_key: record.email().folded(),
-                    name_key: record
-                        .name()
-                        .map(stakeholders::search_key)
-                        .unwrap_or_default(),
-                }
-            })
-            .collect();
-        stakeholders::insert_many(conn, &rows, now).context("cannot store the new stakeholders")?;
-        for insert in batch {
-            for pair in parsed.record(insert.record).attribute_pairs() {
-                *delta.entry(pair).or_default() += 1;
-            }
+    let insert_new = |conn: &mut DbConn| -> anyhow::Result<()> {
+        for (batch, batch_ids) in inserts
+            .chunks(stakeholders::INSERT_BATCH_ROWS)
+            .zip(ids.chunks(stakeholders::INSERT_BATCH_ROWS))
+        {
+            let rows: Vec<NewStakeholder> = batch
+                .iter()
+                .zip(batch_ids)
+                .map(|(insert, id)| {
+                    let record = parsed.record(insert.record);
+                    NewStakeholder {
+                        id: id.to_string(),
+                        email: record.email().as_str().to_string(),
+                        name: record.name().map(str::to_string),
+                        language: record.language().map(|l| l.as_str().to_string()),
+                        attributes: record.attributes_json(),
+                        active: true,
+                        created_at: now,
+                        updated_at: now,
+                        email_key: record.email().folded(),
+                        name_key: record
+                            .name()
+                            .map(stakeholders::search_key)
+                            .unwrap_or_default(),
+                    }
+                })
+                .collect();
+            stakeholders::insert_many(conn, &rows).context("cannot store the new stakeholders")?;
+        }
+        Ok(())
+    };
+    if inserts.len() >= BULK_SEARCH_INDEX_ROWS {
+        stakeholder_search::index_after(conn, insert_new)?;
+    } else {
+        insert_new(conn)?;
+    }
+    for insert in &inserts {
+        for pair in parsed.record(insert.record).attribute_pairs() {
+            *delta.entry(pair).or_default() += 1;
         }
     }
     index_new_attributes(conn, parsed, &inserts, &ids)?;
@@ -327,13 +345,15 @@ fn index_new_attributes(
             .collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(b.0).then_with(|| ids[a.1].cmp(&ids[b.1])));
         for chunk in entries.chunks(stakeholders::ATTRIBUTE_BATCH_ROWS) {
-            let chunk_ids: Vec<String> = chunk.iter().map(|(_, p)| ids[*p].to_string()).collect();
-            let pairs: Vec<(&str, &str)> = chunk
+            let rows: Vec<AttributeRow> = chunk
                 .iter()
-                .zip(&chunk_ids)
-                .map(|((value, _), id)| (*value, id.as_str()))
+                .map(|(value, position)| AttributeRow {
+                    stakeholder_id: ids[*position].to_string(),
+                    name: name.to_string(),
+                    value: value.to_string(),
+                })
                 .collect();
-            stakeholders::index_new_attributes(conn, name, &pairs)
+            stakeholders::index_new_attributes(conn, &rows)
                 .context("cannot store the new stakeholders' attributes")?;
         }
     }
