@@ -89,9 +89,11 @@ pub struct NewAttribute<'a> {
     pub value: &'a str,
 }
 
-/// [`NewAttribute`] to insert, owned (see [`NewStakeholder`]).
+/// [`NewAttribute`] to insert, owned (see [`NewStakeholder`]). Without
+/// `treat_none_as_default_value = false` diesel inserts a batch into SQLite row by row
+/// (a statement per row inside a savepoint), even with no `Option` field.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = stakeholder_attributes)]
+#[diesel(table_name = stakeholder_attributes, treat_none_as_default_value = false)]
 pub struct AttributeRow {
     pub stakeholder_id: String,
     pub name: String,
