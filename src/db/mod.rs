@@ -30,18 +30,20 @@ macro_rules! on_backend {
 /// Rows per statement of a bulk insert through [`insert_batches!`](crate::insert_batches).
 pub const INSERT_BATCH_ROWS: usize = 100;
 
-/// Inserts a slice of rows (an `Insertable` type) into a table as multi-row INSERTs of
-/// [`INSERT_BATCH_ROWS`] rows each (or of `n` rows: `insert_batches!(conn, table, rows, n)`);
-/// evaluates to `QueryResult<usize>`, the rows inserted. `.on_conflict_do_nothing()` after the
-/// rows skips the ones that conflict.
+/// Inserts a slice of rows (an `Insertable` type) into a table as multi-row INSERTs:
+/// `insert_batches!(conn, table, rows)` ([`INSERT_BATCH_ROWS`] rows a statement),
+/// `insert_batches!(conn, table, rows, n)` (`n`, a constant) or
+/// `insert_batches!(conn, table, rows, on_conflict_do_nothing)` (rows that conflict are
+/// skipped). Evaluates to `QueryResult<usize>`, the rows inserted.
 ///
 /// Every full batch is a fixed-size array of rows, so it has the same statement text and a
 /// static query id: diesel prepares it once and reuses it from its statement cache (a slice
-/// of rows is prepared anew for every statement). The last, shorter batch is one statement
-/// of its own. Row types must not turn `None` into `DEFAULT` (`#[diesel(
-/// treat_none_as_default_value = false)]`): otherwise the text would vary with the NULLs, and
-/// SQLite, which has no `DEFAULT` in `VALUES`, would get a statement per row. Values are
-/// always bound, never spliced into SQL.
+/// of rows is prepared anew for every statement; so row types own their values, as a cached
+/// statement's type must not borrow). The last, shorter batch is one statement of its own.
+/// Row types need `#[diesel(treat_none_as_default_value = false)]`, even without an `Option`
+/// field: otherwise every field may be `DEFAULT`, and diesel inserts into SQLite (which has
+/// no `DEFAULT` in `VALUES`) one statement per row. Values are always bound, never spliced
+/// into SQL.
 #[macro_export]
 macro_rules! insert_batches {
     ($conn:expr, $table:expr, $rows:expr) => {
