@@ -167,9 +167,9 @@ pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<Stake
         .optional()
 }
 
-/// Inserts new stakeholders (see [`crate::insert_batches!`]); returns the count. On SQLite
-/// a large insert runs through [`stakeholder_search::index_after`], which indexes the new
-/// rows' search keys in one statement.
+/// Inserts new stakeholders (see [`crate::insert_batches!`]); returns the count. A large
+/// import calls it inside [`super::stakeholder_search::index_after`], which indexes the new
+/// rows' search keys in one statement on SQLite.
 pub fn insert_many(conn: &mut DbConn, rows: &[NewStakeholder]) -> QueryResult<usize> {
     crate::insert_batches!(conn, stakeholders::table, rows)
 }
