@@ -197,6 +197,8 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 diesel::table! {
+    // Stored keyed by (wave_id, id) (migration 000024); `id`, a random UUID, is unique on
+    // its own and is the key the answers join on.
     responses (id) {
         id -> Text,
         wave_id -> Text,
@@ -368,7 +370,7 @@ diesel::table! {
 diesel::joinable!(user_scopes -> users (user_id));
 
 diesel::table! {
-    answered_marks (mark) {
+    answered_marks (wave_id, mark) {
         mark -> Text,
         wave_id -> Text,
     }

@@ -115,9 +115,10 @@ impl Batch {
             }
         }
         batch.opted_out = opted_out;
-        let marks: Vec<String> = invitation_ids
-            .iter()
-            .map(|id| answered_mark(key, id))
+        let marks: Vec<(String, String)> = batch
+            .invitations
+            .values()
+            .map(|i| (i.wave_id.clone(), answered_mark(key, &i.id)))
             .collect();
         batch.answered = invitations::answered_marks_among(conn, &marks)?;
         Ok(batch)

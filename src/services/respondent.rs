@@ -78,6 +78,7 @@ pub fn answered_language(
         && wave.closes_at > now
         && invitations::has_answered_mark(
             conn,
+            &wave.id,
             &crate::domain::token::answered_mark(key, &invitation.id),
         )?
     {
@@ -103,7 +104,7 @@ pub fn find_open_invitation(
         return Ok(None);
     }
     let answered_mark = crate::domain::token::answered_mark(key, &invitation.id);
-    if invitations::has_answered_mark(conn, &answered_mark)? {
+    if invitations::has_answered_mark(conn, &wave.id, &answered_mark)? {
         return Ok(None);
     }
     Ok(Some(OpenInvitation {

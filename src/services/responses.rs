@@ -19,7 +19,7 @@
 //! Nobody is told "stored" before the commit returned. On SQLite one writer is right (SQLite
 //! has one writer anyway); on PostgreSQL a few run side by side.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
@@ -118,9 +118,9 @@ pub fn store_batch(
     }
 }
 
-/// The batch in one transaction: per submission only the conditional UPDATE of its
-/// invitation; the wave check once per wave; responses, answers and counts as multi-row
-/// writes at the end.
+/// The batch in one transaction: the wave check once per wave, the answered marks of the
+/// batch (those already there are answered already), then the stored submissions'
+/// responses, answers and counts.
 fn store_all(
     conn: &mut DbConn,
     batch: &[Submission],
@@ -133,23 +133,33 @@ fn store_all(
         let mut answers = Vec::new();
         let mut counts: BTreeMap<(&str, &str, String, String), i64> = BTreeMap::new();
         for submission in batch {
-            let open = match accepting.get(submission.wave_id.as_str()) {
-                Some(open) => *open,
-                None => {
-                    let open = rows::wave_accepts_answers(conn, &submission.wave_id, now)?;
-                    accepting.insert(&submission.wave_id, open);
-                    open
-                }
-            };
-            if !open {
+            if !accepting.contains_key(submission.wave_id.as_str()) {
+                let open = rows::wave_accepts_answers(conn, &submission.wave_id, now)?;
+                accepting.insert(&submission.wave_id, open);
+            }
+        }
+        let is_open = |submission: &Submission| {
+            accepting
+                .get(submission.wave_id.as_str())
+                .copied()
+                .unwrap_or(false)
+        };
+        // The marks of the batch's submissions to open waves, each once: a mark twice in
+        // one batch (the same link sent twice at once) is stored for the first only.
+        let mut seen = HashSet::new();
+        let marks: Vec<(&str, &str)> = batch
+            .iter()
+            .filter(|s| is_open(s) && seen.insert(s.answered_mark.as_str()))
+            .map(|s| (s.wave_id.as_str(), s.answered_mark.as_str()))
+            .collect();
+        let mut stored = invitations::insert_answered_marks(conn, &marks)?;
+        for submission in batch {
+            if !is_open(submission) {
                 outcomes.push(SubmitOutcome::WaveClosed);
                 continue;
             }
-            if !invitations::insert_answered_mark(
-                conn,
-                &submission.wave_id,
-                &submission.answered_mark,
-            )? {
+            // `remove`: a later submission with the same mark finds it taken.
+            if !stored.remove(&submission.answered_mark) {
                 outcomes.push(SubmitOutcome::AlreadyAnswered);
                 continue;
             }

@@ -84,36 +84,88 @@ pub fn find_in_wave_by_email(
 /// Stores the answered mark of an invitation of `wave_id` unless it is there already: true
 /// for the one caller that stored it (of 50 concurrent submits with one link, one wins).
 pub fn insert_answered_mark(conn: &mut DbConn, wave_id: &str, mark: &str) -> QueryResult<bool> {
-    let insert = diesel::insert_into(answered_marks::table)
-        .values((
-            answered_marks::mark.eq(mark),
-            answered_marks::wave_id.eq(wave_id),
-        ))
-        .on_conflict_do_nothing();
-    crate::on_backend!(conn, c => insert.execute(c)).map(|n| n == 1)
+    Ok(!insert_answered_marks(conn, &[(wave_id, mark)])?.is_empty())
 }
 
-/// Whether `mark` is stored (the invitation it was computed from was answered).
-pub fn has_answered_mark(conn: &mut DbConn, mark: &str) -> QueryResult<bool> {
+/// Stores the answered marks `(wave id, mark)` that are not there already and returns
+/// those this call stored (each distinct; of concurrent writers storing one mark, one
+/// gets it). SQLite: one cached single-row INSERT per mark; PostgreSQL: one multi-row
+/// INSERT … RETURNING per thousand marks instead of a round trip per mark.
+pub fn insert_answered_marks(
+    conn: &mut DbConn,
+    marks: &[(&str, &str)],
+) -> QueryResult<std::collections::HashSet<String>> {
+    let mut stored = std::collections::HashSet::new();
+    match conn {
+        DbConn::Sqlite(c) => {
+            for (wave_id, mark) in marks {
+                let inserted = diesel::insert_into(answered_marks::table)
+                    .values((
+                        answered_marks::wave_id.eq(*wave_id),
+                        answered_marks::mark.eq(*mark),
+                    ))
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+                if inserted == 1 {
+                    stored.insert(mark.to_string());
+                }
+            }
+        }
+        DbConn::Pg(c) => {
+            for chunk in marks.chunks(BATCH) {
+                let rows: Vec<_> = chunk
+                    .iter()
+                    .map(|(wave_id, mark)| {
+                        (
+                            answered_marks::wave_id.eq(*wave_id),
+                            answered_marks::mark.eq(*mark),
+                        )
+                    })
+                    .collect();
+                stored.extend(
+                    diesel::insert_into(answered_marks::table)
+                        .values(rows)
+                        .on_conflict_do_nothing()
+                        .returning(answered_marks::mark)
+                        .get_results::<String>(c)?,
+                );
+            }
+        }
+    }
+    Ok(stored)
+}
+
+/// Whether `mark` is stored for the wave (the invitation it was computed from was answered).
+pub fn has_answered_mark(conn: &mut DbConn, wave_id: &str, mark: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        answered_marks::table.filter(answered_marks::mark.eq(mark)),
+        answered_marks::table
+            .filter(answered_marks::wave_id.eq(wave_id))
+            .filter(answered_marks::mark.eq(mark)),
     ))
     .get_result(conn)
 }
 
-/// Which of `marks` are stored (the answered marks among a batch of mails to compose).
+/// Which of the `(wave id, mark)` pairs are stored (the answered marks among a batch of
+/// mails to compose), read wave by wave: marks are keyed by (wave, mark).
 pub fn answered_marks_among(
     conn: &mut DbConn,
-    marks: &[String],
+    marks: &[(String, String)],
 ) -> QueryResult<std::collections::HashSet<String>> {
+    let mut by_wave: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+    for (wave_id, mark) in marks {
+        by_wave.entry(wave_id).or_default().push(mark);
+    }
     let mut found = std::collections::HashSet::new();
-    for chunk in marks.chunks(BATCH) {
-        found.extend(
-            answered_marks::table
-                .filter(answered_marks::mark.eq_any(chunk))
-                .select(answered_marks::mark)
-                .load::<String>(conn)?,
-        );
+    for (wave_id, marks) in by_wave {
+        for chunk in marks.chunks(BATCH) {
+            found.extend(
+                answered_marks::table
+                    .filter(answered_marks::wave_id.eq(wave_id))
+                    .filter(answered_marks::mark.eq_any(chunk))
+                    .select(answered_marks::mark)
+                    .load::<String>(conn)?,
+            );
+        }
     }
     Ok(found)
 }

@@ -45,22 +45,38 @@ pub struct CountRow {
 /// Rows per multi-row INSERT (5 columns).
 const BATCH: usize = 1000;
 
+/// A batch of responses as the answer writer stores them. On SQLite one row per statement:
+/// a single-row INSERT is prepared once and kept in the connection's statement cache,
+/// while a multi-row INSERT (a different text for every batch size) is compiled anew for
+/// every batch, which cost more than the rows themselves; SQLite has no round trips to
+/// save. On PostgreSQL multi-row INSERTs, one round trip per thousand rows.
 pub fn insert_responses(conn: &mut DbConn, rows: &[ResponseRow]) -> QueryResult<usize> {
-    let mut inserted = 0;
-    for chunk in rows.chunks(BATCH) {
-        let insert = diesel::insert_into(responses::table).values(chunk);
-        inserted += crate::on_backend!(conn, c => insert.execute(c))?;
+    match conn {
+        DbConn::Sqlite(c) => rows.iter().try_fold(0, |n, row| {
+            Ok(n + diesel::insert_into(responses::table)
+                .values(row)
+                .execute(c)?)
+        }),
+        DbConn::Pg(c) => rows.chunks(BATCH).try_fold(0, |n, chunk| {
+            Ok(n + diesel::insert_into(responses::table)
+                .values(chunk)
+                .execute(c)?)
+        }),
     }
-    Ok(inserted)
 }
 
+/// A batch of answers, like [`insert_responses`].
 pub fn insert_answers(conn: &mut DbConn, rows: &[AnswerRow]) -> QueryResult<usize> {
-    let mut inserted = 0;
-    for chunk in rows.chunks(BATCH) {
-        let insert = diesel::insert_into(answers::table).values(chunk);
-        inserted += crate::on_backend!(conn, c => insert.execute(c))?;
+    match conn {
+        DbConn::Sqlite(c) => rows.iter().try_fold(0, |n, row| {
+            Ok(n + diesel::insert_into(answers::table).values(row).execute(c)?)
+        }),
+        DbConn::Pg(c) => rows.chunks(BATCH).try_fold(0, |n, chunk| {
+            Ok(n + diesel::insert_into(answers::table)
+                .values(chunk)
+                .execute(c)?)
+        }),
     }
-    Ok(inserted)
 }
 
 /// The question key of a cell's respondents count (with an empty value): stored in the

@@ -92,8 +92,10 @@ pub fn insert_invited_per_cell(
 
 diesel::alias!(answers as nps_answers: NpsAnswers);
 
-/// The comments of one text question in a wave, in response-id order (a macro: the two
-/// reads of [`comment_sample`] differ in one filter, and the query's type is unnameable).
+/// The comments of one text question in a wave, in response-id order: read along the
+/// responses' key (wave, id), each response's answer by the answers' key (response,
+/// question). (A macro: the two reads of [`comment_sample`] differ in one filter, and the
+/// query's type is unnameable.)
 macro_rules! comments_query {
     ($wave_id:expr, $text_key:expr, $nps_key:expr) => {
         answers::table
@@ -107,7 +109,7 @@ macro_rules! comments_query {
             .filter(responses::wave_id.eq($wave_id))
             .filter(answers::question_key.eq($text_key))
             .filter(answers::value_text.is_not_null())
-            .order(answers::response_id)
+            .order(responses::id)
             .select((
                 answers::value_text.assume_not_null(),
                 nps_answers.field(answers::value_int).nullable(),
@@ -118,8 +120,8 @@ macro_rules! comments_query {
 /// Up to `limit` free-text answers to `text_key` in a wave — (text, NPS answer of the same
 /// response if any), nothing that identifies the response — taken in response-id order
 /// from `start` on, wrapping around to the beginning. Response ids are random UUIDs, so
-/// a random `start` gives a random sample read through the `answers_text` index instead
-/// of every comment of a large wave.
+/// a random `start` gives a random sample read from there along the key instead of every
+/// comment of a large wave.
 pub fn comment_sample(
     conn: &mut DbConn,
     wave_id: &str,
@@ -130,14 +132,14 @@ pub fn comment_sample(
 ) -> QueryResult<Vec<(String, Option<i32>)>> {
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let from_start = comments_query!(wave_id, text_key, nps_key)
-        .filter(answers::response_id.ge(start))
+        .filter(responses::id.ge(start))
         .limit(limit)
         .load(conn)?;
     let mut sample: Vec<(String, Option<i32>)> = from_start;
     let rest = limit - i64::try_from(sample.len()).unwrap_or(limit);
     if rest > 0 {
         let wrapped: Vec<(String, Option<i32>)> = comments_query!(wave_id, text_key, nps_key)
-            .filter(answers::response_id.lt(start))
+            .filter(responses::id.lt(start))
             .limit(rest)
             .load(conn)?;
         sample.extend(wrapped);
