@@ -576,6 +576,25 @@ async fn list_filters_by_attributes(backend: Backend) {
     assert!(text(&output.stderr).contains("region appears in two conditions"));
 }
 
+/// Makes every UPDATE of the stakeholder with `email` fail (a trigger), to simulate a
+/// failure half-way through an import's writes.
+fn fail_updates_of(directory: &Directory, backend: Backend, email: &str) {
+    let trigger = match backend {
+        Backend::Sqlite => format!(
+            "CREATE TRIGGER fail_midway BEFORE UPDATE ON stakeholders
+             WHEN NEW.email = '{email}'
+             BEGIN SELECT RAISE(ABORT, 'simulated failure'); END;"
+        ),
+        Backend::Postgres => format!(
+            "CREATE FUNCTION fail_midway() RETURNS trigger LANGUAGE plpgsql AS
+               $$ BEGIN RAISE EXCEPTION 'simulated failure'; END $$;
+             CREATE TRIGGER fail_midway BEFORE UPDATE ON stakeholders FOR EACH ROW
+               WHEN (NEW.email = '{email}') EXECUTE FUNCTION fail_midway();"
+        ),
+    };
+    directory.conn().batch_execute(&trigger).unwrap();
+}
+
 /// A failure half-way through writing (simulated by a trigger that refuses one UPDATE, after
 /// all INSERTs and an earlier UPDATE ran) leaves the directory as it was.
 async fn a_failure_mid_import_writes_nothing(backend: Backend) {
@@ -584,20 +603,7 @@ async fn a_failure_mid_import_writes_nothing(backend: Backend) {
         "email,name\nfirst@example.com,First\nlast@example.com,Last\n",
         &[],
     );
-    let trigger = match backend {
-        Backend::Sqlite => {
-            "CREATE TRIGGER fail_midway BEFORE UPDATE ON stakeholders
-             WHEN NEW.email = 'last@example.com'
-             BEGIN SELECT RAISE(ABORT, 'simulated failure'); END;"
-        }
-        Backend::Postgres => {
-            "CREATE FUNCTION fail_midway() RETURNS trigger LANGUAGE plpgsql AS
-               $$ BEGIN RAISE EXCEPTION 'simulated failure'; END $$;
-             CREATE TRIGGER fail_midway BEFORE UPDATE ON stakeholders FOR EACH ROW
-               WHEN (NEW.email = 'last@example.com') EXECUTE FUNCTION fail_midway();"
-        }
-    };
-    directory.conn().batch_execute(trigger).unwrap();
+    fail_updates_of(&directory, backend, "last@example.com");
 
     let mut csv = String::from("email,name\nfirst@example.com,First Changed\n");
     for i in 0..2500 {
@@ -743,20 +749,7 @@ async fn imports_keep_the_search_index_in_step(backend: Backend) {
 
     // A large import that fails after its inserts: nothing of it is found, and the next
     // import is indexed again.
-    let trigger = match backend {
-        Backend::Sqlite => {
-            "CREATE TRIGGER fail_midway BEFORE UPDATE ON stakeholders
-             WHEN NEW.email = 'person0001@example.com'
-             BEGIN SELECT RAISE(ABORT, 'simulated failure'); END;"
-        }
-        Backend::Postgres => {
-            "CREATE FUNCTION fail_midway() RETURNS trigger LANGUAGE plpgsql AS
-               $$ BEGIN RAISE EXCEPTION 'simulated failure'; END $$;
-             CREATE TRIGGER fail_midway BEFORE UPDATE ON stakeholders FOR EACH ROW
-               WHEN (NEW.email = 'person0001@example.com') EXECUTE FUNCTION fail_midway();"
-        }
-    };
-    directory.conn().batch_execute(trigger).unwrap();
+    fail_updates_of(&directory, backend, "person0001@example.com");
     let mut failing: BTreeMap<String, String> = (0..1100)
         .map(|i| {
             (

@@ -46,10 +46,9 @@ pub struct CountRow {
 const BATCH: usize = 1000;
 
 /// A batch of responses as the answer writer stores them. On SQLite one row per statement:
-/// a single-row INSERT is prepared once and kept in the connection's statement cache,
-/// while a multi-row INSERT (a different text for every batch size) is compiled anew for
-/// every batch, which cost more than the rows themselves; SQLite has no round trips to
-/// save. On PostgreSQL multi-row INSERTs, one round trip per thousand rows.
+/// a single-row INSERT is prepared once and kept in the connection's statement cache, and
+/// SQLite has no round trips to save. On PostgreSQL prepared multi-row INSERTs
+/// ([`insert_batches!`](crate::insert_batches)).
 pub fn insert_responses(conn: &mut DbConn, rows: &[ResponseRow]) -> QueryResult<usize> {
     match conn {
         DbConn::Sqlite(c) => rows.iter().try_fold(0, |n, row| {
@@ -57,11 +56,7 @@ pub fn insert_responses(conn: &mut DbConn, rows: &[ResponseRow]) -> QueryResult<
                 .values(row)
                 .execute(c)?)
         }),
-        DbConn::Pg(c) => rows.chunks(BATCH).try_fold(0, |n, chunk| {
-            Ok(n + diesel::insert_into(responses::table)
-                .values(chunk)
-                .execute(c)?)
-        }),
+        DbConn::Pg(_) => crate::insert_batches!(conn, responses::table, rows),
     }
 }
 
@@ -71,11 +66,7 @@ pub fn insert_answers(conn: &mut DbConn, rows: &[AnswerRow]) -> QueryResult<usiz
         DbConn::Sqlite(c) => rows.iter().try_fold(0, |n, row| {
             Ok(n + diesel::insert_into(answers::table).values(row).execute(c)?)
         }),
-        DbConn::Pg(c) => rows.chunks(BATCH).try_fold(0, |n, chunk| {
-            Ok(n + diesel::insert_into(answers::table)
-                .values(chunk)
-                .execute(c)?)
-        }),
+        DbConn::Pg(_) => crate::insert_batches!(conn, answers::table, rows),
     }
 }
 
