@@ -2,7 +2,8 @@
 //! realistic 15-question answer set (examples/bench-fifteen.json), 64 concurrent clients,
 //! against SQLite and — when PULSE_TEST_POSTGRES_URL is set — PostgreSQL.
 //!
-//! Run: `cargo run --release --example submit_bench` (optionally `-- SECONDS CLIENTS`).
+//! Run: `cargo run --release --example submit_bench` (optionally `-- SECONDS CLIENTS`;
+//! `PULSE_RESPONSE_WRITERS` sets the writer threads as for `pulse serve`).
 //! Needs `wrk` for the second client (`apt-get install wrk`) and `pgbench` (PostgreSQL's
 //! client tools) for the PostgreSQL baseline; without them those lines say so.
 //!
@@ -168,6 +169,7 @@ fn cpu_seconds() -> anyhow::Result<f64> {
 
 /// What `wrk` measured.
 struct WrkRun {
+    requests: u64,
     per_second: f64,
     p99_ms: f64,
     not_303: u64,
@@ -220,10 +222,16 @@ fn wrk(port: u16, clients: usize, seconds: u64, file: &std::path::Path) -> anyho
             }
         })
         .unwrap_or(f64::NAN);
-    let not_303 = field("Non-2xx or 3xx responses:")
+    let not_303 = field("Not 303 responses:")
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+        .ok_or_else(|| anyhow::anyhow!("wrk printed no count of refused answers: {stdout}"))?;
+    let requests = stdout
+        .lines()
+        .find_map(|line| line.trim().split_once(" requests in "))
+        .and_then(|(n, _)| n.parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("wrk printed no request count: {stdout}"))?;
     Ok(WrkRun {
+        requests,
         per_second,
         p99_ms,
         not_303,
@@ -267,8 +275,8 @@ async fn run(label: &str, url: DatabaseUrl, seconds: u64, clients: usize) -> any
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/bench-fifteen.json"),
         definitions.join("bench-fifteen.json"),
     )?;
-    // Enough fresh links for both clients at up to 6,000 submissions per second.
-    let population = 2 * 6000 * seconds as usize;
+    // Enough fresh links for both clients at up to 16,000 submissions per second.
+    let population = 2 * 16_000 * seconds as usize;
     let prepare_url = url.clone();
     let prepare_dir = definitions.clone();
     let started = Instant::now();
@@ -336,7 +344,11 @@ async fn run(label: &str, url: DatabaseUrl, seconds: u64, clients: usize) -> any
         survey_requests_per_minute: 10_000_000,
         api_requests_per_minute: 6000,
         trust_proxy: false,
-        response_writers: if url.is_sqlite() { 1 } else { 4 },
+        // As `pulse serve`: PULSE_RESPONSE_WRITERS, else 1 on SQLite and 4 on PostgreSQL.
+        response_writers: std::env::var("PULSE_RESPONSE_WRITERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(if url.is_sqlite() { 1 } else { 4 }),
         email: pulse::email::EmailSettings::file(dir.path().join("mail")),
         scheduler_interval: None,
         outbox_worker: false,
@@ -347,6 +359,7 @@ async fn run(label: &str, url: DatabaseUrl, seconds: u64, clients: usize) -> any
     };
     let app = Application::build(settings).await?;
     let port = app.port();
+    let pool = app.pool();
     tokio::spawn(app.run_until_stopped());
 
     let tokens = Arc::new(own_tokens);
@@ -407,20 +420,43 @@ async fn run(label: &str, url: DatabaseUrl, seconds: u64, clients: usize) -> any
     let cpu_before = cpu_seconds()?;
     let run = tokio::task::spawn_blocking(move || wrk(port, clients, seconds, &wrk_file)).await?;
     let cpu = cpu_seconds()? - cpu_before;
-    match run {
+    let wrk_acknowledged = match run {
         Ok(run) => {
-            let acknowledged = run.per_second * seconds as f64 - run.not_303 as f64;
+            let acknowledged = run.requests.saturating_sub(run.not_303);
+            // wrk's own rate counts every request; this one only the acknowledged answers.
+            let rate = acknowledged as f64 * run.per_second / run.requests.max(1) as f64;
             println!(
-                "{label}: wrk: {:.0} submissions/s ({}); p99 {:.1} ms; {} not acknowledged; server CPU {:.3} ms per submission",
-                run.per_second,
-                ratio(run.per_second),
+                "{label}: wrk: {rate:.0} acknowledged submissions/s ({}); p99 {:.1} ms; {} not acknowledged; server CPU {:.3} ms per submission",
+                ratio(rate),
                 run.p99_ms,
                 run.not_303,
-                cpu * 1000.0 / acknowledged.max(1.0)
+                cpu * 1000.0 / acknowledged.max(1) as f64
             );
+            acknowledged
         }
-        Err(e) => println!("{label}: no wrk run: {e}"),
-    }
+        Err(e) => {
+            println!("{label}: no wrk run: {e}");
+            0
+        }
+    };
+    // Every acknowledged answer is in the database (and a few more: those wrk stopped
+    // waiting for when its time was up).
+    let stored = tokio::task::spawn_blocking(move || -> anyhow::Result<i64> {
+        let mut conn = pool.get()?;
+        let waves = pulse::db::models::waves::list(&mut conn)?;
+        let mut stored = 0;
+        for (wave, _, _) in waves {
+            stored += pulse::db::models::responses::count_for_wave(&mut conn, &wave.id)?;
+        }
+        Ok(stored)
+    })
+    .await??;
+    let acknowledged = latencies.len() as u64 + wrk_acknowledged;
+    println!("{label}: responses in the database: {stored} (acknowledged: {acknowledged})");
+    anyhow::ensure!(
+        stored as u64 >= acknowledged,
+        "{label}: fewer responses stored than acknowledged"
+    );
     Ok(())
 }
 

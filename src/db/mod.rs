@@ -16,7 +16,10 @@ pub use conn::DbConn;
 
 /// Runs the same diesel expression on whichever backend `conn` is, for the few queries
 /// whose SQL differs or that the multi-backend query builder does not cover (upserts,
-/// `FOR UPDATE SKIP LOCKED`): `on_backend!(conn, c => query.execute(c))`.
+/// `FOR UPDATE SKIP LOCKED`): `on_backend!(conn, c => query.execute(c))`. Also for the
+/// queries of every survey request: through the multi-backend wrapper a query's SQL text
+/// is built again at each run (its statement cached by text); on the backend's own
+/// connection it is prepared once and found by its type.
 #[macro_export]
 macro_rules! on_backend {
     ($conn:expr, $c:ident => $body:expr) => {

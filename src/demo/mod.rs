@@ -531,6 +531,7 @@ fn play_wave(
                     .into_iter()
                     .map(|(question, value)| (question, StoredValue::from(value)))
                     .collect(),
+                nps_key: definition.nps_key().map(str::to_string),
             });
     }
 

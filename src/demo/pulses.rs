@@ -212,6 +212,7 @@ fn answer(
                 .into_iter()
                 .map(|(question, value)| (question, StoredValue::from(value)))
                 .collect(),
+            nps_key: definition.nps_key().map(str::to_string),
         });
     }
     let mut stored = 0;

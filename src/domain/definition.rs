@@ -448,6 +448,15 @@ impl<'a> Texts<'a> {
 }
 
 impl SurveyDefinition {
+    /// The key of the NPS question (the first, should there be several): the score the
+    /// results report and the comments are filtered by.
+    pub fn nps_key(&self) -> Option<&str> {
+        self.questions.iter().find_map(|q| match q {
+            Question::Nps(q) => Some(q.key.as_str()),
+            _ => None,
+        })
+    }
+
     /// The languages the texts are written in, the default first.
     pub fn languages(&self) -> Vec<&str> {
         if self.languages.is_empty() {

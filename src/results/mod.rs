@@ -268,17 +268,14 @@ pub fn compact(conn: &mut DbConn, wave_id: &str) -> anyhow::Result<()> {
     let wave = wave_rows::find_with_survey(conn, wave_id)?
         .with_context(|| format!("no wave {wave_id}"))?;
     let definition = parse_definition(&wave)?;
-    let nps_key = definition.questions.iter().find_map(|q| match q {
-        Question::Nps(q) => Some(q.key.clone()),
-        _ => None,
-    });
+    let nps_key = definition.nps_key();
     let text_keys: Vec<String> = definition
         .questions
         .iter()
         .filter(|q| matches!(q, Question::Text(_)))
         .map(|q| q.key().to_string())
         .collect();
-    crate::services::responses::compact_wave(conn, wave_id, nps_key.as_deref(), &text_keys)?;
+    crate::services::responses::compact_wave(conn, wave_id, nps_key, &text_keys)?;
     Ok(())
 }
 

@@ -38,6 +38,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .wrap(actix_web::middleware::from_fn(flash::clear_after_show))
             .wrap(security_headers())
             .configure(health::configure)
+            // First of the pages with a path parameter: the most requested route is matched
+            // before the admin pages' patterns are tried.
+            .configure(survey::configure)
             .configure(api::configure)
             .configure(metrics::configure)
             .configure(assets::configure)
@@ -51,7 +54,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(scorecards::configure)
             .configure(pulses::configure)
             .configure(optout::configure)
-            .configure(survey::configure)
             .default_service(web::to(|req: actix_web::HttpRequest| async move {
                 // Under /api/ the answer is the request API's JSON error, not a page.
                 if req.path().starts_with("/api/") {

@@ -16,7 +16,7 @@ use actix_web::{guard, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use crate::actions::said_did::SaidDid;
-use crate::domain::answers::{self, AnswerValue, Answers, Required};
+use crate::domain::answers::{self, Answers, Required};
 use crate::domain::token::LinkToken;
 use crate::domain::ui_text::preferred_language;
 use crate::error::AppError;
@@ -243,6 +243,7 @@ async fn submit(
         wave_id: invitation.wave_id,
         cell: invitation.cell,
         answers: stored_values(answers),
+        nps_key: invitation.definition.nps_key().map(str::to_string),
     };
     match state
         .submissions
@@ -262,16 +263,7 @@ async fn submit(
 fn stored_values(answers: Answers) -> Vec<(String, StoredValue)> {
     answers
         .into_iter()
-        .map(|(key, value)| {
-            let stored = match value {
-                AnswerValue::Scale(n) => StoredValue::Int(n),
-                AnswerValue::NotApplicable => StoredValue::NotApplicable,
-                AnswerValue::Choice(option) => StoredValue::Choice(option),
-                AnswerValue::Options(options) => StoredValue::Options(options),
-                AnswerValue::Text(text) => StoredValue::Text(text),
-            };
-            (key, stored)
-        })
+        .map(|(key, value)| (key, StoredValue::from(value)))
         .collect()
 }
 

@@ -5,9 +5,16 @@
 //! concurrent POSTs with one token exactly one stores anything), the wave is checked to
 //! still accept answers, and the response — a random UUIDv4, the wave, the invitation's
 //! response cell (a group of at least k invitees, fixed at opening) and the date, nothing
-//! that points back to the invitation — is written with its answers and added to the
+//! that points back to the invitation — is written and its answers are added to the
 //! answer counts. No invitation row changes: the database does not say who answered to
 //! anyone without the server's key.
+//!
+//! **What is kept per response.** Every figure is read from the counts, so the only answers
+//! stored per response are the ones read per response: its free-text answers and, beside
+//! them, its NPS answer (the comments are filtered by promoter and detractor). A response
+//! without a free-text answer stores none; a scale, choice or pain-point answer is only
+//! ever counted. Less per response to write (three rows instead of fifteen in the benchmark
+//! survey), and less in a copy of the database to match answer patterns with.
 //!
 //! **When a wave closes** ([`compact_wave`]) its answers, responses, counts and marks are
 //! deleted; what stays is what the release plan can publish — the results snapshot of the
@@ -73,6 +80,11 @@ pub struct Submission {
     /// to a group of at least k invitees).
     pub cell: String,
     pub answers: Vec<(String, StoredValue)>,
+    /// The survey's NPS question ([`SurveyDefinition::nps_key`]): its answer is kept with
+    /// the response's free-text answers.
+    ///
+    /// [`SurveyDefinition::nps_key`]: crate::domain::definition::SurveyDefinition::nps_key
+    pub nps_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,7 +176,7 @@ fn store_all(
                 continue;
             }
             let response_id = uuid::Uuid::new_v4().to_string();
-            answers.extend(answer_rows(&response_id, &submission.answers));
+            answers.extend(kept_answer_rows(&response_id, submission));
             responses.push(ResponseRow {
                 id: response_id,
                 wave_id: submission.wave_id.clone(),
@@ -204,32 +216,36 @@ fn store_all(
     })
 }
 
-fn answer_rows(response_id: &str, answers: &[(String, StoredValue)]) -> Vec<AnswerRow> {
-    let row = |key: &str, position: usize, value_int: Option<i32>, value_text: Option<String>| {
-        AnswerRow {
-            response_id: response_id.to_string(),
-            question_key: key.to_string(),
-            position: i32::try_from(position).unwrap_or(i32::MAX),
-            value_int,
-            value_text,
-        }
+/// The answers kept per response (see the module doc): its free-text answers and, when it
+/// has one, its NPS answer beside them.
+fn kept_answer_rows(response_id: &str, submission: &Submission) -> Vec<AnswerRow> {
+    let row = |key: &str, value_int: Option<i32>, value_text: Option<String>| AnswerRow {
+        response_id: response_id.to_string(),
+        question_key: key.to_string(),
+        position: 0,
+        value_int,
+        value_text,
     };
-    let mut out = Vec::new();
-    for (key, value) in answers {
-        match value {
-            StoredValue::Int(n) => out.push(row(key, 0, Some(*n), None)),
-            StoredValue::NotApplicable => {
-                out.push(row(key, 0, None, Some(NOT_APPLICABLE_VALUE.into())))
-            }
-            StoredValue::Choice(option) => out.push(row(key, 0, None, Some(option.clone()))),
-            StoredValue::Options(options) => out.extend(
-                options
-                    .iter()
-                    .enumerate()
-                    .map(|(i, option)| row(key, i, None, Some(option.clone()))),
-            ),
-            StoredValue::Text(text) => out.push(row(key, 0, None, Some(text.clone()))),
-        }
+    let mut out: Vec<AnswerRow> = submission
+        .answers
+        .iter()
+        .filter_map(|(key, value)| match value {
+            StoredValue::Text(text) => Some(row(key, None, Some(text.clone()))),
+            _ => None,
+        })
+        .collect();
+    if out.is_empty() {
+        return out;
+    }
+    let nps = submission
+        .answers
+        .iter()
+        .find_map(|(key, value)| match value {
+            StoredValue::Int(n) if Some(key.as_str()) == submission.nps_key.as_deref() => Some(*n),
+            _ => None,
+        });
+    if let (Some(key), Some(n)) = (submission.nps_key.as_deref(), nps) {
+        out.push(row(key, Some(n), None));
     }
     out
 }

@@ -123,6 +123,7 @@ fn answer(app: &TestApp, wave_id: &str, given: Vec<(&Invited, Vec<(String, Store
             wave_id: wave_id.to_string(),
             cell: invitation.3.clone(),
             answers,
+            nps_key: Some("recommend".into()),
         })
         .collect();
     let mut conn = app.pool.get().unwrap();

@@ -166,15 +166,12 @@ fn respond(app: &TestApp, wave_id: &str, supplier: bool, round: usize) -> Vec<Re
             };
             likert.insert(*key, value);
         }
-        let mut answers = vec![(
-            if supplier {
-                "recommend_as_customer"
-            } else {
-                "recommend"
-            }
-            .to_string(),
-            StoredValue::Int(nps),
-        )];
+        let nps_key = if supplier {
+            "recommend_as_customer"
+        } else {
+            "recommend"
+        };
+        let mut answers = vec![(nps_key.to_string(), StoredValue::Int(nps))];
         for (key, value) in &likert {
             answers.push((
                 key.to_string(),
@@ -197,6 +194,7 @@ fn respond(app: &TestApp, wave_id: &str, supplier: bool, round: usize) -> Vec<Re
             wave_id: wave_id.to_string(),
             cell: cell.clone(),
             answers,
+            nps_key: Some(nps_key.into()),
         });
         given.push(Respondent { group, nps, likert });
     }

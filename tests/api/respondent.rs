@@ -203,6 +203,59 @@ async fn a_valid_answer_is_stored_and_redirects_to_a_page_without_the_token(back
         invitations.iter().any(|(i, _)| i.segment.contains("EMEA")),
         "the invitation keeps its segment"
     );
+
+    // Per response only what is read per response is kept: the comment and, beside it, the
+    // NPS answer (the comments are filtered by it). Every other answer is only counted,
+    // and an answer without a comment keeps nothing per response.
+    assert_eq!(
+        kept_answers(&mut conn),
+        [
+            (
+                "comment".to_string(),
+                None,
+                Some("Quicker approvals, please.".to_string())
+            ),
+            ("recommend".to_string(), Some(9), None),
+        ]
+    );
+    drop(conn);
+    let response = post(&app, &tokens[1], &valid_answers("")).await;
+    assert_eq!(response.status(), 303);
+    let mut conn = app.pool.get().unwrap();
+    assert_eq!(kept_answers(&mut conn).len(), 2);
+    assert_eq!(
+        pulse::db::models::responses::count_for_wave(&mut conn, &wave_id).unwrap(),
+        2
+    );
+    let counts = pulse::db::models::responses::counts_for_wave(&mut conn, &wave_id).unwrap();
+    let recommended: i64 = counts
+        .iter()
+        .filter(|c| c.question_key == "recommend" && c.value == "9")
+        .map(|c| c.n)
+        .sum();
+    assert_eq!(recommended, 2, "the second answer is counted");
+}
+
+/// Every row of the `answers` table: (question, integer value, text value), sorted.
+fn kept_answers(conn: &mut db::DbConn) -> Vec<(String, Option<i32>, Option<String>)> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Kept {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        question_key: String,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Integer>)]
+        value_int: Option<i32>,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        value_text: Option<String>,
+    }
+    diesel::sql_query(
+        "SELECT question_key, value_int, value_text FROM answers ORDER BY question_key",
+    )
+    .load::<Kept>(conn)
+    .unwrap()
+    .into_iter()
+    .map(|k| (k.question_key, k.value_int, k.value_text))
+    .collect()
 }
 
 async fn every_question_kind_is_validated_and_nothing_is_stored(backend: Backend) {

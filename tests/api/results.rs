@@ -156,6 +156,7 @@ fn submission(
         wave_id: wave_id.to_string(),
         cell: invitation.2.clone(),
         answers,
+        nps_key: Some("recommend".into()),
     }
 }
 

@@ -137,12 +137,13 @@ pub fn insert_answered_marks(
 
 /// Whether `mark` is stored for the wave (the invitation it was computed from was answered).
 pub fn has_answered_mark(conn: &mut DbConn, wave_id: &str, mark: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
+    // On the backend's own connection: this runs for every survey page and answer.
+    crate::on_backend!(conn, c => diesel::select(diesel::dsl::exists(
         answered_marks::table
             .filter(answered_marks::wave_id.eq(wave_id))
             .filter(answered_marks::mark.eq(mark)),
     ))
-    .get_result(conn)
+    .get_result(c))
 }
 
 /// Which of the `(wave id, mark)` pairs are stored (the answered marks among a batch of
@@ -296,15 +297,16 @@ pub fn find_with_wave_by_token_hash(
     conn: &mut DbConn,
     token_hash: &str,
 ) -> QueryResult<Option<(InvitationRow, crate::db::models::waves::WaveRow)>> {
-    invitations::table
+    // On the backend's own connection: this runs for every survey page and answer.
+    crate::on_backend!(conn, c => invitations::table
         .inner_join(waves::table)
         .filter(invitations::token_hash.eq(token_hash))
         .select((
             InvitationRow::as_select(),
             crate::db::models::waves::WaveRow::as_select(),
         ))
-        .first(conn)
-        .optional()
+        .first(c)
+        .optional())
 }
 
 pub fn ids_of_wave(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<String>> {
