@@ -397,9 +397,10 @@ impl SubmissionQueue {
             // The queue is full (back-pressure): wait for room off the async threads.
             Err(mpsc::TrySendError::Full(job)) => {
                 let sender = self.sender.clone();
-                tokio::task::spawn_blocking(move || sender.send(job))
+                // The job comes back only with the error: the writer has stopped.
+                tokio::task::spawn_blocking(move || sender.send(job).map_err(|_| ()))
                     .await?
-                    .map_err(|_| anyhow::anyhow!("the response writer has stopped"))?;
+                    .map_err(|()| anyhow::anyhow!("the response writer has stopped"))?;
             }
             Err(mpsc::TrySendError::Disconnected(_)) => {
                 anyhow::bail!("the response writer has stopped")
