@@ -344,11 +344,11 @@ async fn run(label: &str, url: DatabaseUrl, seconds: u64, clients: usize) -> any
         survey_requests_per_minute: 10_000_000,
         api_requests_per_minute: 6000,
         trust_proxy: false,
-        // As `pulse serve`: PULSE_RESPONSE_WRITERS, else 1 on SQLite and 4 on PostgreSQL.
+        // As `pulse serve`: PULSE_RESPONSE_WRITERS, else one.
         response_writers: std::env::var("PULSE_RESPONSE_WRITERS")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(if url.is_sqlite() { 1 } else { 4 }),
+            .unwrap_or(1),
         email: pulse::email::EmailSettings::file(dir.path().join("mail")),
         scheduler_interval: None,
         outbox_worker: false,

@@ -34,9 +34,10 @@ pub struct ServeArgs {
     /// A reverse proxy you trust sets X-Forwarded-For: use it as the client IP for rate limits
     #[arg(long, env = "PULSE_TRUST_PROXY")]
     pub trust_proxy: bool,
-    /// Threads storing answers in groups (default: 1 on SQLite, 4 on PostgreSQL)
-    #[arg(long, env = "PULSE_RESPONSE_WRITERS")]
-    pub response_writers: Option<usize>,
+    /// Threads storing answers in groups (one is fastest: its batches are larger, and
+    /// batches of several writers wait on each other's locked counts)
+    #[arg(long, env = "PULSE_RESPONSE_WRITERS", default_value_t = 1)]
+    pub response_writers: usize,
     /// Do not run the scheduler in this process (run `pulse tick` from cron instead)
     #[arg(long, env = "PULSE_NO_SCHEDULER")]
     pub no_scheduler: bool,
@@ -114,13 +115,7 @@ impl ServeArgs {
             survey_requests_per_minute: self.survey_requests_per_minute,
             api_requests_per_minute: self.api_requests_per_minute,
             trust_proxy: self.trust_proxy,
-            response_writers: self.response_writers.unwrap_or(
-                if global.database_url()?.is_sqlite() {
-                    1
-                } else {
-                    4
-                },
-            ),
+            response_writers: self.response_writers,
             outbox: self.outbox.config(),
             email,
             scheduler_interval: (!self.no_scheduler)

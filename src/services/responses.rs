@@ -23,8 +23,10 @@
 //! **Group commit.** Every submission goes through a [`SubmissionQueue`]: writer threads
 //! take whatever submissions are waiting (up to [`MAX_BATCH`]) and store them in ONE
 //! transaction, so one fsync acknowledges many answers.
-//! Nobody is told "stored" before the commit returned. On SQLite one writer is right (SQLite
-//! has one writer anyway); on PostgreSQL a few run side by side.
+//! Nobody is told "stored" before the commit returned. One writer is right on both backends:
+//! SQLite has one writer anyway, and on PostgreSQL the batches of several writers lock the
+//! same cells' counts and wait on each other (`submit_bench`: 4,860–5,782 answers/s with
+//! one writer, 2,933–3,543/s with four).
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::mpsc;

@@ -136,6 +136,8 @@ pub fn test_settings(db: &TestDb) -> Settings {
         survey_requests_per_minute: 1000,
         api_requests_per_minute: 6000,
         trust_proxy: false,
+        // Several writers on PostgreSQL, as several instances have: the races between
+        // their batches are what the concurrency tests must see.
         response_writers: if db.url.is_sqlite() { 1 } else { 4 },
         email: pulse::email::EmailSettings::file(db.dir.path().join("mail")),
         // Tests drive the scheduler and the outbox themselves, with a clock they move.
