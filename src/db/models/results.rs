@@ -41,7 +41,7 @@ pub fn cell_counts(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<CellCoun
         .collect())
 }
 
-/// Respondents of a wave (from the `cell_counts_respondents` index alone).
+/// Respondents of a wave (on SQLite from the `cell_counts_respondents` index alone).
 pub fn respondents(conn: &mut DbConn, wave_id: &str) -> QueryResult<i64> {
     Ok(respondents_per_cell(conn, wave_id)?
         .iter()
