@@ -132,6 +132,29 @@ async fn opening_a_wave_emails_each_stakeholder_once(backend: Backend) {
     );
 }
 
+/// A wave of more than `db::COPY_ROWS` people (PostgreSQL writes its invitations and
+/// outbox rows with COPY, SQLite with batched INSERTs): every person is invited once, with
+/// a link of their own and one mail waiting; a second tick adds nothing.
+async fn a_large_wave_invites_everyone_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let n = pulse::db::COPY_ROWS + 234;
+    app.seed_stakeholders(n);
+    let wave_id = schedule(&app, "2027-01-15", "2027-02-05", "none");
+    let report = tick(&app, t("2027-01-15T00:00:01Z"));
+    assert_eq!((report.waves_opened, report.invitations), (1, n));
+    assert_eq!(tick(&app, t("2027-01-15T00:01:00Z")).invitations, 0);
+
+    let mut conn = app.pool.get().unwrap();
+    let invited = invitations::of_wave_with_email(&mut conn, &wave_id).unwrap();
+    assert_eq!(invited.len(), n);
+    let emails: HashSet<_> = invited.iter().map(|(_, email)| email.clone()).collect();
+    let hashes: HashSet<_> = invited.iter().map(|(i, _)| i.token_hash.clone()).collect();
+    assert_eq!((emails.len(), hashes.len()), (n, n), "one link per person");
+    assert!(emails.contains(&format!("person{}@example.com", n - 1)));
+    let progress = outbox_state_counts(&app, &wave_id);
+    assert_eq!((progress.invited, progress.pending), (n as i64, n as i64));
+}
+
 async fn a_4xx_reply_is_retried_and_delivered_once(backend: Backend) {
     let app = spawn_app(backend).await;
     app.seed_stakeholders(3);
@@ -517,6 +540,7 @@ async fn schedules_create_each_next_wave_ahead_of_time(backend: Backend) {
 
 both_backends!(
     opening_a_wave_emails_each_stakeholder_once,
+    a_large_wave_invites_everyone_once,
     a_4xx_reply_is_retried_and_delivered_once,
     a_5xx_reply_ends_dead_and_suppresses_the_address,
     with_the_server_down_mail_waits_and_goes_out_once_it_is_back,
