@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use pulse::db::models::{opt_outs, stakeholders};
+use pulse::db::models::{directory_sql, opt_outs, stakeholders};
 use pulse::domain::audience::AudienceFilter;
 use pulse::domain::stakeholder::Attributes;
 use pulse::services::stakeholders::directory::{
@@ -473,12 +473,12 @@ async fn every_way_of_reading_a_search_gives_the_same_people(backend: Backend) {
                 for state in [StateFilter::Active, StateFilter::Inactive, StateFilter::All] {
                     let expected = reference_emails(app, text, &filter, state);
                     found += expected.len();
-                    let sql = stakeholders::DirectorySql {
+                    let sql = directory_sql::DirectorySql {
                         text: stakeholders::search_key(text.trim()),
                         active: match state {
-                            StateFilter::Active => stakeholders::ActiveFilter::Active,
-                            StateFilter::Inactive => stakeholders::ActiveFilter::Inactive,
-                            StateFilter::All => stakeholders::ActiveFilter::Any,
+                            StateFilter::Active => directory_sql::ActiveFilter::Active,
+                            StateFilter::Inactive => directory_sql::ActiveFilter::Inactive,
+                            StateFilter::All => directory_sql::ActiveFilter::Any,
                         },
                         conditions: filter
                             .conditions()
@@ -495,11 +495,11 @@ async fn every_way_of_reading_a_search_gives_the_same_people(backend: Backend) {
                     // Sizes that make the walk along the email index the cheaper way, then
                     // reading the matches; pages of 7 across the whole result.
                     for sizes in [
-                        stakeholders::PageSizes {
+                        directory_sql::PageSizes {
                             matching: 1_000_000,
                             population: 1,
                         },
-                        stakeholders::PageSizes {
+                        directory_sql::PageSizes {
                             matching: 1,
                             population: 1_000_000,
                         },

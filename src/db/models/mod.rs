@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod api_keys;
+pub mod directory_sql;
 pub mod invitations;
 pub mod kpis;
 pub mod opt_outs;

@@ -3,7 +3,7 @@
 //! invite?" is one search), active/inactive, one page at a time, with each person's
 //! opt-outs and whether their address is suppressed (hard bounce).
 //!
-//! Everything runs in the database ([`stakeholders::DirectorySql`]): the counts, and one page
+//! Everything runs in the database ([`directory_sql::DirectorySql`]): the counts, and one page
 //! of 50 ordered by email, so a page costs the same for 100 or 100,000 stakeholders and
 //! nothing but that page is held in memory. The filter controls read each attribute's values
 //! from `attribute_values`; an attribute with many values gets a text field with the most
@@ -14,8 +14,9 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 
+use crate::db::models::directory_sql::{self, ActiveFilter, DirectorySql, PageSizes};
 use crate::db::models::opt_outs;
-use crate::db::models::stakeholders::{self, ActiveFilter, DirectorySql, PageSizes};
+use crate::db::models::stakeholders;
 use crate::db::DbConn;
 use crate::domain::audience::AudienceFilter;
 
@@ -142,7 +143,7 @@ fn offset_of(page: usize) -> i64 {
 /// Runs `query` over the directory.
 pub fn search(conn: &mut DbConn, query: &DirectoryQuery) -> anyhow::Result<DirectoryPage> {
     let read = "cannot read the stakeholders";
-    let (all, all_active) = stakeholders::count_all_and_active(conn).context(read)?;
+    let (all, all_active) = directory_sql::count_all_and_active(conn).context(read)?;
     let population = match query.state {
         StateFilter::Active => all_active,
         StateFilter::Inactive => all - all_active,
@@ -323,7 +324,7 @@ pub struct Health {
 
 /// Counts for [`Health`]: four grouped counts, whatever the directory's size.
 pub fn health(conn: &mut DbConn) -> anyhow::Result<Health> {
-    let (_, active) = stakeholders::count_all_and_active(conn)?;
+    let (_, active) = directory_sql::count_all_and_active(conn)?;
     let (opted_out, suppressed) = opt_outs::health_counts(conn)?;
     let failed_mails = crate::db::models::outbox::counts_by_state(conn, &["dead"])?
         .into_iter()
