@@ -121,6 +121,30 @@ pub fn count_active(conn: &mut DbConn) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// What an import plan needs of every stakeholder: the id, the email and whether active.
+#[derive(Debug, Clone, Queryable)]
+pub struct StoredKey {
+    pub id: String,
+    pub email: String,
+    pub active: bool,
+}
+
+/// [`StoredKey`] of every stakeholder, active or not, ordered by email.
+pub fn load_keys(conn: &mut DbConn) -> QueryResult<Vec<StoredKey>> {
+    stakeholders::table
+        .order(stakeholders::email.asc())
+        .select((stakeholders::id, stakeholders::email, stakeholders::active))
+        .load(conn)
+}
+
+/// The stakeholders with these ids (at most a few thousand: one statement), in no order.
+pub fn find_many(conn: &mut DbConn, ids: &[&str]) -> QueryResult<Vec<StakeholderRow>> {
+    stakeholders::table
+        .filter(stakeholders::id.eq_any(ids))
+        .select(StakeholderRow::as_select())
+        .load(conn)
+}
+
 /// Every stakeholder, active or not, ordered by email.
 pub fn load_all(conn: &mut DbConn) -> QueryResult<Vec<StakeholderRow>> {
     stakeholders::table

@@ -10,7 +10,6 @@ use serde::Serialize;
 use crate::db::models::stakeholders;
 use crate::db::DbConn;
 use crate::domain::labels::attribute_label;
-use crate::domain::stakeholder::Attributes;
 
 use super::ParsedImport;
 
@@ -30,19 +29,12 @@ pub struct NewValue {
     pub existing: Vec<String>,
 }
 
-/// Every attribute of the directory (active or not) with its values.
+/// Every attribute of the directory (active or not) with its values, from the counted
+/// values (`attribute_values`), not from every stakeholder.
 pub fn directory_values(conn: &mut DbConn) -> anyhow::Result<BTreeMap<String, BTreeSet<String>>> {
     let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for row in stakeholders::load_all(conn)? {
-        for (name, value) in Attributes::from_json(&row.attributes)
-            .unwrap_or_default()
-            .iter()
-        {
-            values
-                .entry(name.to_string())
-                .or_default()
-                .insert(value.to_string());
-        }
+    for (name, value, _) in stakeholders::attribute_values(conn)? {
+        values.entry(name).or_default().insert(value);
     }
     Ok(values)
 }

@@ -39,7 +39,7 @@ use chrono::NaiveDateTime;
 
 use crate::db::models::stakeholder_search;
 use crate::db::models::stakeholders::{
-    self, AttributeRow, NewAttribute, NewStakeholder, StakeholderChanges, StakeholderRow,
+    self, AttributeRow, NewAttribute, NewStakeholder, StakeholderChanges, StakeholderRow, StoredKey,
 };
 use crate::db::{self, DbConn};
 use crate::domain::audience::AudienceFilter;
@@ -172,8 +172,10 @@ pub fn plan_import(
     parsed: &ParsedImport,
     deactivate_missing: bool,
 ) -> anyhow::Result<ImportPlan> {
-    let existing = stakeholders::load_all(conn).context("cannot read the stakeholders")?;
-    build_plan(existing, parsed, deactivate_missing)
+    let keys = stakeholders::load_keys(conn).context("cannot read the stakeholders")?;
+    build_plan(keys, parsed, deactivate_missing, |ids| {
+        stakeholders::find_many(conn, ids).context("cannot read the stakeholders")
+    })
 }
 
 /// Imports `parsed` in one write transaction: all of it or, on any error, nothing.
@@ -372,22 +374,30 @@ fn pairs_of<'a>(
 }
 
 /// The plan, from the directory as loaded (pure: no database).
+/// Records of the file planned at a time: their stored rows are read in one statement.
+const PLAN_CHUNK: usize = 1000;
+
+/// The plan of `parsed` against the stored stakeholders `keys` (every one's id, email and
+/// state); `load` reads the whole rows of the stakeholders with the given ids, which it is
+/// asked for [`PLAN_CHUNK`] records of the file at a time — so the directory is never held
+/// whole, only its keys and the rows the file names.
 fn build_plan(
-    existing: Vec<StakeholderRow>,
+    keys: Vec<StoredKey>,
     parsed: &ParsedImport,
     deactivate_missing: bool,
+    mut load: impl FnMut(&[&str]) -> anyhow::Result<Vec<StakeholderRow>>,
 ) -> anyhow::Result<ImportPlan> {
     let columns = parsed.columns();
-    // Exact and case-folded email → index into `existing`. Two stored spellings can fold
+    // Exact and case-folded email → index into `keys`. Two stored spellings can fold
     // alike only if rows were written by something else than this import; the exact
     // spelling then wins, so an update never collides with the UNIQUE email.
-    let mut by_email: HashMap<&str, usize> = HashMap::with_capacity(existing.len());
-    let mut by_folded: HashMap<String, usize> = HashMap::with_capacity(existing.len());
-    for (index, row) in existing.iter().enumerate() {
-        by_email.insert(&row.email, index);
-        by_folded.entry(row.email.to_lowercase()).or_insert(index);
+    let mut by_email: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
+    let mut by_folded: HashMap<String, usize> = HashMap::with_capacity(keys.len());
+    for (index, key) in keys.iter().enumerate() {
+        by_email.insert(&key.email, index);
+        by_folded.entry(key.email.to_lowercase()).or_insert(index);
     }
-    let mut in_file = vec![false; existing.len()];
+    let mut in_file = vec![false; keys.len()];
     let mut plan = ImportPlan {
         counts: ImportCounts::default(),
         inserts: Vec::new(),
@@ -396,102 +406,147 @@ fn build_plan(
         preview: Vec::new(),
     };
 
-    for (position, record) in parsed.records().enumerate() {
+    let mut records = parsed.records().enumerate().peekable();
+    while records.peek().is_some() {
+        let chunk: Vec<_> = records.by_ref().take(PLAN_CHUNK).collect();
         // (An empty directory has nothing to match: no folding, no lookups.)
-        let found = if existing.is_empty() {
-            None
+        let found: Vec<Option<usize>> = chunk
+            .iter()
+            .map(|(_, record)| {
+                if keys.is_empty() {
+                    return None;
+                }
+                by_email
+                    .get(record.email().as_str())
+                    .or_else(|| by_folded.get(&record.email().folded()))
+                    .copied()
+            })
+            .collect();
+        let ids: Vec<&str> = found
+            .iter()
+            .flatten()
+            .map(|&i| keys[i].id.as_str())
+            .collect();
+        let stored: HashMap<String, StakeholderRow> = if ids.is_empty() {
+            HashMap::new()
         } else {
-            by_email
-                .get(record.email().as_str())
-                .or_else(|| by_folded.get(&record.email().folded()))
-                .copied()
+            load(&ids)?
+                .into_iter()
+                .map(|row| (row.id.clone(), row))
+                .collect()
         };
-        let Some(index) = found else {
-            plan.counts.created += 1;
-            if plan.preview.len() < PREVIEW_ROWS {
-                plan.preview.push(preview_row(
-                    record.line(),
-                    RowOutcome::Created,
-                    record.email().as_str(),
-                    record.name(),
-                    record.language().map(|l| l.as_str()),
-                    &record.attributes(),
-                ));
-            }
-            plan.inserts.push(PlannedInsert { record: position });
-            continue;
-        };
-        in_file[index] = true;
-        let row = &existing[index];
-
-        let stored_attributes = Attributes::from_json(&row.attributes)
-            .map_err(|e| anyhow::anyhow!("the stored stakeholder {} is damaged: {e}", row.email))?;
-        let mut attributes = stored_attributes.clone();
-        for attribute in &columns.attributes {
-            match record.attribute(attribute.as_str()) {
-                Some(value) => attributes.set(attribute, value),
-                None => attributes.remove(attribute),
-            }
+        for ((position, record), found) in chunk.iter().zip(found) {
+            plan_record(
+                &mut plan,
+                &columns,
+                *position,
+                record,
+                found
+                    .map(|index| {
+                        in_file[index] = true;
+                        stored.get(&keys[index].id).with_context(|| {
+                            format!("the stakeholder {} was not read", keys[index].email)
+                        })
+                    })
+                    .transpose()?,
+            )?;
         }
-        let name = if columns.name {
-            record.name().map(str::to_string)
-        } else {
-            row.name.clone()
-        };
-        let language = if columns.language {
-            record.language().map(|l| l.as_str().to_string())
-        } else {
-            row.language.clone()
-        };
-        let email = record.email().as_str().to_string();
-        let changed = email != row.email
-            || name != row.name
-            || language != row.language
-            || attributes != stored_attributes;
-
-        let outcome = if !row.active {
-            plan.counts.reactivated += 1;
-            RowOutcome::Reactivated
-        } else if changed {
-            plan.counts.updated += 1;
-            RowOutcome::Updated
-        } else {
-            plan.counts.unchanged += 1;
-            RowOutcome::Unchanged
-        };
-        if plan.preview.len() < PREVIEW_ROWS {
-            plan.preview.push(preview_row(
-                record.line(),
-                outcome,
-                &email,
-                name.as_deref(),
-                language.as_deref(),
-                &attributes,
-            ));
-        }
-        if outcome == RowOutcome::Unchanged {
-            continue;
-        }
-        plan.updates.push(PlannedUpdate {
-            id: row.id.clone(),
-            email,
-            name,
-            language,
-            removed: changed_pairs(&stored_attributes, &attributes),
-            added: changed_pairs(&attributes, &stored_attributes),
-            attributes,
-        });
     }
 
     if deactivate_missing {
-        for (row, seen) in existing.iter().zip(&in_file) {
-            if row.active && !seen {
+        for (key, seen) in keys.iter().zip(&in_file) {
+            if key.active && !seen {
                 plan.counts.deactivated += 1;
-                plan.deactivations.push(row.id.clone());
+                plan.deactivations.push(key.id.clone());
             }
         }
     }
     Ok(plan)
+}
+
+/// Adds one record of the file to `plan`: new when `row` (its stored stakeholder) is `None`,
+/// else updated, unchanged or reactivated.
+fn plan_record(
+    plan: &mut ImportPlan,
+    columns: &ImportColumns,
+    position: usize,
+    record: &StakeholderRecord<'_>,
+    row: Option<&StakeholderRow>,
+) -> anyhow::Result<()> {
+    let Some(row) = row else {
+        plan.counts.created += 1;
+        if plan.preview.len() < PREVIEW_ROWS {
+            plan.preview.push(preview_row(
+                record.line(),
+                RowOutcome::Created,
+                record.email().as_str(),
+                record.name(),
+                record.language().map(|l| l.as_str()),
+                &record.attributes(),
+            ));
+        }
+        plan.inserts.push(PlannedInsert { record: position });
+        return Ok(());
+    };
+
+    let stored_attributes = Attributes::from_json(&row.attributes)
+        .map_err(|e| anyhow::anyhow!("the stored stakeholder {} is damaged: {e}", row.email))?;
+    let mut attributes = stored_attributes.clone();
+    for attribute in &columns.attributes {
+        match record.attribute(attribute.as_str()) {
+            Some(value) => attributes.set(attribute, value),
+            None => attributes.remove(attribute),
+        }
+    }
+    let name = if columns.name {
+        record.name().map(str::to_string)
+    } else {
+        row.name.clone()
+    };
+    let language = if columns.language {
+        record.language().map(|l| l.as_str().to_string())
+    } else {
+        row.language.clone()
+    };
+    let email = record.email().as_str().to_string();
+    let changed = email != row.email
+        || name != row.name
+        || language != row.language
+        || attributes != stored_attributes;
+
+    let outcome = if !row.active {
+        plan.counts.reactivated += 1;
+        RowOutcome::Reactivated
+    } else if changed {
+        plan.counts.updated += 1;
+        RowOutcome::Updated
+    } else {
+        plan.counts.unchanged += 1;
+        RowOutcome::Unchanged
+    };
+    if plan.preview.len() < PREVIEW_ROWS {
+        plan.preview.push(preview_row(
+            record.line(),
+            outcome,
+            &email,
+            name.as_deref(),
+            language.as_deref(),
+            &attributes,
+        ));
+    }
+    if outcome == RowOutcome::Unchanged {
+        return Ok(());
+    }
+    plan.updates.push(PlannedUpdate {
+        id: row.id.clone(),
+        email,
+        name,
+        language,
+        removed: changed_pairs(&stored_attributes, &attributes),
+        added: changed_pairs(&attributes, &stored_attributes),
+        attributes,
+    });
+    Ok(())
 }
 
 /// The `(attribute, value)` pairs of `from` that `to` does not have.
@@ -571,7 +626,22 @@ mod tests {
 
     fn plan_for(existing: Vec<StakeholderRow>, csv: &str, deactivate_missing: bool) -> ImportPlan {
         let parsed = parse_csv(csv.as_bytes()).unwrap();
-        build_plan(existing, &parsed, deactivate_missing).unwrap()
+        let keys = existing
+            .iter()
+            .map(|row| StoredKey {
+                id: row.id.clone(),
+                email: row.email.clone(),
+                active: row.active,
+            })
+            .collect();
+        build_plan(keys, &parsed, deactivate_missing, |ids| {
+            Ok(existing
+                .iter()
+                .filter(|row| ids.contains(&row.id.as_str()))
+                .cloned()
+                .collect())
+        })
+        .unwrap()
     }
 
     fn directory() -> Vec<StakeholderRow> {
