@@ -438,7 +438,7 @@ fn build_plan(
         for ((position, record), found) in chunk.iter().zip(found) {
             plan_record(
                 &mut plan,
-                &columns,
+                columns,
                 *position,
                 record,
                 found
