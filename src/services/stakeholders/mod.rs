@@ -388,14 +388,19 @@ fn build_plan(
     mut load: impl FnMut(&[&str]) -> anyhow::Result<Vec<StakeholderRow>>,
 ) -> anyhow::Result<ImportPlan> {
     let columns = parsed.columns();
-    // Exact and case-folded email → index into `keys`. Two stored spellings can fold
-    // alike only if rows were written by something else than this import; the exact
-    // spelling then wins, so an update never collides with the UNIQUE email.
+    // Exact email → index into `keys`, and the case-folded email of the few stored in
+    // another spelling (a folded email is looked up as an exact one first). Two stored
+    // spellings can fold alike only if rows were written by something else than this
+    // import; the exact spelling then wins, so an update never collides with the UNIQUE
+    // email.
     let mut by_email: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
-    let mut by_folded: HashMap<String, usize> = HashMap::with_capacity(keys.len());
+    let mut by_folded: HashMap<String, usize> = HashMap::new();
     for (index, key) in keys.iter().enumerate() {
         by_email.insert(&key.email, index);
-        by_folded.entry(key.email.to_lowercase()).or_insert(index);
+        let folded = key.email.to_lowercase();
+        if folded != key.email {
+            by_folded.entry(folded).or_insert(index);
+        }
     }
     let mut in_file = vec![false; keys.len()];
     let mut plan = ImportPlan {
@@ -418,7 +423,12 @@ fn build_plan(
                 }
                 by_email
                     .get(record.email().as_str())
-                    .or_else(|| by_folded.get(&record.email().folded()))
+                    .or_else(|| {
+                        let folded = record.email().folded();
+                        by_email
+                            .get(folded.as_str())
+                            .or_else(|| by_folded.get(&folded))
+                    })
                     .copied()
             })
             .collect();
@@ -752,5 +762,26 @@ mod tests {
         let plan = plan_for(existing, "email,name\nanna@example.com,Anna B\n", false);
         assert_eq!(plan.updates.len(), 1);
         assert_eq!(plan.updates[0].id, "2");
+    }
+
+    #[test]
+    fn another_spelling_finds_the_stored_stakeholder_either_way() {
+        let existing = vec![
+            row("1", "Bob@Example.com", Some("Bob"), "{}", true),
+            row("2", "carl@example.com", Some("Carl"), "{}", true),
+        ];
+        let plan = plan_for(
+            existing,
+            "email,name\nbob@example.com,Bob B\nCARL@example.com,Carl C\n",
+            true,
+        );
+        assert_eq!(plan.counts.created, 0);
+        assert_eq!(plan.counts.deactivated, 0);
+        let ids: Vec<&str> = plan.updates.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["1", "2"]);
+        assert_eq!(
+            plan.updates[0].email, "bob@example.com",
+            "the file's spelling"
+        );
     }
 }
