@@ -446,20 +446,18 @@ fn build_plan(
                 .collect()
         };
         for ((position, record), found) in chunk.iter().zip(found) {
-            plan_record(
-                &mut plan,
-                columns,
-                *position,
-                record,
-                found
-                    .map(|index| {
-                        in_file[index] = true;
-                        stored.get(&keys[index].id).with_context(|| {
-                            format!("the stakeholder {} was not read", keys[index].email)
-                        })
-                    })
-                    .transpose()?,
-            )?;
+            let row = match found {
+                Some(index) => {
+                    in_file[index] = true;
+                    let key = &keys[index];
+                    let row = stored.get(&key.id);
+                    Some(
+                        row.with_context(|| format!("the stakeholder {} was not read", key.email))?,
+                    )
+                }
+                None => None,
+            };
+            plan_record(&mut plan, columns, *position, record, row)?;
         }
     }
 
