@@ -1,10 +1,14 @@
 //! The one connection type of the product: SQLite or PostgreSQL, chosen by URL scheme, and
-//! the r2d2 manager that sets the SQLite pragmas on every pooled connection.
+//! the r2d2 manager that sets the SQLite pragmas on every pooled connection and keeps a
+//! PostgreSQL connection's health.
 
-use diesel::connection::SimpleConnection;
+use std::time::{Duration, Instant};
+
+use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::pg::PgConnection;
 use diesel::r2d2::R2D2Connection;
 use diesel::sqlite::SqliteConnection;
+use diesel::result::DatabaseErrorKind;
 use diesel::Connection;
 
 use super::DatabaseUrl;
@@ -36,7 +40,56 @@ pub fn establish(url: &DatabaseUrl) -> Result<DbConn, diesel::ConnectionError> {
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
             Ok(DbConn::Sqlite(conn))
         }
-        DatabaseUrl::Postgres(url) => Ok(DbConn::Pg(PgConnection::establish(url)?)),
+        DatabaseUrl::Postgres(url) => {
+            let mut conn = PgConnection::establish(url)?;
+            conn.set_instrumentation(Health::default());
+            Ok(DbConn::Pg(conn))
+        }
+    }
+}
+
+/// How long after a PostgreSQL connection's last successful query the pool hands it out
+/// without pinging it first (see [`Health`]).
+const TRUSTED_FOR: Duration = Duration::from_secs(1);
+
+/// What a PostgreSQL connection's own queries have shown of it, kept by diesel's
+/// instrumentation hook on every query: when one last succeeded, and whether one found the
+/// connection gone (the server restarted or ended the session).
+///
+/// The pool pings a connection (`SELECT 1`, a round trip) at checkout only if it has not
+/// succeeded within [`TRUSTED_FOR`]: under load a connection is busy every few
+/// milliseconds, and the ping was one of three round trips per answer (`submit_bench`).
+/// A connection a query found gone is dropped when it returns to the pool — diesel's own
+/// `is_broken` looks at its transaction state only — so a server restart costs at most the
+/// one request per pooled connection that finds it out.
+#[derive(Debug, Default)]
+struct Health {
+    last_ok: Option<Instant>,
+    lost: bool,
+}
+
+impl Instrumentation for Health {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::FinishQuery { error, .. } = event {
+            match error {
+                None => self.last_ok = Some(Instant::now()),
+                Some(diesel::result::Error::DatabaseError(
+                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                    _,
+                )) => self.lost = true,
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+impl Health {
+    /// The health kept for `conn`, if it is a PostgreSQL connection made by [`establish`].
+    fn of(conn: &mut DbConn) -> Option<&mut Health> {
+        match conn {
+            DbConn::Pg(c) => c.instrumentation().downcast_mut::<Health>(),
+            DbConn::Sqlite(_) => None,
+        }
     }
 }
 
@@ -104,11 +157,17 @@ impl r2d2::ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        let trusted = Health::of(conn).is_some_and(|health| {
+            !health.lost && health.last_ok.is_some_and(|at| at.elapsed() < TRUSTED_FOR)
+        });
+        if trusted {
+            return Ok(());
+        }
         conn.ping().map_err(diesel::r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, conn: &mut DbConn) -> bool {
-        conn.is_broken()
+        conn.is_broken() || Health::of(conn).is_some_and(|health| health.lost)
     }
 }
 

@@ -168,7 +168,8 @@ pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Pool> {
         .min_idle(Some(0))
         .connection_timeout(Duration::from_secs(10))
         // A SQLite connection (a file handle) cannot go stale, so it is not pinged with a
-        // `SELECT 1` at every checkout; a PostgreSQL one can (a server restart) and is.
+        // `SELECT 1` at checkout; a PostgreSQL one can (a server restart) and is, unless a
+        // query of its own succeeded just before (`conn::Health`).
         .test_on_check_out(!url.is_sqlite())
         .build(conn::Manager::new(url.clone()))
         .map_err(|e| anyhow::anyhow!("cannot connect to the database {url}: {e}"))?;

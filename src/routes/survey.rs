@@ -20,7 +20,9 @@ use crate::domain::answers::{self, Answers, Required};
 use crate::domain::token::LinkToken;
 use crate::domain::ui_text::preferred_language;
 use crate::error::AppError;
-use crate::services::respondent::{answered_language, find_open_invitation, OpenInvitation};
+use crate::services::respondent::{
+    answered_language, find_answerable, find_open_invitation, has_answered, OpenInvitation,
+};
 use crate::services::responses::{StoredValue, Submission, SubmitOutcome};
 use crate::startup::AppState;
 use crate::views::{render_html, survey_form};
@@ -98,10 +100,21 @@ async fn answered_or_unavailable(
     }
 }
 
+/// Whether a lookup asks if the link has been answered already.
+#[derive(Clone, Copy)]
+enum Lookup {
+    /// The form: a link that was answered shows the thank-you page instead.
+    Open,
+    /// A submission: the answer's writer checks the mark in the transaction that stores it
+    /// (`find_answerable`), so the lookup does not.
+    Answerable,
+}
+
 /// The open invitation behind `token`, or `None` for every kind of unusable link.
 async fn lookup(
     state: &web::Data<AppState>,
     token: &str,
+    kind: Lookup,
 ) -> Result<Option<OpenInvitation>, AppError> {
     let Some(token) = LinkToken::parse(token) else {
         return Ok(None);
@@ -110,13 +123,31 @@ async fn lookup(
     let state = state.clone();
     web::block(move || -> Result<Option<OpenInvitation>, AppError> {
         let mut conn = state.pool.get()?;
-        Ok(find_open_invitation(
+        let find = match kind {
+            Lookup::Open => find_open_invitation,
+            Lookup::Answerable => find_answerable,
+        };
+        Ok(find(
             &mut conn,
             &state.definitions,
             &state.settings.secret_key,
             &hash,
             state.clock.now(),
         )?)
+    })
+    .await?
+}
+
+/// Whether the link of `invitation` has been answered already.
+async fn answered(
+    state: &web::Data<AppState>,
+    invitation: &OpenInvitation,
+) -> Result<bool, AppError> {
+    let state = state.clone();
+    let invitation = invitation.clone();
+    web::block(move || -> Result<bool, AppError> {
+        let mut conn = state.pool.get()?;
+        Ok(has_answered(&mut conn, &invitation)?)
     })
     .await?
 }
@@ -179,7 +210,7 @@ async fn show(
     state
         .survey_limiter
         .check(&req, state.settings.trust_proxy)?;
-    let Some(invitation) = lookup(&state, &token).await? else {
+    let Some(invitation) = lookup(&state, &token, Lookup::Open).await? else {
         return answered_or_unavailable(&state, &req, &token).await;
     };
     // A score button of the email: the first question's score, chosen but not stored. A
@@ -210,7 +241,7 @@ async fn submit(
     state
         .survey_limiter
         .check(&req, state.settings.trust_proxy)?;
-    let Some(invitation) = lookup(&state, &token).await? else {
+    let Some(invitation) = lookup(&state, &token, Lookup::Answerable).await? else {
         return answered_or_unavailable(&state, &req, &token).await;
     };
     let submitted = form.into_inner();
@@ -218,6 +249,10 @@ async fn submit(
     let required = Required::of_form(&submitted);
     let answers = match answers::parse_as(&invitation.definition, &submitted, required) {
         Ok(answers) => answers,
+        // A link answered already is told so, not shown its form again with the errors.
+        Err(_) if answered(&state, &invitation).await? => {
+            return answered_or_unavailable(&state, &req, &token).await;
+        }
         Err(errors) => {
             let messages =
                 errors.messages_for(&invitation.definition, invitation.language.as_deref());

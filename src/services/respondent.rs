@@ -56,9 +56,6 @@ impl DefinitionCache {
     }
 }
 
-/// `Some` only if the link belongs to an invitation that has not answered yet, of a wave that
-/// is open and not past its closing time. Every other case — unknown, used, closed,
-/// cancelled, not yet open — is `None`, and callers answer them all alike.
 /// For a link that cannot show the form: the language of the person behind it if they
 /// have answered already (their answer is stored) and the wave is still open, so they can
 /// be told that it was received — e.g. when the connection broke before the thank-you
@@ -88,7 +85,36 @@ pub fn answered_language(
     }
 }
 
+/// `Some` only if the link belongs to an invitation that has not answered yet, of a wave that
+/// is open and not past its closing time. Every other case — unknown, used, closed,
+/// cancelled, not yet open — is `None`, and callers answer them all alike.
 pub fn find_open_invitation(
+    conn: &mut DbConn,
+    cache: &DefinitionCache,
+    key: &crate::config::SecretKey,
+    token_hash: &TokenHash,
+    now: NaiveDateTime,
+) -> anyhow::Result<Option<OpenInvitation>> {
+    match find_answerable(conn, cache, key, token_hash, now)? {
+        Some(invitation) if !has_answered(conn, &invitation)? => Ok(Some(invitation)),
+        _ => Ok(None),
+    }
+}
+
+/// Whether the person behind `invitation` has answered already (its mark is stored).
+pub fn has_answered(conn: &mut DbConn, invitation: &OpenInvitation) -> anyhow::Result<bool> {
+    Ok(invitations::has_answered_mark(
+        conn,
+        &invitation.wave_id,
+        &invitation.answered_mark,
+    )?)
+}
+
+/// Like [`find_open_invitation`] but without looking up whether the link has been answered:
+/// for a submission, whose writer inserts the answered mark unless it is there, in the
+/// transaction that stores the answer (`services::responses`), and says `AlreadyAnswered`
+/// otherwise. Checking the mark before as well would cost every answer a second query.
+pub fn find_answerable(
     conn: &mut DbConn,
     cache: &DefinitionCache,
     key: &crate::config::SecretKey,
@@ -104,9 +130,6 @@ pub fn find_open_invitation(
         return Ok(None);
     }
     let answered_mark = crate::domain::token::answered_mark(key, &invitation.id);
-    if invitations::has_answered_mark(conn, &wave.id, &answered_mark)? {
-        return Ok(None);
-    }
     Ok(Some(OpenInvitation {
         definition: cache.get(conn, &wave.survey_version_id)?,
         answered_mark,

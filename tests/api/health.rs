@@ -90,3 +90,64 @@ async fn readyz_fails_when_the_database_is_gone() {
         .unwrap();
     assert_eq!(response.status(), 503);
 }
+
+/// The backend process of a pooled PostgreSQL connection, and a connection of the test's
+/// own that ends it the way a server restart would.
+fn backend_pid(conn: &mut pulse::db::DbConn) -> i32 {
+    #[derive(diesel::QueryableByName)]
+    struct Pid {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        pid: i32,
+    }
+    use diesel::RunQueryDsl;
+    diesel::sql_query("SELECT pg_backend_pid() AS pid")
+        .get_result::<Pid>(conn)
+        .unwrap()
+        .pid
+}
+
+fn terminate(admin: &str, pid: i32) {
+    use diesel::{Connection, RunQueryDsl};
+    let mut conn = diesel::PgConnection::establish(admin).unwrap();
+    diesel::sql_query(format!("SELECT pg_terminate_backend({pid})"))
+        .execute(&mut conn)
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_postgres_connection_the_server_ended_leaves_the_pool() {
+    let Some(admin) = crate::helpers::postgres_admin_url() else {
+        eprintln!("skipped: PULSE_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let db = crate::helpers::TestDb::new(Backend::Postgres);
+    let pool = pulse::db::connect(&db.url).unwrap();
+
+    // Used just now, so handed out again without a ping: the one query that finds it gone
+    // fails, and the connection is dropped instead of going back to the pool.
+    let first = backend_pid(&mut pool.get().unwrap());
+    terminate(&admin, first);
+    let mut conn = pool.get().unwrap();
+    let error = pulse::db::ping(&mut conn).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::ClosedConnection
+                    | diesel::result::DatabaseErrorKind::UnableToSendCommand,
+                _
+            )
+        ),
+        "{error:?}"
+    );
+    drop(conn);
+    let second = backend_pid(&mut pool.get().unwrap());
+    assert_ne!(second, first, "a new connection replaced the lost one");
+
+    // Idle for longer than a connection is trusted: pinged at checkout, and replaced before
+    // anyone's query sees it gone.
+    terminate(&admin, second);
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    let third = backend_pid(&mut pool.get().unwrap());
+    assert_ne!(third, second);
+}
