@@ -22,6 +22,7 @@ use crate::outbox::Outbox;
 use crate::results::ResultsCache;
 use crate::routes;
 use crate::scheduler;
+use crate::services::link_lookups::LinkLookups;
 use crate::services::respondent::DefinitionCache;
 use crate::services::responses::SubmissionQueue;
 use crate::services::surveys;
@@ -37,7 +38,9 @@ pub struct AppState {
     /// Writes the request API's requests in groups (one commit for many calls).
     pub request_writer: crate::requests::writer::RequestWriter,
     pub submissions: SubmissionQueue,
-    pub definitions: DefinitionCache,
+    /// Survey links of submissions looked up together (PostgreSQL; `None` on SQLite).
+    pub link_lookups: Option<LinkLookups>,
+    pub definitions: Arc<DefinitionCache>,
     /// Results of open waves until their next response, and snapshots of closed ones.
     pub results: ResultsCache,
     /// The rendered bodies of the results pages, kept while their results are current.
@@ -144,6 +147,18 @@ impl Application {
             scorecard.request_targets.target_days(),
             Arc::new(move || writer_clock.now()),
         );
+        let definitions = Arc::new(DefinitionCache::default());
+        let link_lookups = if settings.database_url.is_sqlite() {
+            None
+        } else {
+            let lookup_clock = clock.clone();
+            LinkLookups::start(
+                pool.clone(),
+                definitions.clone(),
+                settings.secret_key.clone(),
+                Arc::new(move || lookup_clock.now()),
+            )
+        };
         let state = web::Data::new(AppState {
             pool,
             login_limiter: LoginLimiter::new(settings.login_attempts_per_minute),
@@ -151,7 +166,8 @@ impl Application {
             api_limiter: KeyLimiter::new(settings.api_requests_per_minute),
             request_writer,
             submissions,
-            definitions: DefinitionCache::default(),
+            link_lookups,
+            definitions,
             results: ResultsCache::default(),
             result_pages: Default::default(),
             clock,

@@ -2,6 +2,7 @@
 //! transaction helper. All SQL of the product lives below this module (`models/`).
 
 pub mod backup;
+pub mod cached_sql;
 pub mod conn;
 pub mod models;
 pub mod schema;

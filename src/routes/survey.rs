@@ -106,7 +106,8 @@ enum Lookup {
     /// The form: a link that was answered shows the thank-you page instead.
     Open,
     /// A submission: the answer's writer checks the mark in the transaction that stores it
-    /// (`find_answerable`), so the lookup does not.
+    /// (`find_answerable`), so the lookup does not; on PostgreSQL it is looked up together
+    /// with the other submissions' links (`services::link_lookups`).
     Answerable,
 }
 
@@ -120,6 +121,11 @@ async fn lookup(
         return Ok(None);
     };
     let hash = token.hash();
+    if let (Lookup::Answerable, Some(lookups)) = (kind, &state.link_lookups) {
+        if let Some(found) = lookups.answerable(hash.clone()).await {
+            return Ok(found?);
+        }
+    }
     let state = state.clone();
     web::block(move || -> Result<Option<OpenInvitation>, AppError> {
         let mut conn = state.pool.get()?;

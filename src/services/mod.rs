@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audience;
+pub mod link_lookups;
 pub mod respondent;
 pub mod responses;
 pub mod results;

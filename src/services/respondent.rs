@@ -121,11 +121,22 @@ pub fn find_answerable(
     token_hash: &TokenHash,
     now: NaiveDateTime,
 ) -> anyhow::Result<Option<OpenInvitation>> {
-    let Some((invitation, wave)) =
-        invitations::find_with_wave_by_token_hash(conn, token_hash.as_str())?
-    else {
-        return Ok(None);
-    };
+    match invitations::find_with_wave_by_token_hash(conn, token_hash.as_str())? {
+        Some((invitation, wave)) => answerable(conn, cache, key, invitation, wave, now),
+        None => Ok(None),
+    }
+}
+
+/// [`find_answerable`] of an invitation and its wave as read: `None` unless the wave takes
+/// answers now.
+pub fn answerable(
+    conn: &mut DbConn,
+    cache: &DefinitionCache,
+    key: &crate::config::SecretKey,
+    invitation: invitations::InvitationRow,
+    wave: crate::db::models::waves::WaveRow,
+    now: NaiveDateTime,
+) -> anyhow::Result<Option<OpenInvitation>> {
     if wave.state != "open" || wave.closes_at <= now {
         return Ok(None);
     }

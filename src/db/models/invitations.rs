@@ -5,11 +5,13 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Text};
 
 use crate::db::schema::{
     answered_marks, invitations, legacy_answered, opt_outs, stakeholder_attributes, stakeholders,
     suppressions, waves,
 };
+use crate::db::cached_sql::{bind, cached};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -89,8 +91,9 @@ pub fn insert_answered_mark(conn: &mut DbConn, wave_id: &str, mark: &str) -> Que
 
 /// Stores the answered marks `(wave id, mark)` that are not there already and returns
 /// those this call stored (each distinct; of concurrent writers storing one mark, one
-/// gets it). SQLite: one cached single-row INSERT per mark; PostgreSQL: one multi-row
-/// INSERT … RETURNING per thousand marks instead of a round trip per mark.
+/// gets it). SQLite: one cached single-row INSERT per mark; PostgreSQL: one INSERT …
+/// RETURNING of the marks bound as arrays — one statement text for any number of marks,
+/// prepared once per connection ([`cached`]).
 pub fn insert_answered_marks(
     conn: &mut DbConn,
     marks: &[(&str, &str)],
@@ -112,24 +115,26 @@ pub fn insert_answered_marks(
             }
         }
         DbConn::Pg(c) => {
-            for chunk in marks.chunks(BATCH) {
-                let rows: Vec<_> = chunk
-                    .iter()
-                    .map(|(wave_id, mark)| {
-                        (
-                            answered_marks::wave_id.eq(*wave_id),
-                            answered_marks::mark.eq(*mark),
-                        )
-                    })
-                    .collect();
-                stored.extend(
-                    diesel::insert_into(answered_marks::table)
-                        .values(rows)
-                        .on_conflict_do_nothing()
-                        .returning(answered_marks::mark)
-                        .get_results::<String>(c)?,
-                );
+            #[derive(QueryableByName)]
+            struct Stored {
+                #[diesel(sql_type = Text)]
+                mark: String,
             }
+            let (waves, marks): (Vec<&str>, Vec<&str>) = marks.iter().copied().unzip();
+            stored.extend(
+                cached(
+                    "INSERT INTO answered_marks (wave_id, mark) \
+                     SELECT * FROM unnest(?::text[], ?::text[]) \
+                     ON CONFLICT DO NOTHING RETURNING mark",
+                    (
+                        bind::<Array<Text>, _>(waves),
+                        bind::<Array<Text>, _>(marks),
+                    ),
+                )
+                .load::<Stored>(c)?
+                .into_iter()
+                .map(|row| row.mark),
+            );
         }
     }
     Ok(stored)
@@ -307,6 +312,27 @@ pub fn find_with_wave_by_token_hash(
         ))
         .first(c)
         .optional())
+}
+
+/// [`find_with_wave_by_token_hash`] of many links in one statement (on PostgreSQL one
+/// array parameter, so one prepared statement for any number): the invitations found, with
+/// their waves, in no order.
+pub fn find_with_waves_by_token_hashes(
+    conn: &mut DbConn,
+    token_hashes: &[&str],
+) -> QueryResult<Vec<(InvitationRow, crate::db::models::waves::WaveRow)>> {
+    let mut found = Vec::with_capacity(token_hashes.len());
+    for chunk in token_hashes.chunks(BATCH) {
+        found.extend(crate::on_backend!(conn, c => invitations::table
+            .inner_join(waves::table)
+            .filter(invitations::token_hash.eq_any(chunk))
+            .select((
+                InvitationRow::as_select(),
+                crate::db::models::waves::WaveRow::as_select(),
+            ))
+            .load(c))?);
+    }
+    Ok(found)
 }
 
 pub fn ids_of_wave(conn: &mut DbConn, wave_id: &str) -> QueryResult<Vec<String>> {

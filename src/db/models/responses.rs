@@ -5,11 +5,13 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Date, Integer, Nullable, Text};
 use diesel::upsert::excluded;
 
 use std::collections::BTreeMap;
 
 use crate::db::schema::{answers, cell_counts, responses, wave_comments, waves};
+use crate::db::cached_sql::{bind, cached};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -47,8 +49,10 @@ const BATCH: usize = 1000;
 
 /// A batch of responses as the answer writer stores them. On SQLite one row per statement:
 /// a single-row INSERT is prepared once and kept in the connection's statement cache, and
-/// SQLite has no round trips to save. On PostgreSQL prepared multi-row INSERTs
-/// ([`insert_batches!`](crate::insert_batches)).
+/// SQLite has no round trips to save. On PostgreSQL one INSERT of the rows bound as arrays
+/// (`unnest`): one statement text for any batch, prepared once per connection
+/// ([`cached`]) — a multi-row `VALUES` has a text per row count, parsed and planned for
+/// every batch.
 pub fn insert_responses(conn: &mut DbConn, rows: &[ResponseRow]) -> QueryResult<usize> {
     match conn {
         DbConn::Sqlite(c) => rows.iter().try_fold(0, |n, row| {
@@ -56,7 +60,17 @@ pub fn insert_responses(conn: &mut DbConn, rows: &[ResponseRow]) -> QueryResult<
                 .values(row)
                 .execute(c)?)
         }),
-        DbConn::Pg(_) => crate::insert_batches!(conn, responses::table, rows),
+        DbConn::Pg(c) => cached(
+            "INSERT INTO responses (id, wave_id, cell, submitted_on) \
+             SELECT * FROM unnest(?::text[], ?::text[], ?::text[], ?::date[])",
+            (
+                bind::<Array<Text>, _>(rows.iter().map(|r| r.id.as_str()).collect::<Vec<_>>()),
+                bind::<Array<Text>, _>(rows.iter().map(|r| r.wave_id.as_str()).collect::<Vec<_>>()),
+                bind::<Array<Text>, _>(rows.iter().map(|r| r.cell.as_str()).collect::<Vec<_>>()),
+                bind::<Array<Date>, _>(rows.iter().map(|r| r.submitted_on).collect::<Vec<_>>()),
+            ),
+        )
+        .execute(c),
     }
 }
 
@@ -66,7 +80,20 @@ pub fn insert_answers(conn: &mut DbConn, rows: &[AnswerRow]) -> QueryResult<usiz
         DbConn::Sqlite(c) => rows.iter().try_fold(0, |n, row| {
             Ok(n + diesel::insert_into(answers::table).values(row).execute(c)?)
         }),
-        DbConn::Pg(_) => crate::insert_batches!(conn, answers::table, rows),
+        DbConn::Pg(c) => cached(
+            "INSERT INTO answers (response_id, question_key, position, value_int, value_text) \
+             SELECT * FROM unnest(?::text[], ?::text[], ?::int4[], ?::int4[], ?::text[])",
+            (
+                bind::<Array<Text>, _>(rows.iter().map(|r| r.response_id.as_str()).collect::<Vec<_>>()),
+                bind::<Array<Text>, _>(rows.iter().map(|r| r.question_key.as_str()).collect::<Vec<_>>()),
+                bind::<Array<Integer>, _>(rows.iter().map(|r| r.position).collect::<Vec<_>>()),
+                bind::<Array<Nullable<Integer>>, _>(rows.iter().map(|r| r.value_int).collect::<Vec<_>>()),
+                bind::<Array<Nullable<Text>>, _>(
+                    rows.iter().map(|r| r.value_text.as_deref()).collect::<Vec<_>>(),
+                ),
+            ),
+        )
+        .execute(c),
     }
 }
 
@@ -144,23 +171,55 @@ pub fn add_counts(conn: &mut DbConn, increments: &[CountRow]) -> QueryResult<()>
                 .get(&(RESPONSES_KEY.to_string(), String::new()))
                 .copied()
                 .unwrap_or(0);
-            rows.push((
-                cell_counts::wave_id.eq(wave_id),
-                cell_counts::cell.eq(cell),
-                cell_counts::respondents.eq(respondents),
-                cell_counts::counts.eq(pack(&counts)),
-            ));
+            rows.push((cell, respondents, pack(&counts)));
         }
-        for chunk in rows.chunks(BATCH) {
-            let upsert = diesel::insert_into(cell_counts::table)
-                .values(chunk)
-                .on_conflict((cell_counts::wave_id, cell_counts::cell))
-                .do_update()
-                .set((
-                    cell_counts::respondents.eq(excluded(cell_counts::respondents)),
-                    cell_counts::counts.eq(excluded(cell_counts::counts)),
-                ));
-            crate::on_backend!(conn, c => upsert.execute(c))?;
+        write_cells(conn, wave_id, &rows)?;
+    }
+    Ok(())
+}
+
+/// Writes merged cells `(cell, respondents, packed counts)` of a wave. On PostgreSQL the
+/// rows exist and are locked ([`read_cells_for_update`]): one UPDATE from arrays, one
+/// statement text for any batch (see [`insert_responses`]).
+fn write_cells(conn: &mut DbConn, wave_id: &str, rows: &[(&str, i64, String)]) -> QueryResult<()> {
+    match conn {
+        DbConn::Sqlite(c) => {
+            for chunk in rows.chunks(BATCH) {
+                let values: Vec<_> = chunk
+                    .iter()
+                    .map(|(cell, respondents, packed)| {
+                        (
+                            cell_counts::wave_id.eq(wave_id),
+                            cell_counts::cell.eq(*cell),
+                            cell_counts::respondents.eq(*respondents),
+                            cell_counts::counts.eq(packed.as_str()),
+                        )
+                    })
+                    .collect();
+                diesel::insert_into(cell_counts::table)
+                    .values(values)
+                    .on_conflict((cell_counts::wave_id, cell_counts::cell))
+                    .do_update()
+                    .set((
+                        cell_counts::respondents.eq(excluded(cell_counts::respondents)),
+                        cell_counts::counts.eq(excluded(cell_counts::counts)),
+                    ))
+                    .execute(c)?;
+            }
+        }
+        DbConn::Pg(c) => {
+            cached(
+                "UPDATE cell_counts SET respondents = u.respondents, counts = u.counts \
+                 FROM unnest(?::text[], ?::int8[], ?::text[]) AS u(cell, respondents, counts) \
+                 WHERE cell_counts.wave_id = ? AND cell_counts.cell = u.cell",
+                (
+                    bind::<Array<Text>, _>(rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+                    bind::<Array<BigInt>, _>(rows.iter().map(|r| r.1).collect::<Vec<_>>()),
+                    bind::<Array<Text>, _>(rows.iter().map(|r| r.2.as_str()).collect::<Vec<_>>()),
+                    bind::<Text, _>(wave_id),
+                ),
+            )
+            .execute(c)?;
         }
     }
     Ok(())
@@ -180,21 +239,13 @@ fn read_cells_for_update(
             .select((cell_counts::cell, cell_counts::counts))
             .load(c),
         DbConn::Pg(c) => {
-            let empty: Vec<_> = cells
-                .iter()
-                .map(|cell| {
-                    (
-                        cell_counts::wave_id.eq(wave_id),
-                        cell_counts::cell.eq(*cell),
-                        cell_counts::respondents.eq(0_i64),
-                        cell_counts::counts.eq(""),
-                    )
-                })
-                .collect();
-            diesel::insert_into(cell_counts::table)
-                .values(&empty)
-                .on_conflict_do_nothing()
-                .execute(c)?;
+            cached(
+                "INSERT INTO cell_counts (wave_id, cell, respondents, counts) \
+                 SELECT ?, cell, 0, '' FROM unnest(?::text[]) AS cell \
+                 ON CONFLICT DO NOTHING",
+                (bind::<Text, _>(wave_id), bind::<Array<Text>, _>(cells)),
+            )
+            .execute(c)?;
             cell_counts::table
                 .filter(cell_counts::wave_id.eq(wave_id))
                 .filter(cell_counts::cell.eq_any(cells))

@@ -1,0 +1,2 @@
+-- PostgreSQL only (see its migration): SQLite keeps these foreign keys.
+SELECT 1;
