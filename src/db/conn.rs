@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection};
 use diesel::pg::PgConnection;
 use diesel::r2d2::R2D2Connection;
-use diesel::sqlite::SqliteConnection;
 use diesel::result::DatabaseErrorKind;
+use diesel::sqlite::SqliteConnection;
 use diesel::Connection;
 
 use super::DatabaseUrl;

@@ -131,8 +131,8 @@ fn lookup_loop(
 fn answer_all(jobs: Vec<Job>, error: &anyhow::Error) {
     tracing::error!(error = format!("{error:#}"), "cannot look up survey links");
     for job in jobs {
-        let _ = job
-            .reply
-            .send(Err(anyhow::anyhow!("cannot look up the survey link: {error:#}")));
+        let _ = job.reply.send(Err(anyhow::anyhow!(
+            "cannot look up the survey link: {error:#}"
+        )));
     }
 }

@@ -442,6 +442,50 @@ async fn fifty_concurrent_posts_with_one_token_store_exactly_one(backend: Backen
     );
 }
 
+/// Many links answered at once (looked up together on PostgreSQL: `services::link_lookups`):
+/// each finds its own invitation, and a link that does not exist among them finds none.
+async fn links_answered_at_once_each_find_their_own_invitation(backend: Backend) {
+    let (app, tokens) = app_with_tokens(backend, 40).await;
+    let unknown = "x".repeat(tokens[0].len());
+    let mut tasks = Vec::new();
+    for token in tokens.iter().chain(std::iter::once(&unknown)) {
+        let (client, url, form) = (
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            app.url(&format!("/s/{token}")),
+            valid_answers("together"),
+        );
+        tasks.push(tokio::spawn(async move {
+            client
+                .post(url)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    let unknown_status = statuses.pop().unwrap();
+    assert_eq!(unknown_status, 404, "the unknown link");
+    assert!(statuses.iter().all(|s| *s == 303), "{statuses:?}");
+    let mut conn = app.pool.get().unwrap();
+    let wave_id = pulse::db::models::waves::list(&mut conn).unwrap()[0]
+        .0
+        .id
+        .clone();
+    assert_eq!(
+        pulse::db::models::responses::count_for_wave(&mut conn, &wave_id).unwrap(),
+        40
+    );
+}
+
 async fn a_form_opened_before_closing_is_refused_after(backend: Backend) {
     let (app, tokens) = app_with_tokens(backend, 1).await;
     assert_eq!(
@@ -578,6 +622,7 @@ both_backends!(
     a_rejected_form_keeps_every_answer,
     unknown_used_closed_and_cancelled_links_look_the_same,
     fifty_concurrent_posts_with_one_token_store_exactly_one,
+    links_answered_at_once_each_find_their_own_invitation,
     a_form_opened_before_closing_is_refused_after,
     script_in_a_comment_is_stored_verbatim_and_shown_escaped,
     oversized_bodies_get_413,

@@ -7,11 +7,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Text};
 
+use crate::db::cached_sql::{bind, cached};
 use crate::db::schema::{
     answered_marks, invitations, legacy_answered, opt_outs, stakeholder_attributes, stakeholders,
     suppressions, waves,
 };
-use crate::db::cached_sql::{bind, cached};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -126,10 +126,7 @@ pub fn insert_answered_marks(
                     "INSERT INTO answered_marks (wave_id, mark) \
                      SELECT * FROM unnest(?::text[], ?::text[]) \
                      ON CONFLICT DO NOTHING RETURNING mark",
-                    (
-                        bind::<Array<Text>, _>(waves),
-                        bind::<Array<Text>, _>(marks),
-                    ),
+                    (bind::<Array<Text>, _>(waves), bind::<Array<Text>, _>(marks)),
                 )
                 .load::<Stored>(c)?
                 .into_iter()

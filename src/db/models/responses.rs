@@ -10,8 +10,8 @@ use diesel::upsert::excluded;
 
 use std::collections::BTreeMap;
 
-use crate::db::schema::{answers, cell_counts, responses, wave_comments, waves};
 use crate::db::cached_sql::{bind, cached};
+use crate::db::schema::{answers, cell_counts, responses, wave_comments, waves};
 use crate::db::DbConn;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -84,12 +84,24 @@ pub fn insert_answers(conn: &mut DbConn, rows: &[AnswerRow]) -> QueryResult<usiz
             "INSERT INTO answers (response_id, question_key, position, value_int, value_text) \
              SELECT * FROM unnest(?::text[], ?::text[], ?::int4[], ?::int4[], ?::text[])",
             (
-                bind::<Array<Text>, _>(rows.iter().map(|r| r.response_id.as_str()).collect::<Vec<_>>()),
-                bind::<Array<Text>, _>(rows.iter().map(|r| r.question_key.as_str()).collect::<Vec<_>>()),
+                bind::<Array<Text>, _>(
+                    rows.iter()
+                        .map(|r| r.response_id.as_str())
+                        .collect::<Vec<_>>(),
+                ),
+                bind::<Array<Text>, _>(
+                    rows.iter()
+                        .map(|r| r.question_key.as_str())
+                        .collect::<Vec<_>>(),
+                ),
                 bind::<Array<Integer>, _>(rows.iter().map(|r| r.position).collect::<Vec<_>>()),
-                bind::<Array<Nullable<Integer>>, _>(rows.iter().map(|r| r.value_int).collect::<Vec<_>>()),
+                bind::<Array<Nullable<Integer>>, _>(
+                    rows.iter().map(|r| r.value_int).collect::<Vec<_>>(),
+                ),
                 bind::<Array<Nullable<Text>>, _>(
-                    rows.iter().map(|r| r.value_text.as_deref()).collect::<Vec<_>>(),
+                    rows.iter()
+                        .map(|r| r.value_text.as_deref())
+                        .collect::<Vec<_>>(),
                 ),
             ),
         )
