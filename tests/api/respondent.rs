@@ -402,24 +402,10 @@ async fn fifty_concurrent_posts_with_one_token_store_exactly_one(backend: Backen
     let form = valid_answers("race");
     let mut tasks = Vec::new();
     for _ in 0..50 {
-        let (client, url, form) = (
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+        tasks.push(spawn_post(
             app.url(&format!("/s/{}", tokens[0])),
             form.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            client
-                .post(url)
-                .form(&form)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
+        ));
     }
     let mut stored = 0;
     for task in tasks {
@@ -431,15 +417,33 @@ async fn fifty_concurrent_posts_with_one_token_store_exactly_one(backend: Backen
         }
     }
     assert_eq!(stored, 1);
+    assert_eq!(responses_in_first_wave(&app), 1);
+}
+
+/// POSTs a form from a client of its own that does not follow redirects; gives the status.
+fn spawn_post(url: String, form: Vec<(String, String)>) -> tokio::task::JoinHandle<u16> {
+    tokio::spawn(async move {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(url)
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    })
+}
+
+fn responses_in_first_wave(app: &TestApp) -> i64 {
     let mut conn = app.pool.get().unwrap();
     let wave_id = pulse::db::models::waves::list(&mut conn).unwrap()[0]
         .0
         .id
         .clone();
-    assert_eq!(
-        pulse::db::models::responses::count_for_wave(&mut conn, &wave_id).unwrap(),
-        1
-    );
+    pulse::db::models::responses::count_for_wave(&mut conn, &wave_id).unwrap()
 }
 
 /// Many links answered at once (looked up together on PostgreSQL: `services::link_lookups`):
@@ -449,24 +453,10 @@ async fn links_answered_at_once_each_find_their_own_invitation(backend: Backend)
     let unknown = "x".repeat(tokens[0].len());
     let mut tasks = Vec::new();
     for token in tokens.iter().chain(std::iter::once(&unknown)) {
-        let (client, url, form) = (
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
+        tasks.push(spawn_post(
             app.url(&format!("/s/{token}")),
             valid_answers("together"),
-        );
-        tasks.push(tokio::spawn(async move {
-            client
-                .post(url)
-                .form(&form)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }));
+        ));
     }
     let mut statuses = Vec::new();
     for task in tasks {
@@ -475,15 +465,7 @@ async fn links_answered_at_once_each_find_their_own_invitation(backend: Backend)
     let unknown_status = statuses.pop().unwrap();
     assert_eq!(unknown_status, 404, "the unknown link");
     assert!(statuses.iter().all(|s| *s == 303), "{statuses:?}");
-    let mut conn = app.pool.get().unwrap();
-    let wave_id = pulse::db::models::waves::list(&mut conn).unwrap()[0]
-        .0
-        .id
-        .clone();
-    assert_eq!(
-        pulse::db::models::responses::count_for_wave(&mut conn, &wave_id).unwrap(),
-        40
-    );
+    assert_eq!(responses_in_first_wave(&app), 40);
 }
 
 async fn a_form_opened_before_closing_is_refused_after(backend: Backend) {
