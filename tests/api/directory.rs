@@ -8,6 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use diesel::connection::SimpleConnection;
+
 use pulse::db::models::{directory_sql, opt_outs, stakeholders};
 use pulse::domain::audience::AudienceFilter;
 use pulse::domain::stakeholder::Attributes;
@@ -616,7 +618,63 @@ async fn every_way_of_reading_a_search_gives_the_same_people(backend: Backend) {
     check(&app);
 }
 
+/// The directory's totals ("N active of M"), kept by triggers, stay those of the
+/// stakeholders through every kind of write: a large import (counted in one statement on
+/// SQLite), a re-import that updates, deactivates the missing and reactivates, a
+/// deactivation, and rows written with plain SQL.
+async fn the_totals_follow_every_write(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let import = |rows: std::ops::Range<usize>, extra: &[&str]| {
+        let mut csv = String::from("email,name,region\n");
+        for i in rows {
+            csv.push_str(&format!("p{i}@example.com,Person {i},R{}\n", i % 3));
+        }
+        let path = app.db.dir.path().join("totals.csv");
+        std::fs::write(&path, csv).unwrap();
+        let mut args = vec!["stakeholders", "import", path.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let output = app.cli(&args);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    };
+    let check = |what: &str| {
+        let mut conn = app.pool.get().unwrap();
+        let rows = stakeholders::load_all(&mut conn).unwrap();
+        let active = rows.iter().filter(|r| r.active).count();
+        let page = directory::search(&mut conn, &DirectoryQuery::default()).unwrap();
+        assert_eq!((page.total, page.active), (rows.len(), active), "{what}");
+        (rows.len(), active)
+    };
+    assert_eq!(check("empty"), (0, 0));
+    import(0..1200, &[]);
+    assert_eq!(check("a large import"), (1200, 1200));
+    import(100..1250, &["--deactivate-missing"]);
+    assert_eq!(check("new, updated and deactivated"), (1250, 1150));
+    import(0..50, &[]);
+    assert_eq!(check("reactivated"), (1250, 1200));
+    let mut conn = app.pool.get().unwrap();
+    let ids: Vec<String> = stakeholders::load_all(&mut conn).unwrap()[..10]
+        .iter()
+        .map(|r| r.id.clone())
+        .collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let now = chrono::Utc::now().naive_utc();
+    stakeholders::deactivate_many(&mut conn, &ids, now).unwrap();
+    check("deactivated one by one");
+    let mut conn = app.pool.get().unwrap();
+    conn.batch_execute(
+        "INSERT INTO stakeholders (id, email, attributes, active, created_at, updated_at) \
+         VALUES ('plain-sql', 'plain@example.com', '{}', FALSE, '2026-12-03 10:00:00', \
+         '2026-12-03 10:00:00')",
+    )
+    .unwrap();
+    check("a row of plain SQL");
+    conn.batch_execute("UPDATE stakeholders SET active = TRUE WHERE id = 'plain-sql'")
+        .unwrap();
+    check("its state changed by plain SQL");
+}
+
 both_backends!(
+    the_totals_follow_every_write,
     every_way_of_reading_a_search_gives_the_same_people,
     a_directory_from_before_the_index_is_migrated,
     sql_directory_gives_the_results_of_the_in_memory_search,

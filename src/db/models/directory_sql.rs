@@ -451,50 +451,57 @@ impl DirectorySql {
             return Ok(Some((self.page(conn, offset, limit, sizes)?, matching)));
         }
         let mut st = Statement::new(conn);
+        // Integers are not user input: written into the statement.
+        let window = format!(" LIMIT {} OFFSET {}", limit.max(0), offset.max(0));
         if pg {
-            st.push("SELECT ")
-                .push(ROW_COLUMNS)
-                .push(", COUNT(*) OVER () AS matching FROM stakeholders s");
+            // The matches once (materialized: planned without the page's LIMIT, which would
+            // have the planner walk the email index through every stakeholder to count them,
+            // where the trigram indexes find the few that match), counted, and the page's
+            // rows read by id.
+            st.push("WITH m AS MATERIALIZED (SELECT s.id, s.email FROM stakeholders s");
             self.push_where(&mut st, &conditions, Read::Matches);
-        } else {
-            // The matches once (materialized), counted and checked along the email index, or
-            // read and sorted when they are few. How many match is estimated as if the
-            // attributes were independent (it only chooses the way, not the rows).
-            let estimate = estimate_matching(population, &sizes);
-            let read = self.read_for(
-                offset.saturating_add(limit),
-                PageSizes {
-                    matching: estimate,
-                    population,
-                },
-            );
-            st.push("WITH m(id) AS MATERIALIZED (");
-            if conditions.is_empty() {
-                st.push("SELECT s.id FROM stakeholders s");
-                self.push_where(&mut st, &conditions, Read::Matches);
-            } else {
-                self.push_matching_ids(&mut st, &conditions);
-            }
             st.push(") SELECT ")
                 .push(ROW_COLUMNS)
-                .push(", (SELECT COUNT(*) FROM m) AS matching FROM stakeholders s WHERE ");
-            st.push(match self.active {
-                ActiveFilter::Active => "s.active = 1 AND ",
-                ActiveFilter::Inactive => "s.active = 0 AND ",
-                ActiveFilter::Any => "",
-            });
-            st.push(if read == Read::EmailOrder {
-                "+s.id IN m"
-            } else {
-                "s.id IN m"
-            });
+                .push(
+                    ", (SELECT COUNT(*) FROM m) AS matching FROM stakeholders s \
+                     WHERE s.id IN (SELECT id FROM m ORDER BY email",
+                )
+                .push(&window)
+                .push(") ORDER BY s.email");
+            return Ok(CountedRow::page(st.load(conn)?, offset));
         }
-        // Integers are not user input: written into the statement.
-        st.push(&format!(
-            " ORDER BY s.email LIMIT {} OFFSET {}",
-            limit.max(0),
-            offset.max(0)
-        ));
+        // The matches once (materialized), counted and checked along the email index, or
+        // read and sorted when they are few. How many match is estimated as if the
+        // attributes were independent (it only chooses the way, not the rows).
+        let estimate = estimate_matching(population, &sizes);
+        let read = self.read_for(
+            offset.saturating_add(limit),
+            PageSizes {
+                matching: estimate,
+                population,
+            },
+        );
+        st.push("WITH m(id) AS MATERIALIZED (");
+        if conditions.is_empty() {
+            st.push("SELECT s.id FROM stakeholders s");
+            self.push_where(&mut st, &conditions, Read::Matches);
+        } else {
+            self.push_matching_ids(&mut st, &conditions);
+        }
+        st.push(") SELECT ")
+            .push(ROW_COLUMNS)
+            .push(", (SELECT COUNT(*) FROM m) AS matching FROM stakeholders s WHERE ");
+        st.push(match self.active {
+            ActiveFilter::Active => "s.active = 1 AND ",
+            ActiveFilter::Inactive => "s.active = 0 AND ",
+            ActiveFilter::Any => "",
+        });
+        st.push(if read == Read::EmailOrder {
+            "+s.id IN m"
+        } else {
+            "s.id IN m"
+        });
+        st.push(" ORDER BY s.email").push(&window);
         Ok(CountedRow::page(st.load(conn)?, offset))
     }
 
@@ -882,21 +889,11 @@ fn estimate_matching(population: i64, sizes: &[i64]) -> i64 {
     (estimate.round() as i64).clamp(1, population)
 }
 
-/// Everyone and the inactive ones: on SQLite the first is the table's size (no row is read)
-/// and the second the small index `stakeholders_inactive`.
+/// Everyone and the inactive ones, as the triggers of migration
+/// `2026-12-03-000027_directory_totals` keep them (one row; no stakeholder is read).
 fn totals(conn: &mut DbConn) -> QueryResult<Totals> {
     let mut st = Statement::new(conn);
-    if st.pg {
-        st.push(
-            "SELECT COUNT(*) AS total, COUNT(*) FILTER (WHERE NOT active) AS inactive \
-             FROM stakeholders",
-        );
-    } else {
-        st.push(
-            "SELECT (SELECT COUNT(*) FROM stakeholders) AS total, \
-             (SELECT COUNT(*) FROM stakeholders WHERE active = 0) AS inactive",
-        );
-    }
+    st.push("SELECT total, inactive FROM directory_totals WHERE id = 1");
     let rows: Vec<Totals> = st.load(conn)?;
     Ok(rows.into_iter().next().unwrap_or(Totals {
         total: 0,

@@ -1,0 +1,7 @@
+DROP TRIGGER directory_totals_delete ON stakeholders;
+DROP TRIGGER directory_totals_update ON stakeholders;
+DROP TRIGGER directory_totals_insert ON stakeholders;
+DROP FUNCTION directory_totals_delete();
+DROP FUNCTION directory_totals_update();
+DROP FUNCTION directory_totals_insert();
+DROP TABLE directory_totals;

@@ -1,0 +1,52 @@
+-- The directory's totals kept as the stakeholders change (issue 17): every directory page
+-- and the admin home show "N active of M"; counting them scanned the whole table on each
+-- page (as long as the page's own search). One row, kept by statement triggers (each
+-- statement's rows counted once, COPY included) in the transaction of each write, whoever
+-- writes.
+CREATE TABLE directory_totals (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    total BIGINT NOT NULL,
+    inactive BIGINT NOT NULL
+);
+INSERT INTO directory_totals (id, total, inactive)
+SELECT 1, COUNT(*), COUNT(*) FILTER (WHERE NOT active) FROM stakeholders;
+
+CREATE FUNCTION directory_totals_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE directory_totals
+    SET total = total + (SELECT COUNT(*) FROM new_rows),
+        inactive = inactive + (SELECT COUNT(*) FROM new_rows WHERE NOT active)
+    WHERE id = 1;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION directory_totals_update() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    change BIGINT := (SELECT COUNT(*) FROM new_rows WHERE NOT active)
+        - (SELECT COUNT(*) FROM old_rows WHERE NOT active);
+BEGIN
+    IF change <> 0 THEN
+        UPDATE directory_totals SET inactive = inactive + change WHERE id = 1;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE FUNCTION directory_totals_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE directory_totals
+    SET total = total - (SELECT COUNT(*) FROM old_rows),
+        inactive = inactive - (SELECT COUNT(*) FROM old_rows WHERE NOT active)
+    WHERE id = 1;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER directory_totals_insert AFTER INSERT ON stakeholders
+REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION directory_totals_insert();
+CREATE TRIGGER directory_totals_update AFTER UPDATE ON stakeholders
+REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+FOR EACH STATEMENT EXECUTE FUNCTION directory_totals_update();
+CREATE TRIGGER directory_totals_delete AFTER DELETE ON stakeholders
+REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION directory_totals_delete();
