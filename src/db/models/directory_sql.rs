@@ -168,6 +168,26 @@ impl Statement {
         }
     }
 
+    fn execute(self, conn: &mut DbConn) -> QueryResult<usize> {
+        use diesel::sql_types::Text;
+        match conn {
+            DbConn::Sqlite(c) => {
+                let mut query = diesel::sql_query(self.sql).into_boxed::<diesel::sqlite::Sqlite>();
+                for value in self.binds {
+                    query = query.bind::<Text, _>(value);
+                }
+                query.execute(c)
+            }
+            DbConn::Pg(c) => {
+                let mut query = diesel::sql_query(self.sql).into_boxed::<diesel::pg::Pg>();
+                for value in self.binds {
+                    query = query.bind::<Text, _>(value);
+                }
+                query.execute(c)
+            }
+        }
+    }
+
     fn count(self, conn: &mut DbConn) -> QueryResult<i64> {
         let rows: Vec<Count> = self.load(conn)?;
         Ok(rows.first().map_or(0, |c| c.n))
@@ -801,6 +821,51 @@ impl DirectorySql {
     ) -> QueryResult<Vec<StakeholderRow>> {
         let read = self.read_for(limit, sizes);
         self.stream_rows(conn, after, limit, read)
+    }
+
+    /// PostgreSQL: calls `each` with every stakeholder the search selects, ordered by email,
+    /// `batch` rows at a time, from one cursor in one transaction (one snapshot): the
+    /// matches are found once, planned for reading them all (`cursor_tuple_fraction` 1),
+    /// where batches continued by email found them again for each batch. Returns how many
+    /// there were. SQLite streams by email instead ([`DirectorySql::next_batch`]): its
+    /// statements read lazily, and a transaction held for the listing would hold back the
+    /// checkpoints of the database's log.
+    pub fn for_each_fetched<E>(
+        &self,
+        conn: &mut DbConn,
+        batch: i64,
+        mut each: impl FnMut(Vec<StakeholderRow>) -> Result<(), E>,
+    ) -> Result<usize, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        use diesel::connection::SimpleConnection;
+        let (conditions, _) = self.conditions_by_size(conn)?;
+        let mut declare = Statement::new(conn);
+        declare
+            .push("DECLARE directory_listing NO SCROLL CURSOR FOR SELECT ")
+            .push(ROW_COLUMNS)
+            .push(" FROM stakeholders s");
+        self.push_where(&mut declare, &conditions, Read::Matches);
+        declare.push(" ORDER BY s.email");
+        let batch = batch.max(1);
+        conn.transaction(|conn| {
+            conn.batch_execute("SET LOCAL cursor_tuple_fraction = 1")?;
+            declare.execute(conn)?;
+            let mut seen = 0;
+            loop {
+                let mut fetch = Statement::new(conn);
+                // An integer, not user input: written into the statement.
+                fetch.push(&format!("FETCH {batch} FROM directory_listing"));
+                let rows: Vec<StakeholderRow> = fetch.load(conn)?;
+                let full = rows.len() as i64 == batch;
+                seen += rows.len();
+                each(rows)?;
+                if !full {
+                    return Ok(seen);
+                }
+            }
+        })
     }
 
     /// The next batch of a stream ([`DirectorySql::after`]) without counting the matches:

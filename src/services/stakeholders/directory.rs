@@ -31,8 +31,9 @@ pub const SELECT_MAX_VALUES: usize = 30;
 /// Suggestions offered for an attribute with more values: the most common ones.
 pub const SUGGESTIONS: usize = 100;
 
-/// Rows per query when streaming a search ([`for_each`]): each query evaluates the whole
-/// filter again, so fewer, larger batches are much faster (10,000 rows are a few MB).
+/// Rows per batch when streaming a search ([`for_each`]): on SQLite each batch's query
+/// evaluates the filter again, so fewer, larger batches are much faster (10,000 rows are a
+/// few MB); on PostgreSQL, rows per fetch from the cursor.
 const STREAM_BATCH: i64 = 10_000;
 
 /// Which stakeholders by state.
@@ -268,7 +269,8 @@ fn stream_state(include_inactive: bool) -> StateFilter {
 
 /// Calls `each` with every stakeholder `filter` selects, ordered by email — the active ones,
 /// or all with `include_inactive` — reading [`STREAM_BATCH`] rows at a time, so memory stays
-/// flat however large the directory. Returns how many there were.
+/// flat however large the directory (PostgreSQL: from one cursor; SQLite: each batch
+/// continues after the last email). Returns how many there were.
 pub fn for_each(
     conn: &mut DbConn,
     filter: &AudienceFilter,
@@ -288,6 +290,14 @@ pub fn for_each_in_batches(
     mut each: impl FnMut(Stakeholder) -> anyhow::Result<()>,
 ) -> anyhow::Result<usize> {
     let sql = sql_search("", filter, stream_state(include_inactive));
+    if matches!(conn, DbConn::Pg(_)) {
+        return sql.for_each_fetched(conn, batch, |rows| -> anyhow::Result<()> {
+            for row in rows {
+                each(Stakeholder::try_from(row)?)?;
+            }
+            Ok(())
+        });
+    }
     let mut after: Option<String> = None;
     let mut seen = 0;
     loop {
