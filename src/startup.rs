@@ -45,6 +45,8 @@ pub struct AppState {
     pub results: ResultsCache,
     /// The rendered bodies of the results pages, kept while their results are current.
     pub result_pages: crate::views::results_cache::ResultsPageCache,
+    /// How many people recent directory searches matched, while the directory is unchanged.
+    pub directory_counts: Arc<crate::services::stakeholders::directory::MatchCounts>,
     pub clock: Arc<dyn Clock>,
     /// Counters and histograms of `GET /metrics`.
     pub metrics: Arc<Metrics>,
@@ -170,6 +172,7 @@ impl Application {
             definitions,
             results: ResultsCache::default(),
             result_pages: Default::default(),
+            directory_counts: Default::default(),
             clock,
             metrics,
             scorecard,

@@ -3,32 +3,39 @@
 -- page (as long as the page's own search). One row, kept by statement triggers (each
 -- statement's rows counted once, COPY included) in the transaction of each write, whoever
 -- writes.
+--
+-- `generation` counts the writes of stakeholders: the server keeps how many people a
+-- search matched for as long as it has not changed (`directory::MatchCounts`). A
+-- stakeholder's attributes are indexed (`stakeholder_attributes`) only with a write of its
+-- row, whose `attributes` column is their stored truth, so the row's triggers see every
+-- change a search can.
 CREATE TABLE directory_totals (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     total BIGINT NOT NULL,
-    inactive BIGINT NOT NULL
+    inactive BIGINT NOT NULL,
+    generation BIGINT NOT NULL
 );
-INSERT INTO directory_totals (id, total, inactive)
-SELECT 1, COUNT(*), COUNT(*) FILTER (WHERE NOT active) FROM stakeholders;
+INSERT INTO directory_totals (id, total, inactive, generation)
+SELECT 1, COUNT(*), COUNT(*) FILTER (WHERE NOT active), 0 FROM stakeholders;
 
 CREATE FUNCTION directory_totals_insert() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE directory_totals
     SET total = total + (SELECT COUNT(*) FROM new_rows),
-        inactive = inactive + (SELECT COUNT(*) FROM new_rows WHERE NOT active)
+        inactive = inactive + (SELECT COUNT(*) FROM new_rows WHERE NOT active),
+        generation = generation + 1
     WHERE id = 1;
     RETURN NULL;
 END
 $$;
 
 CREATE FUNCTION directory_totals_update() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    change BIGINT := (SELECT COUNT(*) FROM new_rows WHERE NOT active)
-        - (SELECT COUNT(*) FROM old_rows WHERE NOT active);
 BEGIN
-    IF change <> 0 THEN
-        UPDATE directory_totals SET inactive = inactive + change WHERE id = 1;
-    END IF;
+    UPDATE directory_totals
+    SET inactive = inactive + (SELECT COUNT(*) FROM new_rows WHERE NOT active)
+            - (SELECT COUNT(*) FROM old_rows WHERE NOT active),
+        generation = generation + 1
+    WHERE id = 1;
     RETURN NULL;
 END
 $$;
@@ -37,7 +44,8 @@ CREATE FUNCTION directory_totals_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE directory_totals
     SET total = total - (SELECT COUNT(*) FROM old_rows),
-        inactive = inactive - (SELECT COUNT(*) FROM old_rows WHERE NOT active)
+        inactive = inactive - (SELECT COUNT(*) FROM old_rows WHERE NOT active),
+        generation = generation + 1
     WHERE id = 1;
     RETURN NULL;
 END

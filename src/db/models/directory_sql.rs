@@ -11,7 +11,7 @@ use super::stakeholders::StakeholderRow;
 use crate::db::DbConn;
 
 /// Which stakeholders by state, in SQL.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ActiveFilter {
     Active,
     Inactive,
@@ -37,7 +37,7 @@ pub enum ActiveFilter {
 /// choice itself from its statistics — except for a page of attribute conditions alone,
 /// where the application chooses on both backends (the planner turns the checks of a walk
 /// into a join of every match): see [`DirectorySql::page_and_count`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct DirectorySql {
     /// Already folded with [`search_key`](super::stakeholders::search_key); empty for
     /// everyone.
@@ -230,12 +230,18 @@ struct Widths {
     name: Option<i64>,
 }
 
-#[derive(QueryableByName)]
-struct Totals {
+/// The directory's totals and how many times its stakeholders were written
+/// (`directory_totals`, migration `2026-12-03-000027_directory_totals`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, QueryableByName)]
+pub struct Totals {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    total: i64,
+    pub total: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    inactive: i64,
+    pub inactive: i64,
+    /// Changes with every write of a stakeholder: what was counted under one generation
+    /// holds while it is current.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub generation: i64,
 }
 
 /// The columns of [`StakeholderRow`] of `stakeholders s`.
@@ -954,20 +960,15 @@ fn estimate_matching(population: i64, sizes: &[i64]) -> i64 {
     (estimate.round() as i64).clamp(1, population)
 }
 
-/// Everyone and the inactive ones, as the triggers of migration
+/// Everyone, the inactive ones and the generation, as the triggers of migration
 /// `2026-12-03-000027_directory_totals` keep them (one row; no stakeholder is read).
-fn totals(conn: &mut DbConn) -> QueryResult<Totals> {
+pub fn totals(conn: &mut DbConn) -> QueryResult<Totals> {
     let mut st = Statement::new(conn);
-    st.push("SELECT total, inactive FROM directory_totals WHERE id = 1");
+    st.push("SELECT total, inactive, generation FROM directory_totals WHERE id = 1");
     let rows: Vec<Totals> = st.load(conn)?;
     Ok(rows.into_iter().next().unwrap_or(Totals {
         total: 0,
         inactive: 0,
+        generation: 0,
     }))
-}
-
-/// Every stakeholder and the active ones, in one statement.
-pub fn count_all_and_active(conn: &mut DbConn) -> QueryResult<(i64, i64)> {
-    let totals = totals(conn)?;
-    Ok((totals.total, totals.total - totals.inactive))
 }

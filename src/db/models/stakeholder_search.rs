@@ -32,9 +32,9 @@ const INSERT_TRIGGERS: [(&str, &str); 2] = [
     ),
     (
         "directory_totals_insert",
-        "UPDATE directory_totals SET (total, inactive) = (SELECT total + COUNT(*), \
-         inactive + COALESCE(SUM(active = 0), 0) FROM stakeholders WHERE rowid > ?) \
-         WHERE id = 1",
+        "UPDATE directory_totals SET (total, inactive, generation) = (SELECT total + COUNT(*), \
+         inactive + COALESCE(SUM(active = 0), 0), generation + 1 FROM stakeholders \
+         WHERE rowid > ?) WHERE id = 1",
     ),
 ];
 

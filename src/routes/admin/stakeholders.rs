@@ -149,7 +149,11 @@ async fn list(
         state: params.state,
         page: params.page,
     };
-    let result = blocking(&state, move |conn| Ok(directory::search(conn, &search)?)).await?;
+    let counts = state.directory_counts.clone();
+    let result = blocking(&state, move |conn| {
+        Ok(directory::search_with(conn, &search, &counts)?)
+    })
+    .await?;
 
     let attributes: Vec<serde_json::Value> = result
         .attributes

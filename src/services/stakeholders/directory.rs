@@ -11,6 +11,7 @@
 //! whole search in pages by email (`pulse stakeholders list`).
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use anyhow::Context;
 
@@ -141,10 +142,59 @@ fn offset_of(page: usize) -> i64 {
     i64::try_from(page.saturating_sub(1).saturating_mul(PAGE_SIZE)).unwrap_or(i64::MAX)
 }
 
-/// Runs `query` over the directory.
+/// Searches whose counts [`MatchCounts`] keeps at most; more, and it starts afresh.
+const MAX_COUNTS: usize = 256;
+
+/// How many stakeholders recent searches selected, kept while the directory is unchanged
+/// (its generation, [`directory_sql::Totals::generation`], is the one they were counted
+/// under), so the next pages of a search, and the same search again, do not count its
+/// matches again. The server keeps one ([`crate::startup::AppState`]); a write by any
+/// process changes the generation, and the first search after it forgets every count.
+#[derive(Debug, Default)]
+pub struct MatchCounts(Mutex<(i64, HashMap<DirectorySql, i64>)>);
+
+impl MatchCounts {
+    fn get(&self, generation: i64, sql: &DirectorySql) -> Option<i64> {
+        let mut guard = self.0.lock().ok()?;
+        let (kept, counts) = &mut *guard;
+        if *kept != generation {
+            *kept = generation;
+            counts.clear();
+        }
+        counts.get(sql).copied()
+    }
+
+    fn put(&self, generation: i64, sql: DirectorySql, matching: i64) {
+        let Ok(mut guard) = self.0.lock() else {
+            return;
+        };
+        let (kept, counts) = &mut *guard;
+        if *kept != generation {
+            return;
+        }
+        if counts.len() >= MAX_COUNTS {
+            counts.clear();
+        }
+        counts.insert(sql, matching);
+    }
+}
+
+/// Runs `query` over the directory, counting its matches anew.
 pub fn search(conn: &mut DbConn, query: &DirectoryQuery) -> anyhow::Result<DirectoryPage> {
+    search_with(conn, query, &MatchCounts::default())
+}
+
+/// Runs `query` over the directory, with the count of its matches from `counts` when it
+/// was counted under the directory's current generation (and kept there when it is counted).
+pub fn search_with(
+    conn: &mut DbConn,
+    query: &DirectoryQuery,
+    counts: &MatchCounts,
+) -> anyhow::Result<DirectoryPage> {
     let read = "cannot read the stakeholders";
-    let (all, all_active) = directory_sql::count_all_and_active(conn).context(read)?;
+    // Read first: a count made after it is at least as recent as this generation.
+    let totals = directory_sql::totals(conn).context(read)?;
+    let (all, all_active) = (totals.total, totals.total - totals.inactive);
     let population = match query.state {
         StateFilter::Active => all_active,
         StateFilter::Inactive => all - all_active,
@@ -165,23 +215,42 @@ pub fn search(conn: &mut DbConn, query: &DirectoryQuery) -> anyhow::Result<Direc
             .page(conn, offset_of(page), PAGE_SIZE as i64, sizes)
             .context(read)?;
         (population, page, rows)
-    } else if let Some((rows, matching)) = sql
-        .page_and_count(conn, offset_of(first_try), PAGE_SIZE as i64, population)
-        .context(read)?
-    {
-        (matching, first_try, rows)
     } else {
-        // Past the last page: the last page.
-        let matching = sql.count(conn).context(read)?;
-        let page = first_try.clamp(1, to_usize(matching).div_ceil(PAGE_SIZE).max(1));
-        let sizes = PageSizes {
-            matching,
-            population,
+        let counted = counts.get(totals.generation, &sql);
+        let first = match counted {
+            // Counted before: the page alone.
+            Some(_) => None,
+            None => sql
+                .page_and_count(conn, offset_of(first_try), PAGE_SIZE as i64, population)
+                .context(read)?,
         };
-        let rows = sql
-            .page(conn, offset_of(page), PAGE_SIZE as i64, sizes)
-            .context(read)?;
-        (matching, page, rows)
+        match (first, counted) {
+            (Some((rows, matching)), _) => {
+                counts.put(totals.generation, sql, matching);
+                (matching, first_try, rows)
+            }
+            (None, counted) => {
+                let matching = match counted {
+                    Some(matching) => matching,
+                    // Past the last page (nothing read): count.
+                    None => {
+                        let matching = sql.count(conn).context(read)?;
+                        counts.put(totals.generation, sql.clone(), matching);
+                        matching
+                    }
+                };
+                // Past the last page: the last page.
+                let page = first_try.clamp(1, to_usize(matching).div_ceil(PAGE_SIZE).max(1));
+                let sizes = PageSizes {
+                    matching,
+                    population,
+                };
+                let rows = sql
+                    .page(conn, offset_of(page), PAGE_SIZE as i64, sizes)
+                    .context(read)?;
+                (matching, page, rows)
+            }
+        }
     };
     let matching = to_usize(matching);
     let pages = matching.div_ceil(PAGE_SIZE).max(1);
@@ -334,7 +403,8 @@ pub struct Health {
 
 /// Counts for [`Health`]: four grouped counts, whatever the directory's size.
 pub fn health(conn: &mut DbConn) -> anyhow::Result<Health> {
-    let (_, active) = directory_sql::count_all_and_active(conn)?;
+    let totals = directory_sql::totals(conn)?;
+    let active = totals.total - totals.inactive;
     let (opted_out, suppressed) = opt_outs::health_counts(conn)?;
     let failed_mails = crate::db::models::outbox::counts_by_state(conn, &["dead"])?
         .into_iter()
