@@ -1,7 +1,5 @@
 DROP TRIGGER directory_totals_delete ON stakeholders;
 DROP TRIGGER directory_totals_update ON stakeholders;
 DROP TRIGGER directory_totals_insert ON stakeholders;
-DROP FUNCTION directory_totals_delete();
-DROP FUNCTION directory_totals_update();
-DROP FUNCTION directory_totals_insert();
+DROP FUNCTION directory_totals_change();
 DROP TABLE directory_totals;

@@ -18,33 +18,26 @@ CREATE TABLE directory_totals (
 INSERT INTO directory_totals (id, total, inactive, generation)
 SELECT 1, COUNT(*), COUNT(*) FILTER (WHERE NOT active), 0 FROM stakeholders;
 
-CREATE FUNCTION directory_totals_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Each statement's rows: those it added (new_rows) and removed (old_rows); an update does
+-- both, so only the inactive count can change.
+CREATE FUNCTION directory_totals_change() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    added BIGINT := 0;
+    added_inactive BIGINT := 0;
+    removed BIGINT := 0;
+    removed_inactive BIGINT := 0;
 BEGIN
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        SELECT COUNT(*), COUNT(*) FILTER (WHERE NOT active) INTO added, added_inactive
+        FROM new_rows;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        SELECT COUNT(*), COUNT(*) FILTER (WHERE NOT active) INTO removed, removed_inactive
+        FROM old_rows;
+    END IF;
     UPDATE directory_totals
-    SET total = total + (SELECT COUNT(*) FROM new_rows),
-        inactive = inactive + (SELECT COUNT(*) FROM new_rows WHERE NOT active),
-        generation = generation + 1
-    WHERE id = 1;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION directory_totals_update() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE directory_totals
-    SET inactive = inactive + (SELECT COUNT(*) FROM new_rows WHERE NOT active)
-            - (SELECT COUNT(*) FROM old_rows WHERE NOT active),
-        generation = generation + 1
-    WHERE id = 1;
-    RETURN NULL;
-END
-$$;
-
-CREATE FUNCTION directory_totals_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    UPDATE directory_totals
-    SET total = total - (SELECT COUNT(*) FROM old_rows),
-        inactive = inactive - (SELECT COUNT(*) FROM old_rows WHERE NOT active),
+    SET total = total + added - removed,
+        inactive = inactive + added_inactive - removed_inactive,
         generation = generation + 1
     WHERE id = 1;
     RETURN NULL;
@@ -52,9 +45,9 @@ END
 $$;
 
 CREATE TRIGGER directory_totals_insert AFTER INSERT ON stakeholders
-REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION directory_totals_insert();
+REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION directory_totals_change();
 CREATE TRIGGER directory_totals_update AFTER UPDATE ON stakeholders
 REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-FOR EACH STATEMENT EXECUTE FUNCTION directory_totals_update();
+FOR EACH STATEMENT EXECUTE FUNCTION directory_totals_change();
 CREATE TRIGGER directory_totals_delete AFTER DELETE ON stakeholders
-REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION directory_totals_delete();
+REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION directory_totals_change();

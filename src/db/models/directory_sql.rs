@@ -93,6 +93,17 @@ fn fts_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
+/// A [`Statement`] as a query of `$backend` with its values bound.
+macro_rules! bound {
+    ($st:expr, $backend:ty) => {{
+        let mut query = diesel::sql_query($st.sql).into_boxed::<$backend>();
+        for value in $st.binds {
+            query = query.bind::<diesel::sql_types::Text, _>(value);
+        }
+        query
+    }};
+}
+
 /// SQL text and its bound values (all text), written for one backend.
 struct Statement {
     sql: String,
@@ -149,42 +160,16 @@ impl Statement {
     where
         T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static,
     {
-        use diesel::sql_types::Text;
         match conn {
-            DbConn::Sqlite(c) => {
-                let mut query = diesel::sql_query(self.sql).into_boxed::<diesel::sqlite::Sqlite>();
-                for value in self.binds {
-                    query = query.bind::<Text, _>(value);
-                }
-                query.load(c)
-            }
-            DbConn::Pg(c) => {
-                let mut query = diesel::sql_query(self.sql).into_boxed::<diesel::pg::Pg>();
-                for value in self.binds {
-                    query = query.bind::<Text, _>(value);
-                }
-                query.load(c)
-            }
+            DbConn::Sqlite(c) => bound!(self, diesel::sqlite::Sqlite).load(c),
+            DbConn::Pg(c) => bound!(self, diesel::pg::Pg).load(c),
         }
     }
 
     fn execute(self, conn: &mut DbConn) -> QueryResult<usize> {
-        use diesel::sql_types::Text;
         match conn {
-            DbConn::Sqlite(c) => {
-                let mut query = diesel::sql_query(self.sql).into_boxed::<diesel::sqlite::Sqlite>();
-                for value in self.binds {
-                    query = query.bind::<Text, _>(value);
-                }
-                query.execute(c)
-            }
-            DbConn::Pg(c) => {
-                let mut query = diesel::sql_query(self.sql).into_boxed::<diesel::pg::Pg>();
-                for value in self.binds {
-                    query = query.bind::<Text, _>(value);
-                }
-                query.execute(c)
-            }
+            DbConn::Sqlite(c) => bound!(self, diesel::sqlite::Sqlite).execute(c),
+            DbConn::Pg(c) => bound!(self, diesel::pg::Pg).execute(c),
         }
     }
 
