@@ -16,7 +16,7 @@
 //!   ORDER BY email LIMIT 50 OFFSET …` and `SELECT COUNT(*) … WHERE active`); the ratio;
 //! * a text search and two attribute filters (one on the cost centre), same baseline: the
 //!   median of 9 requests (the server keeps a search's count while the directory is
-//!   unchanged, `directory::MatchCounts`) and the first, which counts the matches;
+//!   unchanged, `directory::DirectoryCache`) and the first, which counts the matches;
 //! * the server's resident memory idle, and after 100 directory pages (and the searches);
 //! * the listing of everyone in one region, streamed to /dev/null in a process of its own:
 //!   time and peak memory, against plain SQL reading the same rows.

@@ -45,8 +45,9 @@ pub struct AppState {
     pub results: ResultsCache,
     /// The rendered bodies of the results pages, kept while their results are current.
     pub result_pages: crate::views::results_cache::ResultsPageCache,
-    /// How many people recent directory searches matched, while the directory is unchanged.
-    pub directory_counts: Arc<crate::services::stakeholders::directory::MatchCounts>,
+    /// How many people recent directory searches matched and the filter controls' values,
+    /// while the directory is unchanged.
+    pub directory_cache: Arc<crate::services::stakeholders::directory::DirectoryCache>,
     pub clock: Arc<dyn Clock>,
     /// Counters and histograms of `GET /metrics`.
     pub metrics: Arc<Metrics>,
@@ -172,7 +173,7 @@ impl Application {
             definitions,
             results: ResultsCache::default(),
             result_pages: Default::default(),
-            directory_counts: Default::default(),
+            directory_cache: Default::default(),
             clock,
             metrics,
             scorecard,

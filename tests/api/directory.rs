@@ -201,8 +201,9 @@ async fn sql_directory_gives_the_results_of_the_in_memory_search(backend: Backen
     let states = [StateFilter::Active, StateFilter::Inactive, StateFilter::All];
     let mut compared = 0;
     let mut nonempty = 0;
-    // Pages 2 and after of a search take its count from here (the server's way).
-    let counts = directory::MatchCounts::default();
+    // Pages 2 and after of a search take its count from here, and every search the filter
+    // controls (the server's way).
+    let cache = directory::DirectoryCache::default();
     for text in texts {
         for raw in filters {
             let filter = AudienceFilter::parse(raw).unwrap();
@@ -216,7 +217,7 @@ async fn sql_directory_gives_the_results_of_the_in_memory_search(backend: Backen
                     };
                     let expected = reference_search(&app, &query);
                     let mut conn = app.pool.get().unwrap();
-                    let got = directory::search_with(&mut conn, &query, &counts).unwrap();
+                    let got = directory::search_with(&mut conn, &query, &cache).unwrap();
                     let what = format!("text {text:?}, filter {raw:?}, {state:?}, page {page}");
                     assert_eq!(
                         (got.total, got.active, got.matching, got.page, got.pages),
@@ -630,7 +631,13 @@ async fn the_totals_follow_every_write(backend: Backend) {
     let import = |rows: std::ops::Range<usize>, extra: &[&str]| {
         let mut csv = String::from("email,name,region\n");
         for i in rows {
-            csv.push_str(&format!("p{i}@example.com,Person {i},R{}\n", i % 3));
+            // The people after the first import bring a region of their own.
+            let region = if i < 1200 {
+                format!("R{}", i % 3)
+            } else {
+                "R9".into()
+            };
+            csv.push_str(&format!("p{i}@example.com,Person {i},{region}\n"));
         }
         let path = app.db.dir.path().join("totals.csv");
         std::fs::write(&path, csv).unwrap();
@@ -639,15 +646,25 @@ async fn the_totals_follow_every_write(backend: Backend) {
         let output = app.cli(&args);
         assert!(output.status.success(), "{}", text(&output.stderr));
     };
-    // The counts of searches are kept between the checks, as the server keeps them: each
-    // write must make them counted again.
-    let counts = directory::MatchCounts::default();
+    // The counts of searches and the filter controls are kept between the checks, as the
+    // server keeps them: each write must make them read again.
+    let cache = directory::DirectoryCache::default();
     let check = |what: &str| {
         let mut conn = app.pool.get().unwrap();
         let rows = stakeholders::load_all(&mut conn).unwrap();
         let active = rows.iter().filter(|r| r.active).count();
-        let page = directory::search_with(&mut conn, &DirectoryQuery::default(), &counts).unwrap();
+        let page = directory::search_with(&mut conn, &DirectoryQuery::default(), &cache).unwrap();
         assert_eq!((page.total, page.active), (rows.len(), active), "{what}");
+        let values: BTreeMap<String, BTreeSet<String>> = page
+            .attributes
+            .iter()
+            .map(|a| (a.name.clone(), a.values.iter().cloned().collect()))
+            .collect();
+        assert_eq!(
+            values,
+            reference_search(&app, &DirectoryQuery::default()).6,
+            "{what}"
+        );
         for (text, filter) in [("", "region=R1"), ("person 1", ""), ("1", "region=R0,R2")] {
             for state in [StateFilter::Active, StateFilter::Inactive, StateFilter::All] {
                 for page in [2, 1, 99] {
@@ -657,7 +674,7 @@ async fn the_totals_follow_every_write(backend: Backend) {
                         state,
                         page,
                     };
-                    let got = directory::search_with(&mut conn, &query, &counts).unwrap();
+                    let got = directory::search_with(&mut conn, &query, &cache).unwrap();
                     let expected = reference_search(&app, &query);
                     assert_eq!(
                         (got.matching, got.page, &got.entries),

@@ -5,7 +5,9 @@
 -- writes.
 --
 -- `generation` counts the writes of stakeholders: the server keeps how many people a
--- search matched for as long as it has not changed (`directory::MatchCounts`). A
+-- search matched, and the filter controls' values (`attribute_values`, written by the
+-- import with its stakeholders), for as long as it has not changed
+-- (`directory::DirectoryCache`). A
 -- stakeholder's attributes are indexed (`stakeholder_attributes`) only with a write of its
 -- row, whose `attributes` column is their stored truth, so the row's triggers see every
 -- change a search can.

@@ -149,9 +149,9 @@ async fn list(
         state: params.state,
         page: params.page,
     };
-    let counts = state.directory_counts.clone();
+    let cache = state.directory_cache.clone();
     let result = blocking(&state, move |conn| {
-        Ok(directory::search_with(conn, &search, &counts)?)
+        Ok(directory::search_with(conn, &search, &cache)?)
     })
     .await?;
 

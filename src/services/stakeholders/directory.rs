@@ -142,54 +142,79 @@ fn offset_of(page: usize) -> i64 {
     i64::try_from(page.saturating_sub(1).saturating_mul(PAGE_SIZE)).unwrap_or(i64::MAX)
 }
 
-/// Searches whose counts [`MatchCounts`] keeps at most; more, and it starts afresh.
+/// Searches whose counts [`DirectoryCache`] keeps at most; more, and it starts afresh.
 const MAX_COUNTS: usize = 256;
 
-/// How many stakeholders recent searches selected, kept while the directory is unchanged
-/// (its generation, [`directory_sql::Totals::generation`], is the one they were counted
-/// under), so the next pages of a search, and the same search again, do not count its
-/// matches again. The server keeps one ([`crate::startup::AppState`]); a write by any
-/// process changes the generation, and the first search after it forgets every count.
+/// What the directory pages read again and again while the directory is unchanged: how
+/// many stakeholders recent searches selected, and the filter controls' values. Kept for
+/// one generation of the directory ([`directory_sql::Totals::generation`], advanced by
+/// every write of a stakeholder, by any process, in its transaction), so the next pages of
+/// a search, and the same search again, only read their rows. The server keeps one
+/// ([`crate::startup::AppState`]); the first search after a write forgets everything.
 #[derive(Debug, Default)]
-pub struct MatchCounts(Mutex<(i64, HashMap<DirectorySql, i64>)>);
+pub struct DirectoryCache(Mutex<Kept>);
 
-impl MatchCounts {
-    fn get(&self, generation: i64, sql: &DirectorySql) -> Option<i64> {
-        let mut guard = self.0.lock().ok()?;
-        let (kept, counts) = &mut *guard;
-        if *kept != generation {
-            *kept = generation;
-            counts.clear();
+#[derive(Debug, Default)]
+struct Kept {
+    generation: i64,
+    counts: HashMap<DirectorySql, i64>,
+    choices: Option<Vec<AttributeChoice>>,
+}
+
+impl DirectoryCache {
+    /// `f` on what is kept for `generation`: a newer one starts afresh; an older one (read
+    /// before a write another search has seen) gets nothing.
+    fn with<R>(&self, generation: i64, f: impl FnOnce(&mut Kept) -> R) -> Option<R> {
+        let mut kept = self.0.lock().ok()?;
+        if generation < kept.generation {
+            return None;
         }
-        counts.get(sql).copied()
+        if generation > kept.generation {
+            *kept = Kept {
+                generation,
+                ..Kept::default()
+            };
+        }
+        Some(f(&mut kept))
     }
 
-    fn put(&self, generation: i64, sql: DirectorySql, matching: i64) {
-        let Ok(mut guard) = self.0.lock() else {
-            return;
-        };
-        let (kept, counts) = &mut *guard;
-        if *kept != generation {
-            return;
+    fn count(&self, generation: i64, sql: &DirectorySql) -> Option<i64> {
+        self.with(generation, |kept| kept.counts.get(sql).copied())
+            .flatten()
+    }
+
+    fn keep_count(&self, generation: i64, sql: DirectorySql, matching: i64) {
+        self.with(generation, |kept| {
+            if kept.counts.len() >= MAX_COUNTS {
+                kept.counts.clear();
+            }
+            kept.counts.insert(sql, matching);
+        });
+    }
+
+    /// The filter controls' values, read once per generation.
+    fn choices(&self, generation: i64, conn: &mut DbConn) -> anyhow::Result<Vec<AttributeChoice>> {
+        if let Some(choices) = self.with(generation, |kept| kept.choices.clone()).flatten() {
+            return Ok(choices);
         }
-        if counts.len() >= MAX_COUNTS {
-            counts.clear();
-        }
-        counts.insert(sql, matching);
+        let choices = attribute_choices(conn)?;
+        self.with(generation, |kept| kept.choices = Some(choices.clone()));
+        Ok(choices)
     }
 }
 
 /// Runs `query` over the directory, counting its matches anew.
 pub fn search(conn: &mut DbConn, query: &DirectoryQuery) -> anyhow::Result<DirectoryPage> {
-    search_with(conn, query, &MatchCounts::default())
+    search_with(conn, query, &DirectoryCache::default())
 }
 
-/// Runs `query` over the directory, with the count of its matches from `counts` when it
-/// was counted under the directory's current generation (and kept there when it is counted).
+/// Runs `query` over the directory, with what `cache` kept of the directory's current
+/// generation (the count of the search's matches, the filter controls), keeping there what
+/// it reads.
 pub fn search_with(
     conn: &mut DbConn,
     query: &DirectoryQuery,
-    counts: &MatchCounts,
+    cache: &DirectoryCache,
 ) -> anyhow::Result<DirectoryPage> {
     let read = "cannot read the stakeholders";
     // Read first: a count made after it is at least as recent as this generation.
@@ -216,7 +241,7 @@ pub fn search_with(
             .context(read)?;
         (population, page, rows)
     } else {
-        let counted = counts.get(totals.generation, &sql);
+        let counted = cache.count(totals.generation, &sql);
         let first = match counted {
             // Counted before: the page alone.
             Some(_) => None,
@@ -226,7 +251,7 @@ pub fn search_with(
         };
         match (first, counted) {
             (Some((rows, matching)), _) => {
-                counts.put(totals.generation, sql, matching);
+                cache.keep_count(totals.generation, sql, matching);
                 (matching, first_try, rows)
             }
             (None, counted) => {
@@ -235,7 +260,7 @@ pub fn search_with(
                     // Past the last page (nothing read): count.
                     None => {
                         let matching = sql.count(conn).context(read)?;
-                        counts.put(totals.generation, sql.clone(), matching);
+                        cache.keep_count(totals.generation, sql.clone(), matching);
                         matching
                     }
                 };
@@ -262,7 +287,7 @@ pub fn search_with(
         page,
         pages,
         entries,
-        attributes: attribute_choices(conn)?,
+        attributes: cache.choices(totals.generation, conn)?,
     })
 }
 
