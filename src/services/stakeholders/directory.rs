@@ -5,7 +5,9 @@
 //!
 //! Everything runs in the database ([`directory_sql::DirectorySql`]): the counts, and one page
 //! of 50 ordered by email, so a page costs the same for 100 or 100,000 stakeholders and
-//! nothing but that page is held in memory. The filter controls read each attribute's values
+//! nothing but that page is held in memory. While the directory is unchanged the server keeps
+//! each search's count and the filter controls' values ([`DirectoryCache`]), so the next
+//! pages of a search read only their rows. The filter controls read each attribute's values
 //! from `attribute_values`; an attribute with many values gets a text field with the most
 //! common ones as suggestions instead of a select of every value. [`for_each`] streams a
 //! whole search in pages by email (`pulse stakeholders list`).
@@ -242,39 +244,36 @@ pub fn search_with(
         (population, page, rows)
     } else {
         let counted = cache.count(totals.generation, &sql);
-        let first = match counted {
-            // Counted before: the page alone.
+        let found = match counted {
+            // Counted before: the page alone, below.
             Some(_) => None,
             None => sql
                 .page_and_count(conn, offset_of(first_try), PAGE_SIZE as i64, population)
                 .context(read)?,
         };
-        match (first, counted) {
-            (Some((rows, matching)), _) => {
-                cache.keep_count(totals.generation, sql, matching);
-                (matching, first_try, rows)
-            }
-            (None, counted) => {
-                let matching = match counted {
-                    Some(matching) => matching,
-                    // Past the last page (nothing read): count.
-                    None => {
-                        let matching = sql.count(conn).context(read)?;
-                        cache.keep_count(totals.generation, sql.clone(), matching);
-                        matching
-                    }
-                };
-                // Past the last page: the last page.
-                let page = first_try.clamp(1, to_usize(matching).div_ceil(PAGE_SIZE).max(1));
-                let sizes = PageSizes {
-                    matching,
-                    population,
-                };
-                let rows = sql
-                    .page(conn, offset_of(page), PAGE_SIZE as i64, sizes)
-                    .context(read)?;
-                (matching, page, rows)
-            }
+        if let Some((rows, matching)) = found {
+            cache.keep_count(totals.generation, sql, matching);
+            (matching, first_try, rows)
+        } else {
+            // Counted before, or past the last page (nothing read): counted now.
+            let matching = match counted {
+                Some(matching) => matching,
+                None => {
+                    let matching = sql.count(conn).context(read)?;
+                    cache.keep_count(totals.generation, sql.clone(), matching);
+                    matching
+                }
+            };
+            // Past the last page: the last page.
+            let page = first_try.clamp(1, to_usize(matching).div_ceil(PAGE_SIZE).max(1));
+            let sizes = PageSizes {
+                matching,
+                population,
+            };
+            let rows = sql
+                .page(conn, offset_of(page), PAGE_SIZE as i64, sizes)
+                .context(read)?;
+            (matching, page, rows)
         }
     };
     let matching = to_usize(matching);
