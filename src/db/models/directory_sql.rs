@@ -209,7 +209,11 @@ impl DirectorySql {
                 .push(" AND value IN ")
                 .bind_list(values);
         }
-        st.push(" ORDER BY 1");
+        // SQLite merges an INTERSECT only in that order, and drops the ORDER BY of a
+        // subquery of FROM that has no LIMIT (as the pages' statements read it): without the
+        // (empty) LIMIT it intersected through a temporary B-tree instead, about twice as
+        // slow (a page of business_unit + region: 44 → 21 ms in Python's `sqlite3`).
+        st.push(" ORDER BY 1 LIMIT -1");
     }
 
     /// ` WHERE …` on `stakeholders s`.
