@@ -164,7 +164,7 @@ pub fn send_due(
             *per_segment.entry(invitation.segment.clone()).or_default() += 1;
         }
         crate::db::models::results::add_invited_per_segment(conn, &wave.id, &per_segment)?;
-        outbox::enqueue(conn, &mails)?;
+        outbox::enqueue_new(conn, &mails)?;
         let ids: Vec<&str> = invite.iter().map(|(p, _)| p.request_id.as_str()).collect();
         report.invited = rows::mark_invited(conn, &ids, &wave.id)?;
         rows::add_invited(conn, &wave.id, i32::try_from(ids.len()).unwrap_or(i32::MAX))?;

@@ -213,7 +213,7 @@ pub fn open_wave(
             .map(|(cell, n)| (cell.to_string(), n))
             .collect();
         results_rows::insert_invited_per_cell(conn, wave_id, &per_cell)?;
-        outbox::enqueue(conn, &mails)?;
+        outbox::enqueue_new(conn, &mails)?;
         let skipped = report.skipped_opted_out + report.skipped_suppressed;
         waves::set_counts(conn, wave_id, to_i32(report.invited), to_i32(skipped))?;
         tracing::info!(

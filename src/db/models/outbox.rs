@@ -100,6 +100,15 @@ pub fn enqueue(conn: &mut DbConn, rows: &[OutboxRow]) -> QueryResult<usize> {
     crate::insert_batches!(conn, outbox::table, rows, on_conflict_do_nothing)
 }
 
+/// Enqueues the mails of invitations created in the same transaction: their dedupe keys
+/// (`invitation:<new id>`) cannot exist yet, so no conflict is skipped — a duplicate is an
+/// error that rolls the opening back. Without a conflict clause PostgreSQL takes them as
+/// one `COPY` ([`crate::insert_batches!`]): opening a wave of 100,000 spent 2.5 s of server
+/// time in its 1,000 `INSERT … ON CONFLICT DO NOTHING` statements.
+pub fn enqueue_new(conn: &mut DbConn, rows: &[OutboxRow]) -> QueryResult<usize> {
+    crate::insert_batches!(conn, outbox::table, rows)
+}
+
 /// Returns rows whose lease expired (their worker died) to pending.
 pub fn release_expired_leases(conn: &mut DbConn, now: NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
