@@ -22,20 +22,29 @@ const BULK_HASHSIZE: i64 = 8 << 20;
 /// the database, and a row at a time needs no more.
 const DEFAULT_HASHSIZE: i64 = 1 << 20;
 
-/// The triggers that index and count each new stakeholder, each with the statement that
-/// does the same for every stakeholder after the rowid bound to it.
-const INSERT_TRIGGERS: [(&str, &str); 2] = [
-    (
-        "stakeholder_search_insert",
-        "INSERT INTO stakeholder_search (rowid, email_key, name_key) \
-         SELECT rowid, email_key, name_key FROM stakeholders WHERE rowid > ?",
-    ),
-    (
-        "directory_totals_insert",
-        "UPDATE directory_totals SET (total, inactive, generation) = (SELECT total + COUNT(*), \
-         inactive + COALESCE(SUM(active = 0), 0), generation + 1 FROM stakeholders \
-         WHERE rowid > ?) WHERE id = 1",
-    ),
+/// A trigger that indexes or counts each new stakeholder, and the statement that does the
+/// same for every stakeholder after the rowid bound to it.
+struct InsertTrigger {
+    name: &'static str,
+    catch_up: &'static str,
+    /// Whether the catch-up fills the FTS5 index (which then gathers with [`BULK_HASHSIZE`]).
+    fills_search_index: bool,
+}
+
+const INSERT_TRIGGERS: [InsertTrigger; 2] = [
+    InsertTrigger {
+        name: "stakeholder_search_insert",
+        catch_up: "INSERT INTO stakeholder_search (rowid, email_key, name_key) \
+                   SELECT rowid, email_key, name_key FROM stakeholders WHERE rowid > ?",
+        fills_search_index: true,
+    },
+    InsertTrigger {
+        name: "directory_totals_insert",
+        catch_up: "UPDATE directory_totals SET (total, inactive, generation) = \
+                   (SELECT total + COUNT(*), inactive + COALESCE(SUM(active = 0), 0), \
+                   generation + 1 FROM stakeholders WHERE rowid > ?) WHERE id = 1",
+        fills_search_index: false,
+    },
 ];
 
 #[derive(QueryableByName)]
@@ -79,15 +88,15 @@ where
         return Err(diesel::result::Error::NotInTransaction.into());
     }
     let mut dropped = Vec::new();
-    for (name, catch_up) in INSERT_TRIGGERS {
-        let trigger: Vec<TriggerSql> =
+    for trigger in &INSERT_TRIGGERS {
+        let stored: Vec<TriggerSql> =
             diesel::sql_query("SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?")
-                .bind::<Text, _>(name)
+                .bind::<Text, _>(trigger.name)
                 .load(c)?;
-        if let Some(trigger) = trigger.into_iter().next() {
+        if let Some(stored) = stored.into_iter().next() {
             // The name is a constant of this module, not input.
-            c.batch_execute(&format!("DROP TRIGGER {name}"))?;
-            dropped.push((trigger.sql, catch_up));
+            c.batch_execute(&format!("DROP TRIGGER {}", trigger.name))?;
+            dropped.push((stored.sql, trigger));
         }
     }
     let last: Vec<LastRowid> =
@@ -99,23 +108,22 @@ where
     };
     let hashsize =
         "INSERT INTO stakeholder_search (stakeholder_search, rank) VALUES ('hashsize', ?)";
-    for (trigger, catch_up) in dropped {
-        let search = catch_up.contains("stakeholder_search");
-        if search {
+    for (definition, trigger) in dropped {
+        if trigger.fills_search_index {
             diesel::sql_query(hashsize)
                 .bind::<BigInt, _>(BULK_HASHSIZE)
                 .execute(c)?;
         }
-        diesel::sql_query(catch_up)
+        diesel::sql_query(trigger.catch_up)
             .bind::<BigInt, _>(last)
             .execute(c)?;
-        if search {
+        if trigger.fills_search_index {
             diesel::sql_query(hashsize)
                 .bind::<BigInt, _>(DEFAULT_HASHSIZE)
                 .execute(c)?;
         }
         // The trigger's own definition, as the migration created it.
-        c.batch_execute(&trigger)?;
+        c.batch_execute(&definition)?;
     }
     Ok(value)
 }
