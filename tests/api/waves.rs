@@ -153,6 +153,30 @@ async fn a_large_wave_invites_everyone_once(backend: Backend) {
     assert!(emails.contains(&format!("person{}@example.com", n - 1)));
     let progress = outbox_state_counts(&app, &wave_id);
     assert_eq!((progress.invited, progress.pending), (n as i64, n as i64));
+
+    // One mail per invitation, to its stakeholder, keyed by it (on PostgreSQL all of them
+    // written by one COPY).
+    let mails: Vec<(Option<String>, String, String)> = {
+        use diesel::prelude::*;
+        use pulse::db::schema::outbox;
+        outbox::table
+            .filter(outbox::wave_id.eq(&wave_id))
+            .select((outbox::invitation_id, outbox::dedupe_key, outbox::recipient))
+            .load(&mut *conn)
+            .unwrap()
+    };
+    let email_of: std::collections::HashMap<_, _> = invited
+        .iter()
+        .map(|(invitation, email)| (invitation.id.clone(), email.clone()))
+        .collect();
+    assert_eq!(mails.len(), n);
+    let mut mailed = HashSet::new();
+    for (invitation, dedupe_key, recipient) in mails {
+        let invitation = invitation.expect("an invitation's mail names it");
+        assert_eq!(dedupe_key, format!("invitation:{invitation}"));
+        assert_eq!(Some(&recipient), email_of.get(&invitation));
+        assert!(mailed.insert(invitation), "one mail per invitation");
+    }
 }
 
 async fn a_4xx_reply_is_retried_and_delivered_once(backend: Backend) {
