@@ -117,6 +117,13 @@ pub struct Totals {
     pub generation: i64,
 }
 
+impl Totals {
+    /// The stakeholders not deactivated.
+    pub fn active(&self) -> i64 {
+        self.total - self.inactive
+    }
+}
+
 /// The columns of [`StakeholderRow`] of `stakeholders s`.
 const ROW_COLUMNS: &str = "s.id, s.email, s.name, s.language, s.attributes, s.active, \
                            s.created_at, s.updated_at";

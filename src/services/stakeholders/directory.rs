@@ -221,7 +221,7 @@ pub fn search_with(
     let read = "cannot read the stakeholders";
     // Read first: a count made after it is at least as recent as this generation.
     let totals = directory_sql::totals(conn).context(read)?;
-    let (all, all_active) = (totals.total, totals.total - totals.inactive);
+    let (all, all_active) = (totals.total, totals.active());
     let population = match query.state {
         StateFilter::Active => all_active,
         StateFilter::Inactive => all - all_active,
@@ -427,8 +427,7 @@ pub struct Health {
 
 /// Counts for [`Health`]: four grouped counts, whatever the directory's size.
 pub fn health(conn: &mut DbConn) -> anyhow::Result<Health> {
-    let totals = directory_sql::totals(conn)?;
-    let active = totals.total - totals.inactive;
+    let active = directory_sql::totals(conn)?.active();
     let (opted_out, suppressed) = opt_outs::health_counts(conn)?;
     let failed_mails = crate::db::models::outbox::counts_by_state(conn, &["dead"])?
         .into_iter()
