@@ -122,16 +122,16 @@ impl Attributes {
     /// Reads the stored form. Values are trimmed and empty values dropped, so a hand-edited
     /// row still keeps the invariants; keys are taken as stored.
     pub fn from_json(json: &str) -> Result<Self, String> {
-        let map: BTreeMap<String, String> = serde_json::from_str(json)
+        let mut map: BTreeMap<String, String> = serde_json::from_str(json)
             .map_err(|e| format!("the attributes are not a JSON object of strings: {e}"))?;
-        Ok(Self(
-            map.into_iter()
-                .filter_map(|(k, v)| {
-                    let v = v.trim();
-                    (!v.is_empty()).then(|| (k, v.to_string()))
-                })
-                .collect(),
-        ))
+        // In place: stored values are trimmed already, so this rarely copies anything.
+        map.retain(|_, v| {
+            if v.trim().len() != v.len() {
+                *v = v.trim().to_string();
+            }
+            !v.is_empty()
+        });
+        Ok(Self(map))
     }
 }
 
@@ -288,6 +288,8 @@ mod tests {
         assert!(Attributes::from_json("[1]").is_err());
         assert!(Attributes::from_json(r#"{"a": 1}"#).is_err());
         assert!(Attributes::from_json(r#"{"a": " "}"#).unwrap().is_empty());
+        let edited = Attributes::from_json(r#"{"a": " x ", "b": "y", "c": ""}"#).unwrap();
+        assert_eq!(edited.to_string(), "a=x; b=y");
     }
 
     #[test]

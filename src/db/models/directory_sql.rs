@@ -125,8 +125,7 @@ impl Totals {
 }
 
 /// The columns of [`StakeholderRow`] of `stakeholders s`.
-const ROW_COLUMNS: &str = "s.id, s.email, s.name, s.language, s.attributes, s.active, \
-                           s.created_at, s.updated_at";
+const ROW_COLUMNS: &str = "s.id, s.email, s.name, s.language, s.attributes, s.active";
 
 /// How the rows of a search are read (SQLite; PostgreSQL plans itself).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

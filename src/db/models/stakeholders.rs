@@ -36,8 +36,6 @@ pub struct StakeholderRow {
     /// JSON object of strings; read it with `domain::stakeholder::Attributes::from_json`.
     pub attributes: String,
     pub active: bool,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
 }
 
 /// A row to insert (see [`insert_many`]). `None` is stored as NULL. Owned, like every row

@@ -628,7 +628,6 @@ mod tests {
         attributes: &str,
         active: bool,
     ) -> StakeholderRow {
-        let t = chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc();
         StakeholderRow {
             id: id.into(),
             email: email.into(),
@@ -636,8 +635,6 @@ mod tests {
             language: Some("en".into()),
             attributes: attributes.into(),
             active,
-            created_at: t,
-            updated_at: t,
         }
     }
 
