@@ -17,9 +17,13 @@
 //! * a text search and two attribute filters (one on the cost centre), same baseline: the
 //!   median of 9 requests (the server keeps a search's count while the directory is
 //!   unchanged, `directory::DirectoryCache`) and the first, which counts the matches;
-//! * the server's resident memory idle, and after 100 directory pages (and the searches);
+//! * the wave form (`GET /admin/waves/new`, its audience builder) and its "Count who would be
+//!   invited" for one region, same baseline: median of 9 and the first;
+//! * the server's resident memory idle, and after 100 directory pages (and the searches and
+//!   the wave forms);
 //! * the listing of everyone in one region, streamed to /dev/null in a process of its own:
-//!   time and peak memory, against plain SQL reading the same rows.
+//!   time (median of 5) and peak memory, against plain SQL reading the active rows (median of
+//!   5, interleaved).
 //!
 //! The server and the listing run in child processes (this example started again with
 //! `--serve` / `--list`), so their memory is theirs alone, not the seeding's.
@@ -47,6 +51,8 @@ mod directory_csv;
 const KEY_HEX: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const ADMIN: &str = "bench-admin@example.com";
 const PASSWORD: &str = "bench-password-long-enough-2026";
+/// Runs of the streamed listing and of its baseline, interleaved.
+const LISTING_ROUNDS: usize = 5;
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -374,6 +380,78 @@ fn run(label: &str, url: &DatabaseUrl, csv: &Path, dir: &Path) -> anyhow::Result
         );
     }
 
+    // The wave form: its audience builder (the attribute values) and "Count who would be
+    // invited" for one region, same baseline.
+    let form = runtime.block_on(get("/admin/waves/new".into()))?;
+    println!(
+        "  wave form: {:.0} kB of HTML, {} <option>s, {} <datalist>s",
+        form.len() as f64 / 1e3,
+        form.matches("<option").count(),
+        form.matches("<datalist").count()
+    );
+    let csrf = hidden(&form, "csrf_token").context("no CSRF token on the wave form")?;
+    let count_form = [
+        ("csrf_token", csrf.as_str()),
+        ("survey", "internal-customer"),
+        ("title", "Bench"),
+        ("action", "count"),
+        ("a.region", "EMEA"),
+    ];
+    let post_count = || {
+        let client = client.clone();
+        let url = format!("{base}/admin/waves");
+        async move {
+            let response = client.post(&url).form(&count_form).send().await?;
+            anyhow::ensure!(
+                response.status().is_success(),
+                "{url}: {}",
+                response.status()
+            );
+            Ok::<String, anyhow::Error>(response.text().await?)
+        }
+    };
+    for what in [
+        "wave form GET /admin/waves/new",
+        "audience count region=EMEA",
+    ] {
+        let (mut pulse, mut plain) = (Vec::new(), Vec::new());
+        let mut first = Duration::ZERO;
+        for round in 0..9 {
+            let started = Instant::now();
+            let html = if what.starts_with("wave form") {
+                runtime.block_on(get("/admin/waves/new".into()))?
+            } else {
+                runtime.block_on(post_count())?
+            };
+            pulse.push(started.elapsed());
+            if round == 0 {
+                first = started.elapsed();
+                if let Some(count) = html
+                    .split("id=\"audience-count\">")
+                    .nth(1)
+                    .and_then(|s| s.split("</p>").next())
+                {
+                    print!(
+                        "  {what}: {}; ",
+                        count.replace("<strong>", "").replace("</strong>", "")
+                    );
+                } else {
+                    print!("  {what}: ");
+                }
+            }
+            let started = Instant::now();
+            plain_page(&mut conn, 1)?;
+            plain.push(started.elapsed());
+        }
+        let (pulse_ms, plain_ms) = (median(&mut pulse), median(&mut plain));
+        let first_ms = first.as_secs_f64() * 1000.0;
+        println!(
+            "{pulse_ms:.2} ms; baseline {plain_ms:.2} ms; ratio {:.2} (first request {first_ms:.2} ms, {:.2})",
+            pulse_ms / plain_ms,
+            first_ms / plain_ms
+        );
+    }
+
     // 100 more pages, then the server's memory.
     for i in 0..100 {
         let page = 1 + (i * 997) % active_pages;
@@ -390,37 +468,48 @@ fn run(label: &str, url: &DatabaseUrl, csv: &Path, dir: &Path) -> anyhow::Result
     );
     drop(server);
 
-    // The streamed listing, in a process of its own, against plain SQL loading the rows.
+    // The streamed listing, in a process of its own, against plain SQL loading the rows:
+    // LISTING_ROUNDS of each, interleaved, medians compared (one run of each swung the ratio
+    // by a third on a shared machine).
     let filter = "region=EMEA";
-    let output = Command::new(std::env::current_exe()?)
-        .args(["--list", &url.to_string(), filter])
-        .output()?;
-    anyhow::ensure!(
-        output.status.success(),
-        "list failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let figures: Vec<f64> = stdout
-        .split_whitespace()
-        .filter_map(|s| s.parse().ok())
-        .collect();
-    anyhow::ensure!(figures.len() == 3, "list printed {stdout:?}");
-    let started = Instant::now();
-    let plain_rows: Vec<PlainRow> = diesel::sql_query(
-        "SELECT id, email, name, language, attributes, active FROM stakeholders \
-         WHERE active ORDER BY email",
-    )
-    .load(&mut conn)?;
-    let plain_s = started.elapsed().as_secs_f64();
+    let (mut listed, mut plain) = (Vec::new(), Vec::new());
+    let (mut rows, mut peak_kb, mut plain_len) = (0.0, 0.0_f64, 0);
+    for _ in 0..LISTING_ROUNDS {
+        let output = Command::new(std::env::current_exe()?)
+            .args(["--list", &url.to_string(), filter])
+            .output()?;
+        anyhow::ensure!(
+            output.status.success(),
+            "list failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let figures: Vec<f64> = stdout
+            .split_whitespace()
+            .filter_map(|s| s.parse().ok())
+            .collect();
+        anyhow::ensure!(figures.len() == 3, "list printed {stdout:?}");
+        rows = figures[0];
+        listed.push(Duration::from_secs_f64(figures[1]));
+        peak_kb = peak_kb.max(figures[2]);
+        let started = Instant::now();
+        let plain_rows: Vec<PlainRow> = diesel::sql_query(
+            "SELECT id, email, name, language, attributes, active FROM stakeholders \
+             WHERE active ORDER BY email",
+        )
+        .load(&mut conn)?;
+        plain.push(started.elapsed());
+        plain_len = plain_rows.len();
+    }
+    let (listed_ms, plain_ms) = (median(&mut listed), median(&mut plain));
     println!(
-        "  stakeholders list --filter {filter}: {} rows streamed in {:.3} s, peak memory {:.1} MB; \
-         baseline plain SQL reading all {} active rows at once: {plain_s:.3} s; ratio {:.2}",
-        figures[0],
-        figures[1],
-        figures[2] / 1024.0,
-        plain_rows.len(),
-        figures[1] / plain_s
+        "  stakeholders list --filter {filter}: {rows} rows streamed in {:.3} s (median of \
+         {LISTING_ROUNDS}), peak memory {:.1} MB; baseline plain SQL reading all {plain_len} \
+         active rows at once: {:.3} s; ratio {:.2}",
+        listed_ms / 1000.0,
+        peak_kb / 1024.0,
+        plain_ms / 1000.0,
+        listed_ms / plain_ms
     );
     Ok(())
 }

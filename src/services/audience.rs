@@ -1,28 +1,42 @@
 //! The audience builder of the wave and schedule forms: the attributes of the directory
-//! with their values (one select each), and how many people a choice would invite — counted
-//! the way opening a wave counts them (active, matching, not opted out of the survey, address
-//! not suppressed), so the number on the form is the number that gets mail.
+//! with their values (a select each, or a text field with suggestions when there are more
+//! than a select can offer), and how many people a choice would invite — counted the way
+//! opening a wave counts them (active, matching, not opted out of the survey, address not
+//! suppressed), so the number on the form is the number that gets mail. Both read the
+//! database's summaries, not the directory: the values from `attribute_values`, the count
+//! from the directory's SQL search, so the forms stay fast and small at 100,000 people.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::db::models::{opt_outs, stakeholders};
+use crate::db::models::opt_outs;
 use crate::db::DbConn;
 use crate::domain::audience::AudienceFilter;
 use crate::domain::labels::attribute_label;
 use crate::domain::stakeholder::{AttributeName, Attributes};
+use crate::services::stakeholders::directory::{self, StateFilter};
 
-/// One select of the builder.
+/// One attribute of the builder.
 #[derive(Debug, Clone, Serialize)]
 pub struct AttributeChoice {
     /// The identifier (`business_unit`): the form field is `a.business_unit`.
     pub name: String,
     /// As people read it ("Business unit").
     pub label: String,
-    /// Every value among active stakeholders, sorted, with whether it is chosen.
+    /// How many distinct values the directory holds.
+    pub distinct: usize,
+    /// More values than a select offers ([`directory::SELECT_MAX_VALUES`]): a text field
+    /// with suggestions.
+    pub many: bool,
+    /// A select: every value, sorted, with whether it is chosen — and a chosen value the
+    /// directory no longer holds, so a form shown again keeps it. A text field: the most
+    /// common values, as suggestions.
     pub values: Vec<ValueChoice>,
-    /// Values chosen (the filter's) that no active stakeholder has any more.
+    /// A text field: the chosen values, one field each (several are alternatives), or one
+    /// empty field.
+    pub typed: Vec<String>,
+    /// Whether the filter chooses anything of this attribute ("Everyone" otherwise).
     pub any_chosen: bool,
 }
 
@@ -32,49 +46,48 @@ pub struct ValueChoice {
     pub selected: bool,
 }
 
-/// The attributes of the active directory, each with its values and which one `filter`
-/// chose.
+/// The attributes of the directory, each with its values and which ones `filter` chose.
 pub fn choices(conn: &mut DbConn, filter: &AudienceFilter) -> anyhow::Result<Vec<AttributeChoice>> {
-    let mut attributes: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for row in stakeholders::list(conn, false)? {
-        for (name, value) in Attributes::from_json(&row.attributes)
-            .unwrap_or_default()
-            .iter()
-        {
-            attributes
-                .entry(name.to_string())
-                .or_default()
-                .insert(value.to_string());
-        }
-    }
-    let chosen: BTreeMap<String, BTreeSet<String>> = filter
-        .conditions()
-        .map(|(a, v)| (a.as_str().to_string(), v.clone()))
-        .collect();
-    Ok(attributes
+    let chosen: BTreeMap<&str, &BTreeSet<String>> =
+        filter.conditions().map(|(a, v)| (a.as_str(), v)).collect();
+    Ok(directory::attribute_choices(conn)?
         .into_iter()
-        .map(|(name, values)| {
-            let picked = chosen.get(&name);
+        .map(|choice| {
+            let picked = chosen.get(choice.name.as_str()).copied();
+            let many = choice.many();
+            let mut values: Vec<ValueChoice> = choice
+                .values
+                .iter()
+                .map(|value| ValueChoice {
+                    selected: !many && picked.is_some_and(|p| p.contains(value)),
+                    value: value.clone(),
+                })
+                .collect();
+            let mut typed = Vec::new();
+            for value in picked.into_iter().flatten() {
+                if many {
+                    typed.push(value.clone());
+                } else if !choice.values.contains(value) {
+                    values.push(ValueChoice {
+                        value: value.clone(),
+                        selected: true,
+                    });
+                }
+            }
+            if many && typed.is_empty() {
+                typed.push(String::new());
+            }
             AttributeChoice {
-                label: attribute_label(&name, "en"),
+                label: attribute_label(&choice.name, "en"),
+                distinct: choice.distinct,
+                many,
+                values,
+                typed,
                 any_chosen: picked.is_some(),
-                values: ValueChoice::list(&values, picked),
-                name,
+                name: choice.name,
             }
         })
         .collect())
-}
-
-impl ValueChoice {
-    fn list(values: &BTreeSet<String>, picked: Option<&BTreeSet<String>>) -> Vec<Self> {
-        values
-            .iter()
-            .map(|value| Self {
-                selected: picked.is_some_and(|p| p.contains(value)),
-                value: value.clone(),
-            })
-            .collect()
-    }
 }
 
 /// The filter of the builder's selects: `(attribute, value)` pairs with an empty value for
@@ -117,23 +130,24 @@ pub fn count(
     filter: &AudienceFilter,
     survey: &str,
 ) -> anyhow::Result<AudienceCount> {
-    let opted_out = opt_outs::opted_out_of(conn, survey)?;
-    let suppressed = opt_outs::suppressed_emails(conn)?;
-    let mut count = AudienceCount::default();
-    for row in stakeholders::list(conn, false)? {
-        let attributes = Attributes::from_json(&row.attributes).unwrap_or_default();
+    let matching = directory::count(conn, filter, StateFilter::Active)?;
+    let mut count = AudienceCount {
+        matching,
+        ..AudienceCount::default()
+    };
+    // Of those, the few opted out or bounced: read one by one and matched as opening does.
+    for (attributes, opted_out) in opt_outs::active_excluded(conn, survey)? {
+        let attributes = Attributes::from_json(&attributes).unwrap_or_default();
         if !filter.matches(&attributes) {
             continue;
         }
-        count.matching += 1;
-        if opted_out.contains(&row.id) {
+        if opted_out {
             count.opted_out += 1;
-        } else if suppressed.contains(&row.email) {
-            count.suppressed += 1;
         } else {
-            count.invited += 1;
+            count.suppressed += 1;
         }
     }
+    count.invited = matching.saturating_sub(count.opted_out + count.suppressed);
     Ok(count)
 }
 

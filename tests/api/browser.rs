@@ -559,5 +559,42 @@ async fn an_admin_filters_the_directory_by_typing_a_value_in_a_real_browser() {
     // i % 40 == 7 for i < 120: 7, 47, 87.
     assert!(page.contains("3 matching"), "{page}");
     screenshot(&client, 1280, "stakeholders-directory-filtered-1280.png").await;
+
+    // The wave form offers the same: a text field with suggestions, counted as typed.
+    client.goto(&app.url("/admin/waves/new")).await.unwrap();
+    let field = client.find(Locator::Id("a-cost_center")).await.unwrap();
+    assert_eq!(
+        field.attr("list").await.unwrap().as_deref(),
+        Some("a-cost_center-values")
+    );
+    field.send_keys("CC-1007").await.unwrap();
+    click_and_wait(
+        &client,
+        "button[value='count']",
+        Locator::Id("audience-count"),
+    )
+    .await;
+    let page = client.source().await.unwrap();
+    assert!(
+        page.contains("<strong>3</strong> people would be invited"),
+        "{page}"
+    );
+    let mut violations = Vec::new();
+    for width in [1280, 390] {
+        crate::browser::screenshot_sized(
+            &client,
+            width,
+            1800,
+            &format!("wave-new-many-values-{width}.png"),
+        )
+        .await;
+        if let Some(axe) = crate::browser_admin::axe_source() {
+            violations.extend(
+                crate::browser_admin::axe_violations(&client, &axe, "/admin/waves (count)", width)
+                    .await,
+            );
+        }
+    }
+    assert!(violations.is_empty(), "{violations:#?}");
     client.close().await.unwrap();
 }

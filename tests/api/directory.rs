@@ -290,6 +290,158 @@ async fn many_values_are_a_text_field_with_suggestions(backend: Backend) {
     );
 }
 
+/// The wave form's audience builder reads the directory's summaries, not the directory: an
+/// attribute with more values than a select offers is a text field with suggestions, and
+/// "Count who would be invited" gives what the in-memory reference gives (active, matching,
+/// then not opted out of the survey, then address not suppressed) — and opening the wave
+/// invites exactly that many.
+async fn the_wave_form_offers_and_counts_the_audience(backend: Backend) {
+    let app = spawn_app(backend).await;
+    awkward_directory(&app);
+    let csrf = app.signed_in_admin().await;
+    let html = app.get("/admin/waves/new").await.text().await.unwrap();
+    assert!(
+        html.contains("list=\"a-cost_center-values\"")
+            && html.contains("<datalist id=\"a-cost_center-values\">")
+            && html.contains("<option value=\"CC-007\"></option>")
+            && html.contains("40 values: type one exactly")
+            && !html.contains("<select id=\"a-cost_center\""),
+        "{html}"
+    );
+    assert!(html.contains("<select id=\"a-business_unit\""));
+    assert!(html.contains("<option value=\"R&amp;D\">R&amp;D</option>"));
+
+    // The reference: every stakeholder read and matched in memory, as opening a wave does.
+    let survey = "internal-customer";
+    let mut conn = app.pool.get().unwrap();
+    let rows = stakeholders::load_all(&mut conn).unwrap();
+    let opted_out = opt_outs::opted_out_of(&mut conn, survey).unwrap();
+    let suppressed = opt_outs::suppressed_emails(&mut conn).unwrap();
+    drop(conn);
+    let reference = |filter: &AudienceFilter| {
+        let (mut invited, mut opted, mut bounced) = (0, 0, 0);
+        for row in rows.iter().filter(|r| r.active) {
+            if !filter.matches(&Attributes::from_json(&row.attributes).unwrap()) {
+                continue;
+            }
+            if opted_out.contains(&row.id) {
+                opted += 1;
+            } else if suppressed.contains(&row.email) {
+                bounced += 1;
+            } else {
+                invited += 1;
+            }
+        }
+        (invited, opted, bounced)
+    };
+    // The figure just before `marker` in the form's count (0 when the marker is absent: the
+    // page leaves out a part that is zero).
+    let figure = |html: &str, marker: &str| -> usize {
+        let line = html
+            .split("id=\"audience-count\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</p>").next())
+            .unwrap_or_else(|| panic!("no count on the page: {html}"));
+        line.split(marker)
+            .next()
+            .filter(|_| line.contains(marker))
+            .map_or(0, |before| {
+                let digits: String = before
+                    .chars()
+                    .rev()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                digits.chars().rev().collect::<String>().parse().unwrap()
+            })
+    };
+    let cases: [&[(&str, &str)]; 5] = [
+        &[],
+        &[("a.region", "EMEA")],
+        &[("a.cost_center", "CC-007"), ("a.cost_center", "CC-013")],
+        &[
+            ("a.region", "NA"),
+            ("a.business_unit", "R&D"),
+            ("a.cost_center", ""),
+        ],
+        &[("a.cost_center", "CC-999")],
+    ];
+    let mut excluded_seen = (0, 0);
+    for choices in cases {
+        let mut form = vec![
+            ("csrf_token", csrf.as_str()),
+            ("survey", survey),
+            ("title", "Audience check"),
+            ("action", "count"),
+        ];
+        form.extend_from_slice(choices);
+        let page = app.post_form("/admin/waves", &form).await;
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        let pairs: Vec<(String, String)> = choices
+            .iter()
+            .map(|(k, v)| (k.trim_start_matches("a.").to_string(), v.to_string()))
+            .collect();
+        let filter = pulse::services::audience::filter_from_choices(&pairs).unwrap();
+        let (invited, opted, bounced) = reference(&filter);
+        assert_eq!(
+            (
+                figure(&html, "</strong> people would be invited"),
+                figure(&html, " more match but opted out of this survey"),
+                figure(&html, " more match but their address bounced"),
+            ),
+            (invited, opted, bounced),
+            "{choices:?}: {html}"
+        );
+        excluded_seen.0 += opted;
+        excluded_seen.1 += bounced;
+        for (name, value) in choices
+            .iter()
+            .filter(|(n, v)| *n == "a.cost_center" && !v.is_empty())
+        {
+            assert!(
+                html.contains(&format!(
+                    "name=\"{name}\" type=\"text\" list=\"a-cost_center-values\" value=\"{value}\""
+                )),
+                "the typed value {value} stays in its field: {html}"
+            );
+        }
+    }
+    assert!(
+        excluded_seen.0 > 0 && excluded_seen.1 > 0,
+        "the cases meet opted-out and bounced people: {excluded_seen:?}"
+    );
+
+    // Opening the wave invites the number the form gave.
+    let chosen = [("a.cost_center", "CC-007"), ("a.cost_center", "CC-013")];
+    let mut form = vec![
+        ("csrf_token", csrf.as_str()),
+        ("survey", survey),
+        ("title", "Two cost centres"),
+        ("opens", "now"),
+        ("closes", "2099-01-01T12:00"),
+        ("anonymity_k", "5"),
+    ];
+    form.extend_from_slice(&chosen);
+    let created = app.post_form("/admin/waves", &form).await;
+    assert_eq!(created.status(), 303, "{}", created.text().await.unwrap());
+    crate::waves::tick(
+        &app,
+        chrono::Utc::now().naive_utc() + chrono::Duration::seconds(5),
+    );
+    let pairs: Vec<(String, String)> = chosen
+        .iter()
+        .map(|(k, v)| (k.trim_start_matches("a.").to_string(), v.to_string()))
+        .collect();
+    let filter = pulse::services::audience::filter_from_choices(&pairs).unwrap();
+    let mut conn = app.pool.get().unwrap();
+    let invitations: i64 = {
+        use diesel::prelude::*;
+        use pulse::db::schema::invitations::dsl;
+        dsl::invitations.count().get_result(&mut conn).unwrap()
+    };
+    assert_eq!(invitations as usize, reference(&filter).0);
+}
+
 /// 5,050 people: every one of the 102 pages of the web page holds exactly the right 50 (the
 /// server's memory under such a walk is measured by `examples/directory_bench.rs`), and the
 /// streamed `pulse stakeholders list` prints them all in order across its batches.
@@ -721,5 +873,6 @@ both_backends!(
     a_directory_from_before_the_index_is_migrated,
     sql_directory_gives_the_results_of_the_in_memory_search,
     many_values_are_a_text_field_with_suggestions,
+    the_wave_form_offers_and_counts_the_audience,
     a_hundred_pages_and_the_streamed_list_are_complete,
 );

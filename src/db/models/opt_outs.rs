@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{opt_outs, suppressions};
+use crate::db::schema::{opt_outs, stakeholders, suppressions};
 use crate::db::DbConn;
 
 /// Records the opt-out (idempotent, safe under concurrency); true if it is new.
@@ -63,6 +63,36 @@ pub fn opted_out_among(
         );
     }
     Ok(found)
+}
+
+/// The active stakeholders a wave of `survey_slug` would leave out, as `(attributes JSON,
+/// opted out)`: opted out of the survey (`true`), or else with a suppressed address
+/// (`false`) — each once, in the order opening a wave checks them. Read from the two small
+/// tables, each stakeholder found by its key, so the cost follows the exclusions, not the
+/// directory.
+pub fn active_excluded(conn: &mut DbConn, survey_slug: &str) -> QueryResult<Vec<(String, bool)>> {
+    let opted_out: Vec<(String, String)> = opt_outs::table
+        .inner_join(stakeholders::table)
+        .filter(opt_outs::survey_slug.eq(survey_slug))
+        .filter(stakeholders::active.eq(true))
+        .select((stakeholders::id, stakeholders::attributes))
+        .load(conn)?;
+    let bounced: Vec<(String, String)> = stakeholders::table
+        .filter(stakeholders::active.eq(true))
+        .filter(stakeholders::email.eq_any(suppressions::table.select(suppressions::email)))
+        .select((stakeholders::id, stakeholders::attributes))
+        .load(conn)?;
+    let ids: HashSet<&str> = opted_out.iter().map(|(id, _)| id.as_str()).collect();
+    let bounced: Vec<(String, bool)> = bounced
+        .into_iter()
+        .filter(|(id, _)| !ids.contains(id.as_str()))
+        .map(|(_, attributes)| (attributes, false))
+        .collect();
+    Ok(opted_out
+        .into_iter()
+        .map(|(_, attributes)| (attributes, true))
+        .chain(bounced)
+        .collect())
 }
 
 pub fn suppressed_emails(conn: &mut DbConn) -> QueryResult<HashSet<String>> {

@@ -340,6 +340,28 @@ pub fn attribute_choices(conn: &mut DbConn) -> anyhow::Result<Vec<AttributeChoic
         .collect())
 }
 
+/// How many stakeholders in `state` the filter selects (the directory's SQL search).
+pub fn count(
+    conn: &mut DbConn,
+    filter: &AudienceFilter,
+    state: StateFilter,
+) -> anyhow::Result<usize> {
+    let n = if filter.is_everyone() {
+        // The totals the triggers keep: no stakeholder is read.
+        let totals = directory_sql::totals(conn)?;
+        match state {
+            StateFilter::Active => totals.active(),
+            StateFilter::Inactive => totals.inactive,
+            StateFilter::All => totals.total,
+        }
+    } else {
+        sql_search("", filter, state)
+            .count(conn)
+            .context("cannot count the stakeholders")?
+    };
+    Ok(to_usize(n))
+}
+
 /// The longest email and name (in characters) among the stakeholders [`for_each`] would
 /// give, to align a listing before streaming it.
 pub fn longest(
