@@ -71,10 +71,17 @@ pub fn opted_out_among(
 /// tables, each stakeholder found by its key, so the cost follows the exclusions, not the
 /// directory.
 pub fn active_excluded(conn: &mut DbConn, survey_slug: &str) -> QueryResult<Vec<(String, bool)>> {
-    let opted_out: Vec<(String, String)> = opt_outs::table
-        .inner_join(stakeholders::table)
-        .filter(opt_outs::survey_slug.eq(survey_slug))
+    // `IN (…)`, not a join: SQLite scanned every stakeholder for the join (the opt-outs'
+    // key leads with the stakeholder), where this reads the opt-outs and looks each one up.
+    let opted_out: Vec<(String, String)> = stakeholders::table
         .filter(stakeholders::active.eq(true))
+        .filter(
+            stakeholders::id.eq_any(
+                opt_outs::table
+                    .filter(opt_outs::survey_slug.eq(survey_slug))
+                    .select(opt_outs::stakeholder_id),
+            ),
+        )
         .select((stakeholders::id, stakeholders::attributes))
         .load(conn)?;
     let bounced: Vec<(String, String)> = stakeholders::table
