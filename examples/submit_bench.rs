@@ -91,8 +91,6 @@ fn prepare(
 /// floor a one-commit-per-submission server would be held to.
 fn sqlite_commit_rate(dir: &std::path::Path, seconds: f64) -> anyhow::Result<f64> {
     let path = dir.join("baseline.db");
-    // SQLite set up as the server's connections are (the baseline may open first).
-    pulse::db::conn::sqlite_setup();
     let mut conn = diesel::SqliteConnection::establish(&path.display().to_string())?;
     conn.batch_execute(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \

@@ -61,7 +61,6 @@ pub fn check_file(path: &Path) -> anyhow::Result<FileCheck> {
     let name = path
         .to_str()
         .ok_or_else(|| anyhow::anyhow!("the path {} is not UTF-8", path.display()))?;
-    super::conn::sqlite_setup();
     let mut conn = SqliteConnection::establish(name)
         .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
     // A file that is not a database fails here ("file is not a database").

@@ -34,7 +34,7 @@ PRAGMA busy_timeout = 10000;";
 pub fn establish(url: &DatabaseUrl) -> Result<DbConn, diesel::ConnectionError> {
     match url {
         DatabaseUrl::Sqlite(path) => {
-            sqlite_setup();
+            stable_query_plans();
             let mut conn = SqliteConnection::establish(path)?;
             conn.batch_execute(SQLITE_PRAGMAS)
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
@@ -93,50 +93,22 @@ impl Health {
     }
 }
 
-/// Sets SQLite up for this process, once, before its first connection opens:
+/// Turns on SQLite's query planner stability guarantee (`SQLITE_DBCONFIG_ENABLE_QPSG`) for
+/// every SQLite connection this process opens from now on, once.
 ///
-/// * **Multi-thread mode, without memory statistics.** The bundled SQLite is built
-///   serialized (`SQLITE_THREADSAFE=1`): every call on a connection — each step, each
-///   column read — locks the connection's mutex, and every allocation the global memory
-///   statistics' mutex. A profile of `pulse stakeholders list` spent a tenth of its time
-///   locking and unlocking them. No connection here is ever used by two threads at once (a
-///   diesel connection is `Send`, not `Sync`: the pool hands it to one thread at a time), which
-///   is all multi-thread mode asks; SQLite's own shared state (the page cache, the allocator)
-///   stays protected. These can only be set before SQLite initialises: if something in the
-///   process opened a connection first, SQLite refuses them (`SQLITE_MISUSE`) and stays
-///   serialized, which is correct and only slower — logged, not fatal.
-/// * **The query planner stability guarantee** (`SQLITE_DBCONFIG_ENABLE_QPSG`) on every
-///   connection. Without it, SQLite plans `LIMIT ?` — every diesel `.first()` — and
-///   `LIKE ?` with the value bound at the time, and marks the statement as depending on it:
-///   each rebind expires the cached statement and the next step parses and plans it again. A
-///   profile of `submit_bench` showed the token lookup behind every survey link spending more
-///   than half its time re-preparing its join that way. With the guarantee a plan depends on
-///   the schema and statistics only, so cached statements stay prepared; none of our queries
-///   needs a plan tuned to a bound value (the directory picks its leading condition itself).
-///   diesel does not hand out its `sqlite3*`, so the setting is made by an auto-extension:
-///   SQLite calls it for each connection it opens.
-pub fn sqlite_setup() {
-    static DONE: std::sync::Once = std::sync::Once::new();
-    DONE.call_once(|| {
-        // SAFETY: both options are the documented argument forms of `sqlite3_config`
-        // (MULTITHREAD takes none, MEMSTATUS one int); SQLite checks itself that it is not
-        // yet initialised and returns SQLITE_MISUSE otherwise, changing nothing. They run
-        // before `sqlite3_auto_extension` below, which initialises SQLite.
-        let rc = unsafe {
-            match libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD) {
-                libsqlite3_sys::SQLITE_OK => libsqlite3_sys::sqlite3_config(
-                    libsqlite3_sys::SQLITE_CONFIG_MEMSTATUS,
-                    0 as std::ffi::c_int,
-                ),
-                rc => rc,
-            }
-        };
-        if rc != libsqlite3_sys::SQLITE_OK {
-            tracing::warn!(
-                rc,
-                "SQLite was initialised before its setup: it stays serialized"
-            );
-        }
+/// Without it, SQLite plans `LIMIT ?` — every diesel `.first()` — and `LIKE ?` with the
+/// value bound at the time, and marks the statement as depending on it: each rebind expires
+/// the cached statement and the next step parses and plans it again. A profile of
+/// `submit_bench` showed the token lookup behind every survey link spending more than half
+/// its time re-preparing its join that way. With the guarantee a plan depends on the schema
+/// and statistics only, so cached statements stay prepared; none of our queries needs a
+/// plan tuned to a bound value (the directory picks its leading condition itself).
+///
+/// diesel does not hand out its `sqlite3*`, so the setting is made by an auto-extension:
+/// SQLite calls it for each connection it opens.
+pub fn stable_query_plans() {
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
+    REGISTERED.call_once(|| {
         // SAFETY: `enable_qpsg` has the entry-point signature SQLite expects and only calls
         // `sqlite3_db_config` on the connection SQLite passes it while opening it.
         let rc = unsafe { libsqlite3_sys::sqlite3_auto_extension(Some(enable_qpsg)) };
@@ -146,7 +118,7 @@ pub fn sqlite_setup() {
     });
 }
 
-/// The auto-extension of [`sqlite_setup`].
+/// The auto-extension of [`stable_query_plans`].
 unsafe extern "C" fn enable_qpsg(
     db: *mut libsqlite3_sys::sqlite3,
     _error: *mut *mut std::ffi::c_char,
@@ -203,14 +175,12 @@ impl r2d2::ManageConnection for Manager {
 mod tests {
     use super::*;
 
-    /// A connection opened now, raw (not through diesel), as SQLite sets it up: whether the
-    /// query planner stability guarantee is on, and whether the connection has a mutex
-    /// (`sqlite3_db_mutex` is null in multi-thread mode).
-    fn new_connection() -> (std::ffi::c_int, bool) {
+    /// Whether SQLite's query planner stability guarantee is on for a connection opened now,
+    /// read back from SQLite itself.
+    fn qpsg_of_new_connection() -> std::ffi::c_int {
         let mut db: *mut libsqlite3_sys::sqlite3 = std::ptr::null_mut();
         let name = std::ffi::CString::new(":memory:").unwrap();
         let mut on: std::ffi::c_int = -1;
-        let has_mutex;
         unsafe {
             assert_eq!(
                 libsqlite3_sys::sqlite3_open(name.as_ptr(), &mut db),
@@ -222,34 +192,18 @@ mod tests {
                 -1 as std::ffi::c_int,
                 &mut on as *mut std::ffi::c_int,
             );
-            has_mutex = !libsqlite3_sys::sqlite3_db_mutex(db).is_null();
             libsqlite3_sys::sqlite3_close(db);
         }
-        (on, has_mutex)
+        on
     }
 
     #[test]
-    fn sqlite_connections_are_set_up_before_the_first_opens() {
+    fn sqlite_connections_plan_independently_of_bound_values() {
         let dir = tempfile::tempdir().unwrap();
         let url = DatabaseUrl::Sqlite(dir.path().join("p.db").display().to_string());
-        // Opening a connection the product's way sets SQLite up for every later one.
+        // Opening a connection the product's way registers the setting for every later one.
         let mut conn = establish(&url).unwrap();
-        conn.batch_execute("CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('a')")
-            .unwrap();
-        let (qpsg, has_mutex) = new_connection();
-        assert_eq!(qpsg, 1, "plans independent of bound values");
-        assert!(!has_mutex, "multi-thread mode: connections have no mutex");
-        // Without memory statistics SQLite reports no memory in use.
-        let (mut used, mut highwater) = (-1i64, -1i64);
-        let rc = unsafe {
-            libsqlite3_sys::sqlite3_status64(
-                libsqlite3_sys::SQLITE_STATUS_MEMORY_USED,
-                &mut used,
-                &mut highwater,
-                0,
-            )
-        };
-        assert_eq!(rc, libsqlite3_sys::SQLITE_OK);
-        assert_eq!(used, 0, "memory statistics are off");
+        conn.batch_execute("SELECT 1").unwrap();
+        assert_eq!(qpsg_of_new_connection(), 1);
     }
 }
