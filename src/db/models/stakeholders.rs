@@ -151,18 +151,6 @@ pub fn load_all(conn: &mut DbConn) -> QueryResult<Vec<StakeholderRow>> {
         .load(conn)
 }
 
-/// Active stakeholders (or all of them), ordered by email.
-pub fn list(conn: &mut DbConn, include_inactive: bool) -> QueryResult<Vec<StakeholderRow>> {
-    let mut query = stakeholders::table
-        .order(stakeholders::email.asc())
-        .select(StakeholderRow::as_select())
-        .into_boxed();
-    if !include_inactive {
-        query = query.filter(stakeholders::active.eq(true));
-    }
-    query.load(conn)
-}
-
 /// What opening a wave reads of each active stakeholder: id, email, language, attributes
 /// (JSON), ordered by email.
 pub type InviteeRow = (String, String, Option<String>, String);
