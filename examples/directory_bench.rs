@@ -209,6 +209,42 @@ fn plain_page(conn: &mut DbConn, page: usize) -> anyhow::Result<usize> {
     Ok(rows.len() + usize::from(count.n > 0))
 }
 
+/// Requests timed against the baseline: [`ROUNDS`] of `request`, each followed by the
+/// plain page 1 + count.
+struct Timed {
+    first_html: String,
+    first_ms: f64,
+    pulse_ms: f64,
+    plain_ms: f64,
+}
+
+const ROUNDS: usize = 9;
+
+fn against_baseline(
+    conn: &mut DbConn,
+    mut request: impl FnMut() -> anyhow::Result<String>,
+) -> anyhow::Result<Timed> {
+    let (mut pulse, mut plain) = (Vec::new(), Vec::new());
+    let mut first = None;
+    for _ in 0..ROUNDS {
+        let started = Instant::now();
+        let html = request()?;
+        let took = started.elapsed();
+        pulse.push(took);
+        first.get_or_insert((html, took));
+        let started = Instant::now();
+        plain_page(conn, 1)?;
+        plain.push(started.elapsed());
+    }
+    let (first_html, first) = first.context("no request was made")?;
+    Ok(Timed {
+        first_html,
+        first_ms: first.as_secs_f64() * 1000.0,
+        pulse_ms: median(&mut pulse),
+        plain_ms: median(&mut plain),
+    })
+}
+
 fn median(times: &mut [Duration]) -> f64 {
     times.sort();
     times[times.len() / 2].as_secs_f64() * 1000.0
@@ -349,34 +385,23 @@ fn run(label: &str, url: &DatabaseUrl, csv: &Path, dir: &Path) -> anyhow::Result
         ),
     ];
     for (what, query) in searches {
-        let (mut pulse, mut plain) = (Vec::new(), Vec::new());
-        let mut first = Duration::ZERO;
-        for round in 0..9 {
-            let started = Instant::now();
-            let html = runtime.block_on(get(format!("/admin/stakeholders?{query}")))?;
-            pulse.push(started.elapsed());
-            if round == 0 {
-                first = started.elapsed();
-            }
-            if round == 0 {
-                let matching = html
-                    .split("id=\"matching\" role=\"status\">")
-                    .nth(1)
-                    .and_then(|s| s.split(" matching").next())
-                    .unwrap_or("?");
-                print!("  {what}: {matching} matching; ");
-            }
-            let started = Instant::now();
-            plain_page(&mut conn, 1)?;
-            plain.push(started.elapsed());
-        }
-        let (pulse_ms, plain_ms) = (median(&mut pulse), median(&mut plain));
-        let first_ms = first.as_secs_f64() * 1000.0;
+        let timed = against_baseline(&mut conn, || {
+            runtime.block_on(get(format!("/admin/stakeholders?{query}")))
+        })?;
+        let matching = timed
+            .first_html
+            .split("id=\"matching\" role=\"status\">")
+            .nth(1)
+            .and_then(|s| s.split(" matching").next())
+            .unwrap_or("?");
         println!(
-            "{pulse_ms:.2} ms; baseline {plain_ms:.2} ms; ratio {:.2} (first request, matches \
-             counted: {first_ms:.2} ms, {:.2})",
-            pulse_ms / plain_ms,
-            first_ms / plain_ms
+            "  {what}: {matching} matching; {:.2} ms; baseline {:.2} ms; ratio {:.2} (first \
+             request, matches counted: {:.2} ms, {:.2})",
+            timed.pulse_ms,
+            timed.plain_ms,
+            timed.pulse_ms / timed.plain_ms,
+            timed.first_ms,
+            timed.first_ms / timed.plain_ms
         );
     }
 
@@ -414,41 +439,28 @@ fn run(label: &str, url: &DatabaseUrl, csv: &Path, dir: &Path) -> anyhow::Result
         "wave form GET /admin/waves/new",
         "audience count region=EMEA",
     ] {
-        let (mut pulse, mut plain) = (Vec::new(), Vec::new());
-        let mut first = Duration::ZERO;
-        for round in 0..9 {
-            let started = Instant::now();
-            let html = if what.starts_with("wave form") {
-                runtime.block_on(get("/admin/waves/new".into()))?
+        let timed = against_baseline(&mut conn, || {
+            if what.starts_with("wave form") {
+                runtime.block_on(get("/admin/waves/new".into()))
             } else {
-                runtime.block_on(post_count())?
-            };
-            pulse.push(started.elapsed());
-            if round == 0 {
-                first = started.elapsed();
-                if let Some(count) = html
-                    .split("id=\"audience-count\">")
-                    .nth(1)
-                    .and_then(|s| s.split("</p>").next())
-                {
-                    print!(
-                        "  {what}: {}; ",
-                        count.replace("<strong>", "").replace("</strong>", "")
-                    );
-                } else {
-                    print!("  {what}: ");
-                }
+                runtime.block_on(post_count())
             }
-            let started = Instant::now();
-            plain_page(&mut conn, 1)?;
-            plain.push(started.elapsed());
-        }
-        let (pulse_ms, plain_ms) = (median(&mut pulse), median(&mut plain));
-        let first_ms = first.as_secs_f64() * 1000.0;
+        })?;
+        let count = timed
+            .first_html
+            .split("id=\"audience-count\">")
+            .nth(1)
+            .and_then(|s| s.split("</p>").next())
+            .map(|c| format!("{}; ", c.replace("<strong>", "").replace("</strong>", "")))
+            .unwrap_or_default();
         println!(
-            "{pulse_ms:.2} ms; baseline {plain_ms:.2} ms; ratio {:.2} (first request {first_ms:.2} ms, {:.2})",
-            pulse_ms / plain_ms,
-            first_ms / plain_ms
+            "  {what}: {count}{:.2} ms; baseline {:.2} ms; ratio {:.2} (first request {:.2} ms, \
+             {:.2})",
+            timed.pulse_ms,
+            timed.plain_ms,
+            timed.pulse_ms / timed.plain_ms,
+            timed.first_ms,
+            timed.first_ms / timed.plain_ms
         );
     }
 
