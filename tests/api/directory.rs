@@ -442,6 +442,76 @@ async fn the_wave_form_offers_and_counts_the_audience(backend: Backend) {
     assert_eq!(invitations as usize, reference(&filter).0);
 }
 
+/// A stored audience with several values of a many-valued attribute (a schedule's, made
+/// outside the form) comes back on the schedule form as one text field per value, and
+/// saving the form as shown keeps it.
+async fn a_stored_audience_keeps_its_typed_values_on_the_schedule_form(backend: Backend) {
+    let app = spawn_app(backend).await;
+    awkward_directory(&app);
+    let id = {
+        let mut conn = app.pool.get().unwrap();
+        let input = pulse::services::schedules::ScheduleInput {
+            survey: "internal-customer".into(),
+            every: "6m".into(),
+            starting: "2099-01-15".into(),
+            open_for: "21d".into(),
+            remind: "7d".into(),
+            audience: "cost_center=CC-007,CC-013;region=EMEA".into(),
+            ..Default::default()
+        };
+        pulse::services::schedules::add_schedule(&mut conn, &input, chrono::Utc::now().naive_utc())
+            .unwrap()
+            .id
+    };
+    let csrf = app.signed_in_admin().await;
+    let typed = |html: &str, value: &str| {
+        html.contains(&format!(
+            "name=\"a.cost_center\" type=\"text\" list=\"a-cost_center-values\" value=\"{value}\""
+        ))
+    };
+    let form = app
+        .get(&format!("/admin/schedules/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(typed(&form, "CC-007") && typed(&form, "CC-013"), "{form}");
+    assert!(form.contains("<option value=\"EMEA\" selected>EMEA</option>"));
+    let saved = app
+        .post_form(
+            &format!("/admin/schedules/{id}"),
+            &[
+                ("csrf_token", &csrf),
+                ("survey", "internal-customer"),
+                ("every", "6m"),
+                ("starting", "2099-01-15T00:00"),
+                ("open_for", "21"),
+                ("remind", "7"),
+                ("title", ""),
+                ("anonymity_k", "5"),
+                ("a.business_unit", ""),
+                ("a.cost_center", "CC-007"),
+                ("a.cost_center", "CC-013"),
+                ("a.department", ""),
+                ("a.region", "EMEA"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 303, "{}", saved.text().await.unwrap());
+    let form = app
+        .get(&format!("/admin/schedules/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(typed(&form, "CC-007") && typed(&form, "CC-013"), "{form}");
+    let page = app.get("/admin/schedules").await.text().await.unwrap();
+    assert!(
+        page.contains("<td>cost_center&#x3D;CC-007,CC-013;region&#x3D;EMEA</td>"),
+        "{page}"
+    );
+}
+
 /// 5,050 people: every one of the 102 pages of the web page holds exactly the right 50 (the
 /// server's memory under such a walk is measured by `examples/directory_bench.rs`), and the
 /// streamed `pulse stakeholders list` prints them all in order across its batches.
@@ -874,5 +944,6 @@ both_backends!(
     sql_directory_gives_the_results_of_the_in_memory_search,
     many_values_are_a_text_field_with_suggestions,
     the_wave_form_offers_and_counts_the_audience,
+    a_stored_audience_keeps_its_typed_values_on_the_schedule_form,
     a_hundred_pages_and_the_streamed_list_are_complete,
 );
