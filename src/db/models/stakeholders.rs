@@ -390,8 +390,8 @@ macro_rules! bind_changes {
 /// rowid order where you can (for time-ordered ids: in id order).
 pub fn update_many(conn: &mut DbConn, rows: &[StakeholderChanges<'_>]) -> QueryResult<usize> {
     let mut changed = 0;
+    let pg = matches!(conn, DbConn::Pg(_));
     for chunk in rows.chunks(UPDATE_BATCH_ROWS) {
-        let pg = matches!(conn, DbConn::Pg(_));
         let sql = update_sql(chunk.len(), pg);
         changed += match conn {
             DbConn::Sqlite(c) => bind_changes!(sql, chunk, diesel::sqlite::Sqlite).execute(c)?,

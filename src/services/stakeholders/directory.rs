@@ -57,6 +57,15 @@ impl StateFilter {
             StateFilter::All => ActiveFilter::Any,
         }
     }
+
+    /// How many stakeholders are in this state, from the kept totals.
+    fn population(self, totals: &directory_sql::Totals) -> i64 {
+        match self {
+            StateFilter::Active => totals.active(),
+            StateFilter::Inactive => totals.inactive,
+            StateFilter::All => totals.total,
+        }
+    }
 }
 
 /// A search of the directory.
@@ -221,13 +230,8 @@ pub fn search_with(
     let read = "cannot read the stakeholders";
     // Read first: a count made after it is at least as recent as this generation.
     let totals = directory_sql::totals(conn).context(read)?;
-    let (all, all_active) = (totals.total, totals.active());
-    let population = match query.state {
-        StateFilter::Active => all_active,
-        StateFilter::Inactive => all - all_active,
-        StateFilter::All => all,
-    };
-    let (total, active) = (to_usize(all), to_usize(all_active));
+    let population = query.state.population(&totals);
+    let (total, active) = (to_usize(totals.total), to_usize(totals.active()));
     let sql = query.sql();
     let first_try = query.page.max(1);
     let (matching, page, rows) = if sql.text.is_empty() && sql.conditions.is_empty() {
@@ -348,12 +352,7 @@ pub fn count(
 ) -> anyhow::Result<usize> {
     let n = if filter.is_everyone() {
         // The totals the triggers keep: no stakeholder is read.
-        let totals = directory_sql::totals(conn)?;
-        match state {
-            StateFilter::Active => totals.active(),
-            StateFilter::Inactive => totals.inactive,
-            StateFilter::All => totals.total,
-        }
+        state.population(&directory_sql::totals(conn)?)
     } else {
         sql_search("", filter, state)
             .count(conn)
