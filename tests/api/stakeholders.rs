@@ -86,6 +86,24 @@ fn attributes(row: &StakeholderRow) -> BTreeMap<String, String> {
     serde_json::from_str(&row.attributes).unwrap()
 }
 
+/// The counted values (`attribute_values`, which the filter controls offer) are a recount of
+/// every stored stakeholder's attributes, active or not.
+fn assert_values_counted(directory: &Directory) {
+    let mut recount: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for row in directory.rows() {
+        for (name, value) in attributes(&row) {
+            *recount.entry((name, value)).or_default() += 1;
+        }
+    }
+    let counted: BTreeMap<(String, String), i64> =
+        stakeholders::attribute_values(&mut directory.conn())
+            .unwrap()
+            .into_iter()
+            .map(|(name, value, people)| ((name, value), people))
+            .collect();
+    assert_eq!(counted, recount);
+}
+
 fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
         .iter()
@@ -347,6 +365,7 @@ async fn quoted_fields_keep_delimiters_and_quotes(backend: Backend) {
 async fn a_second_import_updates_in_place(backend: Backend) {
     let directory = Directory::new(backend);
     directory.import_ok(DIRECTORY_CSV, &[]);
+    assert_values_counted(&directory);
     let before: BTreeMap<String, (StakeholderRow, (NaiveDateTime, NaiveDateTime))> = directory
         .rows()
         .into_iter()
@@ -363,6 +382,7 @@ async fn a_second_import_updates_in_place(backend: Backend) {
     );
 
     assert_counts(&stdout, 1, 2, 1, 0, 0);
+    assert_values_counted(&directory);
     let rows = directory.rows();
     assert_eq!(rows.len(), 4);
     for email in [
@@ -398,6 +418,7 @@ async fn a_second_import_updates_in_place(backend: Backend) {
         &[],
     );
     assert_counts(&stdout, 0, 1, 1, 0, 0);
+    assert_values_counted(&directory);
     let anna_again = directory.row("Anna.Berg@example.com");
     assert_eq!(anna_again.id, anna.id);
     assert_eq!(anna_again.name.as_deref(), Some("Anna Berg-Lund"));
@@ -510,6 +531,8 @@ async fn list_filters_by_attributes(backend: Backend) {
          erik@example.com,Erik,,,EMEA,\n",
         &[],
     );
+    // Four people in one region, two in one business unit: counted once each.
+    assert_values_counted(&directory);
     let listed = |args: &[&str]| -> Vec<String> {
         let mut all = vec!["stakeholders", "list"];
         all.extend_from_slice(args);

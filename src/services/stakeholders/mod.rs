@@ -216,7 +216,18 @@ fn write_plan(
             .as_str()
             .cmp(parsed.record(b.record).email().as_str())
     });
-    let ids: Vec<uuid::Uuid> = inserts.iter().map(|_| uuid::Uuid::now_v7()).collect();
+    // Each id's text once, for its row and its attribute entries. `now_v7` orders the ids
+    // of one process by creation, so `ids` is sorted as `inserts` is.
+    let ids: Vec<String> = inserts
+        .iter()
+        .map(|_| {
+            let mut text = uuid::Uuid::encode_buffer();
+            uuid::Uuid::now_v7()
+                .hyphenated()
+                .encode_lower(&mut text)
+                .to_owned()
+        })
+        .collect();
     let insert_new = |conn: &mut DbConn| -> anyhow::Result<()> {
         for (batch, batch_ids) in inserts
             .chunks(stakeholders::INSERT_BATCH_ROWS)
@@ -228,7 +239,7 @@ fn write_plan(
                 .map(|(insert, id)| {
                     let record = parsed.record(insert.record);
                     NewStakeholder {
-                        id: id.to_string(),
+                        id: id.clone(),
                         email: record.email().as_str().to_string(),
                         name: record.name().map(str::to_string),
                         language: record.language().map(|l| l.as_str().to_string()),
@@ -253,12 +264,7 @@ fn write_plan(
     } else {
         insert_new(conn)?;
     }
-    for insert in &inserts {
-        for pair in parsed.record(insert.record).attribute_pairs() {
-            *delta.entry(pair).or_default() += 1;
-        }
-    }
-    index_new_attributes(conn, parsed, &inserts, &ids)?;
+    index_new_attributes(conn, parsed, &inserts, &ids, &mut delta)?;
 
     // In id order: for time-ordered ids, the order of their rowids, in which SQLite's search
     // index takes its entries without writing them out early (`stakeholders::update_many`).
@@ -329,21 +335,22 @@ fn write_plan(
     Ok(())
 }
 
-/// Indexes the attributes of the new stakeholders (`inserts[i]` stored with `ids[i]`) in the
-/// index's own order — attribute, value, stakeholder id — so `stakeholder_attributes` is
-/// written front to back, one attribute column at a time, instead of at thousands of places
-/// per batch (and without sorting its rows in the database).
-fn index_new_attributes(
+/// Indexes the attributes of the new stakeholders (`inserts[i]` stored with `ids[i]`, the
+/// ids in ascending order) in the index's own order — attribute, value, stakeholder id — so
+/// `stakeholder_attributes` is written front to back, one attribute column at a time,
+/// instead of at thousands of places per batch (and without sorting its rows in the
+/// database). Adds how many new stakeholders have each value to `delta`.
+fn index_new_attributes<'p>(
     conn: &mut DbConn,
-    parsed: &ParsedImport,
+    parsed: &'p ParsedImport,
     inserts: &[PlannedInsert],
-    ids: &[uuid::Uuid],
+    ids: &[String],
+    delta: &mut HashMap<(&'p str, &'p str), i64>,
 ) -> anyhow::Result<()> {
     let attributes = &parsed.columns().attributes;
     for &column in parsed.sorted_attribute_columns() {
         let name = attributes[column].as_str();
-        // (value, index into `inserts`), by value, then by id (a UUID's byte order is the
-        // order of its text).
+        // (value, index into `inserts`), by value, then by id (the order of the index).
         let mut entries: Vec<(&str, usize)> = inserts
             .iter()
             .enumerate()
@@ -354,12 +361,15 @@ fn index_new_attributes(
                     .map(|value| (value, position))
             })
             .collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(b.0).then_with(|| ids[a.1].cmp(&ids[b.1])));
+        entries.sort_unstable();
+        for run in entries.chunk_by(|a, b| a.0 == b.0) {
+            *delta.entry((name, run[0].0)).or_default() += run.len() as i64;
+        }
         for chunk in entries.chunks(stakeholders::ATTRIBUTE_BATCH_ROWS) {
             let rows: Vec<AttributeRow> = chunk
                 .iter()
                 .map(|(value, position)| AttributeRow {
-                    stakeholder_id: ids[*position].to_string(),
+                    stakeholder_id: ids[*position].clone(),
                     name: name.to_string(),
                     value: value.to_string(),
                 })
