@@ -504,6 +504,7 @@ pub struct ScheduleView {
     pub remind: String,
     /// "after 7 and 14 days"
     pub remind_words: String,
+    /// In words, as the wave page says it: "Cost centre: CC-007 or CC-013; Region: EMEA".
     pub audience: String,
     pub anonymity_k: i32,
     /// active | paused | stopped
@@ -540,7 +541,7 @@ pub fn list(conn: &mut DbConn, tz: Tz) -> Result<Vec<ScheduleView>, WaveError> {
             open_for_words: Hours(i64::from(s.open_for_hours)).display_words(),
             remind: offsets_display(&reminders),
             remind_words: reminders_words(&reminders),
-            audience: s.audience.clone().unwrap_or_else(|| "everyone".into()),
+            audience: super::audience::describe_stored(s.audience.as_deref()),
             state: match (s.stopped_at, s.active) {
                 (Some(_), _) => "stopped",
                 (None, true) => "active",

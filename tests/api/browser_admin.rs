@@ -164,6 +164,7 @@ async fn an_admin_schedules_counts_and_closes_a_wave_and_every_admin_page_passes
         let input = pulse::services::schedules::ScheduleInput {
             survey: "internal-customer".into(),
             starting: "2099-01-15".into(),
+            audience: "business_unit=R&D,Finance;region=EMEA".into(),
             ..Default::default()
         };
         pulse::services::schedules::add_schedule(&mut conn, &input, now)

@@ -507,7 +507,7 @@ async fn a_stored_audience_keeps_its_typed_values_on_the_schedule_form(backend: 
     assert!(typed(&form, "CC-007") && typed(&form, "CC-013"), "{form}");
     let page = app.get("/admin/schedules").await.text().await.unwrap();
     assert!(
-        page.contains("<td>cost_center&#x3D;CC-007,CC-013;region&#x3D;EMEA</td>"),
+        page.contains("<td>Cost centre: CC-007 or CC-013; Region: EMEA</td>"),
         "{page}"
     );
 }
