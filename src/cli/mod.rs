@@ -181,8 +181,18 @@ pub enum Command {
 
 /// Parses the command line and runs the command; the process exit code says how it went.
 pub fn run() -> ExitCode {
+    run_from(std::env::args_os())
+}
+
+/// [`run`] with these arguments (the program's name first) instead of the process's: what
+/// a benchmark runs to measure a command as users run it (`examples/import_bench.rs`).
+pub fn run_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
     quiet_on_closed_pipe();
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(args);
     crate::telemetry::init(&cli.global.log);
     match dispatch(cli) {
         Ok(code) => code,

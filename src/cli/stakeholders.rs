@@ -139,6 +139,9 @@ fn import(
             );
         }
     };
+    // The parsed file holds what the import needs; the file's bytes would only add to the
+    // peak memory (10 MB for 100,000 people).
+    drop(bytes);
     let attributes: Vec<&str> = parsed
         .columns()
         .attributes

@@ -269,11 +269,31 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, E>,
     E: From<diesel::result::Error>,
 {
+    bulk_write_transaction_with_cache(conn, BULK_CACHE_KIB, f)
+}
+
+/// The page cache of [`bulk_write_transaction`], in KiB.
+pub const BULK_CACHE_KIB: u32 = 32 * 1024;
+
+/// [`bulk_write_transaction`] with a page cache of `cache_kib` KiB (a writer whose own data
+/// is large may trade a little speed for a lower peak of memory).
+pub fn bulk_write_transaction_with_cache<T, E, F>(
+    conn: &mut DbConn,
+    cache_kib: u32,
+    f: F,
+) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
     use diesel::connection::SimpleConnection;
     if !matches!(conn, DbConn::Sqlite(_)) {
         return write_transaction(conn, f);
     }
-    conn.batch_execute("PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY")?;
+    // A number of ours, not input.
+    conn.batch_execute(&format!(
+        "PRAGMA cache_size = -{cache_kib}; PRAGMA temp_store = MEMORY"
+    ))?;
     let result = write_transaction(conn, f);
     if let Err(error) = conn.batch_execute("PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT")
     {
