@@ -273,7 +273,7 @@ where
 }
 
 /// The page cache of [`bulk_write_transaction`], in KiB.
-pub const BULK_CACHE_KIB: u32 = 32 * 1024;
+const BULK_CACHE_KIB: u32 = 32 * 1024;
 
 /// [`bulk_write_transaction`] with a page cache of `cache_kib` KiB (a writer whose own data
 /// is large may trade a little speed for a lower peak of memory).

@@ -90,8 +90,9 @@ const BULK_SEARCH_INDEX_ROWS: usize = 1000;
 /// The import's page cache (SQLite), in KiB: smaller than a wave's (whose inserts land on
 /// random keys), because the import's own data — the parsed file, and on a re-import every
 /// stored stakeholder's key — shares the peak: `pulse stakeholders import` of 100,000
-/// people peaked at 98 MB (a re-import at 102 MB) with 32 MB, against the target of 100 MB.
-/// Its inserts land in key order, so a smaller cache costs little (`examples/import_bench.rs`).
+/// people peaked at 98 MB (a re-import at 102 MB) with 32 MB, against a target of 100 MB;
+/// with 24 MB at 89 / 94 MB. Its inserts land in key order, so the smaller cache made no
+/// measurable difference in time (`examples/import_bench.rs`).
 const IMPORT_CACHE_KIB: u32 = 24 * 1024;
 
 /// How many rows of the file [`ImportPlan::preview`] keeps.
