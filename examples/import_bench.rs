@@ -170,9 +170,12 @@ fn child_import(
     Ok((rows, counts, seconds, peak_mb))
 }
 
-/// The Python baseline into a fresh SQLite file; its wall time in seconds.
-fn python_import(file: &Path, database: &Path) -> anyhow::Result<f64> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/support/python_import.py");
+/// Runs `examples/support/<script> FILE DATABASE` with python3; its wall time in seconds and
+/// what it printed.
+fn python(script: &str, file: &Path, database: &Path) -> anyhow::Result<(f64, String)> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/support")
+        .join(script);
     let started = Instant::now();
     let output = std::process::Command::new("python3")
         .arg(&script)
@@ -183,10 +186,19 @@ fn python_import(file: &Path, database: &Path) -> anyhow::Result<f64> {
     let seconds = started.elapsed().as_secs_f64();
     anyhow::ensure!(
         output.status.success(),
-        "the Python baseline failed: {}",
+        "{} failed: {}",
+        script.display(),
         String::from_utf8_lossy(&output.stderr)
     );
-    Ok(seconds)
+    Ok((
+        seconds,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    ))
+}
+
+/// The Python baseline into a fresh SQLite file; its wall time in seconds.
+fn python_import(file: &Path, database: &Path) -> anyhow::Result<f64> {
+    Ok(python("python_import.py", file, database)?.0)
 }
 
 /// What the import's writes cost SQLite alone (examples/support/import_floor.py, on a
@@ -196,19 +208,7 @@ fn sqlite_floor(file: &Path, database: &Path) -> anyhow::Result<f64> {
         let pool = db::connect(&DatabaseUrl::Sqlite(database.display().to_string()))?;
         db::run_migrations(&mut *pool.get()?)?;
     }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/support/import_floor.py");
-    let output = std::process::Command::new("python3")
-        .arg(&script)
-        .arg(file)
-        .arg(database)
-        .output()
-        .context("python3 is needed for the floor")?;
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    anyhow::ensure!(
-        output.status.success(),
-        "the floor failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let (_, stdout) = python("import_floor.py", file, database)?;
     stdout
         .split("total ")
         .nth(1)

@@ -464,17 +464,19 @@ async fn a_stored_audience_keeps_its_typed_values_on_the_schedule_form(backend: 
             .id
     };
     let csrf = app.signed_in_admin().await;
+    let edit_form = || async {
+        app.get(&format!("/admin/schedules/{id}"))
+            .await
+            .text()
+            .await
+            .unwrap()
+    };
     let typed = |html: &str, value: &str| {
         html.contains(&format!(
             "name=\"a.cost_center\" type=\"text\" list=\"a-cost_center-values\" value=\"{value}\""
         ))
     };
-    let form = app
-        .get(&format!("/admin/schedules/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let form = edit_form().await;
     assert!(typed(&form, "CC-007") && typed(&form, "CC-013"), "{form}");
     assert!(form.contains("<option value=\"EMEA\" selected>EMEA</option>"));
     let saved = app
@@ -498,12 +500,7 @@ async fn a_stored_audience_keeps_its_typed_values_on_the_schedule_form(backend: 
         )
         .await;
     assert_eq!(saved.status(), 303, "{}", saved.text().await.unwrap());
-    let form = app
-        .get(&format!("/admin/schedules/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let form = edit_form().await;
     assert!(typed(&form, "CC-007") && typed(&form, "CC-013"), "{form}");
     let page = app.get("/admin/schedules").await.text().await.unwrap();
     assert!(
