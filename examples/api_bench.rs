@@ -19,7 +19,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
-use diesel::Connection;
 use pulse::config::{SecretKey, Settings};
 use pulse::db::{self, DatabaseUrl};
 use pulse::services::stakeholders;
@@ -302,7 +301,7 @@ fn main() -> anyhow::Result<()> {
         run("sqlite", sqlite, seconds, clients).await?;
         if let Ok(admin) = std::env::var("PULSE_TEST_POSTGRES_URL") {
             let name = format!("pulse_bench_{}", uuid::Uuid::new_v4().simple());
-            diesel::PgConnection::establish(&admin)?
+            pulse::db::establish_postgres(&admin)?
                 .batch_execute(&format!("CREATE DATABASE {name}"))?;
             let mut url = url::Url::parse(&admin)?;
             url.set_path(&format!("/{name}"));
@@ -313,7 +312,7 @@ fn main() -> anyhow::Result<()> {
                 clients,
             )
             .await;
-            diesel::PgConnection::establish(&admin)?
+            pulse::db::establish_postgres(&admin)?
                 .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
             result?;
         }

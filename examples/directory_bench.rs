@@ -74,7 +74,7 @@ fn main() -> anyhow::Result<()> {
     match std::env::var("PULSE_TEST_POSTGRES_URL") {
         Ok(admin) if !admin.is_empty() => {
             let name = format!("pulse_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut admin_conn = diesel::PgConnection::establish(&admin)
+            let mut admin_conn = pulse::db::establish_postgres(&admin)
                 .context("cannot connect to PULSE_TEST_POSTGRES_URL")?;
             admin_conn.batch_execute(&format!("CREATE DATABASE {name}"))?;
             let mut url = url::Url::parse(&admin)?;

@@ -26,7 +26,6 @@ use std::time::Instant;
 
 use anyhow::Context;
 use diesel::connection::SimpleConnection;
-use diesel::Connection;
 
 #[path = "support/directory_csv.rs"]
 mod directory_csv;
@@ -69,7 +68,7 @@ fn main() -> anyhow::Result<()> {
     match std::env::var("PULSE_TEST_POSTGRES_URL") {
         Ok(admin) if !admin.is_empty() => {
             let name = format!("pulse_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut admin_conn = diesel::PgConnection::establish(&admin)
+            let mut admin_conn = pulse::db::establish_postgres(&admin)
                 .context("cannot connect to PULSE_TEST_POSTGRES_URL")?;
             admin_conn.batch_execute(&format!("CREATE DATABASE {name}"))?;
             let mut url = url::Url::parse(&admin)?;

@@ -43,7 +43,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use diesel::connection::SimpleConnection;
-use diesel::Connection;
 use lettre::address::Envelope;
 use lettre::transport::smtp::client::AsyncSmtpConnection;
 use lettre::transport::smtp::extension::ClientId;
@@ -116,7 +115,7 @@ fn main() -> anyhow::Result<ExitCode> {
     match std::env::var("PULSE_TEST_POSTGRES_URL") {
         Ok(admin) if !admin.is_empty() => {
             let name = format!("pulse_bench_{}", uuid::Uuid::new_v4().simple());
-            let mut admin_conn = diesel::PgConnection::establish(&admin)
+            let mut admin_conn = pulse::db::establish_postgres(&admin)
                 .context("cannot connect to PULSE_TEST_POSTGRES_URL")?;
             admin_conn.batch_execute(&format!("CREATE DATABASE {name}"))?;
             let mut url = url::Url::parse(&admin)?;

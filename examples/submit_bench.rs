@@ -113,7 +113,7 @@ fn sqlite_commit_rate(dir: &std::path::Path, seconds: f64) -> anyhow::Result<f64
 /// `pgbench` one-row inserts per second with `clients` clients for `seconds` on the
 /// database at `url` (a table of its own), or why it could not run.
 fn pgbench_rate(url: &str, clients: usize, seconds: u64) -> anyhow::Result<f64> {
-    let mut conn = diesel::PgConnection::establish(url)?;
+    let mut conn = pulse::db::establish_postgres(url)?;
     conn.batch_execute(
         "CREATE TABLE baseline_rows (id TEXT PRIMARY KEY, wave_id TEXT NOT NULL, \
          cell TEXT NOT NULL, payload TEXT NOT NULL)",
@@ -514,7 +514,7 @@ fn main() -> anyhow::Result<()> {
         run("sqlite", sqlite, seconds, clients).await?;
         if let Ok(admin) = std::env::var("PULSE_TEST_POSTGRES_URL") {
             let name = format!("pulse_bench_{}", uuid::Uuid::new_v4().simple());
-            diesel::PgConnection::establish(&admin)?
+            pulse::db::establish_postgres(&admin)?
                 .batch_execute(&format!("CREATE DATABASE {name}"))?;
             let mut url = url::Url::parse(&admin)?;
             url.set_path(&format!("/{name}"));
@@ -525,7 +525,7 @@ fn main() -> anyhow::Result<()> {
                 clients,
             )
             .await;
-            diesel::PgConnection::establish(&admin)?
+            pulse::db::establish_postgres(&admin)?
                 .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))?;
             result?;
         }

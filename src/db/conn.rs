@@ -41,11 +41,28 @@ pub fn establish(url: &DatabaseUrl) -> Result<DbConn, diesel::ConnectionError> {
             Ok(DbConn::Sqlite(conn))
         }
         DatabaseUrl::Postgres(url) => {
-            let mut conn = PgConnection::establish(url)?;
+            let mut conn = establish_postgres(url)?;
             conn.set_instrumentation(Health::default());
             Ok(DbConn::Pg(conn))
         }
     }
+}
+
+/// Opens a plain PostgreSQL connection — every PostgreSQL connection of the product, its
+/// tests and benchmarks goes through here.
+///
+/// libpq speaks TLS through OpenSSL (on by default: `sslmode=prefer`). Left to itself,
+/// OpenSSL initialises on libpq's first TLS connection and registers an `atexit` handler
+/// that frees its global state when the process exits — while other threads (the pool's,
+/// the answer writers') may still be closing TLS connections, and the process then dies
+/// with SIGSEGV after its work is done (seen once in CI: all 364 API tests passed, then
+/// signal 11). Initialising OpenSSL first, as `openssl_sys::init` does with
+/// `OPENSSL_INIT_NO_ATEXIT`, leaves that cleanup to the operating system, which frees
+/// everything at exit anyway. The first initialisation decides, so it must come before
+/// libpq's.
+pub fn establish_postgres(url: &str) -> Result<PgConnection, diesel::ConnectionError> {
+    openssl_sys::init();
+    PgConnection::establish(url)
 }
 
 /// How long after a PostgreSQL connection's last successful query the pool hands it out

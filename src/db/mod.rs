@@ -13,7 +13,7 @@ use std::time::Duration;
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-pub use conn::DbConn;
+pub use conn::{establish_postgres, DbConn};
 
 /// Runs the same diesel expression on whichever backend `conn` is, for the few queries
 /// whose SQL differs or that the multi-backend query builder does not cover (upserts,

@@ -107,8 +107,8 @@ fn backend_pid(conn: &mut pulse::db::DbConn) -> i32 {
 }
 
 fn terminate(admin: &str, pid: i32) {
-    use diesel::{Connection, RunQueryDsl};
-    let mut conn = diesel::PgConnection::establish(admin).unwrap();
+    use diesel::RunQueryDsl;
+    let mut conn = pulse::db::establish_postgres(admin).unwrap();
     diesel::sql_query(format!("SELECT pg_terminate_backend({pid})"))
         .execute(&mut conn)
         .unwrap();

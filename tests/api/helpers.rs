@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use diesel::connection::SimpleConnection;
-use diesel::Connection;
 use pulse::config::{SecretKey, Settings};
 use pulse::db::{self, DatabaseUrl};
 use pulse::domain::{EmailAddress, Role};
@@ -78,7 +77,7 @@ impl TestDb {
                 let admin = postgres_admin_url().expect("PULSE_TEST_POSTGRES_URL");
                 let name = format!("pulse_test_{}", uuid::Uuid::new_v4().simple());
                 let mut conn =
-                    diesel::PgConnection::establish(&admin).expect("connect to PostgreSQL");
+                    pulse::db::establish_postgres(&admin).expect("connect to PostgreSQL");
                 conn.batch_execute(&format!("CREATE DATABASE {name}"))
                     .expect("create database");
                 let mut parsed = url::Url::parse(&admin).expect("PULSE_TEST_POSTGRES_URL is a URL");
@@ -106,7 +105,7 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin, name)) = &self.postgres {
-            if let Ok(mut conn) = diesel::PgConnection::establish(admin) {
+            if let Ok(mut conn) = pulse::db::establish_postgres(admin) {
                 let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         }
