@@ -42,7 +42,6 @@ use crate::db::models::stakeholders::{
     self, AttributeRow, NewAttribute, NewStakeholder, StakeholderChanges, StakeholderRow, StoredKey,
 };
 use crate::db::{self, DbConn};
-use crate::domain::audience::AudienceFilter;
 use crate::domain::stakeholder::Attributes;
 
 pub use csv_import::{parse_csv, ImportColumns, ImportProblem, ParsedImport, StakeholderRecord};
@@ -620,22 +619,6 @@ impl TryFrom<StakeholderRow> for Stakeholder {
             active: row.active,
         })
     }
-}
-
-/// The stakeholders `filter` selects, ordered by email: the active ones, or all with
-/// `include_inactive`. The search runs in the database; to go through a large directory
-/// without holding it, use [`directory::for_each`].
-pub fn list(
-    conn: &mut DbConn,
-    filter: &AudienceFilter,
-    include_inactive: bool,
-) -> anyhow::Result<Vec<Stakeholder>> {
-    let mut selected = Vec::new();
-    directory::for_each(conn, filter, include_inactive, |stakeholder| {
-        selected.push(stakeholder);
-        Ok(())
-    })?;
-    Ok(selected)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Streaming a directory search ([`DirectorySql::longest`], [`DirectorySql::after`],
 //! [`DirectorySql::next_batch`], [`DirectorySql::for_each_fetched`]): every match in email
-//! order, a batch at a time, without counting them — `pulse stakeholders list` and
-//! `services::stakeholders::list`.
+//! order, a batch at a time, without counting them — `pulse stakeholders list`, through
+//! `services::stakeholders::directory::for_each`.
 
 use diesel::prelude::*;
 
