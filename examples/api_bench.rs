@@ -288,6 +288,8 @@ async fn call(
 }
 
 fn main() -> anyhow::Result<()> {
+    // The allocator set up as `pulse` sets it up (`cli::run_from`).
+    pulse::allocator::give_memory_back();
     let mut args = std::env::args().skip(1);
     let seconds: u64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(10);
     let clients: usize = args.next().and_then(|s| s.parse().ok()).unwrap_or(64);

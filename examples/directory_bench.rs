@@ -55,6 +55,8 @@ const PASSWORD: &str = "bench-password-long-enough-2026";
 const LISTING_ROUNDS: usize = 5;
 
 fn main() -> anyhow::Result<()> {
+    // The allocator set up as `pulse` sets it up (`cli::run_from`).
+    pulse::allocator::give_memory_back();
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("--serve") => return serve(&args[1], Path::new(&args[2])),

@@ -85,6 +85,8 @@ const GIVEN: &[&str] = &[
 const FAMILY: &[&str] = &["Berg", "Müller", "Nguyen", "García", "Kowalski", "O'Brien"];
 
 fn main() -> anyhow::Result<ExitCode> {
+    // The allocator set up as `pulse` sets it up (`cli::run_from`).
+    pulse::allocator::give_memory_back();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PULSE_LOG")

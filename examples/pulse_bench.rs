@@ -69,6 +69,8 @@ print(time.perf_counter() - started)
 "#;
 
 fn main() -> anyhow::Result<()> {
+    // The allocator set up as `pulse` sets it up (`cli::run_from`).
+    pulse::allocator::give_memory_back();
     let rows: usize = match std::env::var("PULSE_BENCH_ROWS") {
         Ok(raw) => raw.parse().context("PULSE_BENCH_ROWS must be a number")?,
         Err(_) => 10_000,

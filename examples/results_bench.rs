@@ -154,6 +154,8 @@ fn cells() -> Vec<String> {
 }
 
 fn main() -> anyhow::Result<()> {
+    // The allocator set up as `pulse` sets it up (`cli::run_from`).
+    pulse::allocator::give_memory_back();
     let responses: usize = match std::env::var("PULSE_BENCH_RESPONSES") {
         Ok(raw) => raw
             .parse()

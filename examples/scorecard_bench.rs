@@ -33,6 +33,8 @@ const KEY_HEX: &str = "0123456789abcdef0123456789abcdef0123456789abcdef012345678
 const WARM_REQUESTS: usize = 30;
 
 fn main() -> anyhow::Result<()> {
+    // The allocator set up as `pulse` sets it up (`cli::run_from`).
+    pulse::allocator::give_memory_back();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--serve") {
         return serve(&args[1], Path::new(&args[2]));

@@ -36,6 +36,8 @@ fn message_id(n: usize) -> anyhow::Result<MessageId> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<ExitCode> {
+    // The allocator set up as `pulse` sets it up (`cli::run_from`).
+    pulse::allocator::give_memory_back();
     let count: usize = match std::env::var("PULSE_BENCH_MESSAGES") {
         Ok(raw) => raw
             .parse()

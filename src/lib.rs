@@ -21,6 +21,7 @@
 //! `main.rs` only parses the command line and calls [`cli::run`].
 
 pub mod actions;
+pub mod allocator;
 pub mod anonymity;
 pub mod auth;
 pub mod charts;

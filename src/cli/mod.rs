@@ -191,6 +191,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
 {
+    crate::allocator::give_memory_back();
     quiet_on_closed_pipe();
     let cli = Cli::parse_from(args);
     crate::telemetry::init(&cli.global.log);
